@@ -1,0 +1,42 @@
+# Shudao: two commands on a fresh machine, `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+MAP ?= network.png
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+## run: install, print the network summary and draw the network map
+run: $(VENV)/.installed
+	$(BIN)/shudao network summary
+	$(BIN)/shudao network map -o $(MAP)
+	@echo "Map of the network: $(abspath $(MAP))"
+
+## test: install the dev extras and run the whole suite (unit, property, doctests)
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+## lint: ruff (lint + format check) and mypy (strict on optimizer/ and network_data/)
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy optimizer network_data api scenarios
+
+## bench: benchmarks, printed as tables (see benchmarks/)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(MAP)

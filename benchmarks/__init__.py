@@ -1,0 +1,1 @@
+"""Benchmarks, kept apart from the tests; run them with ``make bench``."""

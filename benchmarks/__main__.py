@@ -1,0 +1,25 @@
+"""Run every benchmark and print its table: ``python -m benchmarks``."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+from benchmarks import bench_load
+
+
+def machine() -> str:
+    """One line naming the machine the figures come from."""
+    cpu = platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0].split(":", 1)[1].strip() if names else cpu
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} cores, {python}, {platform.system()}"
+
+
+if __name__ == "__main__":
+    print(f"machine: {machine()}\n")
+    bench_load.main()

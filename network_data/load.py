@@ -1,0 +1,489 @@
+"""Load, validate and assemble the corridor network."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from network_data import validate as v
+from network_data.errors import NetworkValidationError
+from network_data.schema import CRS, FILES, PATHS_FILE, TARIFF_COLUMNS
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from network_data.arrays import NetworkArrays
+    from network_data.geo import NodeIndex
+
+BUNDLED_DATA_DIR = Path(__file__).parent / "data"
+METADATA_FILE = "dataset.json"
+_GEOD = Geod(ellps="WGS84")
+#: Spacing of the points drawn along a great-circle air path.
+_AIR_POINT_SPACING_KM = 200.0
+
+
+@dataclass(frozen=True)
+class Network:
+    """The validated multimodal corridor network.
+
+    Attributes
+    ----------
+    nodes
+        One row per node, indexed by node id, Point geometry, EPSG:4326.
+    corridors
+        One row per *directed* corridor (reverse corridors expanded), indexed by corridor id,
+        LineString geometry, EPSG:4326. Derived columns: ``co2e_g_per_tkm`` (from the vehicle),
+        ``departures_per_week`` (from the timetable for scheduled corridors) and
+        ``capacity_teu_per_week``.
+    services
+        Timetables of scheduled corridors: weekdays, local departure time, booking cut-off.
+    tariffs
+        Rates by scope (a corridor id, ``mode:<mode>:<country>`` or ``mode:<mode>``).
+    fx
+        CNY per unit of each currency, indexed by currency code.
+    emission_factors
+        Well-to-wheel g CO2e per tonne-km by vehicle type, indexed by vehicle.
+    passages
+        Named passages (straits, canals, transit countries, locks) with their dwell.
+    waypoints
+        Alignment points used to draw land and river paths.
+    version
+        ``<dataset date>+<12 hex digits of the content hash>``.
+    date
+        Dataset date (ISO 8601).
+    """
+
+    nodes: gpd.GeoDataFrame
+    corridors: gpd.GeoDataFrame
+    services: pd.DataFrame
+    tariffs: pd.DataFrame
+    fx: pd.DataFrame
+    emission_factors: pd.DataFrame
+    passages: pd.DataFrame
+    waypoints: pd.DataFrame
+    version: str
+    date: str
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The network as a networkx MultiDiGraph; edge keys are corridor ids."""
+        from network_data.graph import build_graph
+
+        return build_graph(self.nodes, self.corridors)
+
+    @cached_property
+    def arrays(self) -> NetworkArrays:
+        """Compact numpy arrays (CSR adjacency) for numba kernels."""
+        from network_data.arrays import build_arrays
+
+        return build_arrays(self.nodes, self.corridors)
+
+    @cached_property
+    def _node_index(self) -> NodeIndex:
+        from network_data.geo import NodeIndex
+
+        return NodeIndex(self.nodes)
+
+    def find_node(self, query: str, mode: str | None = None) -> str:
+        """Resolve a node id, an English or Chinese name or ``"lat,lon"`` to a node id.
+
+        Names match case- and accent-insensitively against names and aliases. With ``mode``,
+        the answer is the named node if it handles that mode, otherwise the nearest node
+        that does; a ``"lat,lon"`` query gives the nearest node handling ``mode`` (any mode
+        when None).
+
+        Raises
+        ------
+        network_data.errors.UnknownPlaceError
+            For unknown or ambiguous names; the message lists the closest matches.
+        ValueError
+            For an unknown mode or coordinates out of range.
+
+        Examples
+        --------
+        >>> network = load_network()
+        >>> network.find_node("chengdu")
+        'CNCTU'
+        >>> network.find_node("成都", mode="rail")
+        'CNCTU-RLY'
+        >>> network.find_node("51.43,6.77")
+        'DEDUI'
+        """
+        return self._node_index.find(query, mode)
+
+    def to_cny(self, amount: float, currency: str) -> float:
+        """Convert ``amount`` of ``currency`` to CNY at the dataset's FX rate.
+
+        Examples
+        --------
+        >>> load_network().to_cny(100, "USD")
+        716.0
+        """
+        if currency not in self.fx.index:
+            known = ", ".join(sorted(self.fx.index))
+            raise ValueError(f"currency {currency!r} has no FX rate; known: {known}")
+        return float(amount) * float(cast(float, self.fx.at[currency, "cny_per_unit"]))
+
+    def tariffs_for(self, corridor_id: str) -> pd.DataFrame:
+        """Tariff rows that price ``corridor_id``: its own rows, else the mode default.
+
+        Rows of the most specific scope win, unit by unit: a corridor-specific ``kg`` rate
+        hides the mode default ``kg`` rate but not a default ``wm`` rate.
+
+        Examples
+        --------
+        >>> network = load_network()
+        >>> rows = network.tariffs_for("RAIL-KZDOS-BYBRE")
+        >>> float(rows.loc[rows.unit == "container:40GP", "rate"].iloc[0])
+        3289.0
+        """
+        corridor = self.corridors.loc[corridor_id]
+        origin_country = str(self.nodes.at[corridor["origin"], "country"])
+        scopes = v.tariff_scopes(corridor_id, str(corridor["mode"]), origin_country)
+        chosen: list[pd.DataFrame] = []
+        units_done: set[str] = set()
+        for scope in scopes:
+            rows = self.tariffs[self.tariffs["scope"] == scope]
+            fresh = rows[~rows["unit"].isin(units_done)]
+            if not fresh.empty:
+                chosen.append(fresh)
+                units_done.update(fresh["unit"])
+        return pd.concat(chosen) if chosen else self.tariffs.iloc[0:0]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by mode and node kind, with the dataset version and date.
+
+        Examples
+        --------
+        >>> s = load_network().summary()
+        >>> s["nodes"] >= 80 and s["corridors"] >= 250
+        True
+        >>> sorted(s["corridors_by_mode"])
+        ['air', 'inland_water', 'rail', 'road', 'sea']
+        """
+        return {
+            "version": self.version,
+            "date": self.date,
+            "nodes": len(self.nodes),
+            "corridors": len(self.corridors),
+            "services": len(self.services),
+            "tariff_rows": len(self.tariffs),
+            "nodes_by_kind": _counts(self.nodes["kind"]),
+            "corridors_by_mode": _counts(self.corridors["mode"]),
+            "corridor_km_by_mode": {
+                mode: round(float(km))
+                for mode, km in self.corridors.groupby("mode")["distance_km"].sum().items()
+            },
+        }
+
+
+def _counts(series: pd.Series[Any]) -> dict[str, int]:
+    return {str(k): int(n) for k, n in series.value_counts().sort_index().items()}
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def _read_paths(path: Path, problems: v.Collector) -> list[tuple[str, list[list[float]]]]:
+    if not path.is_file():
+        problems.add(PATHS_FILE, "", "file is missing")
+        return []
+    try:
+        collection = json.loads(path.read_text(encoding="utf-8"))
+        features = collection["features"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        problems.add(PATHS_FILE, "", f"not a GeoJSON FeatureCollection ({exc})")
+        return []
+    paths: list[tuple[str, list[list[float]]]] = []
+    for position, feature in enumerate(features):
+        corridor_id = str(feature.get("properties", {}).get("id", ""))
+        geometry = feature.get("geometry") or {}
+        coordinates = geometry.get("coordinates")
+        if geometry.get("type") != "LineString" or not coordinates or len(coordinates) < 2:
+            problems.add(
+                PATHS_FILE,
+                f"feature {position} (id {corridor_id})",
+                "geometry must be a LineString with at least 2 points",
+            )
+            coordinates = []
+        paths.append((corridor_id, coordinates))
+    return paths
+
+
+def _expand_reverse(corridors: pd.DataFrame) -> pd.DataFrame:
+    """Add the reverse of every corridor that names a ``reverse_id``."""
+    forward = corridors.assign(reverse_of="")
+    has_reverse = forward[forward["reverse_id"] != ""]
+    backward = has_reverse.assign(
+        id=has_reverse["reverse_id"],
+        origin=has_reverse["destination"],
+        destination=has_reverse["origin"],
+        via=pd.Series(
+            [list(reversed(points)) for points in v.values(has_reverse, "via")],
+            index=has_reverse.index,
+            dtype=object,
+        ),
+        reverse_id="",
+        reverse_of=has_reverse["id"],
+    )
+    return pd.concat([forward, backward], ignore_index=True)
+
+
+def _air_path(lat1: float, lon1: float, lat2: float, lon2: float) -> shapely.LineString:
+    distance_km = v.haversine_km(lat1, lon1, lat2, lon2)
+    inner = max(int(distance_km // _AIR_POINT_SPACING_KM), 1)
+    points = [(lon1, lat1), *_GEOD.npts(lon1, lat1, lon2, lat2, inner), (lon2, lat2)]
+    lons = np.rad2deg(np.unwrap(np.deg2rad([p[0] for p in points])))
+    return shapely.LineString(np.column_stack([lons, [p[1] for p in points]]))
+
+
+def _departures_per_week(services: pd.DataFrame) -> pd.Series[float]:
+    weekly = services["weekdays"].map(len) * services["week_parity"].map(
+        {"all": 1.0, "odd": 0.5, "even": 0.5}
+    )
+    return weekly.groupby(services["corridor_id"]).sum()
+
+
+def _content_hash(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        if file.is_file():
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def load_network(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    tariffs: str | os.PathLike[str] | None = None,
+) -> Network:
+    """Load and validate a corridor network.
+
+    Parameters
+    ----------
+    path
+        Directory holding the dataset files (``nodes.csv``, ``corridors.csv``, ...);
+        None loads the dataset bundled with Shudao.
+    tariffs
+        Optional CSV with the columns of ``tariffs.csv``. Its rows replace the bundled rows of
+        every scope it lists (a forwarder's contract rates); it is validated like the rest.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    NetworkValidationError
+        Listing every problem found, each with its file and line or feature.
+
+    Examples
+    --------
+    >>> network = load_network()
+    >>> network.corridors.loc["RAIL-CNCTU-RLY-CNAKL", "distance_km"]
+    np.float64(3019.0)
+    >>> network.corridors.crs.to_string()
+    'EPSG:4326'
+    """
+    directory = Path(path) if path is not None else BUNDLED_DATA_DIR
+    problems = v.Collector()
+    tables = {
+        name: v.parse_table(name, _read_csv(directory / name), columns, problems)
+        for name, columns in FILES.items()
+    }
+    nodes, corridors = tables["nodes.csv"], tables["corridors.csv"]
+    for name, key in [
+        ("nodes.csv", "id"),
+        ("waypoints.csv", "id"),
+        ("services.csv", "service_id"),
+        ("fx.csv", "currency"),
+        ("emission_factors.csv", "vehicle"),
+        ("passages.csv", "id"),
+    ]:
+        v.check_unique(name, tables[name], key, problems)
+    v.check_nodes(nodes, problems)
+    vehicles = dict(
+        zip(
+            v.values(tables["emission_factors.csv"], "vehicle"),
+            v.values(tables["emission_factors.csv"], "mode"),
+            strict=True,
+        )
+    )
+    v.check_corridors(
+        corridors,
+        nodes,
+        set(tables["waypoints.csv"]["id"]),
+        vehicles,
+        set(tables["passages.csv"]["id"]),
+        problems,
+    )
+    directed = _expand_reverse(corridors)
+    v.check_services(
+        tables["services.csv"],
+        {
+            cid: bool(s)
+            for cid, s in zip(
+                v.values(directed, "id"), v.values(directed, "scheduled"), strict=True
+            )
+            if cid
+        },
+        problems,
+    )
+
+    corridor_modes = {
+        cid: m
+        for cid, m in zip(v.values(directed, "id"), v.values(directed, "mode"), strict=True)
+        if cid and m
+    }
+    currencies = {c for c in tables["fx.csv"]["currency"] if c}
+    tariff_table = tables["tariffs.csv"]
+    v.check_tariffs("tariffs.csv", tariff_table, corridor_modes, currencies, problems)
+    hashed_files = [directory / name for name in (*FILES, PATHS_FILE, METADATA_FILE)]
+    if tariffs is not None:
+        override_path = Path(tariffs)
+        override = v.parse_table(
+            override_path.name, _read_csv(override_path), TARIFF_COLUMNS, problems
+        )
+        v.check_tariffs(override_path.name, override, corridor_modes, currencies, problems)
+        kept = tariff_table[~tariff_table["scope"].isin(set(override["scope"]))]
+        tariff_table = pd.concat([kept, override], ignore_index=True)
+        hashed_files.append(override_path)
+    node_country = dict(zip(v.values(nodes, "id"), v.values(nodes, "country"), strict=True))
+    v.check_priced(
+        (
+            (row.id, row.mode, node_country.get(row.origin, ""))
+            for row in v.records(directed)
+            if row.id and row.mode
+        ),
+        set(tariff_table["scope"]),
+        problems,
+    )
+    v.check_reachable(nodes, set(directed["destination"]), problems)
+
+    node_points = {
+        row.id: (row.lat, row.lon)
+        for row in v.records(nodes)
+        if row.id and math.isfinite(row.lat) and math.isfinite(row.lon)
+    }
+    geometries = _corridor_geometries(
+        directed, node_points, _read_paths(directory / PATHS_FILE, problems), problems
+    )
+    if problems.problems:
+        raise NetworkValidationError(problems.problems)
+
+    metadata = json.loads((directory / METADATA_FILE).read_text(encoding="utf-8"))
+    date = str(metadata["date"])
+    return _assemble(tables, directed, geometries, tariff_table, date, hashed_files)
+
+
+def _corridor_geometries(
+    directed: pd.DataFrame,
+    node_points: dict[str, tuple[float, float]],
+    paths: list[tuple[str, list[list[float]]]],
+    problems: v.Collector,
+) -> dict[str, shapely.LineString]:
+    """A LineString for every directed corridor: stored paths, reversed paths or air arcs."""
+    ends = {
+        row.id: (row.origin, row.destination)
+        for row in v.records(directed)
+        if row.id and not row.reverse_of
+    }
+    geometries: dict[str, shapely.LineString] = {}
+    for position, (corridor_id, coordinates) in enumerate(paths):
+        if corridor_id not in ends:
+            problems.add(
+                PATHS_FILE,
+                f"feature {position} (id {corridor_id})",
+                f"id {corridor_id!r} is not a corridor row of corridors.csv",
+            )
+            continue
+        if not coordinates:
+            continue
+        for end, node_id, point in zip(
+            ("start", "end"), ends[corridor_id], (coordinates[0], coordinates[-1]), strict=True
+        ):
+            if node_id in node_points:
+                v.check_path_endpoint(
+                    position,
+                    corridor_id,
+                    end,
+                    node_id,
+                    node_points[node_id],
+                    (point[0], point[1]),
+                    problems,
+                )
+        geometries[corridor_id] = shapely.LineString(coordinates)
+    for row in v.records(directed):
+        if not row.id or row.origin not in node_points or row.destination not in node_points:
+            continue
+        if row.mode == "air":
+            geometries[row.id] = _air_path(*node_points[row.origin], *node_points[row.destination])
+        elif row.reverse_of and row.reverse_of in geometries:
+            geometries[row.id] = shapely.reverse(geometries[row.reverse_of])
+        elif not row.reverse_of and row.id not in geometries:
+            problems.add(
+                PATHS_FILE,
+                "",
+                f"corridor {row.id!r} ({row.mode}) has no path; run "
+                "`python -m network_data.build_paths` after editing corridors.csv",
+            )
+    return geometries
+
+
+def _assemble(
+    tables: dict[str, pd.DataFrame],
+    directed: pd.DataFrame,
+    geometries: dict[str, shapely.LineString],
+    tariff_table: pd.DataFrame,
+    date: str,
+    hashed_files: list[Path],
+) -> Network:
+    raw_nodes = tables["nodes.csv"]
+    nodes = gpd.GeoDataFrame(
+        raw_nodes.set_index("id", drop=False).rename_axis(None),
+        geometry=gpd.points_from_xy(raw_nodes["lon"], raw_nodes["lat"]),
+        crs=CRS,
+    )
+    services = tables["services.csv"]
+    emission = tables["emission_factors.csv"].set_index("vehicle")
+    corridors = directed.set_index("id", drop=False).rename_axis(None)
+    scheduled_departures = _departures_per_week(services)
+    frequency = corridors["departures_per_week"].astype(float)
+    from_timetable = corridors["id"].map(scheduled_departures).astype(float)
+    unscheduled = ~corridors["scheduled"].astype(bool)
+    corridors["departures_per_week"] = frequency.where(unscheduled, from_timetable)
+    corridors["capacity_teu_per_week"] = (
+        corridors["capacity_teu_per_departure"] * corridors["departures_per_week"]
+    )
+    corridors["co2e_g_per_tkm"] = corridors["vehicle"].map(emission["co2e_g_per_tkm"])
+    corridors = gpd.GeoDataFrame(
+        corridors, geometry=[geometries[cid] for cid in corridors["id"]], crs=CRS
+    )
+    return Network(
+        nodes=nodes,
+        corridors=corridors,
+        services=services,
+        tariffs=tariff_table.reset_index(drop=True),
+        fx=tables["fx.csv"].set_index("currency"),
+        emission_factors=emission,
+        passages=tables["passages.csv"].set_index("id"),
+        waypoints=tables["waypoints.csv"].set_index("id"),
+        version=f"{date}+{_content_hash(hashed_files)}",
+        date=date,
+    )

@@ -1,0 +1,202 @@
+"""Names, enumerations and column specifications of the corridor dataset.
+
+Every file in ``network_data/data`` is described here once; the loader, the validator and the
+documentation read these tables rather than repeating column names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+CRS: Final = "EPSG:4326"
+
+MODES: Final = ("road", "rail", "inland_water", "sea", "air")
+Mode = Literal["road", "rail", "inland_water", "sea", "air"]
+
+NODE_KINDS: Final = (
+    "city",
+    "industrial_park",
+    "rail_terminal",
+    "river_port",
+    "seaport",
+    "airport",
+    "border_crossing",
+    "bonded_zone",
+    "overseas_warehouse",
+    "market",
+)
+#: Kinds whose nodes must be reachable by at least one corridor.
+DESTINATION_KINDS: Final = ("market", "overseas_warehouse")
+
+#: Chinese customs supervision codes for cross-border e-commerce, plus ordinary trade.
+CUSTOMS_REGIMES: Final = ("9610", "9710", "9810", "1210", "general")
+
+WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEK_PARITIES: Final = ("all", "odd", "even")
+
+CONTAINER_TYPES: Final = ("20GP", "40GP", "40HQ")
+#: Tariff units and the modes they may be used for. ``container:*`` is per box, ``wm`` per revenue
+#: tonne (1 m3 = 1000 kg), ``kg`` per chargeable kg (air 1:6000), ``express_kg`` per chargeable kg
+#: (1:5000), ``truck`` per full truck and ``ltl_t`` per chargeable tonne of road groupage (1:3000).
+TARIFF_UNITS: Final[dict[str, tuple[str, ...]]] = {
+    **{f"container:{c}": ("rail", "sea", "inland_water") for c in CONTAINER_TYPES},
+    "wm": ("rail", "sea", "inland_water"),
+    "kg": ("air",),
+    "express_kg": ("air",),
+    "truck": ("road",),
+    "ltl_t": ("road",),
+}
+
+#: Cut-off for "geometry endpoint far from its node".
+MAX_ENDPOINT_OFFSET_KM: Final = 25.0
+
+ColumnKind = Literal["str", "float", "int", "bool", "list"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a dataset file.
+
+    Parameters
+    ----------
+    name
+        Column header.
+    kind
+        ``str``, ``float``, ``int``, ``bool`` or ``list`` (``|``-separated strings).
+    required
+        Whether an empty cell is an error.
+    minimum, maximum
+        Allowed range for numeric columns.
+    choices
+        Allowed values (for ``list`` columns: allowed items).
+    separator
+        Item separator of ``list`` columns.
+    """
+
+    name: str
+    kind: ColumnKind = "str"
+    required: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    separator: str = "|"
+
+
+def _num(name: str, *, required: bool = True, minimum: float = 0.0) -> Column:
+    return Column(name, "float", required=required, minimum=minimum)
+
+
+NODE_COLUMNS: Final = (
+    Column("id"),
+    Column("name_en"),
+    Column("name_zh"),
+    Column("kind", choices=NODE_KINDS),
+    Column("country"),
+    Column("lat", "float", minimum=-90.0, maximum=90.0),
+    Column("lon", "float", minimum=-180.0, maximum=180.0),
+    Column("modes", "list", choices=MODES),
+    Column("regimes", "list", required=False, choices=CUSTOMS_REGIMES),
+    _num("handling_h"),
+    _num("handling_cost_cny_per_container"),
+    _num("handling_cost_cny_per_t"),
+    _num("dwell_median_h", required=False),
+    _num("dwell_p90_h", required=False),
+    Column("gauge_change", "bool"),
+    Column("unlocode", required=False),
+    Column("iata", required=False),
+    Column("timezone"),
+    Column("aliases", "list", required=False),
+    Column("source", "list", separator=";"),
+)
+
+CORRIDOR_COLUMNS: Final = (
+    Column("id"),
+    Column("origin"),
+    Column("destination"),
+    Column("mode", choices=MODES),
+    Column("vehicle"),
+    Column("service_name", required=False),
+    Column("scheduled", "bool"),
+    _num("distance_km"),
+    _num("duration_min_h"),
+    _num("duration_h"),
+    _num("duration_p90_h"),
+    _num("capacity_teu_per_departure"),
+    _num("capacity_t_per_departure"),
+    _num("departures_per_week", required=False),
+    Column("passages", "list", required=False),
+    Column("via", "list", required=False),
+    Column("reverse_id", required=False),
+    Column("source", "list", separator=";"),
+)
+
+SERVICE_COLUMNS: Final = (
+    Column("service_id"),
+    Column("corridor_id"),
+    Column("weekdays", "list", choices=WEEKDAYS),
+    Column("departure_local"),
+    _num("cutoff_h"),
+    Column("week_parity", choices=WEEK_PARITIES),
+    Column("source", "list", separator=";"),
+)
+
+TARIFF_COLUMNS: Final = (
+    Column("scope"),
+    Column("unit", choices=tuple(TARIFF_UNITS)),
+    _num("break_from"),
+    _num("rate"),
+    _num("rate_per_km"),
+    _num("min_charge"),
+    Column("currency"),
+    Column("quoted_on"),
+    Column("source", "list", separator=";"),
+)
+
+FX_COLUMNS: Final = (
+    Column("currency"),
+    _num("cny_per_unit"),
+    _num("cny_per_unit_low"),
+    _num("cny_per_unit_high"),
+    Column("as_of"),
+    Column("source", "list", separator=";"),
+)
+
+EMISSION_COLUMNS: Final = (
+    Column("vehicle"),
+    Column("mode", choices=MODES),
+    _num("co2e_g_per_tkm"),
+    _num("co2e_g_per_tkm_low"),
+    _num("co2e_g_per_tkm_high"),
+    Column("scope"),
+    Column("source", "list", separator=";"),
+)
+
+PASSAGE_COLUMNS: Final = (
+    Column("id"),
+    Column("name"),
+    _num("dwell_median_h"),
+    _num("dwell_p90_h"),
+    Column("source", "list", separator=";"),
+)
+
+WAYPOINT_COLUMNS: Final = (
+    Column("id"),
+    Column("name"),
+    Column("lat", "float", minimum=-90.0, maximum=90.0),
+    Column("lon", "float", minimum=-180.0, maximum=180.0),
+    Column("source", "list", separator=";"),
+)
+
+#: File name -> columns, in the order the validator reads them.
+FILES: Final[dict[str, tuple[Column, ...]]] = {
+    "nodes.csv": NODE_COLUMNS,
+    "waypoints.csv": WAYPOINT_COLUMNS,
+    "corridors.csv": CORRIDOR_COLUMNS,
+    "services.csv": SERVICE_COLUMNS,
+    "tariffs.csv": TARIFF_COLUMNS,
+    "fx.csv": FX_COLUMNS,
+    "emission_factors.csv": EMISSION_COLUMNS,
+    "passages.csv": PASSAGE_COLUMNS,
+}
+PATHS_FILE: Final = "corridor_paths.geojson"

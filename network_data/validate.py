@@ -1,0 +1,387 @@
+"""Validation of the raw dataset files: collect every problem, then raise once.
+
+The checks run on plain tables of strings as read from disk, so that a cell that does not even
+parse is reported with its file and line rather than crashing the loader.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from network_data.errors import Problem
+from network_data.schema import (
+    DESTINATION_KINDS,
+    MAX_ENDPOINT_OFFSET_KM,
+    MODES,
+    PATHS_FILE,
+    TARIFF_UNITS,
+    Column,
+)
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km between two WGS-84 points.
+
+    Examples
+    --------
+    Chengdu to Chongqing city centres:
+
+    >>> round(haversine_km(30.66667, 104.06667, 29.56026, 106.55771))
+    269
+    """
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0)))
+
+
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """Rows as named tuples; their cells were typed by :func:`parse_table`."""
+    return iter(frame.itertuples(index=False))
+
+
+def values(frame: pd.DataFrame, column: str) -> list[Any]:
+    """The cells of one column as a plain list."""
+    return frame[column].tolist()
+
+
+def line_of(row_position: int) -> str:
+    """CSV location of the data row at ``row_position`` (0-based); the header is line 1."""
+    return f"line {row_position + 2}"
+
+
+@dataclass
+class Collector:
+    """Accumulates problems while the loader keeps going."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, file: str, location: str, message: str) -> None:
+        self.problems.append(Problem(file, location, message))
+
+
+def _empty(column: Column) -> Any:
+    """The value that stands for an empty or unparseable cell."""
+    return {"str": "", "list": [], "bool": None}.get(column.kind, math.nan)
+
+
+def _parse_cell(column: Column, text: str) -> tuple[Any, str | None]:
+    """Parse one cell; return the value and an error message or None."""
+    missing = _empty(column)
+    if text == "":
+        return missing, (f"{column.name} is missing" if column.required else None)
+    if column.kind == "str":
+        if column.choices is not None and text not in column.choices:
+            return missing, f"{column.name} {text!r} is not one of {', '.join(column.choices)}"
+        return text, None
+    if column.kind == "list":
+        items = [item.strip() for item in text.split(column.separator) if item.strip()]
+        if column.choices is not None:
+            bad = [item for item in items if item not in column.choices]
+            if bad:
+                allowed = ", ".join(column.choices)
+                return missing, f"{column.name} has {', '.join(map(repr, bad))}; allowed: {allowed}"
+        return items, None
+    if column.kind == "bool":
+        lowered = text.lower()
+        if lowered in _TRUE | _FALSE:
+            return lowered in _TRUE, None
+        return missing, f"{column.name} {text!r} is not true or false"
+    try:
+        number = float(text)
+    except ValueError:
+        return missing, f"{column.name} {text!r} is not a number"
+    if not math.isfinite(number):
+        return missing, f"{column.name} {text!r} is not a finite number"
+    if column.minimum is not None and number < column.minimum:
+        what = "negative" if column.minimum == 0 else f"below {column.minimum}"
+        return missing, f"{column.name} {text} is {what}; it must be >= {column.minimum}"
+    if column.maximum is not None and number > column.maximum:
+        return missing, f"{column.name} {text} is above {column.maximum}"
+    return (int(number) if column.kind == "int" else number), None
+
+
+def parse_table(
+    file: str, raw: pd.DataFrame | None, columns: tuple[Column, ...], problems: Collector
+) -> pd.DataFrame:
+    """Type-convert a table of strings, reporting every bad cell; bad cells become missing."""
+    names = [c.name for c in columns]
+    if raw is None:
+        problems.add(file, "", "file is missing")
+        return pd.DataFrame(columns=names)
+    absent = [name for name in names if name not in raw.columns]
+    if absent:
+        problems.add(file, "", f"missing columns: {', '.join(absent)}")
+        return pd.DataFrame(columns=names)
+    parsed: dict[str, list[Any]] = {name: [] for name in names}
+    key = names[0]
+    for position, record in enumerate(raw[names].itertuples(index=False, name=None)):
+        row_key = record[0]
+        for column, text in zip(columns, record, strict=True):
+            value, error = _parse_cell(column, str(text).strip())
+            if error is not None:
+                label = f" ({key} {row_key})" if row_key and column.name != key else ""
+                problems.add(file, line_of(position) + label, error)
+            parsed[column.name].append(value)
+    return pd.DataFrame(parsed)
+
+
+def check_unique(file: str, table: pd.DataFrame, column: str, problems: Collector) -> None:
+    """Report every repeated value of ``column`` with the lines where it appears again."""
+    seen: dict[str, int] = {}
+    for position, value in enumerate(values(table, column)):
+        if not value:
+            continue
+        if value in seen:
+            first = line_of(seen[value])
+            problems.add(
+                file, line_of(position), f"duplicate {column} {value!r} (first on {first})"
+            )
+        else:
+            seen[value] = position
+
+
+def check_nodes(nodes: pd.DataFrame, problems: Collector) -> None:
+    """Row-level rules of nodes.csv beyond single cells."""
+    file = "nodes.csv"
+    for position, row in enumerate(records(nodes)):
+        where = f"{line_of(position)} (id {row.id})"
+        if row.timezone:
+            try:
+                zoneinfo.ZoneInfo(row.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                problems.add(file, where, f"timezone {row.timezone!r} is not an IANA time zone")
+        median, p90 = row.dwell_median_h, row.dwell_p90_h
+        if row.kind == "border_crossing" and (_absent(median) or _absent(p90)):
+            problems.add(
+                file, where, "border_crossing needs dwell_median_h and dwell_p90_h (hours)"
+            )
+        if not _absent(median) and not _absent(p90) and median > p90:
+            problems.add(file, where, f"dwell_median_h {median} exceeds dwell_p90_h {p90}")
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def check_corridors(
+    corridors: pd.DataFrame,
+    nodes: pd.DataFrame,
+    waypoint_ids: set[str],
+    vehicles: Mapping[str, str],
+    passage_ids: set[str],
+    problems: Collector,
+) -> None:
+    """References, ordering of durations and capacity rules of corridors.csv."""
+    file = "corridors.csv"
+    node_modes = {row.id: set(row.modes) for row in records(nodes) if row.id}
+    all_ids = values(corridors, "id") + [r for r in values(corridors, "reverse_id") if r]
+    for corridor_id, count in Counter(i for i in all_ids if i).items():
+        if count > 1:
+            problems.add(file, "", f"duplicate corridor id {corridor_id!r} ({count} times)")
+    for position, row in enumerate(records(corridors)):
+        where = f"{line_of(position)} (id {row.id})"
+        for end in ("origin", "destination"):
+            node_id = getattr(row, end)
+            if not node_id:
+                continue
+            if node_id not in node_modes:
+                problems.add(file, where, f"{end} {node_id!r} is not a known node")
+            elif row.mode and row.mode not in node_modes[node_id]:
+                allowed = "|".join(sorted(node_modes[node_id])) or "none"
+                problems.add(
+                    file,
+                    where,
+                    f"{end} {node_id!r} does not handle mode {row.mode!r} (its modes: {allowed})",
+                )
+        for point in row.via:
+            if point not in node_modes and point not in waypoint_ids:
+                problems.add(file, where, f"via point {point!r} is neither a node nor a waypoint")
+        if row.vehicle:
+            if row.vehicle not in vehicles:
+                problems.add(
+                    file, where, f"vehicle {row.vehicle!r} has no row in emission_factors.csv"
+                )
+            elif row.mode and vehicles[row.vehicle] != row.mode:
+                problems.add(
+                    file,
+                    where,
+                    f"vehicle {row.vehicle!r} is a {vehicles[row.vehicle]} vehicle, not {row.mode}",
+                )
+        for passage in row.passages:
+            if passage not in passage_ids:
+                problems.add(
+                    file,
+                    where,
+                    f"passage {passage!r} is not defined; known: {', '.join(sorted(passage_ids))}",
+                )
+        times = (row.duration_min_h, row.duration_h, row.duration_p90_h)
+        if not any(_absent(t) for t in times) and not times[0] <= times[1] <= times[2]:
+            problems.add(
+                file,
+                where,
+                "durations must satisfy duration_min_h <= duration_h <= duration_p90_h, got "
+                f"{times[0]} / {times[1]} / {times[2]}",
+            )
+        if row.scheduled is True and not _absent(row.departures_per_week):
+            problems.add(
+                file,
+                where,
+                "departures_per_week must be empty on a scheduled corridor "
+                "(services.csv gives its departures)",
+            )
+        if row.scheduled is False and _absent(row.departures_per_week):
+            problems.add(
+                file,
+                where,
+                "departures_per_week is missing; an unscheduled corridor needs its frequency",
+            )
+
+
+def check_services(
+    services: pd.DataFrame, scheduled: Mapping[str, bool], problems: Collector
+) -> None:
+    """Every scheduled corridor has a timetable, and timetables point at scheduled corridors."""
+    file = "services.csv"
+    covered: set[str] = set()
+    for position, row in enumerate(records(services)):
+        where = f"{line_of(position)} (service_id {row.service_id})"
+        if row.departure_local and not _HHMM.match(row.departure_local):
+            problems.add(
+                file, where, f"departure_local {row.departure_local!r} is not HH:MM (00:00-23:59)"
+            )
+        if not row.corridor_id:
+            continue
+        if row.corridor_id not in scheduled:
+            problems.add(file, where, f"corridor_id {row.corridor_id!r} is not a known corridor")
+        elif not scheduled[row.corridor_id]:
+            problems.add(
+                file,
+                where,
+                f"corridor {row.corridor_id!r} is not scheduled; set scheduled=true in "
+                "corridors.csv or drop this timetable",
+            )
+        covered.add(row.corridor_id)
+    for corridor_id, is_scheduled in scheduled.items():
+        if is_scheduled and corridor_id not in covered:
+            problems.add(
+                "corridors.csv",
+                f"(id {corridor_id})",
+                "scheduled corridor has no timetable in services.csv",
+            )
+
+
+def tariff_scopes(corridor_id: str, mode: str, origin_country: str) -> tuple[str, ...]:
+    """Tariff scopes that may price a corridor, most specific first.
+
+    Examples
+    --------
+    >>> tariff_scopes("RAIL-CNAKL-KZDOS", "rail", "CN")
+    ('RAIL-CNAKL-KZDOS', 'mode:rail:CN', 'mode:rail')
+    """
+    return (corridor_id, f"mode:{mode}:{origin_country}", f"mode:{mode}")
+
+
+def check_tariffs(
+    file: str,
+    tariffs: pd.DataFrame,
+    corridor_modes: Mapping[str, str],
+    currencies: set[str],
+    problems: Collector,
+) -> None:
+    """Scopes, units and currencies of a tariff table."""
+    for position, row in enumerate(records(tariffs)):
+        where = f"{line_of(position)} (scope {row.scope})"
+        scope_mode = _scope_mode(row.scope, corridor_modes) if row.scope else None
+        if row.scope and scope_mode is None:
+            problems.add(
+                file,
+                where,
+                f"scope {row.scope!r} is neither a corridor id nor mode:<mode>[:<country>] "
+                f"with mode in {', '.join(MODES)}",
+            )
+        if scope_mode is not None and row.unit and scope_mode not in TARIFF_UNITS[row.unit]:
+            problems.add(
+                file,
+                where,
+                f"unit {row.unit!r} does not apply to {scope_mode}; it is for "
+                f"{', '.join(TARIFF_UNITS[row.unit])}",
+            )
+        if row.currency and row.currency not in currencies:
+            problems.add(
+                file,
+                where,
+                f"currency {row.currency!r} has no rate in fx.csv; known: "
+                f"{', '.join(sorted(currencies))}",
+            )
+        if row.quoted_on and not _DATE.match(row.quoted_on):
+            problems.add(file, where, f"quoted_on {row.quoted_on!r} is not a YYYY-MM-DD date")
+
+
+def _scope_mode(scope: str, corridor_modes: Mapping[str, str]) -> str | None:
+    if scope in corridor_modes:
+        return corridor_modes[scope]
+    parts = scope.split(":")
+    if parts[0] == "mode" and len(parts) in (2, 3) and parts[1] in MODES:
+        return parts[1]
+    return None
+
+
+def check_priced(
+    corridors: Iterable[tuple[str, str, str]], scopes: set[str], problems: Collector
+) -> None:
+    """Every corridor (id, mode, origin country) resolves to at least one tariff row."""
+    for corridor_id, mode, country in corridors:
+        if not scopes.intersection(tariff_scopes(corridor_id, mode, country)):
+            problems.add(
+                "tariffs.csv",
+                "",
+                f"corridor {corridor_id!r} has no tariff: add a row with scope {corridor_id!r}, "
+                f"'mode:{mode}:{country}' or 'mode:{mode}'",
+            )
+
+
+def check_reachable(nodes: pd.DataFrame, destinations: set[str], problems: Collector) -> None:
+    """Markets and overseas warehouses must be the destination of at least one corridor."""
+    for position, row in enumerate(records(nodes)):
+        if row.kind in DESTINATION_KINDS and row.id not in destinations:
+            problems.add(
+                "nodes.csv",
+                f"{line_of(position)} (id {row.id})",
+                f"{row.kind} {row.id!r} is not reached by any corridor",
+            )
+
+
+def check_path_endpoint(
+    feature_position: int,
+    corridor_id: str,
+    end: str,
+    node_id: str,
+    node_lat_lon: tuple[float, float],
+    point_lon_lat: tuple[float, float],
+    problems: Collector,
+) -> None:
+    """A path must start and end within :data:`MAX_ENDPOINT_OFFSET_KM` of its nodes."""
+    offset_km = haversine_km(node_lat_lon[0], node_lat_lon[1], point_lon_lat[1], point_lon_lat[0])
+    if offset_km > MAX_ENDPOINT_OFFSET_KM:
+        problems.add(
+            PATHS_FILE,
+            f"feature {feature_position} (id {corridor_id})",
+            f"geometry {end} is {offset_km:.0f} km from node {node_id!r}; at most "
+            f"{MAX_ENDPOINT_OFFSET_KM:.0f} km is allowed",
+        )
