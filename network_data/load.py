@@ -59,6 +59,8 @@ class Network:
         Named passages (straits, canals, transit countries, locks) with their dwell.
     waypoints
         Alignment points used to draw land and river paths.
+    container_types
+        Volume and payload limits of 20GP, 40GP and 40HQ containers.
     version
         ``<dataset date>+<12 hex digits of the content hash>``.
     date
@@ -73,6 +75,7 @@ class Network:
     emission_factors: pd.DataFrame
     passages: pd.DataFrame
     waypoints: pd.DataFrame
+    container_types: pd.DataFrame
     version: str
     date: str
 
@@ -315,6 +318,7 @@ def load_network(
         ("fx.csv", "currency"),
         ("emission_factors.csv", "vehicle"),
         ("passages.csv", "id"),
+        ("container_types.csv", "container_type"),
     ]:
         v.check_unique(name, tables[name], key, problems)
     v.check_nodes(nodes, problems)
@@ -484,6 +488,7 @@ def _assemble(
         emission_factors=emission,
         passages=tables["passages.csv"].set_index("id"),
         waypoints=tables["waypoints.csv"].set_index("id"),
+        container_types=tables["container_types.csv"].set_index("container_type"),
         version=f"{date}+{_content_hash(hashed_files)}",
         date=date,
     )

@@ -32,6 +32,8 @@ DESTINATION_KINDS: Final = ("market", "overseas_warehouse")
 #: Chinese customs supervision codes for cross-border e-commerce, plus ordinary trade.
 CUSTOMS_REGIMES: Final = ("9610", "9710", "9810", "1210", "general")
 
+LITHIUM_RULES: Final = ("allowed", "forbidden")
+
 WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEK_PARITIES: Final = ("all", "odd", "even")
 
@@ -125,6 +127,8 @@ CORRIDOR_COLUMNS: Final = (
     _num("capacity_teu_per_departure"),
     _num("capacity_t_per_departure"),
     _num("departures_per_week", required=False),
+    Column("reefer", "bool"),
+    Column("lithium_batteries", choices=LITHIUM_RULES),
     Column("passages", "list", required=False),
     Column("via", "list", required=False),
     Column("reverse_id", required=False),
@@ -134,6 +138,7 @@ CORRIDOR_COLUMNS: Final = (
 SERVICE_COLUMNS: Final = (
     Column("service_id"),
     Column("corridor_id"),
+    Column("service_name"),
     Column("weekdays", "list", choices=WEEKDAYS),
     Column("departure_local"),
     _num("cutoff_h"),
@@ -172,6 +177,15 @@ EMISSION_COLUMNS: Final = (
     Column("source", "list", separator=";"),
 )
 
+CONTAINER_COLUMNS: Final = (
+    Column("container_type", choices=CONTAINER_TYPES),
+    _num("teu"),
+    _num("inside_volume_m3"),
+    _num("usable_volume_m3"),
+    _num("max_payload_kg"),
+    Column("source", "list", separator=";"),
+)
+
 PASSAGE_COLUMNS: Final = (
     Column("id"),
     Column("name"),
@@ -198,5 +212,6 @@ FILES: Final[dict[str, tuple[Column, ...]]] = {
     "fx.csv": FX_COLUMNS,
     "emission_factors.csv": EMISSION_COLUMNS,
     "passages.csv": PASSAGE_COLUMNS,
+    "container_types.csv": CONTAINER_COLUMNS,
 }
 PATHS_FILE: Final = "corridor_paths.geojson"
