@@ -34,7 +34,7 @@ _GEOD = Geod(ellps="WGS84")
 _AIR_POINT_SPACING_KM = 200.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Network:
     """The validated multimodal corridor network.
 
@@ -139,6 +139,10 @@ class Network:
             raise ValueError(f"currency {currency!r} has no FX rate; known: {known}")
         return float(amount) * float(cast(float, self.fx.at[currency, "cny_per_unit"]))
 
+    @cached_property
+    def _tariff_rows_by_scope(self) -> dict[str, pd.DataFrame]:
+        return {str(scope): rows for scope, rows in self.tariffs.groupby("scope", sort=False)}
+
     def tariffs_for(self, corridor_id: str) -> pd.DataFrame:
         """Tariff rows that price ``corridor_id``: its own rows, else the mode default.
 
@@ -158,7 +162,9 @@ class Network:
         chosen: list[pd.DataFrame] = []
         units_done: set[str] = set()
         for scope in scopes:
-            rows = self.tariffs[self.tariffs["scope"] == scope]
+            if scope not in self._tariff_rows_by_scope:
+                continue
+            rows = self._tariff_rows_by_scope[scope]
             fresh = rows[~rows["unit"].isin(units_done)]
             if not fresh.empty:
                 chosen.append(fresh)

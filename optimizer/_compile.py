@@ -1,0 +1,299 @@
+"""Compile a :class:`network_data.Network` into the flat arrays the route search runs on.
+
+Everything here is done once per network object and cached; the search itself only indexes
+arrays. Money is converted to CNY with the network's FX table.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from network_data import Network
+from optimizer.costs.line_haul import UNIT_COLUMNS
+from optimizer.model import CUSTOMS_REGIMES
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Bit of each customs regime in ``node_regimes``.
+REGIME_BIT = {regime: 1 << i for i, regime in enumerate(CUSTOMS_REGIMES)}
+CONTAINER_ORDER = ("20GP", "40GP", "40HQ")
+MAX_BREAKS = 8
+#: Timetable window generated around the dataset date; it grows when a shipment needs more.
+_WINDOW_BEFORE_DAYS = 400
+_WINDOW_AFTER_DAYS = 1100
+_EPOCH = pd.Timestamp(0, tz="UTC")
+
+
+def epoch_hours(moment: datetime) -> float:
+    """Hours since the Unix epoch of a timezone-aware time."""
+    return moment.timestamp() / 3600.0
+
+
+def from_epoch_hours(hours: float) -> datetime:
+    """Inverse of :func:`epoch_hours`, in UTC, to the second."""
+    return datetime.fromtimestamp(round(hours * 3600.0), tz=UTC)
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """Every scheduled departure in ``[start_day, end_day)``, in the layout of
+    :func:`optimizer.costs.timetable.next_departure`."""
+
+    start_day: date
+    end_day: date
+    ptr: IntArray
+    cutoff_h: FloatArray
+    depart_h: FloatArray
+    best_depart_h: FloatArray
+    best_position: IntArray
+    service_name: tuple[str, ...]
+    service_of: IntArray
+
+    def covers(self, first_h: float, last_h: float) -> bool:
+        """Whether the window holds every departure between the two times (epoch hours)."""
+        start = datetime(self.start_day.year, self.start_day.month, self.start_day.day, tzinfo=UTC)
+        end = datetime(self.end_day.year, self.end_day.month, self.end_day.day, tzinfo=UTC)
+        return epoch_hours(start) + 48 <= first_h and last_h <= epoch_hours(end) - 48
+
+
+def build_timetable(
+    network: Network, edge_ids: tuple[str, ...], start: date, end: date
+) -> Timetable:
+    """Expand the weekly timetables of ``network.services`` into dated departures."""
+    position = {corridor_id: e for e, corridor_id in enumerate(edge_ids)}
+    days = pd.date_range(start, end, freq="D", inclusive="left")
+    iso_week = days.isocalendar().week.to_numpy()
+    weekday = days.weekday.to_numpy()
+    day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    per_edge: list[list[tuple[float, float, int]]] = [[] for _ in edge_ids]
+    names: list[str] = []
+    origin_tz = network.nodes["timezone"]
+    for service in network.services.itertuples(index=False):
+        e = position[service.corridor_id]
+        wanted = np.isin(weekday, [day_names.index(d) for d in service.weekdays])
+        if service.week_parity != "all":
+            wanted &= iso_week % 2 == (1 if service.week_parity == "odd" else 0)
+        hour, minute = map(int, service.departure_local.split(":"))
+        local = days[wanted] + pd.Timedelta(hours=hour, minutes=minute)
+        tz = origin_tz[network.corridors.at[service.corridor_id, "origin"]]
+        utc = local.tz_localize(tz, ambiguous=False, nonexistent="shift_forward").tz_convert("UTC")
+        depart = ((utc - _EPOCH) / pd.Timedelta(hours=1)).to_numpy(np.float64)
+        names.append(str(service.service_name))
+        per_edge[e].extend((d - service.cutoff_h, d, len(names) - 1) for d in depart.tolist())
+    ptr = np.zeros(len(edge_ids) + 1, dtype=np.int64)
+    cutoff, depart_list, service_of = [], [], []
+    for e, departures in enumerate(per_edge):
+        departures.sort()
+        ptr[e + 1] = ptr[e] + len(departures)
+        for c, d, s in departures:
+            cutoff.append(c)
+            depart_list.append(d)
+            service_of.append(s)
+    depart_h = np.array(depart_list, dtype=np.float64)
+    best_depart_h = depart_h.copy()
+    best_position = np.arange(len(depart_h), dtype=np.int64)
+    for e in range(len(edge_ids)):
+        for i in range(ptr[e + 1] - 2, ptr[e] - 1, -1):
+            if best_depart_h[i + 1] < best_depart_h[i]:
+                best_depart_h[i] = best_depart_h[i + 1]
+                best_position[i] = best_position[i + 1]
+    return Timetable(
+        start_day=start,
+        end_day=end,
+        ptr=ptr,
+        cutoff_h=np.array(cutoff, dtype=np.float64),
+        depart_h=depart_h,
+        best_depart_h=best_depart_h,
+        best_position=best_position,
+        service_name=tuple(names),
+        service_of=np.array(service_of, dtype=np.int64),
+    )
+
+
+def _cny(network: Network, amount: float, currency: str) -> float:
+    return network.to_cny(amount, currency)
+
+
+@dataclass
+class RoutingData:
+    """A network compiled for the route search (edges in the CSR order of ``network.arrays``)."""
+
+    network: Network
+    node_ids: tuple[str, ...]
+    node_index: dict[str, int]
+    node_handling_h: FloatArray
+    node_per_container_cny: FloatArray
+    node_per_t_cny: FloatArray
+    node_dwell_h: FloatArray
+    node_dwell_p90_h: FloatArray
+    node_is_border: BoolArray
+    node_in_china: BoolArray
+    node_regimes: IntArray
+    node_is_bonded_zone: BoolArray
+    node_handles_road: BoolArray
+    edge_ids: tuple[str, ...]
+    edge_index: dict[str, int]
+    indptr: IntArray
+    edge_origin: IntArray
+    edge_destination: IntArray
+    edge_mode: IntArray
+    edge_distance_km: FloatArray
+    edge_duration_h: FloatArray
+    edge_duration_p90_h: FloatArray
+    edge_co2e_g_per_tkm: FloatArray
+    edge_scheduled: BoolArray
+    edge_capacity_t: FloatArray
+    edge_reefer: BoolArray
+    edge_lithium_ok: BoolArray
+    edge_passages: tuple[tuple[str, ...], ...]
+    edge_passage_dwell_h: FloatArray
+    edge_passage_dwell_p90_h: FloatArray
+    edge_service_name: tuple[str, ...]
+    unit_price_cny: FloatArray
+    unit_min_cny: FloatArray
+    kg_break: FloatArray
+    kg_rate_cny: FloatArray
+    kg_min_cny: FloatArray
+    express_break: FloatArray
+    express_rate_cny: FloatArray
+    express_min_cny: FloatArray
+    box_volume_m3: FloatArray
+    box_payload_kg: FloatArray
+    timetable: Timetable
+    passage_ids: frozenset[str] = field(default_factory=frozenset)
+
+    def ensure_timetable(self, first_h: float, last_h: float) -> Timetable:
+        """The timetable, regenerated over a wider window if it does not cover the times."""
+        if not self.timetable.covers(first_h, last_h):
+            first = from_epoch_hours(first_h).date() - timedelta(days=7)
+            last = from_epoch_hours(last_h).date() + timedelta(days=7)
+            start = min(first, self.timetable.start_day)
+            end = max(last, self.timetable.end_day)
+            self.timetable = build_timetable(self.network, self.edge_ids, start, end)
+        return self.timetable
+
+
+def _tariff_arrays(
+    network: Network, edge_ids: tuple[str, ...], distance_km: FloatArray
+) -> dict[str, FloatArray]:
+    n = len(edge_ids)
+    unit_price = np.full((n, len(UNIT_COLUMNS)), np.nan)
+    unit_min = np.zeros((n, len(UNIT_COLUMNS)))
+    kg_break = np.zeros((n, MAX_BREAKS))
+    kg_rate = np.full((n, MAX_BREAKS), np.nan)
+    kg_min = np.zeros(n)
+    express_break = np.zeros((n, MAX_BREAKS))
+    express_rate = np.full((n, MAX_BREAKS), np.nan)
+    express_min = np.zeros(n)
+    for e, corridor_id in enumerate(edge_ids):
+        rows = network.tariffs_for(corridor_id).sort_values("break_from", kind="stable")
+        kg_slot = express_slot = 0
+        for row in rows.itertuples(index=False):
+            rate = _cny(network, row.rate + row.rate_per_km * distance_km[e], row.currency)
+            minimum = _cny(network, row.min_charge, row.currency)
+            if row.unit in UNIT_COLUMNS:
+                u = UNIT_COLUMNS.index(row.unit)
+                unit_price[e, u], unit_min[e, u] = rate, minimum
+            elif row.unit == "kg":
+                kg_break[e, kg_slot], kg_rate[e, kg_slot], kg_min[e] = row.break_from, rate, minimum
+                kg_slot += 1
+            elif row.unit == "express_kg":
+                express_break[e, express_slot] = row.break_from
+                express_rate[e, express_slot], express_min[e] = rate, minimum
+                express_slot += 1
+    return {
+        "unit_price_cny": unit_price,
+        "unit_min_cny": unit_min,
+        "kg_break": kg_break,
+        "kg_rate_cny": kg_rate,
+        "kg_min_cny": kg_min,
+        "express_break": express_break,
+        "express_rate_cny": express_rate,
+        "express_min_cny": express_min,
+    }
+
+
+def compile_network(network: Network) -> RoutingData:
+    """Build :class:`RoutingData`; prefer :func:`routing_data`, which caches it."""
+    arrays = network.arrays
+    nodes = network.nodes.loc[list(arrays.node_ids)]
+    corridors = network.corridors.loc[list(arrays.edge_ids)]
+    passages = network.passages
+
+    def dwell(column: str) -> FloatArray:
+        return nodes[column].fillna(0.0).to_numpy(np.float64)
+
+    def passage_sum(column: str) -> FloatArray:
+        return np.array(
+            [sum(float(passages.at[p, column]) for p in names) for names in corridors["passages"]]
+        )
+
+    regimes = np.array(
+        [sum(REGIME_BIT[r] for r in row) for row in nodes["regimes"]], dtype=np.int64
+    )
+    today = date.fromisoformat(network.date)
+    edge_ids = tuple(arrays.edge_ids)
+    containers = network.container_types.loc[list(CONTAINER_ORDER)]
+    return RoutingData(
+        network=network,
+        node_ids=tuple(arrays.node_ids),
+        node_index={node_id: i for i, node_id in enumerate(arrays.node_ids)},
+        node_handling_h=nodes["handling_h"].to_numpy(np.float64),
+        node_per_container_cny=nodes["handling_cost_cny_per_container"].to_numpy(np.float64),
+        node_per_t_cny=nodes["handling_cost_cny_per_t"].to_numpy(np.float64),
+        node_dwell_h=dwell("dwell_median_h"),
+        node_dwell_p90_h=dwell("dwell_p90_h"),
+        node_is_border=(nodes["kind"] == "border_crossing").to_numpy(),
+        node_in_china=(nodes["country"] == "CN").to_numpy(),
+        node_regimes=regimes,
+        node_is_bonded_zone=(nodes["kind"] == "bonded_zone").to_numpy(),
+        node_handles_road=nodes["modes"].map(lambda m: "road" in m).to_numpy(bool),
+        edge_ids=edge_ids,
+        edge_index={corridor_id: e for e, corridor_id in enumerate(edge_ids)},
+        indptr=arrays.indptr,
+        edge_origin=arrays.edge_origin,
+        edge_destination=arrays.edge_destination,
+        edge_mode=arrays.edge_mode,
+        edge_distance_km=arrays.edge_distance_km,
+        edge_duration_h=arrays.edge_duration_h,
+        edge_duration_p90_h=arrays.edge_duration_p90_h,
+        edge_co2e_g_per_tkm=arrays.edge_co2e_g_per_tkm,
+        edge_scheduled=corridors["scheduled"].to_numpy(bool),
+        edge_capacity_t=corridors["capacity_t_per_departure"].to_numpy(np.float64),
+        edge_reefer=corridors["reefer"].to_numpy(bool),
+        edge_lithium_ok=(corridors["lithium_batteries"] == "allowed").to_numpy(),
+        edge_passages=tuple(tuple(p) for p in corridors["passages"]),
+        edge_passage_dwell_h=passage_sum("dwell_median_h"),
+        edge_passage_dwell_p90_h=passage_sum("dwell_p90_h"),
+        edge_service_name=tuple(str(s) for s in corridors["service_name"]),
+        **_tariff_arrays(network, edge_ids, arrays.edge_distance_km),
+        box_volume_m3=containers["usable_volume_m3"].to_numpy(np.float64),
+        box_payload_kg=containers["max_payload_kg"].to_numpy(np.float64),
+        timetable=build_timetable(
+            network,
+            edge_ids,
+            today - timedelta(days=_WINDOW_BEFORE_DAYS),
+            today + timedelta(days=_WINDOW_AFTER_DAYS),
+        ),
+        passage_ids=frozenset(passages.index),
+    )
+
+
+_CACHE: weakref.WeakKeyDictionary[Network, RoutingData] = weakref.WeakKeyDictionary()
+
+
+def routing_data(network: Network) -> RoutingData:
+    """The compiled form of ``network``, built on first use and kept while the network lives."""
+    compiled = _CACHE.get(network)
+    if compiled is None:
+        compiled = compile_network(network)
+        _CACHE[network] = compiled
+    return compiled

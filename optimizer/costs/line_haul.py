@@ -1,0 +1,151 @@
+"""Line-haul charge of one shipment on every corridor: the numba kernel and its reference twin.
+
+Tariff arrays (all in CNY, NaN where a corridor has no such rate) are built by
+:mod:`optimizer._compile`. The kernel picks, per corridor, the cheapest product the tariff offers:
+
+- ``LCL``: per revenue tonne (W/M, 1 m3 = 1000 kg);
+- ``FCL``: full containers, the cheapest mix of 20GP with 40GP or 40HQ that fits the volume and
+  the payload;
+- ``FTL``: whole trucks; ``LTL``: road groupage per chargeable tonne (1:3000);
+- ``AIR``: per chargeable kg (1:6000), ``EXPRESS`` per chargeable kg (1:5000), each with weight
+  breaks: the charge is the lowest of ``max(chargeable, break) x rate`` over the breaks, and at
+  least the minimum charge.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Unit columns of the per-unit tariff arrays.
+UNIT_COLUMNS = ("container:20GP", "container:40GP", "container:40HQ", "wm", "truck", "ltl_t")
+U20, U40, UHQ, UWM, UTRUCK, ULTL = range(6)
+#: Product codes returned by the kernel.
+PRODUCTS = ("none", "LCL", "FCL", "FTL", "LTL", "AIR", "EXPRESS")
+NONE, LCL, FCL, FTL, LTL, AIR, EXPRESS = range(7)
+
+AIR_KG_PER_M3 = 1e6 / 6000
+EXPRESS_KG_PER_M3 = 1e6 / 5000
+ROAD_KG_PER_M3 = 1e6 / 3000
+WM_KG_PER_M3 = 1000.0
+
+
+@njit(cache=True)
+def _boxes_needed(volume_m3: float, weight_kg: float, box_volume: float, box_payload: float) -> int:
+    if volume_m3 <= 0 and weight_kg <= 0:
+        return 0
+    return max(math.ceil(volume_m3 / box_volume - 1e-9), math.ceil(weight_kg / box_payload - 1e-9))
+
+
+@njit(cache=True)
+def _half_kg_up(kg: float) -> float:
+    return math.ceil(kg * 2 - 1e-9) / 2
+
+
+@njit(cache=True)
+def _break_charge(
+    chargeable_kg: float, breaks: FloatArray, rates: FloatArray, minimum: float
+) -> float:
+    best = math.inf
+    for b in range(breaks.shape[0]):
+        if math.isnan(rates[b]):
+            continue
+        best = min(best, max(chargeable_kg, breaks[b]) * rates[b])
+    if best == math.inf:
+        return best
+    return max(best, minimum)
+
+
+@njit(cache=True)
+def line_haul_costs(
+    weight_kg: float,
+    volume_m3: float,
+    unit_price: FloatArray,
+    unit_min: FloatArray,
+    kg_break: FloatArray,
+    kg_rate: FloatArray,
+    kg_min: FloatArray,
+    express_break: FloatArray,
+    express_rate: FloatArray,
+    express_min: FloatArray,
+    box_volume_m3: FloatArray,
+    box_payload_kg: FloatArray,
+) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+    """Cheapest line-haul charge per corridor.
+
+    ``unit_price[e, u]`` is ``rate + rate_per_km x distance`` per unit ``u`` (see
+    :data:`UNIT_COLUMNS`) and ``unit_min[e, u]`` its minimum charge; box arrays are ordered
+    20GP, 40GP, 40HQ, and the truck takes one 40HQ load.
+
+    Returns
+    -------
+    cost_cny, product, chargeable_kg, boxes
+        ``boxes[e]`` holds the number of 20GP, 40GP and 40HQ (FCL) or trucks in column 2 (FTL).
+    """
+    n = unit_price.shape[0]
+    cost = np.full(n, math.inf)
+    product = np.zeros(n, dtype=np.int64)
+    chargeable = np.zeros(n)
+    boxes = np.zeros((n, 3), dtype=np.int64)
+    revenue_t = max(weight_kg / 1000.0, volume_m3 * WM_KG_PER_M3 / 1000.0)
+    for e in range(n):
+        price = unit_price[e]
+        if not math.isnan(price[UWM]):
+            c = max(revenue_t * price[UWM], unit_min[e, UWM])
+            if c < cost[e]:
+                cost[e], product[e], chargeable[e] = c, LCL, revenue_t * 1000.0
+        if not math.isnan(price[U20]):
+            n20 = _boxes_needed(volume_m3, weight_kg, box_volume_m3[0], box_payload_kg[0])
+            c = n20 * price[U20]
+            if c < cost[e]:
+                cost[e], product[e], chargeable[e] = c, FCL, weight_kg
+                boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, 0, 0
+        for big in (1, 2):
+            if math.isnan(price[big]):
+                continue
+            n_big = _boxes_needed(volume_m3, weight_kg, box_volume_m3[big], box_payload_kg[big])
+            for k in range(n_big, -1, -1):
+                rest_volume = volume_m3 - k * box_volume_m3[big]
+                rest_weight = weight_kg - k * box_payload_kg[big]
+                n20 = 0
+                if rest_volume > 0 or rest_weight > 0:
+                    if math.isnan(price[U20]):
+                        continue
+                    n20 = _boxes_needed(
+                        max(rest_volume, 0.0),
+                        max(rest_weight, 0.0),
+                        box_volume_m3[0],
+                        box_payload_kg[0],
+                    )
+                c = k * price[big] + n20 * (0.0 if n20 == 0 else price[U20])
+                if c < cost[e]:
+                    cost[e], product[e], chargeable[e] = c, FCL, weight_kg
+                    boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, 0, 0
+                    boxes[e, big] = k
+        if not math.isnan(price[UTRUCK]):
+            trucks = _boxes_needed(volume_m3, weight_kg, box_volume_m3[2], box_payload_kg[2])
+            c = max(trucks * price[UTRUCK], unit_min[e, UTRUCK])
+            if c < cost[e]:
+                cost[e], product[e], chargeable[e] = c, FTL, weight_kg
+                boxes[e, 0], boxes[e, 1], boxes[e, 2] = 0, 0, trucks
+        if not math.isnan(price[ULTL]):
+            ltl_t = max(weight_kg, volume_m3 * ROAD_KG_PER_M3) / 1000.0
+            c = max(ltl_t * price[ULTL], unit_min[e, ULTL])
+            if c < cost[e]:
+                cost[e], product[e], chargeable[e] = c, LTL, ltl_t * 1000.0
+                boxes[e, 0], boxes[e, 1], boxes[e, 2] = 0, 0, 0
+        air_kg = _half_kg_up(max(weight_kg, volume_m3 * AIR_KG_PER_M3))
+        c = _break_charge(air_kg, kg_break[e], kg_rate[e], kg_min[e])
+        if c < cost[e]:
+            cost[e], product[e], chargeable[e] = c, AIR, air_kg
+        express_kg = _half_kg_up(max(weight_kg, volume_m3 * EXPRESS_KG_PER_M3))
+        c = _break_charge(express_kg, express_break[e], express_rate[e], express_min[e])
+        if c < cost[e]:
+            cost[e], product[e], chargeable[e] = c, EXPRESS, express_kg
+    return cost, product, chargeable, boxes

@@ -1,0 +1,265 @@
+"""Domain objects of route planning: the shipment asked about and the plan answered."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from optimizer.errors import InvalidInputError
+
+MODES = ("road", "rail", "inland_water", "sea", "air")
+CARGO_CLASSES = ("general", "battery", "perishable", "high_value")
+CUSTOMS_REGIMES = ("9610", "9710", "9810", "1210", "general")
+CURRENCIES = ("CNY", "USD", "EUR")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _modes(name: str, values: Iterable[str] | None) -> frozenset[str] | None:
+    if values is None:
+        return None
+    chosen = frozenset(values)
+    unknown = sorted(chosen - set(MODES))
+    if unknown:
+        raise InvalidInputError(name, ",".join(unknown), f"modes among {', '.join(MODES)}")
+    return chosen
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """One consignment to route door to door.
+
+    Parameters
+    ----------
+    origin, destination
+        Node id, English or Chinese place name, or ``"lat,lon"``.
+    weight_kg, volume_m3
+        Gross weight (> 0) and volume (> 0).
+    ready_at
+        Timezone-aware time the cargo is ready at the origin; default now.
+    deadline
+        Optional timezone-aware latest arrival at the destination.
+    pieces
+        Number of packages (>= 1).
+    cargo_class
+        ``general``, ``battery`` (lithium, UN3480/3481, class 9), ``perishable`` or ``high_value``.
+    customs_regime
+        ``9610``, ``9710``, ``9810``, ``1210`` or ``general``.
+    allowed_modes, forbidden_modes
+        Restrict the modes of the main legs.
+    avoid
+        Node ids, corridor ids or named passages (``suez``, ``bab-el-mandeb``, ``cape``,
+        ``malacca``, ``russia-transit``, ``belarus-transit``, ``mongolia-transit``, ``caspian``,
+        ``three-gorges-locks``) to stay off.
+    max_options
+        How many options to return at most (>= 1).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> s = Shipment("Linshui", "Duisburg", weight_kg=800, volume_m3=4.2,
+    ...              ready_at=datetime(2026, 11, 23, 8, tzinfo=timezone.utc))
+    >>> s.max_options
+    5
+    >>> Shipment("Linshui", "Duisburg", weight_kg=-1, volume_m3=1)
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: weight_kg: got -1; expected a number > 0
+    """
+
+    origin: str
+    destination: str
+    weight_kg: float
+    volume_m3: float
+    ready_at: datetime = field(default_factory=_now)
+    deadline: datetime | None = None
+    pieces: int = 1
+    cargo_class: str = "general"
+    customs_regime: str = "general"
+    allowed_modes: frozenset[str] | None = None
+    forbidden_modes: frozenset[str] = frozenset()
+    avoid: frozenset[str] = frozenset()
+    max_options: int = 5
+
+    def __post_init__(self) -> None:
+        for name in ("origin", "destination"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidInputError(name, value, "a node id, a place name or 'lat,lon'")
+        for name in ("weight_kg", "volume_m3"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                raise InvalidInputError(name, value, "a number > 0")
+        if not isinstance(self.pieces, int) or self.pieces < 1:
+            raise InvalidInputError("pieces", self.pieces, "an integer >= 1")
+        if self.ready_at.tzinfo is None:
+            raise InvalidInputError("ready_at", self.ready_at.isoformat(), "a timezone-aware time")
+        if self.deadline is not None:
+            if self.deadline.tzinfo is None:
+                raise InvalidInputError(
+                    "deadline", self.deadline.isoformat(), "a timezone-aware time"
+                )
+            if self.deadline <= self.ready_at:
+                raise InvalidInputError(
+                    "deadline",
+                    self.deadline.isoformat(),
+                    f"a time after ready_at {self.ready_at.isoformat()}",
+                )
+        if self.cargo_class not in CARGO_CLASSES:
+            raise InvalidInputError(
+                "cargo_class", self.cargo_class, f"one of {', '.join(CARGO_CLASSES)}"
+            )
+        if self.customs_regime not in CUSTOMS_REGIMES:
+            raise InvalidInputError(
+                "customs_regime", self.customs_regime, f"one of {', '.join(CUSTOMS_REGIMES)}"
+            )
+        object.__setattr__(self, "allowed_modes", _modes("allowed_modes", self.allowed_modes))
+        object.__setattr__(
+            self, "forbidden_modes", _modes("forbidden_modes", self.forbidden_modes) or frozenset()
+        )
+        object.__setattr__(self, "avoid", frozenset(self.avoid))
+        if not isinstance(self.max_options, int) or self.max_options < 1:
+            raise InvalidInputError("max_options", self.max_options, "an integer >= 1")
+
+    def modes_used(self) -> frozenset[str]:
+        """Modes the shipment may travel on."""
+        allowed = self.allowed_modes if self.allowed_modes is not None else frozenset(MODES)
+        return allowed - self.forbidden_modes
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One movement on one corridor (or a first/last-mile road leg to a coordinate).
+
+    Costs are in CNY; ``cost_cny`` is the sum of the breakdown. Handling and border charges
+    belong to the leg that leaves the node where they occur.
+    """
+
+    origin: str
+    destination: str
+    mode: str
+    corridor_id: str | None
+    service: str | None
+    depart: datetime
+    arrive: datetime
+    arrive_p90: datetime
+    distance_km: float
+    chargeable_kg: float
+    product: str
+    line_haul_cny: float
+    handling_cny: float
+    border_cny: float
+    surcharge_cny: float
+    co2e_kg: float
+    passages: tuple[str, ...] = ()
+
+    @property
+    def cost_cny(self) -> float:
+        """Total charge of the leg in CNY."""
+        return self.line_haul_cny + self.handling_cny + self.border_cny + self.surcharge_cny
+
+
+@dataclass(frozen=True)
+class RouteOption:
+    """A door-to-door sequence of legs and its totals."""
+
+    legs: tuple[Leg, ...]
+    summary: str
+
+    @property
+    def cost_cny(self) -> float:
+        """Sum of the legs' costs."""
+        return sum(leg.cost_cny for leg in self.legs)
+
+    @property
+    def co2e_kg(self) -> float:
+        """Sum of the legs' emissions."""
+        return sum(leg.co2e_kg for leg in self.legs)
+
+    @property
+    def departure(self) -> datetime:
+        """When the first leg leaves."""
+        return self.legs[0].depart
+
+    @property
+    def arrival(self) -> datetime:
+        """Planned arrival (median dwell)."""
+        return self.legs[-1].arrive
+
+    @property
+    def arrival_p90(self) -> datetime:
+        """Pessimistic arrival (p90 line-haul and dwell)."""
+        return self.legs[-1].arrive_p90
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """Distinct modes in order of use."""
+        return tuple(dict.fromkeys(leg.mode for leg in self.legs))
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """The answer for one shipment: Pareto-best options, or why there is none."""
+
+    shipment: Shipment
+    origin: str
+    destination: str
+    options: tuple[RouteOption, ...]
+    infeasible_reason: str | None
+    dataset_version: str
+    fx_cny_per_unit: dict[str, float]
+    labels_settled: int = 0
+
+    def to_dict(self, currency: str = "CNY") -> dict[str, Any]:
+        """The plan as the JSON document of ``shudao plan --json``, prices in ``currency``."""
+        if currency not in self.fx_cny_per_unit:
+            allowed = ", ".join(sorted(self.fx_cny_per_unit))
+            raise InvalidInputError("currency", currency, f"one of {allowed}")
+        rate = self.fx_cny_per_unit[currency]
+
+        def money(cny: float) -> float:
+            return round(cny / rate, 2)
+
+        def leg_dict(leg: Leg) -> dict[str, Any]:
+            return {
+                "from": leg.origin,
+                "to": leg.destination,
+                "mode": leg.mode,
+                "service": leg.service,
+                "depart": leg.depart.isoformat(),
+                "arrive": leg.arrive.isoformat(),
+                "distance_km": round(leg.distance_km, 1),
+                "chargeable_kg": round(leg.chargeable_kg, 1),
+                "cost": money(leg.cost_cny),
+                "co2e_kg": round(leg.co2e_kg, 2),
+            }
+
+        options = []
+        for option in self.options:
+            legs = [leg_dict(leg) for leg in option.legs]
+            options.append(
+                {
+                    "summary": option.summary,
+                    "total_cost": round(sum(leg["cost"] for leg in legs), 2),
+                    "departure": option.departure.isoformat(),
+                    "arrival": option.arrival.isoformat(),
+                    "arrival_p90": option.arrival_p90.isoformat(),
+                    "transit_hours": round(
+                        (option.arrival - self.shipment.ready_at).total_seconds() / 3600, 1
+                    ),
+                    "co2e_kg": round(sum(leg["co2e_kg"] for leg in legs), 2),
+                    "modes": list(option.modes),
+                    "legs": legs,
+                }
+            )
+        return {
+            "dataset_version": self.dataset_version,
+            "currency": currency,
+            "options": options,
+            "infeasible_reason": self.infeasible_reason,
+        }
