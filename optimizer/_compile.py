@@ -15,6 +15,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from network_data import Network
+from network_data.validate import records
+from network_data.validate import values as v_values
 from optimizer.costs.line_haul import UNIT_COLUMNS
 from optimizer.model import CUSTOMS_REGIMES
 
@@ -71,12 +73,12 @@ def build_timetable(
     position = {corridor_id: e for e, corridor_id in enumerate(edge_ids)}
     days = pd.date_range(start, end, freq="D", inclusive="left")
     iso_week = days.isocalendar().week.to_numpy()
-    weekday = days.weekday.to_numpy()
+    weekday = days.day_of_week.to_numpy()
     day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     per_edge: list[list[tuple[float, float, int]]] = [[] for _ in edge_ids]
     names: list[str] = []
     origin_tz = network.nodes["timezone"]
-    for service in network.services.itertuples(index=False):
+    for service in records(network.services):
         e = position[service.corridor_id]
         wanted = np.isin(weekday, [day_names.index(d) for d in service.weekdays])
         if service.week_parity != "all":
@@ -84,7 +86,7 @@ def build_timetable(
         hour, minute = map(int, service.departure_local.split(":"))
         local = days[wanted] + pd.Timedelta(hours=hour, minutes=minute)
         tz = origin_tz[network.corridors.at[service.corridor_id, "origin"]]
-        utc = local.tz_localize(tz, ambiguous=False, nonexistent="shift_forward").tz_convert("UTC")
+        utc = local.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
         depart = ((utc - _EPOCH) / pd.Timedelta(hours=1)).to_numpy(np.float64)
         names.append(str(service.service_name))
         per_edge[e].extend((d - service.cutoff_h, d, len(names) - 1) for d in depart.tolist())
@@ -135,6 +137,7 @@ class RoutingData:
     node_dwell_h: FloatArray
     node_dwell_p90_h: FloatArray
     node_is_border: BoolArray
+    node_gauge_change: BoolArray
     node_in_china: BoolArray
     node_regimes: IntArray
     node_is_bonded_zone: BoolArray
@@ -196,7 +199,7 @@ def _tariff_arrays(
     for e, corridor_id in enumerate(edge_ids):
         rows = network.tariffs_for(corridor_id).sort_values("break_from", kind="stable")
         kg_slot = express_slot = 0
-        for row in rows.itertuples(index=False):
+        for row in records(rows):
             rate = _cny(network, row.rate + row.rate_per_km * distance_km[e], row.currency)
             minimum = _cny(network, row.min_charge, row.currency)
             if row.unit in UNIT_COLUMNS:
@@ -229,11 +232,13 @@ def compile_network(network: Network) -> RoutingData:
     passages = network.passages
 
     def dwell(column: str) -> FloatArray:
-        return nodes[column].fillna(0.0).to_numpy(np.float64)
+        hours: FloatArray = np.nan_to_num(nodes[column].to_numpy(np.float64), nan=0.0)
+        return hours
 
     def passage_sum(column: str) -> FloatArray:
+        dwell_of = dict(zip(passages.index, v_values(passages, column), strict=True))
         return np.array(
-            [sum(float(passages.at[p, column]) for p in names) for names in corridors["passages"]]
+            [sum(dwell_of[p] for p in names) for names in v_values(corridors, "passages")]
         )
 
     regimes = np.array(
@@ -252,6 +257,7 @@ def compile_network(network: Network) -> RoutingData:
         node_dwell_h=dwell("dwell_median_h"),
         node_dwell_p90_h=dwell("dwell_p90_h"),
         node_is_border=(nodes["kind"] == "border_crossing").to_numpy(),
+        node_gauge_change=nodes["gauge_change"].to_numpy(bool),
         node_in_china=(nodes["country"] == "CN").to_numpy(),
         node_regimes=regimes,
         node_is_bonded_zone=(nodes["kind"] == "bonded_zone").to_numpy(),

@@ -2,9 +2,14 @@
 
 The search is an exact multi-criteria, time-dependent label-setting algorithm (Martins'
 algorithm on a timetable, in the spirit of McRAPTOR). A label is a partial journey at a node:
-arrival time, cost, CO2e, p90 arrival and the customs state (export cleared, bonded zone
-entered). Labels leave the queue in order of (arrival, cost, CO2e); a label dominated by a
-settled label at the same node and state, or by a complete journey, is dropped. Waiting for a
+arrival time, cost, CO2e, p90 arrival, the customs state (export cleared, bonded zone entered)
+and how it arrived (mode, scheduled or not), which decides whether the next leg is a transfer.
+Labels leave the queue in order of (arrival, cost, CO2e); a label dominated by a settled label
+with the same node, state and arrival kind, or by a complete journey, is dropped.
+
+A transfer (handling time and cost at the node) happens where the mode changes, where a
+scheduled service is joined or left, and at gauge-change stations; a truck or a through train
+passing a node does not stop for handling. Border dwell applies to every crossing. Waiting for a
 later departure never helps arrive earlier (FIFO), costs and emissions do not depend on time, so
 dropping dominated labels keeps every Pareto-optimal journey.
 
@@ -27,7 +32,7 @@ from network_data import Network
 from network_data.errors import UnknownPlaceError
 from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
-from network_data.validate import haversine_km, tariff_scopes
+from network_data.validate import haversine_km, records, tariff_scopes
 from optimizer._compile import (
     MAX_BREAKS,
     REGIME_BIT,
@@ -51,6 +56,7 @@ COORDINATE_LINKS = 3
 SNAP_KM = 1.0
 ROAD_CIRCUITY = 1.25
 _CLEARED, _BONDED = 1, 2
+_ROAD = MODES.index("road")
 #: Passages worth naming in a one-line summary, and how.
 _SUMMARY_PASSAGES = {
     "suez": "Suez",
@@ -209,7 +215,7 @@ def _road_leg(
     unit_min = np.zeros((1, len(UNIT_COLUMNS)))
     for scope in tariff_scopes("", "road", country)[1:]:
         rows = network.tariffs[network.tariffs["scope"] == scope]
-        for row in rows.itertuples(index=False):
+        for row in records(rows):
             u = UNIT_COLUMNS.index(row.unit)
             if math.isnan(unit_price[0, u]):
                 unit_price[0, u] = network.to_cny(
@@ -246,6 +252,22 @@ def _nearest_road_nodes(data: RoutingData, lat: float, lon: float) -> list[int]:
     return [i for _, i in sorted(distances)[:COORDINATE_LINKS]]
 
 
+def _arrival_kind(data: RoutingData, label: _Label) -> int:
+    """How a label arrived: -1 at the origin, else mode x 2 + scheduled."""
+    if label.parent is None and label.synthetic is None:
+        return -1
+    if label.edge < 0:
+        return _ROAD * 2
+    return int(data.edge_mode[label.edge]) * 2 + int(data.edge_scheduled[label.edge])
+
+
+def _is_transfer(data: RoutingData, node: int, arrived: int, mode: int, scheduled: bool) -> bool:
+    """Whether leaving ``node`` on a leg of ``mode`` after arriving as ``arrived`` is a transfer."""
+    if arrived < 0:
+        return False
+    return bool(arrived // 2 != mode or arrived % 2 or scheduled or data.node_gauge_change[node])
+
+
 def _dominated(bag: list[tuple[float, float, float]], a: float, c: float, g: float) -> bool:
     return any(ba <= a and bc <= c and bg <= g for ba, bc, bg in bag)
 
@@ -278,7 +300,7 @@ def _search(
     for label in starts:
         heapq.heappush(queue, (label.arrival_h, label.cost_cny, label.co2e_kg, seq, label))
         seq += 1
-    settled: dict[tuple[int, int], list[tuple[float, float, float]]] = {}
+    settled: dict[tuple[int, int, int], list[tuple[float, float, float]]] = {}
     complete: list[_Label] = []
     front: list[tuple[float, float, float]] = []
     settled_count = 0
@@ -290,16 +312,16 @@ def _search(
             complete.append(label)
             front.append((a, c, g))
             continue
-        key = (label.node, label.state)
-        bag = settled.setdefault(key, [])
+        arrived = _arrival_kind(data, label)
+        bag = settled.setdefault((label.node, label.state, arrived), [])
         if _dominated(bag, a, c, g):
             continue
         bag.append((a, c, g))
         settled_count += 1
         u = label.node
-        first = label.parent is None and label.synthetic is None
-        wait_h = 0.0 if first else data.node_handling_h[u] + data.node_dwell_h[u]
-        wait_p90_h = 0.0 if first else data.node_handling_h[u] + data.node_dwell_p90_h[u]
+        first = arrived < 0
+        dwell_h = 0.0 if first else data.node_dwell_h[u]
+        dwell_p90_h = 0.0 if first else data.node_dwell_p90_h[u]
         if (u == target or u in finals) and label.state & required_state == required_state:
             if u == target:
                 done = replace(label, node=-1)
@@ -307,31 +329,33 @@ def _search(
                 seq += 1
             else:
                 leg = finals[u]
-                handling = (
-                    0.0
-                    if first
-                    else float(
-                        max(search.shipment.weight_kg / 1000, search.shipment.volume_m3)
-                        * data.node_per_t_cny[u]
-                    )
-                )
+                transfer = _is_transfer(data, u, arrived, _ROAD, False)
+                revenue_t = max(search.shipment.weight_kg / 1000, search.shipment.volume_m3)
+                handling = float(revenue_t * data.node_per_t_cny[u]) if transfer else 0.0
+                wait_h = dwell_h + (data.node_handling_h[u] if transfer else 0.0)
+                wait_p90_h = dwell_p90_h + (data.node_handling_h[u] if transfer else 0.0)
                 border = handling if data.node_is_border[u] else 0.0
                 arrival = a + wait_h + leg.duration_h
                 cost = c + leg.cost_cny + handling
                 if arrival <= search.deadline_h:
+                    arrival_p90 = label.arrival_p90_h + wait_p90_h + leg.duration_p90_h
                     done = _Label(
-                        arrival, cost, g + leg.co2e_kg, label.arrival_p90_h + wait_p90_h + leg.duration_p90_h,
-                        -1, label.state, label, -1, a + wait_h, None, handling - border, border, leg,
+                        arrival, cost, g + leg.co2e_kg, arrival_p90, -1, label.state, label, -1,
+                        a + wait_h, None, handling - border, border, leg,
                     )  # fmt: skip
                     heapq.heappush(queue, (arrival, cost, done.co2e_kg, seq, done))
                     seq += 1
             if u == target:
                 continue
-        ready = a + wait_h
-        ready_p90 = label.arrival_p90_h + wait_p90_h
         for e in range(data.indptr[u], data.indptr[u + 1]):
             if not search.usable[e]:
                 continue
+            transfer = _is_transfer(
+                data, u, arrived, int(data.edge_mode[e]), bool(data.edge_scheduled[e])
+            )
+            handling_h = data.node_handling_h[u] if transfer else 0.0
+            ready = a + dwell_h + handling_h
+            ready_p90 = label.arrival_p90_h + dwell_p90_h + handling_h
             v = data.edge_destination[e]
             if (
                 need_export
@@ -361,7 +385,7 @@ def _search(
             arrival_p90 = (
                 depart_p90 + data.edge_duration_p90_h[e] + data.edge_passage_dwell_p90_h[e]
             )
-            handling = 0.0 if first else float(costs.transfer_cny[e])
+            handling = float(costs.transfer_cny[e]) if transfer else 0.0
             border = handling if data.node_is_border[u] else 0.0
             cost = c + costs.line_haul_cny[e] + handling
             co2e = g + costs.co2e_kg[e]
@@ -372,7 +396,8 @@ def _search(
                 state |= _CLEARED
             if data.node_is_bonded_zone[v] and data.node_regimes[v] & bonded_bit:
                 state |= _BONDED
-            if _dominated(settled.get((v, state), []), arrival, cost, co2e):
+            kind = int(data.edge_mode[e]) * 2 + int(data.edge_scheduled[e])
+            if _dominated(settled.get((v, state, kind), []), arrival, cost, co2e):
                 continue
             child = _Label(
                 arrival, cost, co2e, arrival_p90, v, state, label, e, depart, service,
@@ -547,7 +572,7 @@ def plan_routes(
     >>> plan = plan_routes(network, Shipment("Linshui", "Duisburg", 800, 4.2, ready_at=ready))
     >>> len(plan.options) >= 2 and plan.infeasible_reason is None
     True
-    >>> "rail" in plan.options[0].modes
+    >>> any("China-Europe rail via Alashankou" in o.summary for o in plan.options)
     True
     """
     if not isinstance(horizon_days, int) or horizon_days < 60:
@@ -561,7 +586,7 @@ def plan_routes(
             "destination", shipment.destination, "a place other than the origin"
         )
     limit = shipment.max_options if max_options == -1 else max_options
-    fx = {c: float(network.fx.at[c, "cny_per_unit"]) for c in network.fx.index}
+    fx = {c: network.to_cny(1.0, str(c)) for c in network.fx.index}
 
     def plan(options: tuple[RouteOption, ...], reason: str | None, settled: int = 0) -> RoutePlan:
         return RoutePlan(
@@ -651,8 +676,10 @@ def _run(
             state = _CLEARED if data.node_in_china[i] and data.node_regimes[i] & regime_bit else 0
             root = _Label(ready_h, 0.0, 0.0, ready_h, -2, 0, None, -1, ready_h, None, 0.0, 0.0)
             starts.append(
-                _Label(ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg, ready_h + leg.duration_p90_h,
-                       i, state, root, -1, ready_h, None, 0.0, 0.0, leg)
+                _Label(
+                    ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg,
+                    ready_h + leg.duration_p90_h, i, state, root, -1, ready_h, None, 0.0, 0.0, leg,
+                )
             )  # fmt: skip
     target: int | None = None
     finals: dict[int, _SyntheticLeg] = {}
@@ -693,14 +720,15 @@ def _explain(
                 f"the deadline {shipment.deadline.isoformat()} is before the earliest possible "
                 f"arrival at {to}, {earliest.isoformat()}"
             )
-    if shipment.cargo_class in ("battery", "perishable"):
-        if feasible(replace(shipment, cargo_class="general", deadline=None)):
-            what = (
-                "accepts lithium batteries (passenger-belly flights never do)"
-                if shipment.cargo_class == "battery"
-                else "has reefer capacity for perishables"
-            )
-            return f"no complete route to {to} exists on corridors that {what}"
+    if shipment.cargo_class in ("battery", "perishable") and feasible(
+        replace(shipment, cargo_class="general", deadline=None)
+    ):
+        what = (
+            "accepts lithium batteries (passenger-belly flights never do)"
+            if shipment.cargo_class == "battery"
+            else "has reefer capacity for perishables"
+        )
+        return f"no complete route to {to} exists on corridors that {what}"
     if shipment.avoid:
         found = feasible(replace(shipment, avoid=frozenset(), deadline=None))
         if found:

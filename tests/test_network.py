@@ -201,9 +201,12 @@ def test_tariffs_most_specific_scope_wins_per_unit(network: Network) -> None:
     # The ERAI-priced 1,520 mm leg has its own rows ...
     erai = network.tariffs_for("RAIL-KZDOS-BYBRE")
     assert set(erai["scope"]) == {"RAIL-KZDOS-BYBRE"}
-    # ... while a Kazakh branch line falls back to the KZ default, and a border link to CN's.
+    # ... while a Kazakh branch line falls back to the KZ default and a Chinese feeder to CN's.
     assert set(network.tariffs_for("RAIL-KZDOS-KZALA")["scope"]) == {"mode:rail:KZ"}
-    assert set(network.tariffs_for("RAIL-CNAKL-KZDOS")["scope"]) == {"mode:rail:CN"}
+    assert set(network.tariffs_for("RAIL-CNMYG-RLY-CNCTU-RLY")["scope"]) == {"mode:rail:CN"}
+    # Border links carry only the per-km part of the rate (TAR-BORDER-LINK).
+    link = network.tariffs_for("RAIL-CNAKL-KZDOS")
+    assert set(link["scope"]) == {"RAIL-CNAKL-KZDOS"} and (link["rate"] == 0).all()
     air = network.tariffs_for("AIR-CNCKG-CKG-HUBUD-BUD")
     assert sorted(air.loc[air.unit == "kg", "break_from"]) == [0, 45, 100, 300, 500, 1000]
 

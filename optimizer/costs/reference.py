@@ -1,0 +1,144 @@
+"""Slow reference twins of the kernels, written straight from the dataset tables.
+
+They share no code with the kernels or with :mod:`optimizer._compile`: tariffs come from
+:meth:`Network.tariffs_for`, container mixes are enumerated exhaustively, departures are found by
+walking the calendar day by day in the origin's time zone. The tests compare each kernel with
+its twin.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from network_data import Network
+from network_data.validate import records
+
+AIR_KG_PER_M3 = 1e6 / 6000
+EXPRESS_KG_PER_M3 = 1e6 / 5000
+ROAD_KG_PER_M3 = 1e6 / 3000
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _half_kg_up(kg: float) -> float:
+    return math.ceil(kg * 2 - 1e-9) / 2
+
+
+def reference_line_haul_cny(
+    network: Network, corridor_id: str, weight_kg: float, volume_m3: float
+) -> float:
+    """Cheapest line-haul charge of a shipment on one corridor, in CNY (inf if unpriced).
+
+    See :func:`reference_line_haul` for the product and the number of containers.
+
+    Examples
+    --------
+    800 kg / 4.2 m3 LCL on the Chongqing-Qinzhou train: 4.2 revenue tonnes x
+    (CNY 60 + 0.08 x 1,225 km) = CNY 663.6.
+
+    >>> from network_data import load_network
+    >>> round(reference_line_haul_cny(load_network(), "RAIL-CNCKG-RLY-CNQZH", 800, 4.2), 2)
+    663.6
+    """
+    return reference_line_haul(network, corridor_id, weight_kg, volume_m3)[0]
+
+
+def reference_line_haul(
+    network: Network, corridor_id: str, weight_kg: float, volume_m3: float
+) -> tuple[float, str, int]:
+    """Cheapest line-haul charge in CNY, the product chosen and its number of containers."""
+    corridor = network.corridors.loc[corridor_id]
+    distance_km = float(corridor["distance_km"])
+    rows = network.tariffs_for(corridor_id)
+    price: dict[str, float] = {}
+    minimum: dict[str, float] = {}
+    breaks: dict[str, list[tuple[float, float]]] = {"kg": [], "express_kg": []}
+    for row in records(rows):
+        rate = network.to_cny(row.rate + row.rate_per_km * distance_km, row.currency)
+        if row.unit in breaks:
+            breaks[row.unit].append((row.break_from, rate))
+        else:
+            price[row.unit] = rate
+        minimum[row.unit] = network.to_cny(row.min_charge, row.currency)
+    candidates: list[tuple[float, str, int]] = [(math.inf, "none", 0)]
+    revenue_t = max(weight_kg / 1000, volume_m3)
+    if "wm" in price:
+        candidates.append((max(revenue_t * price["wm"], minimum["wm"]), "LCL", 0))
+    boxes = {
+        kind: (float(row.usable_volume_m3), float(row.max_payload_kg))
+        for kind, row in zip(
+            network.container_types.index, records(network.container_types), strict=True
+        )
+    }
+    kinds = [k for k in ("20GP", "40GP", "40HQ") if f"container:{k}" in price]
+    if kinds:
+        bound = 1 + max(
+            math.ceil(volume_m3 / boxes["20GP"][0]),
+            math.ceil(weight_kg / boxes["20GP"][1]),
+        )
+        for counts in itertools.product(range(bound + 1), repeat=len(kinds)):
+            capacity_m3 = sum(n * boxes[k][0] for n, k in zip(counts, kinds, strict=True))
+            payload_kg = sum(n * boxes[k][1] for n, k in zip(counts, kinds, strict=True))
+            # a mix uses at most one kind of 40-foot box (the kernel's search space)
+            if (
+                capacity_m3 + 1e-9 >= volume_m3
+                and payload_kg + 1e-9 >= weight_kg
+                and not (len(kinds) == 3 and counts[1] and counts[2])
+            ):
+                charge = sum(
+                    n * price[f"container:{k}"] for n, k in zip(counts, kinds, strict=True)
+                )
+                candidates.append((charge, "FCL", sum(counts)))
+    if "truck" in price:
+        trucks = max(
+            math.ceil(volume_m3 / boxes["40HQ"][0] - 1e-9),
+            math.ceil(weight_kg / boxes["40HQ"][1] - 1e-9),
+        )
+        candidates.append((max(trucks * price["truck"], minimum["truck"]), "FTL", 0))
+    if "ltl_t" in price:
+        ltl_t = max(weight_kg, volume_m3 * ROAD_KG_PER_M3) / 1000
+        candidates.append((max(ltl_t * price["ltl_t"], minimum["ltl_t"]), "LTL", 0))
+    for unit, kg_per_m3, name in (
+        ("kg", AIR_KG_PER_M3, "AIR"),
+        ("express_kg", EXPRESS_KG_PER_M3, "EXPRESS"),
+    ):
+        if breaks[unit]:
+            chargeable = _half_kg_up(max(weight_kg, volume_m3 * kg_per_m3))
+            best = min(max(chargeable, b) * r for b, r in breaks[unit])
+            candidates.append((max(best, minimum[unit]), name, 0))
+    return min(candidates, key=lambda candidate: candidate[0])
+
+
+def reference_next_departure(
+    network: Network, corridor_id: str, ready: datetime
+) -> tuple[datetime, str] | None:
+    """First departure of a scheduled corridor whose booking cut-off is at or after ``ready``.
+
+    Walks the calendar in the origin's local time, one day at a time, for up to 8 weeks.
+    """
+    origin = network.corridors.at[corridor_id, "origin"]
+    zone = ZoneInfo(str(network.nodes.at[origin, "timezone"]))
+    services = network.services[network.services["corridor_id"] == corridor_id]
+    best: tuple[datetime, str] | None = None
+    start = ready.astimezone(zone).date() - timedelta(days=3)
+    for offset in range(60):
+        day = start + timedelta(days=offset)
+        week = day.isocalendar().week
+        for service in records(services):
+            if _DAYS[day.weekday()] not in service.weekdays:
+                continue
+            if service.week_parity == "odd" and week % 2 == 0:
+                continue
+            if service.week_parity == "even" and week % 2 == 1:
+                continue
+            hour, minute = map(int, service.departure_local.split(":"))
+            local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+            if local - timedelta(hours=service.cutoff_h) >= ready and (
+                best is None or local < best[0]
+            ):
+                best = (local, str(service.service_name))
+        if best is not None and best[0].date() < day:
+            break
+    return best

@@ -1,0 +1,64 @@
+"""Write a copy of the bundled dataset restricted to a set of nodes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from network_data.load import BUNDLED_DATA_DIR
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _write(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False, lineterminator="\n")
+
+
+def write_subnetwork(node_ids: Iterable[str], target: Path) -> Path:
+    """Dataset directory with only ``node_ids`` and the corridors between them.
+
+    Nodes dropped from the network but used as ``via`` points become waypoints; markets and
+    warehouses left unreachable are dropped.
+    """
+    source = BUNDLED_DATA_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    keep = set(node_ids)
+    nodes = _read(source / "nodes.csv")
+    corridors = _read(source / "corridors.csv")
+    corridors = corridors[corridors["origin"].isin(keep) & corridors["destination"].isin(keep)]
+    reached = set(corridors["destination"]) | {
+        o for o, r in zip(corridors["origin"], corridors["reverse_id"], strict=True) if r
+    }
+    destination_kinds = nodes["kind"].isin(["market", "overseas_warehouse"])
+    kept = nodes["id"].isin(keep) & (~destination_kinds | nodes["id"].isin(reached))
+    dropped = nodes[~kept]
+    waypoints = pd.concat(
+        [
+            _read(source / "waypoints.csv"),
+            dropped[["id", "name_en", "lat", "lon", "source"]].rename(columns={"name_en": "name"}),
+        ],
+        ignore_index=True,
+    )
+    _write(nodes[kept], target / "nodes.csv")
+    _write(waypoints, target / "waypoints.csv")
+    _write(corridors, target / "corridors.csv")
+    ids = set(corridors["id"]) | set(corridors["reverse_id"]) - {""}
+    services = _read(source / "services.csv")
+    _write(services[services["corridor_id"].isin(ids)], target / "services.csv")
+    tariffs = _read(source / "tariffs.csv")
+    _write(
+        tariffs[tariffs["scope"].str.startswith("mode:") | tariffs["scope"].isin(ids)],
+        target / "tariffs.csv",
+    )
+    for name in ("fx.csv", "emission_factors.csv", "passages.csv", "container_types.csv",
+                 "dataset.json"):  # fmt: skip
+        (target / name).write_bytes((source / name).read_bytes())
+    paths = json.loads((source / "corridor_paths.geojson").read_text(encoding="utf-8"))
+    paths["features"] = [f for f in paths["features"] if f["properties"]["id"] in ids]
+    (target / "corridor_paths.geojson").write_text(json.dumps(paths), encoding="utf-8")
+    return target

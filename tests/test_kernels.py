@@ -1,0 +1,111 @@
+"""Kernels against their reference twins (run also under NUMBA_DISABLE_JIT=1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from network_data import Network, load_network
+from optimizer._compile import epoch_hours, from_epoch_hours, routing_data
+from optimizer.costs.line_haul import line_haul_costs
+from optimizer.costs.reference import reference_line_haul_cny, reference_next_departure
+from optimizer.costs.timetable import next_departure
+
+NETWORK = load_network()
+DATA = routing_data(NETWORK)
+SCHEDULED = [c for c, s in zip(DATA.edge_ids, DATA.edge_scheduled, strict=True) if s]
+weights = st.floats(min_value=0.5, max_value=80_000)
+volumes = st.floats(min_value=0.01, max_value=250)
+
+
+def kernel_costs(weight_kg: float, volume_m3: float) -> dict[str, float]:
+    cost, _, _, _ = line_haul_costs(
+        weight_kg, volume_m3, DATA.unit_price_cny, DATA.unit_min_cny, DATA.kg_break,
+        DATA.kg_rate_cny, DATA.kg_min_cny, DATA.express_break, DATA.express_rate_cny,
+        DATA.express_min_cny, DATA.box_volume_m3, DATA.box_payload_kg,
+    )  # fmt: skip
+    return dict(zip(DATA.edge_ids, cost.tolist(), strict=True))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(weights, volumes, st.sampled_from(DATA.edge_ids))
+def test_line_haul_kernel_matches_reference(
+    weight_kg: float, volume_m3: float, corridor_id: str
+) -> None:
+    expected = reference_line_haul_cny(NETWORK, corridor_id, weight_kg, volume_m3)
+    assert kernel_costs(weight_kg, volume_m3)[corridor_id] == pytest.approx(expected, rel=1e-9)
+
+
+def test_every_corridor_matches_reference_for_the_linshui_lot() -> None:
+    costs = kernel_costs(800, 4.2)
+    for corridor_id in DATA.edge_ids:
+        assert costs[corridor_id] == pytest.approx(
+            reference_line_haul_cny(NETWORK, corridor_id, 800, 4.2), rel=1e-9
+        ), corridor_id
+
+
+def test_hand_computed_charges() -> None:
+    costs = kernel_costs(800, 4.2)
+    # LCL on the ERAI leg: 4.2 revenue tonnes x USD 90 x 7.16 CNY/USD
+    assert costs["RAIL-KZDOS-BYBRE"] == pytest.approx(4.2 * 90 * 7.16)
+    # Air Chongqing-Budapest: chargeable max(800 kg, 4.2 m3 x 166.67 = 700 kg) = 800 kg at the
+    # +500 kg break, 4.17 x 0.92 = 3.84 USD/kg; the +1000 break would cost 1000 x 3.67 = 3670
+    assert costs["AIR-CNCKG-CKG-HUBUD-BUD"] == pytest.approx(800 * 3.84 * 7.16)
+    # 450 kg / 0.5 m3: 450 x 4.00 (+300 break) = 1800 beats charging 500 kg x 3.84 = 1920
+    assert kernel_costs(450, 0.5)["AIR-CNCKG-CKG-HUBUD-BUD"] == pytest.approx(450 * 4.0 * 7.16)
+    # 490 kg / 0.5 m3: 490 x 4.00 = 1960, so it is cheaper to pay for 500 kg at 3.84 = 1920
+    assert kernel_costs(490, 0.5)["AIR-CNCKG-CKG-HUBUD-BUD"] == pytest.approx(500 * 3.84 * 7.16)
+    # Shanghai-Rotterdam: 40GP USD 2,500 (58 m3 usable), LCL USD 62.5 per W/M tonne.
+    # 20 t / 55 m3: one 40GP (2,500) beats LCL (55 x 62.5 = 3,437.5)
+    assert kernel_costs(20_000, 55)["SEA-CNSHA-YSN-NLRTM"] == pytest.approx(2500 * 7.16)
+    # 30 t / 110 m3: two 40GP (5,000) beat 40HQ + 40HQ (5,250) and LCL (6,875)
+    assert kernel_costs(30_000, 110)["SEA-CNSHA-YSN-NLRTM"] == pytest.approx(5000 * 7.16)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(SCHEDULED),
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+)
+def test_next_departure_matches_reference(corridor_id: str, ready_naive: datetime) -> None:
+    ready = ready_naive.replace(tzinfo=UTC, microsecond=0)
+    timetable = DATA.ensure_timetable(epoch_hours(ready) - 48, epoch_hours(ready) + 24 * 60)
+    e = DATA.edge_index[corridor_id]
+    depart_h, position = next_departure(
+        timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position, e,
+        epoch_hours(ready),
+    )  # fmt: skip
+    expected = reference_next_departure(NETWORK, corridor_id, ready)
+    assert expected is not None and position >= 0
+    assert from_epoch_hours(depart_h) == expected[0]
+    assert timetable.service_name[timetable.service_of[position]] == expected[1]
+
+
+def test_cutoff_is_respected_on_the_chengdu_train() -> None:
+    # Daily at 10:00 Beijing time (02:00 UTC), booking closes 48 h before.
+    ready = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    depart, _ = reference_next_departure(NETWORK, "RAIL-CNCTU-RLY-CNAKL", ready) or (None, "")
+    assert depart == datetime(2026, 11, 26, 2, tzinfo=UTC)
+    assert depart - timedelta(hours=48) >= ready
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="already pure Python")
+def test_kernels_pass_without_jit() -> None:
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__)),
+         "-k", "not without_jit"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_network_fixture_is_the_bundled_one(network: Network) -> None:
+    assert network.version == NETWORK.version

@@ -1,0 +1,188 @@
+"""The label-setting search against brute force: every simple path, evaluated independently.
+
+On sub-networks of the bundled dataset (chosen by hypothesis), the Pareto front of
+(arrival, cost, CO2e) over all simple paths of up to MAX_LEGS corridors, each evaluated with the
+reference twins and the rules written out again below, must equal the planner's full front.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from network_data import Network, load_network
+from optimizer.costs.reference import reference_line_haul, reference_next_departure
+from optimizer.routing import Shipment, plan_routes
+from tests.subnetwork import write_subnetwork
+
+MAX_LEGS = 6
+HORIZON = timedelta(days=90)
+POOL = [
+    "CN-LINSHUI-PARK", "CNCKG", "CNCKG-RLY", "CNCKG-PRT", "CNCTU", "CNCTU-RLY", "CNNAO",
+    "CNQZH", "CNNNG", "CNPXG", "VNHAN", "SGSIN", "MKT-SG", "MYPKG", "CNKMG", "CNMHN", "LAVTE",
+    "CNFAN", "VNSGN", "CNTAC", "CNSHA-WGQ", "CNSHA-YSN", "CNWUH",
+]  # fmt: skip
+
+
+@cache
+def subnetwork(nodes: frozenset[str]) -> Network:
+    directory = Path(tempfile.mkdtemp(prefix="shudao-sub-"))
+    return load_network(write_subnetwork(nodes, directory / "data"))
+
+
+def evaluate(
+    network: Network, path: list[str], shipment: Shipment
+) -> tuple[float, float, float] | None:
+    """(arrival hours since ready, cost CNY, CO2e kg) of one path, or None if not allowed."""
+    nodes, corridors = network.nodes, network.corridors
+    first = corridors.loc[path[0], "origin"]
+    last = corridors.loc[path[-1], "destination"]
+    need_export = nodes.at[first, "country"] == "CN" and nodes.at[last, "country"] != "CN"
+
+    def clears(node: str) -> bool:
+        return (
+            nodes.at[node, "country"] == "CN"
+            and shipment.customs_regime in nodes.at[node, "regimes"]
+        )
+
+    cleared = clears(first)
+    time, cost, co2e = shipment.ready_at, 0.0, 0.0
+    revenue_t = max(shipment.weight_kg / 1000, shipment.volume_m3)
+    previous = None
+    for corridor_id in path:
+        row = corridors.loc[corridor_id]
+        u, v = row["origin"], row["destination"]
+        if (
+            need_export
+            and nodes.at[u, "country"] == "CN"
+            and nodes.at[v, "country"] != "CN"
+            and not cleared
+        ):
+            return None
+        line_haul, product, boxes = reference_line_haul(
+            network, corridor_id, shipment.weight_kg, shipment.volume_m3
+        )
+        if previous is not None:
+            dwell = nodes.at[u, "dwell_median_h"]
+            time += timedelta(hours=0.0 if math.isnan(dwell) else dwell)
+            transfer = (
+                previous["mode"] != row["mode"] or previous["scheduled"] or row["scheduled"]
+                or nodes.at[u, "gauge_change"]
+            )  # fmt: skip
+            if transfer:
+                time += timedelta(hours=nodes.at[u, "handling_h"])
+                per = nodes.at[u, "handling_cost_cny_per_container"] if product == "FCL" else None
+                cost += (
+                    boxes * per
+                    if per is not None
+                    else revenue_t * nodes.at[u, "handling_cost_cny_per_t"]
+                )
+        if row["scheduled"]:
+            departure = reference_next_departure(network, corridor_id, time)
+            if departure is None:
+                return None
+            time = departure[0]
+        passages = sum(network.passages.at[p, "dwell_median_h"] for p in row["passages"])
+        time += timedelta(hours=row["duration_h"] + passages)
+        if time - shipment.ready_at > HORIZON:
+            return None
+        cost += line_haul
+        co2e += shipment.weight_kg / 1000 * row["distance_km"] * row["co2e_g_per_tkm"] / 1000
+        cleared |= clears(v)
+        previous = row
+    return ((time - shipment.ready_at).total_seconds() / 3600, cost, co2e)
+
+
+def pareto(points: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Non-dominated points, sorted; near-equal points (float noise) count once."""
+    unique: list[tuple[float, float, float]] = []
+    for p in sorted(points):
+        if not any(same(p, q) for q in unique):
+            unique.append(p)
+    return [
+        p for p in unique
+        if not any(not same(p, q) and q[0] <= p[0] + 1e-6 and q[1] <= p[1] + 1e-6
+                   and q[2] <= p[2] + 1e-6 for q in unique)
+    ]  # fmt: skip
+
+
+def same(p: tuple[float, float, float], q: tuple[float, float, float]) -> bool:
+    return abs(p[0] - q[0]) < 0.02 and abs(p[1] - q[1]) < 0.01 and abs(p[2] - q[2]) < 0.001
+
+
+def assert_same_front(
+    got: list[tuple[float, float, float]], expected: list[tuple[float, float, float]]
+) -> None:
+    assert len(got) == len(expected), (got, expected)
+    for p, q in zip(got, expected, strict=True):
+        assert same(p, q), (p, q)
+
+
+def brute_force_front(
+    network: Network, shipment: Shipment, origin: str, destination: str
+) -> list[tuple[float, float, float]]:
+    graph = network.graph
+    results = []
+    for edge_path in nx.all_simple_edge_paths(graph, origin, destination, cutoff=MAX_LEGS):
+        value = evaluate(network, [key for _, _, key in edge_path], shipment)
+        if value is not None:
+            results.append(value)
+    return pareto(results)
+
+
+def planner_front(network: Network, shipment: Shipment) -> list[tuple[float, float, float]]:
+    plan = plan_routes(network, shipment, max_options=None)
+    return pareto([
+        ((o.arrival - shipment.ready_at).total_seconds() / 3600, o.cost_cny, o.co2e_kg)
+        for o in plan.options
+    ])  # fmt: skip
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sets(st.sampled_from(POOL), min_size=6, max_size=12),
+    st.floats(min_value=50, max_value=3000),
+    st.floats(min_value=0.1, max_value=12),
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 6, 30)),
+    st.sampled_from(["general", "9610", "9710"]),
+    st.randoms(use_true_random=False),
+)
+def test_planner_front_equals_brute_force(
+    chosen: set[str], weight_kg: float, volume_m3: float, ready: datetime, regime: str, rng: object
+) -> None:
+    network = subnetwork(frozenset(chosen))
+    pairs = sorted(
+        (o, d) for o in network.graph for d in nx.descendants(network.graph, o) if o != d
+    )
+    if not pairs:
+        return
+    origin, destination = rng.choice(pairs)  # type: ignore[attr-defined]
+    ready_at = ready.replace(tzinfo=UTC, microsecond=0)
+    shipment = Shipment(
+        origin, destination, weight_kg, volume_m3, ready_at=ready_at, customs_regime=regime
+    )
+    expected = brute_force_front(network, shipment, origin, destination)
+    event(f"front of {min(len(expected), 3)}{'+' if len(expected) >= 3 else ''} options")
+    assert_same_front(planner_front(network, shipment), expected)
+
+
+@pytest.mark.parametrize(
+    ("origin", "destination"),
+    [("CN-LINSHUI-PARK", "SGSIN"), ("CNCTU-RLY", "LAVTE"), ("CNCKG", "VNHAN"), ("CNQZH", "CNCTU")],
+)
+def test_fixed_cases_against_brute_force(origin: str, destination: str) -> None:
+    network = subnetwork(frozenset(POOL[:17]))
+    shipment = Shipment(
+        origin, destination, 800, 4.2, ready_at=datetime(2026, 11, 23, 8, tzinfo=UTC)
+    )
+    expected = brute_force_front(network, shipment, origin, destination)
+    assert expected
+    assert_same_front(planner_front(network, shipment), expected)
