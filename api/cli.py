@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -108,3 +110,129 @@ def draw_map(
     network = _load(data)
     written = plot_network(network.nodes, network.corridors, output, dpi=dpi)
     typer.echo(f"wrote {written}")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _parse_time(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name}: got {value!r}; expected an ISO 8601 time such as 2026-11-23T08:00+08:00")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _split(value: str | None) -> frozenset[str]:
+    return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _plan_table(plan_doc: dict[str, Any]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160, record=True, file=io.StringIO())
+    if not plan_doc["options"]:
+        console.print(f"No option: {plan_doc['infeasible_reason']}")
+    for number, option in enumerate(plan_doc["options"], 1):
+        console.print(f"[bold]Option {number}[/bold]: {option['summary']}")
+        table = Table(show_edge=False)
+        for column in ("from", "to", "mode", "service", "depart (UTC)", "arrive (UTC)", "km",
+                       f"cost {plan_doc['currency']}", "kg CO2e"):  # fmt: skip
+            table.add_column(column)
+        for leg in option["legs"]:
+            table.add_row(
+                leg["from"], leg["to"], leg["mode"], leg["service"] or "",
+                leg["depart"][:16], leg["arrive"][:16], f"{leg['distance_km']:,.0f}",
+                f"{leg['cost']:,.2f}", f"{leg['co2e_kg']:,.1f}",
+            )  # fmt: skip
+        console.print(table)
+        console.print(
+            f"total {plan_doc['currency']} {option['total_cost']:,.2f}; arrival "
+            f"{option['arrival'][:16]} (p90 {option['arrival_p90'][:16]}); "
+            f"{option['transit_hours'] / 24:.1f} days; {option['co2e_kg']:,.1f} kg CO2e\n"
+        )
+    return console.export_text()
+
+
+@app.command("plan")
+def plan(
+    origin: Annotated[str, typer.Option("--from", help="Node id, name or 'lat,lon'.")],
+    destination: Annotated[str, typer.Option("--to", help="Node id, name or 'lat,lon'.")],
+    weight_kg: Annotated[float, typer.Option("--weight-kg")],
+    volume_m3: Annotated[float, typer.Option("--volume-m3")],
+    ready: Annotated[
+        str | None, typer.Option(help="ISO time the cargo is ready (default now).")
+    ] = None,
+    deadline: Annotated[str | None, typer.Option(help="ISO latest arrival.")] = None,
+    cargo: Annotated[
+        str, typer.Option(help="general, battery, perishable or high_value.")
+    ] = "general",
+    regime: Annotated[str, typer.Option(help="9610, 9710, 9810, 1210 or general.")] = "general",
+    avoid: Annotated[
+        str | None, typer.Option(help="Comma list: node/corridor ids, passages.")
+    ] = None,
+    modes: Annotated[str | None, typer.Option(help="Comma list of allowed modes.")] = None,
+    pieces: Annotated[int, typer.Option()] = 1,
+    max_options: Annotated[int, typer.Option()] = 5,
+    currency: Annotated[str, typer.Option(help="CNY, USD or EUR.")] = "CNY",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    data: DataOption = None,
+    tariffs: TariffsOption = None,
+) -> None:
+    """Plan the Pareto-best door-to-door options for one shipment."""
+    from optimizer.model import Shipment
+    from optimizer.routing import plan_routes
+
+    network = _load(data, tariffs)
+    try:
+        optional: dict[str, Any] = {}
+        ready_at = _parse_time("ready", ready)
+        if ready_at is not None:
+            optional["ready_at"] = ready_at
+        shipment = Shipment(
+            origin, destination, weight_kg, volume_m3, deadline=_parse_time("deadline", deadline),
+            pieces=pieces, cargo_class=cargo, customs_regime=regime, avoid=_split(avoid),
+            allowed_modes=_split(modes) or None, max_options=max_options, **optional,
+        )  # fmt: skip
+        document = plan_routes(network, shipment).to_dict(currency)
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(
+        json.dumps(document, ensure_ascii=False, indent=2) if as_json else _plan_table(document)
+    )
+
+
+@app.command("plan-batch")
+def plan_batch_command(
+    shipments: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV of shipments.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="plans.parquet or plans.csv")],
+    workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
+    data: DataOption = None,
+    tariffs: TariffsOption = None,
+) -> None:
+    """Plan every shipment of a CSV; write one row per shipment as Parquet or CSV."""
+    import pandas as pd
+
+    from optimizer.routing import plan_batch
+
+    if output.suffix not in (".parquet", ".csv"):
+        _fail(f"output: got {output.name!r}; expected a .parquet or .csv file name")
+    network = _load(data, tariffs)
+    table = pd.read_csv(shipments, dtype=str, keep_default_na=False)
+    missing = {"origin", "destination", "weight_kg", "volume_m3"} - set(table.columns)
+    if missing:
+        _fail(f"{shipments.name}: missing columns {', '.join(sorted(missing))}")
+    result = plan_batch(network, table, workers=workers, progress=True)
+    if output.suffix == ".parquet":
+        result.to_parquet(output, index=False)
+    else:
+        result.to_csv(output, index=False)
+    counts = result["status"].value_counts().to_dict()
+    typer.echo(f"wrote {len(result)} plans to {output} ({counts})")

@@ -162,6 +162,9 @@ class RoutingData:
     edge_service_name: tuple[str, ...]
     unit_price_cny: FloatArray
     unit_min_cny: FloatArray
+    #: Per-unit prices without the fixed part, for a road leg that continues a road leg
+    #: (the same truck drives on, so the per-truck or per-consignment base is paid once).
+    road_continuation_price_cny: FloatArray
     kg_break: FloatArray
     kg_rate_cny: FloatArray
     kg_min_cny: FloatArray
@@ -190,6 +193,7 @@ def _tariff_arrays(
     n = len(edge_ids)
     unit_price = np.full((n, len(UNIT_COLUMNS)), np.nan)
     unit_min = np.zeros((n, len(UNIT_COLUMNS)))
+    road_continuation = np.full((n, len(UNIT_COLUMNS)), np.nan)
     kg_break = np.zeros((n, MAX_BREAKS))
     kg_rate = np.full((n, MAX_BREAKS), np.nan)
     kg_min = np.zeros(n)
@@ -205,6 +209,9 @@ def _tariff_arrays(
             if row.unit in UNIT_COLUMNS:
                 u = UNIT_COLUMNS.index(row.unit)
                 unit_price[e, u], unit_min[e, u] = rate, minimum
+                road_continuation[e, u] = _cny(
+                    network, row.rate_per_km * distance_km[e], row.currency
+                )
             elif row.unit == "kg":
                 kg_break[e, kg_slot], kg_rate[e, kg_slot], kg_min[e] = row.break_from, rate, minimum
                 kg_slot += 1
@@ -215,6 +222,7 @@ def _tariff_arrays(
     return {
         "unit_price_cny": unit_price,
         "unit_min_cny": unit_min,
+        "road_continuation_price_cny": road_continuation,
         "kg_break": kg_break,
         "kg_rate_cny": kg_rate,
         "kg_min_cny": kg_min,

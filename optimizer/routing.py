@@ -21,12 +21,18 @@ from __future__ import annotations
 
 import heapq
 import math
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+from rich.progress import Progress
 
 from network_data import Network
 from network_data.errors import UnknownPlaceError
@@ -99,6 +105,7 @@ class _Label:
     handling_cny: float
     border_cny: float
     synthetic: _SyntheticLeg | None = None
+    line_haul_cny: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class _SyntheticLeg:
 @dataclass(frozen=True)
 class _ShipmentCosts:
     line_haul_cny: FloatArray
+    road_continuation_cny: FloatArray
     product: npt.NDArray[np.int64]
     chargeable_kg: FloatArray
     transfer_cny: FloatArray
@@ -139,7 +147,9 @@ def _resolve(network: Network, field: str, query: str) -> _Place:
     try:
         node_id = network.find_node(query)
     except UnknownPlaceError as exc:
-        raise InvalidInputError(field, query, str(exc).split("; ", 1)[-1]) from exc
+        raise InvalidInputError(
+            field, query, f"a known place ({str(exc).split('; ', 1)[-1]})"
+        ) from exc
     row = network.nodes.loc[node_id]
     return _Place(query, True, float(row["lat"]), float(row["lon"]), node_id)
 
@@ -159,6 +169,12 @@ def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
         data.box_volume_m3,
         data.box_payload_kg,
     )
+    no_minimum = np.zeros_like(data.unit_min_cny)
+    continuation, _, _, _ = line_haul_costs(
+        float(shipment.weight_kg), float(shipment.volume_m3), data.road_continuation_price_cny,
+        no_minimum, data.kg_break, data.kg_rate_cny, data.kg_min_cny, data.express_break,
+        data.express_rate_cny, data.express_min_cny, data.box_volume_m3, data.box_payload_kg,
+    )  # fmt: skip
     revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
     origin = data.edge_origin
     containers = boxes.sum(axis=1)
@@ -168,7 +184,7 @@ def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
         revenue_t * data.node_per_t_cny[origin],
     )
     co2e = shipment.weight_kg / 1000.0 * data.edge_distance_km * data.edge_co2e_g_per_tkm / 1000.0
-    return _ShipmentCosts(cost, product, chargeable, transfer, co2e)
+    return _ShipmentCosts(cost, continuation, product, chargeable, transfer, co2e)
 
 
 def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_]:
@@ -387,7 +403,9 @@ def _search(
             )
             handling = float(costs.transfer_cny[e]) if transfer else 0.0
             border = handling if data.node_is_border[u] else 0.0
-            cost = c + costs.line_haul_cny[e] + handling
+            road_on = arrived == _ROAD * 2 and data.edge_mode[e] == _ROAD
+            line_haul = costs.road_continuation_cny[e] if road_on else costs.line_haul_cny[e]
+            cost = c + line_haul + handling
             co2e = g + costs.co2e_kg[e]
             if _dominated(front, arrival, cost, co2e):
                 continue
@@ -401,7 +419,7 @@ def _search(
                 continue
             child = _Label(
                 arrival, cost, co2e, arrival_p90, v, state, label, e, depart, service,
-                handling - border, border,
+                handling - border, border, None, float(line_haul),
             )  # fmt: skip
             heapq.heappush(queue, (arrival, cost, co2e, seq, child))
             seq += 1
@@ -448,7 +466,7 @@ def _legs(data: RoutingData, costs: _ShipmentCosts, journey: _Label) -> tuple[Le
                 distance_km=float(data.edge_distance_km[e]),
                 chargeable_kg=float(costs.chargeable_kg[e]),
                 product=PRODUCTS[int(costs.product[e])],
-                line_haul_cny=float(costs.line_haul_cny[e]),
+                line_haul_cny=label.line_haul_cny,
                 handling_cny=label.handling_cny,
                 border_cny=label.border_cny,
                 surcharge_cny=0.0,
@@ -724,9 +742,9 @@ def _explain(
         replace(shipment, cargo_class="general", deadline=None)
     ):
         what = (
-            "accepts lithium batteries (passenger-belly flights never do)"
+            "accept lithium batteries (passenger-belly flights never do)"
             if shipment.cargo_class == "battery"
-            else "has reefer capacity for perishables"
+            else "have reefer capacity for perishables"
         )
         return f"no complete route to {to} exists on corridors that {what}"
     if shipment.avoid:
@@ -760,18 +778,154 @@ def _explain(
     return f"no corridor connects {_node_name(data, origin.label)} to {to} for this shipment"
 
 
+def shipment_from_record(record: dict[str, Any]) -> Shipment:
+    """Build a :class:`Shipment` from one row of a shipments table (CSV or DataFrame).
+
+    Columns: ``origin``, ``destination``, ``weight_kg``, ``volume_m3`` and optionally
+    ``ready_at`` and ``deadline`` (ISO 8601 with offset), ``pieces``, ``cargo_class``,
+    ``customs_regime``, ``avoid`` and ``modes`` (``|`` or ``,`` separated), ``max_options``.
+
+    Examples
+    --------
+    >>> s = shipment_from_record({"origin": "Linshui", "destination": "Duisburg",
+    ...     "weight_kg": "800", "volume_m3": "4.2", "ready_at": "2026-11-23T08:00:00+00:00",
+    ...     "avoid": "suez|russia-transit"})
+    >>> sorted(s.avoid)
+    ['russia-transit', 'suez']
+    """
+
+    def text(name: str) -> str:
+        value = record.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        return str(value).strip()
+
+    def items(name: str) -> frozenset[str]:
+        return frozenset(i.strip() for i in text(name).replace(",", "|").split("|") if i.strip())
+
+    def number(name: str) -> float:
+        try:
+            return float(text(name))
+        except ValueError as exc:
+            raise InvalidInputError(name, record.get(name), "a number > 0") from exc
+
+    def moment(name: str) -> datetime | None:
+        if not text(name):
+            return None
+        try:
+            return datetime.fromisoformat(text(name))
+        except ValueError as exc:
+            raise InvalidInputError(name, text(name), "an ISO 8601 time with offset") from exc
+
+    optional: dict[str, Any] = {}
+    ready = moment("ready_at")
+    if ready is not None:
+        optional["ready_at"] = ready
+    if text("pieces"):
+        optional["pieces"] = int(number("pieces"))
+    if text("max_options"):
+        optional["max_options"] = int(number("max_options"))
+    for name in ("cargo_class", "customs_regime"):
+        if text(name):
+            optional[name] = text(name)
+    return Shipment(
+        origin=text("origin"),
+        destination=text("destination"),
+        weight_kg=number("weight_kg"),
+        volume_m3=number("volume_m3"),
+        deadline=moment("deadline"),
+        avoid=items("avoid"),
+        allowed_modes=items("modes") or None,
+        **optional,
+    )
+
+
 def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
-    """One table row per plan, for batch output."""
-    best = min(plan.options, key=lambda o: o.cost_cny) if plan.options else None
-    fastest = min(plan.options, key=lambda o: o.arrival) if plan.options else None
+    """One table row per plan: the cheapest, fastest and greenest option, or the reason."""
+    options = plan.options
+    cheapest = min(options, key=lambda o: o.cost_cny) if options else None
+    fastest = min(options, key=lambda o: o.arrival) if options else None
+    greenest = min(options, key=lambda o: o.co2e_kg) if options else None
     return {
-        "origin": plan.origin,
-        "destination": plan.destination,
-        "options": len(plan.options),
-        "cheapest_cost_cny": round(best.cost_cny, 2) if best else None,
-        "cheapest_arrival": best.arrival.isoformat() if best else None,
-        "cheapest_summary": best.summary if best else None,
+        "origin_node": plan.origin,
+        "destination_node": plan.destination,
+        "status": "planned" if options else "no_option",
+        "options": len(options),
+        "cheapest_cost_cny": round(cheapest.cost_cny, 2) if cheapest else None,
+        "cheapest_arrival": cheapest.arrival.isoformat() if cheapest else None,
+        "cheapest_summary": cheapest.summary if cheapest else None,
         "fastest_arrival": fastest.arrival.isoformat() if fastest else None,
         "fastest_cost_cny": round(fastest.cost_cny, 2) if fastest else None,
+        "greenest_co2e_kg": round(greenest.co2e_kg, 2) if greenest else None,
         "infeasible_reason": plan.infeasible_reason,
+        "error": None,
     }
+
+
+def _plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
+    try:
+        row = plan_summary_row(plan_routes(network, shipment_from_record(record)))
+    except ValueError as exc:
+        row = {"status": "invalid", "error": str(exc)}
+    return {"id": record.get("id", ""), **row}
+
+
+_WORKER_NETWORK: list[Network] = []
+
+
+def _worker_init(network: Network) -> None:
+    _WORKER_NETWORK[:] = [network]
+    routing_data(network)
+
+
+def _worker_chunk(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [_plan_record(_WORKER_NETWORK[0], record) for record in records]
+
+
+def plan_batch(
+    network: Network,
+    shipments: pd.DataFrame,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    chunk_size: int = 50,
+) -> pd.DataFrame:
+    """Plan every row of ``shipments`` (columns of :func:`shipment_from_record`).
+
+    Rows are planned in ``workers`` processes (default: every core) in chunks; an invalid row
+    gets ``status`` = ``invalid`` and its message in ``error`` instead of stopping the batch.
+    The result has one row per shipment, in input order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from network_data import load_network
+    >>> table = pd.DataFrame({"origin": ["Linshui", "Nowhere"], "destination": ["Duisburg"] * 2,
+    ...     "weight_kg": [800, 800], "volume_m3": [4.2, 4.2],
+    ...     "ready_at": ["2026-11-23T08:00:00+00:00"] * 2})
+    >>> result = plan_batch(load_network(), table, workers=1)
+    >>> list(result["status"])
+    ['planned', 'invalid']
+    """
+    records: list[dict[str, Any]] = [
+        {str(key): value for key, value in record.items()}
+        for record in shipments.to_dict("records")
+    ]
+    chunks = [records[i : i + chunk_size] for i in range(0, len(records), chunk_size)]
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    rows: list[dict[str, Any]] = []
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("planning", total=len(records))
+        if workers <= 1 or len(chunks) <= 1:
+            for chunk in chunks:
+                rows.extend(_plan_record(network, record) for record in chunk)
+                bar.advance(task, len(chunk))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_worker_init, initargs=(network,)
+            ) as pool:
+                for done in pool.map(_worker_chunk, chunks):
+                    rows.extend(done)
+                    bar.advance(task, len(done))
+    return pd.DataFrame(rows)

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -65,3 +67,65 @@ def test_map_writes_png(tmp_path: Path) -> None:
     result = runner.invoke(app, ["network", "map", "-o", str(out), "--dpi", "60"])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+PLAN_ARGS = ["plan", "--from", "Linshui", "--to", "Duisburg", "--weight-kg", "800",
+             "--volume-m3", "4.2", "--ready", "2026-11-23T08:00:00+00:00"]  # fmt: skip
+
+
+def test_plan_json_document() -> None:
+    result = runner.invoke(app, [*PLAN_ARGS, "--json", "--currency", "EUR"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["currency"] == "EUR" and document["infeasible_reason"] is None
+    assert 1 <= len(document["options"]) <= 5
+    for option in document["options"]:
+        assert option["total_cost"] == pytest.approx(sum(leg["cost"] for leg in option["legs"]))
+
+
+def test_plan_table() -> None:
+    result = runner.invoke(app, [*PLAN_ARGS, "--modes", "rail,road", "--max-options", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Option 1:" in result.output and "China-Europe rail" in result.output
+    assert "Option 3" not in result.output
+
+
+def test_plan_without_option_exits_0_with_the_reason() -> None:
+    args = ["plan", "--from", "CNCTU-TFU", "--to", "SGSIN-SIN", "--weight-kg", "300",
+            "--volume-m3", "1", "--cargo", "battery", "--modes", "air", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0
+    assert "lithium batteries" in json.loads(result.output)["infeasible_reason"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--avoid", "suez,panama"], "avoid: got 'panama'"),
+        (["--regime", "1111"], "customs_regime: got '1111'"),
+        (["--deadline", "2026-11-20T00:00+00:00"], "deadline"),
+        (["--ready", "next monday"], "ready: got 'next monday'"),
+    ],
+)
+def test_plan_invalid_input_exits_2(extra: list[str], message: str) -> None:
+    result = runner.invoke(app, [*PLAN_ARGS, *extra])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_plan_batch_csv_to_parquet(tmp_path: Path) -> None:
+    shipments = tmp_path / "shipments.csv"
+    shipments.write_text(
+        "id,origin,destination,weight_kg,volume_m3,ready_at,avoid\n"
+        "A1,Linshui,Duisburg,800,4.2,2026-11-23T08:00:00+08:00,\n"
+        "A2,Wuhu,Rotterdam,12000,60,2026-11-24T08:00:00+08:00,suez\n"
+        "A3,Chengdu,Atlantis,10,1,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plans.parquet"
+    result = runner.invoke(app, ["plan-batch", str(shipments), "-o", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    plans = pd.read_parquet(out)
+    assert list(plans["id"]) == ["A1", "A2", "A3"]
+    assert list(plans["status"]) == ["planned", "planned", "invalid"]
+    assert "Atlantis" in plans.loc[2, "error"]

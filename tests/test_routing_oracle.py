@@ -1,8 +1,8 @@
 """The label-setting search against brute force: every simple path, evaluated independently.
 
 On sub-networks of the bundled dataset (chosen by hypothesis), the Pareto front of
-(arrival, cost, CO2e) over all simple paths of up to MAX_LEGS corridors, each evaluated with the
-reference twins and the rules written out again below, must equal the planner's full front.
+(arrival, cost, CO2e) over every simple path, each evaluated with the reference twins and the
+rules written out again below, must equal the planner's full front.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from optimizer.costs.reference import reference_line_haul, reference_next_depart
 from optimizer.routing import Shipment, plan_routes
 from tests.subnetwork import write_subnetwork
 
-MAX_LEGS = 6
 HORIZON = timedelta(days=90)
 POOL = [
     "CN-LINSHUI-PARK", "CNCKG", "CNCKG-RLY", "CNCKG-PRT", "CNCTU", "CNCTU-RLY", "CNNAO",
@@ -67,9 +66,13 @@ def evaluate(
             and not cleared
         ):
             return None
-        line_haul, product, boxes = reference_line_haul(
-            network, corridor_id, shipment.weight_kg, shipment.volume_m3
+        continues_road = (
+            previous is not None and previous["mode"] == "road" and row["mode"] == "road"
         )
+        line_haul, product, boxes = reference_line_haul(
+            network, corridor_id, shipment.weight_kg, shipment.volume_m3,
+            continues_road=continues_road,
+        )  # fmt: skip
         if previous is not None:
             dwell = nodes.at[u, "dwell_median_h"]
             time += timedelta(hours=0.0 if math.isnan(dwell) else dwell)
@@ -131,7 +134,7 @@ def brute_force_front(
 ) -> list[tuple[float, float, float]]:
     graph = network.graph
     results = []
-    for edge_path in nx.all_simple_edge_paths(graph, origin, destination, cutoff=MAX_LEGS):
+    for edge_path in nx.all_simple_edge_paths(graph, origin, destination, cutoff=None):
         value = evaluate(network, [key for _, _, key in edge_path], shipment)
         if value is not None:
             results.append(value)
@@ -146,9 +149,9 @@ def planner_front(network: Network, shipment: Shipment) -> list[tuple[float, flo
     ])  # fmt: skip
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
-    st.sets(st.sampled_from(POOL), min_size=6, max_size=12),
+    st.sets(st.sampled_from(POOL), min_size=6, max_size=10),
     st.floats(min_value=50, max_value=3000),
     st.floats(min_value=0.1, max_value=12),
     st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 6, 30)),
@@ -176,10 +179,10 @@ def test_planner_front_equals_brute_force(
 
 @pytest.mark.parametrize(
     ("origin", "destination"),
-    [("CN-LINSHUI-PARK", "SGSIN"), ("CNCTU-RLY", "LAVTE"), ("CNCKG", "VNHAN"), ("CNQZH", "CNCTU")],
+    [("CN-LINSHUI-PARK", "CNQZH"), ("CNCTU-RLY", "VNHAN"), ("CNCKG", "CNPXG"), ("CNQZH", "CNCTU")],
 )
 def test_fixed_cases_against_brute_force(origin: str, destination: str) -> None:
-    network = subnetwork(frozenset(POOL[:17]))
+    network = subnetwork(frozenset(POOL[:11]))
     shipment = Shipment(
         origin, destination, 800, 4.2, ready_at=datetime(2026, 11, 23, 8, tzinfo=UTC)
     )

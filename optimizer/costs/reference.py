@@ -46,9 +46,18 @@ def reference_line_haul_cny(
 
 
 def reference_line_haul(
-    network: Network, corridor_id: str, weight_kg: float, volume_m3: float
+    network: Network,
+    corridor_id: str,
+    weight_kg: float,
+    volume_m3: float,
+    *,
+    continues_road: bool = False,
 ) -> tuple[float, str, int]:
-    """Cheapest line-haul charge in CNY, the product chosen and its number of containers."""
+    """Cheapest line-haul charge in CNY, the product chosen and its number of containers.
+
+    With ``continues_road`` (a road leg right after a road leg: the same truck drives on) the
+    fixed part of road rates and their minimum charges are not paid again.
+    """
     corridor = network.corridors.loc[corridor_id]
     distance_km = float(corridor["distance_km"])
     rows = network.tariffs_for(corridor_id)
@@ -56,12 +65,14 @@ def reference_line_haul(
     minimum: dict[str, float] = {}
     breaks: dict[str, list[tuple[float, float]]] = {"kg": [], "express_kg": []}
     for row in records(rows):
-        rate = network.to_cny(row.rate + row.rate_per_km * distance_km, row.currency)
+        fixed = 0.0 if continues_road and row.unit in ("truck", "ltl_t") else row.rate
+        rate = network.to_cny(fixed + row.rate_per_km * distance_km, row.currency)
         if row.unit in breaks:
             breaks[row.unit].append((row.break_from, rate))
         else:
             price[row.unit] = rate
-        minimum[row.unit] = network.to_cny(row.min_charge, row.currency)
+        no_minimum = continues_road and row.unit in ("truck", "ltl_t")
+        minimum[row.unit] = 0.0 if no_minimum else network.to_cny(row.min_charge, row.currency)
     candidates: list[tuple[float, str, int]] = [(math.inf, "none", 0)]
     revenue_t = max(weight_kg / 1000, volume_m3)
     if "wm" in price:
