@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import bench_load
+from benchmarks import bench_load, bench_routing
 
 
 def machine() -> str:
@@ -23,3 +23,5 @@ def machine() -> str:
 if __name__ == "__main__":
     print(f"machine: {machine()}\n")
     bench_load.main()
+    print()
+    bench_routing.main()

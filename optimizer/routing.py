@@ -19,7 +19,6 @@ Per-corridor charges, emissions and the next bookable departure come from the nu
 
 from __future__ import annotations
 
-import heapq
 import math
 import multiprocessing
 import os
@@ -47,8 +46,8 @@ from optimizer._compile import (
     from_epoch_hours,
     routing_data,
 )
+from optimizer.costs import search
 from optimizer.costs.line_haul import FCL, PRODUCTS, UNIT_COLUMNS, line_haul_costs
-from optimizer.costs.timetable import next_departure
 from optimizer.errors import InvalidInputError
 from optimizer.model import MODES, Leg, RouteOption, RoutePlan, Shipment
 
@@ -61,7 +60,6 @@ COORDINATE_LINKS = 3
 #: Coordinates closer than this to a node are that node.
 SNAP_KM = 1.0
 ROAD_CIRCUITY = 1.25
-_CLEARED, _BONDED = 1, 2
 _ROAD = MODES.index("road")
 #: Passages worth naming in a one-line summary, and how.
 _SUMMARY_PASSAGES = {
@@ -90,22 +88,27 @@ class _Place:
     label: str
 
 
-@dataclass
-class _Label:
+@dataclass(frozen=True)
+class _Journey:
+    """One complete journey found by the search: its totals and where its labels are."""
+
     arrival_h: float
     cost_cny: float
     co2e_kg: float
-    arrival_p90_h: float
-    node: int
-    state: int
-    parent: _Label | None
-    edge: int
-    depart_h: float
-    service: str | None
-    handling_cny: float
-    border_cny: float
-    synthetic: _SyntheticLeg | None = None
-    line_haul_cny: float = 0.0
+    index: int
+
+
+@dataclass(frozen=True)
+class _Result:
+    """Everything the label search returned, with the synthetic legs it refers to."""
+
+    floats: FloatArray
+    ints: npt.NDArray[np.int64]
+    journeys: list[_Journey]
+    settled: int
+    first_legs: list[_SyntheticLeg]
+    final_legs: dict[int, _SyntheticLeg]
+    costs: _ShipmentCosts
 
 
 @dataclass(frozen=True)
@@ -268,207 +271,63 @@ def _nearest_road_nodes(data: RoutingData, lat: float, lon: float) -> list[int]:
     return [i for _, i in sorted(distances)[:COORDINATE_LINKS]]
 
 
-def _arrival_kind(data: RoutingData, label: _Label) -> int:
-    """How a label arrived: -1 at the origin, else mode x 2 + scheduled."""
-    if label.parent is None and label.synthetic is None:
-        return -1
-    if label.edge < 0:
-        return _ROAD * 2
-    return int(data.edge_mode[label.edge]) * 2 + int(data.edge_scheduled[label.edge])
-
-
-def _is_transfer(data: RoutingData, node: int, arrived: int, mode: int, scheduled: bool) -> bool:
-    """Whether leaving ``node`` on a leg of ``mode`` after arriving as ``arrived`` is a transfer."""
-    if arrived < 0:
-        return False
-    return bool(arrived // 2 != mode or arrived % 2 or scheduled or data.node_gauge_change[node])
-
-
-def _dominated(bag: list[tuple[float, float, float]], a: float, c: float, g: float) -> bool:
-    return any(ba <= a and bc <= c and bg <= g for ba, bc, bg in bag)
-
-
-@dataclass(frozen=True)
-class _Search:
-    data: RoutingData
-    shipment: Shipment
-    costs: _ShipmentCosts
-    usable: npt.NDArray[np.bool_]
-    deadline_h: float
-    horizon_h: float
-
-
-def _search(
-    search: _Search,
-    starts: list[_Label],
-    target: int | None,
-    finals: dict[int, _SyntheticLeg],
-    required_state: int,
-    regime_bit: int,
-    need_export: bool,
-) -> tuple[list[_Label], int]:
-    """Run the label-setting search; return the complete journeys and the labels settled."""
-    data, costs = search.data, search.costs
-    timetable = data.ensure_timetable(starts[0].arrival_h - 48, search.horizon_h + 24 * 14)
-    bonded_bit = REGIME_BIT["1210"]
-    queue: list[tuple[float, float, float, int, _Label]] = []
-    seq = 0
-    for label in starts:
-        heapq.heappush(queue, (label.arrival_h, label.cost_cny, label.co2e_kg, seq, label))
-        seq += 1
-    settled: dict[tuple[int, int, int], list[tuple[float, float, float]]] = {}
-    complete: list[_Label] = []
-    front: list[tuple[float, float, float]] = []
-    settled_count = 0
-    while queue:
-        a, c, g, _, label = heapq.heappop(queue)
-        if _dominated(front, a, c, g):
-            continue
-        if label.node == -1:  # a journey that reached the destination
-            complete.append(label)
-            front.append((a, c, g))
-            continue
-        arrived = _arrival_kind(data, label)
-        bag = settled.setdefault((label.node, label.state, arrived), [])
-        if _dominated(bag, a, c, g):
-            continue
-        bag.append((a, c, g))
-        settled_count += 1
-        u = label.node
-        first = arrived < 0
-        dwell_h = 0.0 if first else data.node_dwell_h[u]
-        dwell_p90_h = 0.0 if first else data.node_dwell_p90_h[u]
-        if (u == target or u in finals) and label.state & required_state == required_state:
-            if u == target:
-                done = replace(label, node=-1)
-                heapq.heappush(queue, (a, c, g, seq, done))
-                seq += 1
-            else:
-                leg = finals[u]
-                transfer = _is_transfer(data, u, arrived, _ROAD, False)
-                revenue_t = max(search.shipment.weight_kg / 1000, search.shipment.volume_m3)
-                handling = float(revenue_t * data.node_per_t_cny[u]) if transfer else 0.0
-                wait_h = dwell_h + (data.node_handling_h[u] if transfer else 0.0)
-                wait_p90_h = dwell_p90_h + (data.node_handling_h[u] if transfer else 0.0)
-                border = handling if data.node_is_border[u] else 0.0
-                arrival = a + wait_h + leg.duration_h
-                cost = c + leg.cost_cny + handling
-                if arrival <= search.deadline_h:
-                    arrival_p90 = label.arrival_p90_h + wait_p90_h + leg.duration_p90_h
-                    done = _Label(
-                        arrival, cost, g + leg.co2e_kg, arrival_p90, -1, label.state, label, -1,
-                        a + wait_h, None, handling - border, border, leg,
-                    )  # fmt: skip
-                    heapq.heappush(queue, (arrival, cost, done.co2e_kg, seq, done))
-                    seq += 1
-            if u == target:
-                continue
-        for e in range(data.indptr[u], data.indptr[u + 1]):
-            if not search.usable[e]:
-                continue
-            transfer = _is_transfer(
-                data, u, arrived, int(data.edge_mode[e]), bool(data.edge_scheduled[e])
-            )
-            handling_h = data.node_handling_h[u] if transfer else 0.0
-            ready = a + dwell_h + handling_h
-            ready_p90 = label.arrival_p90_h + dwell_p90_h + handling_h
-            v = data.edge_destination[e]
-            if (
-                need_export
-                and not label.state & _CLEARED
-                and data.node_in_china[u]
-                and not data.node_in_china[v]
-            ):
-                continue
-            if data.edge_scheduled[e]:
-                depart, position = next_departure(
-                    timetable.ptr, timetable.cutoff_h, timetable.best_depart_h,
-                    timetable.best_position, e, ready,
-                )  # fmt: skip
-                if position < 0:
-                    continue
-                depart_p90, _ = next_departure(
-                    timetable.ptr, timetable.cutoff_h, timetable.best_depart_h,
-                    timetable.best_position, e, ready_p90,
-                )  # fmt: skip
-                service: str | None = timetable.service_name[timetable.service_of[position]]
-            else:
-                depart, depart_p90 = ready, ready_p90
-                service = data.edge_service_name[e] or None
-            arrival = depart + data.edge_duration_h[e] + data.edge_passage_dwell_h[e]
-            if arrival > search.deadline_h or arrival > search.horizon_h:
-                continue
-            arrival_p90 = (
-                depart_p90 + data.edge_duration_p90_h[e] + data.edge_passage_dwell_p90_h[e]
-            )
-            handling = float(costs.transfer_cny[e]) if transfer else 0.0
-            border = handling if data.node_is_border[u] else 0.0
-            road_on = arrived == _ROAD * 2 and data.edge_mode[e] == _ROAD
-            line_haul = costs.road_continuation_cny[e] if road_on else costs.line_haul_cny[e]
-            cost = c + line_haul + handling
-            co2e = g + costs.co2e_kg[e]
-            if _dominated(front, arrival, cost, co2e):
-                continue
-            state = label.state
-            if data.node_in_china[v] and data.node_regimes[v] & regime_bit:
-                state |= _CLEARED
-            if data.node_is_bonded_zone[v] and data.node_regimes[v] & bonded_bit:
-                state |= _BONDED
-            kind = int(data.edge_mode[e]) * 2 + int(data.edge_scheduled[e])
-            if _dominated(settled.get((v, state, kind), []), arrival, cost, co2e):
-                continue
-            child = _Label(
-                arrival, cost, co2e, arrival_p90, v, state, label, e, depart, service,
-                handling - border, border, None, float(line_haul),
-            )  # fmt: skip
-            heapq.heappush(queue, (arrival, cost, co2e, seq, child))
-            seq += 1
-    return complete, settled_count
-
-
 def _node_name(data: RoutingData, node_id: str) -> str:
     if node_id in data.node_index:
         return str(data.network.nodes.at[node_id, "name_en"])
     return node_id
 
 
-def _legs(data: RoutingData, costs: _ShipmentCosts, journey: _Label) -> tuple[Leg, ...]:
-    chain: list[_Label] = []
-    label: _Label | None = journey
-    while label is not None:
-        chain.append(label)
-        label = label.parent
+def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, ...]:
+    """Rebuild a journey's legs by following parent links."""
+    chain: list[int] = []
+    index = journey.index
+    while index >= 0:
+        chain.append(index)
+        index = int(result.ints[index, search.PARENT])
     chain.reverse()
+    timetable = data.timetable
+    floats, ints, costs = result.floats, result.ints, result.costs
     legs: list[Leg] = []
-    for label in chain[1:]:
-        depart = from_epoch_hours(label.depart_h)
-        arrive = from_epoch_hours(label.arrival_h)
-        arrive_p90 = from_epoch_hours(label.arrival_p90_h)
-        if label.synthetic is not None:
-            leg = label.synthetic
+    for position, index in enumerate(chain):
+        row, kind = floats[index], ints[index]
+        depart = from_epoch_hours(float(row[search.DEPART]))
+        arrive = from_epoch_hours(float(row[search.ARRIVAL]))
+        arrive_p90 = from_epoch_hours(float(row[search.ARRIVAL_P90]))
+        handling, border = float(row[search.HANDLING]), float(row[search.BORDER])
+        e = int(kind[search.EDGE])
+        if e < 0:
+            final = int(kind[search.FINAL])
+            if position == 0 and final < 0:
+                continue  # the origin itself
+            leg = result.first_legs[final] if position == 0 else result.final_legs[final]
             legs.append(
                 Leg(leg.origin, leg.destination, "road", None, None, depart, arrive, arrive_p90,
-                    leg.distance_km, leg.chargeable_kg, leg.product, leg.cost_cny,
-                    label.handling_cny, label.border_cny, 0.0, leg.co2e_kg)
+                    leg.distance_km, leg.chargeable_kg, leg.product, leg.cost_cny, handling,
+                    border, 0.0, leg.co2e_kg)
             )  # fmt: skip
             continue
-        e = label.edge
+        service_position = int(kind[search.POSITION])
+        service = (
+            timetable.service_name[timetable.service_of[service_position]]
+            if service_position >= 0
+            else data.edge_service_name[e] or None
+        )
         legs.append(
             Leg(
                 origin=data.node_ids[data.edge_origin[e]],
                 destination=data.node_ids[data.edge_destination[e]],
                 mode=MODES[data.edge_mode[e]],
                 corridor_id=data.edge_ids[e],
-                service=label.service,
+                service=service,
                 depart=depart,
                 arrive=arrive,
                 arrive_p90=arrive_p90,
                 distance_km=float(data.edge_distance_km[e]),
                 chargeable_kg=float(costs.chargeable_kg[e]),
                 product=PRODUCTS[int(costs.product[e])],
-                line_haul_cny=label.line_haul_cny,
-                handling_cny=label.handling_cny,
-                border_cny=label.border_cny,
+                line_haul_cny=float(row[search.LINE_HAUL]),
+                handling_cny=handling,
+                border_cny=border,
                 surcharge_cny=0.0,
                 co2e_kg=float(costs.co2e_kg[e]),
                 passages=data.edge_passages[e],
@@ -526,12 +385,12 @@ def _europe_bound(data: RoutingData, node_id: str) -> bool:
     return str(data.network.nodes.at[node_id, "country"]) in _EUROPE
 
 
-def _select(journeys: list[_Label], max_options: int | None) -> list[_Label]:
+def _select(journeys: list[_Journey], max_options: int | None) -> list[_Journey]:
     """At most ``max_options`` journeys spanning the front; cheapest, fastest, greenest kept."""
     front = sorted(journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
     if max_options is None or len(front) <= max_options:
         return front
-    chosen: list[_Label] = []
+    chosen: list[_Journey] = []
     for key in (
         lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg),
         lambda j: (j.arrival_h, j.cost_cny, j.co2e_kg),
@@ -614,17 +473,16 @@ def plan_routes(
     problem = _regime_problem(network, shipment, destination)
     if problem:
         return plan((), problem)
-    journeys, settled, costs = _run(data, shipment, origin, destination, horizon_days)
-    if not journeys:
-        return plan(
-            (), _explain(network, data, shipment, origin, destination, horizon_days), settled
-        )
+    result = _run(data, shipment, origin, destination, horizon_days)
+    if not result.journeys:
+        reason = _explain(data, shipment, origin, destination, horizon_days)
+        return plan((), reason, result.settled)
     ready_h = epoch_hours(shipment.ready_at)
     options = []
-    for journey in _select(journeys, limit):
-        legs = _legs(data, costs, journey)
+    for journey in _select(result.journeys, limit):
+        legs = _legs(data, result, journey)
         options.append(RouteOption(legs, _summary(data, legs, ready_h)))
-    return plan(tuple(options), None, settled)
+    return plan(tuple(options), None, result.settled)
 
 
 def _country_of(network: Network, place: _Place) -> str:
@@ -657,32 +515,31 @@ def _run(
     origin: _Place,
     destination: _Place,
     horizon_days: int,
-) -> tuple[list[_Label], int, _ShipmentCosts]:
+) -> _Result:
     network = data.network
     costs = _shipment_costs(data, shipment)
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
-    search = _Search(
-        data,
-        shipment,
-        costs,
-        _usable_edges(data, shipment),
-        deadline_h,
-        ready_h + horizon_days * 24,
-    )
+    horizon_h = ready_h + horizon_days * 24
     regime_bit = REGIME_BIT[shipment.customs_regime]
+    bonded_bit = REGIME_BIT["1210"]
     origin_country = _country_of(network, origin)
     need_export = origin_country == "CN" and _country_of(network, destination) != "CN"
-    required = _BONDED if shipment.customs_regime == "1210" else 0
-    starts: list[_Label] = []
+    required = search.BONDED if shipment.customs_regime == "1210" else 0
+
+    def arrival_state(i: int) -> int:
+        state = search.CLEARED if data.node_in_china[i] and data.node_regimes[i] & regime_bit else 0
+        if data.node_is_bonded_zone[i] and data.node_regimes[i] & bonded_bit:
+            state |= search.BONDED
+        return state
+
+    first_legs: list[_SyntheticLeg] = []
+    start_floats: list[list[float]] = []
+    start_ints: list[list[int]] = []
     if origin.is_node:
         i = data.node_index[origin.label]
-        state = _CLEARED if data.node_in_china[i] and data.node_regimes[i] & regime_bit else 0
-        if data.node_is_bonded_zone[i] and data.node_regimes[i] & REGIME_BIT["1210"]:
-            state |= _BONDED
-        starts.append(
-            _Label(ready_h, 0.0, 0.0, ready_h, i, state, None, -1, ready_h, None, 0.0, 0.0)
-        )
+        start_floats.append([ready_h, 0.0, 0.0, ready_h, ready_h, 0.0, 0.0, 0.0])
+        start_ints.append([i, arrival_state(i), -1, -1, -1, -1, -1])
     else:
         for i in _nearest_road_nodes(data, origin.lat, origin.lon):
             node_id = data.node_ids[i]
@@ -691,16 +548,16 @@ def _run(
                 data, shipment, (origin.label, origin.lat, origin.lon),
                 (node_id, float(row["lat"]), float(row["lon"])), origin_country,
             )  # fmt: skip
-            state = _CLEARED if data.node_in_china[i] and data.node_regimes[i] & regime_bit else 0
-            root = _Label(ready_h, 0.0, 0.0, ready_h, -2, 0, None, -1, ready_h, None, 0.0, 0.0)
-            starts.append(
-                _Label(
-                    ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg,
-                    ready_h + leg.duration_p90_h, i, state, root, -1, ready_h, None, 0.0, 0.0, leg,
-                )
+            start_floats.append(
+                [ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg, ready_h + leg.duration_p90_h,
+                 ready_h, 0.0, 0.0, leg.cost_cny]
             )  # fmt: skip
-    target: int | None = None
-    finals: dict[int, _SyntheticLeg] = {}
+            start_ints.append([i, arrival_state(i), _ROAD * 2, -1, -1, -1, len(first_legs)])
+            first_legs.append(leg)
+    n = len(data.node_ids)
+    final = {name: np.full(n, np.nan) for name in ("h", "p90", "cost", "co2e")}
+    final_legs: dict[int, _SyntheticLeg] = {}
+    target = -1
     if destination.is_node:
         target = data.node_index[destination.label]
     else:
@@ -708,16 +565,39 @@ def _run(
         for i in _nearest_road_nodes(data, destination.lat, destination.lon):
             node_id = data.node_ids[i]
             row = network.nodes.loc[node_id]
-            finals[i] = _road_leg(
+            leg = _road_leg(
                 data, shipment, (node_id, float(row["lat"]), float(row["lon"])),
                 (destination.label, destination.lat, destination.lon), country,
             )  # fmt: skip
-    journeys, settled = _search(search, starts, target, finals, required, regime_bit, need_export)
-    return journeys, settled, costs
+            final_legs[i] = leg
+            final["h"][i], final["p90"][i] = leg.duration_h, leg.duration_p90_h
+            final["cost"][i], final["co2e"][i] = leg.cost_cny, leg.co2e_kg
+    timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
+    floats, ints, complete, settled = search.label_search(
+        np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64), target,
+        final["h"], final["p90"], final["cost"], final["co2e"], required, regime_bit, bonded_bit,
+        need_export, deadline_h, horizon_h, max(shipment.weight_kg / 1000, shipment.volume_m3),
+        data.indptr, data.edge_destination, data.edge_mode, data.edge_scheduled,
+        _usable_edges(data, shipment), costs.line_haul_cny, costs.road_continuation_cny,
+        costs.transfer_cny, costs.co2e_kg, data.edge_duration_h, data.edge_duration_p90_h,
+        data.edge_passage_dwell_h, data.edge_passage_dwell_p90_h, data.node_handling_h,
+        data.node_per_t_cny, data.node_dwell_h, data.node_dwell_p90_h, data.node_gauge_change,
+        data.node_is_border, data.node_in_china, data.node_regimes, data.node_is_bonded_zone,
+        timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
+    )  # fmt: skip
+    journeys = [
+        _Journey(
+            float(floats[i, search.ARRIVAL]),
+            float(floats[i, search.COST]),
+            float(floats[i, search.CO2E]),
+            int(i),
+        )
+        for i in complete
+    ]
+    return _Result(floats, ints, journeys, int(settled), first_legs, final_legs, costs)
 
 
 def _explain(
-    network: Network,
     data: RoutingData,
     shipment: Shipment,
     origin: _Place,
@@ -727,13 +607,14 @@ def _explain(
     """Say in words why no option exists, by relaxing one constraint at a time."""
     to = f"{_node_name(data, destination.label)} ({destination.label})"
 
-    def feasible(relaxed: Shipment, horizon: int = horizon_days) -> list[_Label]:
-        return _run(data, relaxed, origin, destination, horizon)[0]
+    def feasible(relaxed: Shipment, horizon: int = horizon_days) -> _Result | None:
+        result = _run(data, relaxed, origin, destination, horizon)
+        return result if result.journeys else None
 
     if shipment.deadline is not None:
         found = feasible(replace(shipment, deadline=None))
         if found:
-            earliest = from_epoch_hours(min(j.arrival_h for j in found))
+            earliest = from_epoch_hours(min(j.arrival_h for j in found.journeys))
             return (
                 f"the deadline {shipment.deadline.isoformat()} is before the earliest possible "
                 f"arrival at {to}, {earliest.isoformat()}"
@@ -753,8 +634,8 @@ def _explain(
             used = sorted(
                 {
                     item
-                    for j in found
-                    for leg in _legs(data, _shipment_costs(data, shipment), j)
+                    for j in found.journeys
+                    for leg in _legs(data, found, j)
                     for item in (*leg.passages, leg.origin, leg.destination, leg.corridor_id or "")
                     if item in shipment.avoid
                 }

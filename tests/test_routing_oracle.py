@@ -7,7 +7,6 @@ rules written out again below, must equal the planner's full front.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -19,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from network_data import Network, load_network
-from optimizer.costs.reference import reference_line_haul, reference_next_departure
+from optimizer.costs.reference import reference_path_value
 from optimizer.routing import Shipment, plan_routes
 from tests.subnetwork import write_subnetwork
 
@@ -35,73 +34,6 @@ POOL = [
 def subnetwork(nodes: frozenset[str]) -> Network:
     directory = Path(tempfile.mkdtemp(prefix="shudao-sub-"))
     return load_network(write_subnetwork(nodes, directory / "data"))
-
-
-def evaluate(
-    network: Network, path: list[str], shipment: Shipment
-) -> tuple[float, float, float] | None:
-    """(arrival hours since ready, cost CNY, CO2e kg) of one path, or None if not allowed."""
-    nodes, corridors = network.nodes, network.corridors
-    first = corridors.loc[path[0], "origin"]
-    last = corridors.loc[path[-1], "destination"]
-    need_export = nodes.at[first, "country"] == "CN" and nodes.at[last, "country"] != "CN"
-
-    def clears(node: str) -> bool:
-        return (
-            nodes.at[node, "country"] == "CN"
-            and shipment.customs_regime in nodes.at[node, "regimes"]
-        )
-
-    cleared = clears(first)
-    time, cost, co2e = shipment.ready_at, 0.0, 0.0
-    revenue_t = max(shipment.weight_kg / 1000, shipment.volume_m3)
-    previous = None
-    for corridor_id in path:
-        row = corridors.loc[corridor_id]
-        u, v = row["origin"], row["destination"]
-        if (
-            need_export
-            and nodes.at[u, "country"] == "CN"
-            and nodes.at[v, "country"] != "CN"
-            and not cleared
-        ):
-            return None
-        continues_road = (
-            previous is not None and previous["mode"] == "road" and row["mode"] == "road"
-        )
-        line_haul, product, boxes = reference_line_haul(
-            network, corridor_id, shipment.weight_kg, shipment.volume_m3,
-            continues_road=continues_road,
-        )  # fmt: skip
-        if previous is not None:
-            dwell = nodes.at[u, "dwell_median_h"]
-            time += timedelta(hours=0.0 if math.isnan(dwell) else dwell)
-            transfer = (
-                previous["mode"] != row["mode"] or previous["scheduled"] or row["scheduled"]
-                or nodes.at[u, "gauge_change"]
-            )  # fmt: skip
-            if transfer:
-                time += timedelta(hours=nodes.at[u, "handling_h"])
-                per = nodes.at[u, "handling_cost_cny_per_container"] if product == "FCL" else None
-                cost += (
-                    boxes * per
-                    if per is not None
-                    else revenue_t * nodes.at[u, "handling_cost_cny_per_t"]
-                )
-        if row["scheduled"]:
-            departure = reference_next_departure(network, corridor_id, time)
-            if departure is None:
-                return None
-            time = departure[0]
-        passages = sum(network.passages.at[p, "dwell_median_h"] for p in row["passages"])
-        time += timedelta(hours=row["duration_h"] + passages)
-        if time - shipment.ready_at > HORIZON:
-            return None
-        cost += line_haul
-        co2e += shipment.weight_kg / 1000 * row["distance_km"] * row["co2e_g_per_tkm"] / 1000
-        cleared |= clears(v)
-        previous = row
-    return ((time - shipment.ready_at).total_seconds() / 3600, cost, co2e)
 
 
 def pareto(points: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
@@ -135,7 +67,7 @@ def brute_force_front(
     graph = network.graph
     results = []
     for edge_path in nx.all_simple_edge_paths(graph, origin, destination, cutoff=None):
-        value = evaluate(network, [key for _, _, key in edge_path], shipment)
+        value = reference_path_value(network, [key for _, _, key in edge_path], shipment)
         if value is not None:
             results.append(value)
     return pareto(results)

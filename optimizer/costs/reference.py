@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import weakref
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from network_data import Network
 from network_data.validate import records
+from optimizer.model import Shipment
 
 AIR_KG_PER_M3 = 1e6 / 6000
 EXPRESS_KG_PER_M3 = 1e6 / 5000
@@ -153,3 +156,86 @@ def reference_next_departure(
         if best is not None and best[0].date() < day:
             break
     return best
+
+
+_TABLES: weakref.WeakKeyDictionary[Network, tuple[dict[str, Any], dict[str, Any], dict[str, float]]]
+_TABLES = weakref.WeakKeyDictionary()
+
+
+def _tables(network: Network) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
+    """Rows of nodes and corridors by id and passage dwell, built once per network."""
+    if network not in _TABLES:
+        _TABLES[network] = (
+            dict(zip(network.nodes.index, records(network.nodes), strict=True)),
+            dict(zip(network.corridors.index, records(network.corridors), strict=True)),
+            dict(
+                zip(
+                    network.passages.index, network.passages["dwell_median_h"].tolist(), strict=True
+                )
+            ),
+        )
+    return _TABLES[network]
+
+
+def reference_path_value(
+    network: Network,
+    path: list[str],
+    shipment: Shipment,
+    horizon: timedelta = timedelta(days=90),
+) -> tuple[float, float, float] | None:
+    """(hours from ready to arrival, cost CNY, CO2e kg) of one corridor path, or None.
+
+    The route planner's rules written out once more, leg by leg, for brute-force checks:
+    border dwell at every node passed; handling time and cost where the mode changes, a
+    scheduled service is joined or left, or the gauge changes; the next bookable departure on
+    scheduled corridors; passage dwell; road legs that continue a road leg pay no second base
+    charge; an export must clear at a Chinese node handling its regime before it leaves China.
+    None when the path breaks a rule or exceeds ``horizon``.
+    """
+    nodes, corridors, passage_dwell = _tables(network)
+    first = nodes[corridors[path[0]].origin]
+    last = nodes[corridors[path[-1]].destination]
+    need_export = first.country == "CN" and last.country != "CN"
+
+    def clears(node: Any) -> bool:
+        return bool(node.country == "CN" and shipment.customs_regime in node.regimes)
+
+    cleared = clears(first)
+    time = shipment.ready_at
+    cost = co2e = 0.0
+    revenue_t = max(shipment.weight_kg / 1000, shipment.volume_m3)
+    previous: Any = None
+    for corridor_id in path:
+        row = corridors[corridor_id]
+        u, v = nodes[row.origin], nodes[row.destination]
+        if need_export and u.country == "CN" and v.country != "CN" and not cleared:
+            return None
+        line_haul, product, boxes = reference_line_haul(
+            network, corridor_id, shipment.weight_kg, shipment.volume_m3,
+            continues_road=previous is not None and previous.mode == row.mode == "road",
+        )  # fmt: skip
+        if previous is not None:
+            time += timedelta(hours=0.0 if math.isnan(u.dwell_median_h) else u.dwell_median_h)
+            if (
+                previous.mode != row.mode or previous.scheduled or row.scheduled
+                or u.gauge_change
+            ):  # fmt: skip
+                time += timedelta(hours=u.handling_h)
+                if product == "FCL":
+                    cost += boxes * u.handling_cost_cny_per_container
+                else:
+                    cost += revenue_t * u.handling_cost_cny_per_t
+        if row.scheduled:
+            departure = reference_next_departure(network, corridor_id, time)
+            if departure is None:
+                return None
+            time = departure[0]
+        passages = sum(passage_dwell[p] for p in row.passages)
+        time += timedelta(hours=row.duration_h + passages)
+        if time - shipment.ready_at > horizon:
+            return None
+        cost += line_haul
+        co2e += shipment.weight_kg / 1000 * row.distance_km * row.co2e_g_per_tkm / 1000
+        cleared |= clears(v)
+        previous = row
+    return ((time - shipment.ready_at).total_seconds() / 3600, cost, co2e)

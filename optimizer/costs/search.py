@@ -1,0 +1,275 @@
+"""The multi-criteria, time-dependent label-setting search as a numba kernel.
+
+Labels live in flat arrays; ``parent`` links rebuild a journey. A label is settled in order of
+(arrival, cost, CO2e) and kept only if no settled label with the same node, customs state and
+arrival kind dominates it (see :mod:`optimizer.routing` for the model). The brute-force oracle
+in ``tests/test_routing_oracle.py`` is this kernel's reference twin.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from optimizer.costs.timetable import next_departure
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+CLEARED, BONDED = 1, 2
+ROAD = 0  # index of "road" in optimizer.model.MODES
+#: Arrival kinds: -1 at the origin, else mode x 2 + scheduled; stored shifted by one.
+KINDS = 11
+#: Label columns (float): arrival, cost, co2e, arrival_p90, depart, handling, border, line_haul
+ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL = range(8)
+#: Label columns (int): node (-1 once complete), state, kind, parent, edge, position, final
+NODE, STATE, KIND, PARENT, EDGE, POSITION, FINAL = range(7)
+
+
+@njit(cache=True)
+def _grow(floats: FloatArray, ints: IntArray) -> tuple[FloatArray, IntArray]:
+    bigger_f = np.empty((floats.shape[0] * 2, floats.shape[1]))
+    bigger_i = np.empty((ints.shape[0] * 2, ints.shape[1]), dtype=np.int64)
+    bigger_f[: floats.shape[0]] = floats
+    bigger_i[: ints.shape[0]] = ints
+    return bigger_f, bigger_i
+
+
+@njit(cache=True)
+def _dominated(
+    floats: FloatArray, members: IntArray, count: int, a: float, c: float, g: float
+) -> bool:
+    for k in range(count):
+        i = members[k]
+        if floats[i, ARRIVAL] <= a and floats[i, COST] <= c and floats[i, CO2E] <= g:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _bag_dominated(
+    floats: FloatArray, head: IntArray, link: IntArray, key: int, a: float, c: float, g: float
+) -> bool:
+    i = head[key]
+    while i >= 0:
+        if floats[i, ARRIVAL] <= a and floats[i, COST] <= c and floats[i, CO2E] <= g:
+            return True
+        i = link[i]
+    return False
+
+
+@njit(cache=True)
+def _is_transfer(arrived_kind: int, mode: int, scheduled: bool, gauge_change: bool) -> bool:
+    if arrived_kind < 0:
+        return False
+    return arrived_kind // 2 != mode or arrived_kind % 2 == 1 or scheduled or gauge_change
+
+
+@njit(cache=True)
+def label_search(
+    start_floats: FloatArray,
+    start_ints: IntArray,
+    target: int,
+    final_duration_h: FloatArray,
+    final_duration_p90_h: FloatArray,
+    final_cost_cny: FloatArray,
+    final_co2e_kg: FloatArray,
+    required_state: int,
+    regime_bit: int,
+    bonded_bit: int,
+    need_export: bool,
+    deadline_h: float,
+    horizon_h: float,
+    revenue_t: float,
+    indptr: IntArray,
+    edge_destination: IntArray,
+    edge_mode: IntArray,
+    edge_scheduled: BoolArray,
+    usable: BoolArray,
+    line_haul_cny: FloatArray,
+    road_continuation_cny: FloatArray,
+    transfer_cny: FloatArray,
+    co2e_kg: FloatArray,
+    duration_h: FloatArray,
+    duration_p90_h: FloatArray,
+    passage_dwell_h: FloatArray,
+    passage_dwell_p90_h: FloatArray,
+    node_handling_h: FloatArray,
+    node_per_t_cny: FloatArray,
+    node_dwell_h: FloatArray,
+    node_dwell_p90_h: FloatArray,
+    node_gauge_change: BoolArray,
+    node_is_border: BoolArray,
+    node_in_china: BoolArray,
+    node_regimes: IntArray,
+    node_is_bonded_zone: BoolArray,
+    tt_ptr: IntArray,
+    tt_cutoff_h: FloatArray,
+    tt_best_depart_h: FloatArray,
+    tt_best_position: IntArray,
+) -> tuple[FloatArray, IntArray, IntArray, int]:
+    """Run the search from the start labels.
+
+    ``start_*`` rows are labels already at a node (the origin, or a node reached by a first-mile
+    road leg, ``FINAL`` holding that leg's index or -1). ``target`` is the destination node, or
+    -1 when the destination is a coordinate reached by the final legs ``final_*`` (NaN where a
+    node has none).
+
+    Returns
+    -------
+    floats, ints, complete, settled
+        Every label created, the indices of the complete journeys, and how many labels were
+        settled.
+    """
+    n_nodes = node_handling_h.shape[0]
+    floats = np.empty((1024, 8))
+    ints = np.empty((1024, 7), dtype=np.int64)
+    head = np.full(n_nodes * 4 * KINDS, -1, dtype=np.int64)
+    link = np.full(1024, -1, dtype=np.int64)
+    complete = np.empty(64, dtype=np.int64)
+    n_complete = 0
+    count = 0
+    queue = [(0.0, 0.0, 0.0, np.int64(0))]
+    queue.pop()
+    for s in range(start_floats.shape[0]):
+        floats[count] = start_floats[s]
+        ints[count] = start_ints[s]
+        heapq.heappush(
+            queue,
+            (floats[count, ARRIVAL], floats[count, COST], floats[count, CO2E], np.int64(count)),
+        )
+        count += 1
+    settled = 0
+    while len(queue) > 0:
+        a, c, g, index = heapq.heappop(queue)
+        if _dominated(floats, complete, n_complete, a, c, g):
+            continue
+        u = ints[index, NODE]
+        if u < 0:
+            if n_complete == complete.shape[0]:
+                bigger = np.empty(n_complete * 2, dtype=np.int64)
+                bigger[:n_complete] = complete
+                complete = bigger
+            complete[n_complete] = index
+            n_complete += 1
+            continue
+        state = ints[index, STATE]
+        kind = ints[index, KIND]
+        key = (u * 4 + state) * KINDS + kind + 1
+        if _bag_dominated(floats, head, link, key, a, c, g):
+            continue
+        if index >= link.shape[0]:
+            bigger_link = np.full(floats.shape[0], -1, dtype=np.int64)
+            bigger_link[: link.shape[0]] = link
+            link = bigger_link
+        link[index] = head[key]
+        head[key] = index
+        settled += 1
+        first = kind < 0
+        dwell = 0.0 if first else node_dwell_h[u]
+        dwell_p90 = 0.0 if first else node_dwell_p90_h[u]
+        p90 = floats[index, ARRIVAL_P90]
+        reached = (state & required_state) == required_state
+        if reached and u == target:
+            if count == floats.shape[0]:
+                floats, ints = _grow(floats, ints)
+            floats[count] = floats[index]
+            ints[count] = ints[index]
+            ints[count, NODE] = -1
+            heapq.heappush(queue, (a, c, g, np.int64(count)))
+            count += 1
+            continue
+        if reached and not np.isnan(final_duration_h[u]):
+            transfer = _is_transfer(kind, ROAD, False, node_gauge_change[u])
+            handling_h = node_handling_h[u] if transfer else 0.0
+            handling = revenue_t * node_per_t_cny[u] if transfer else 0.0
+            arrival = a + dwell + handling_h + final_duration_h[u]
+            cost = c + final_cost_cny[u] + handling
+            if arrival <= deadline_h:
+                if count == floats.shape[0]:
+                    floats, ints = _grow(floats, ints)
+                border = handling if node_is_border[u] else 0.0
+                floats[count, ARRIVAL] = arrival
+                floats[count, COST] = cost
+                floats[count, CO2E] = g + final_co2e_kg[u]
+                floats[count, ARRIVAL_P90] = p90 + dwell_p90 + handling_h + final_duration_p90_h[u]
+                floats[count, DEPART] = a + dwell + handling_h
+                floats[count, HANDLING] = handling - border
+                floats[count, BORDER] = border
+                floats[count, LINE_HAUL] = final_cost_cny[u]
+                ints[count, NODE] = -1
+                ints[count, STATE] = state
+                ints[count, KIND] = ROAD * 2
+                ints[count, PARENT] = index
+                ints[count, EDGE] = -1
+                ints[count, POSITION] = -1
+                ints[count, FINAL] = u
+                heapq.heappush(queue, (arrival, cost, floats[count, CO2E], np.int64(count)))
+                count += 1
+        for e in range(indptr[u], indptr[u + 1]):
+            if not usable[e]:
+                continue
+            v = edge_destination[e]
+            if need_export and (state & CLEARED) == 0 and node_in_china[u] and not node_in_china[v]:
+                continue
+            mode = edge_mode[e]
+            transfer = _is_transfer(kind, mode, edge_scheduled[e], node_gauge_change[u])
+            handling_h = node_handling_h[u] if transfer else 0.0
+            ready = a + dwell + handling_h
+            ready_p90 = p90 + dwell_p90 + handling_h
+            position = -1
+            if edge_scheduled[e]:
+                depart, position = next_departure(
+                    tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready
+                )
+                if position < 0:
+                    continue
+                depart_p90, _ = next_departure(
+                    tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready_p90
+                )
+            else:
+                depart, depart_p90 = ready, ready_p90
+            arrival = depart + duration_h[e] + passage_dwell_h[e]
+            if arrival > deadline_h or arrival > horizon_h:
+                continue
+            handling = transfer_cny[e] if transfer else 0.0
+            on_road = kind == ROAD * 2 and mode == ROAD
+            line_haul = road_continuation_cny[e] if on_road else line_haul_cny[e]
+            cost = c + line_haul + handling
+            co2e = g + co2e_kg[e]
+            if _dominated(floats, complete, n_complete, arrival, cost, co2e):
+                continue
+            new_state = state
+            if node_in_china[v] and (node_regimes[v] & regime_bit) != 0:
+                new_state |= CLEARED
+            if node_is_bonded_zone[v] and (node_regimes[v] & bonded_bit) != 0:
+                new_state |= BONDED
+            new_kind = mode * 2 + (1 if edge_scheduled[e] else 0)
+            new_key = (v * 4 + new_state) * KINDS + new_kind + 1
+            if _bag_dominated(floats, head, link, new_key, arrival, cost, co2e):
+                continue
+            if count == floats.shape[0]:
+                floats, ints = _grow(floats, ints)
+            border = handling if node_is_border[u] else 0.0
+            floats[count, ARRIVAL] = arrival
+            floats[count, COST] = cost
+            floats[count, CO2E] = co2e
+            floats[count, ARRIVAL_P90] = depart_p90 + duration_p90_h[e] + passage_dwell_p90_h[e]
+            floats[count, DEPART] = depart
+            floats[count, HANDLING] = handling - border
+            floats[count, BORDER] = border
+            floats[count, LINE_HAUL] = line_haul
+            ints[count, NODE] = v
+            ints[count, STATE] = new_state
+            ints[count, KIND] = new_kind
+            ints[count, PARENT] = index
+            ints[count, EDGE] = e
+            ints[count, POSITION] = position
+            ints[count, FINAL] = -1
+            heapq.heappush(queue, (arrival, cost, co2e, np.int64(count)))
+            count += 1
+    return floats[:count], ints[:count], complete[:n_complete], settled
