@@ -153,7 +153,8 @@ def main() -> None:
         (batch_name, throughput, BATCH_TARGET_PER_S, throughput / BATCH_TARGET_PER_S),
         (baseline_name, statistics.mean(baseline_ms), None, None),
         ("Shudao on the same shipments, mean (ms)", statistics.mean(ours_ms), None, None),
-        ("speed-up over the baseline (x)", ratio, BASELINE_TARGET_RATIO, ratio / BASELINE_TARGET_RATIO),
+        ("speed-up over the baseline (x)", ratio, BASELINE_TARGET_RATIO,
+         ratio / BASELINE_TARGET_RATIO),
         ("shipments where Shudao finds a cheaper option (%)", 100 * cheaper / BASELINE_SHIPMENTS,
          None, None),
     ]  # fmt: skip

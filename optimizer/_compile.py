@@ -131,6 +131,10 @@ class RoutingData:
     network: Network
     node_ids: tuple[str, ...]
     node_index: dict[str, int]
+    node_name: tuple[str, ...]
+    node_country: tuple[str, ...]
+    node_lat: FloatArray
+    node_lon: FloatArray
     node_handling_h: FloatArray
     node_per_container_cny: FloatArray
     node_per_t_cny: FloatArray
@@ -174,7 +178,10 @@ class RoutingData:
     box_volume_m3: FloatArray
     box_payload_kg: FloatArray
     timetable: Timetable
+    fx_cny_per_unit: dict[str, float] = field(default_factory=dict)
     passage_ids: frozenset[str] = field(default_factory=frozenset)
+    #: Edges that pass each named passage.
+    passage_edges: dict[str, list[int]] = field(default_factory=dict)
 
     def ensure_timetable(self, first_h: float, last_h: float) -> Timetable:
         """The timetable, regenerated over a wider window if it does not cover the times."""
@@ -259,6 +266,10 @@ def compile_network(network: Network) -> RoutingData:
         network=network,
         node_ids=tuple(arrays.node_ids),
         node_index={node_id: i for i, node_id in enumerate(arrays.node_ids)},
+        node_name=tuple(str(name) for name in nodes["name_en"]),
+        node_country=tuple(str(country) for country in nodes["country"]),
+        node_lat=arrays.node_lat,
+        node_lon=arrays.node_lon,
         node_handling_h=nodes["handling_h"].to_numpy(np.float64),
         node_per_container_cny=nodes["handling_cost_cny_per_container"].to_numpy(np.float64),
         node_per_t_cny=nodes["handling_cost_cny_per_t"].to_numpy(np.float64),
@@ -297,7 +308,12 @@ def compile_network(network: Network) -> RoutingData:
             today - timedelta(days=_WINDOW_BEFORE_DAYS),
             today + timedelta(days=_WINDOW_AFTER_DAYS),
         ),
+        fx_cny_per_unit={str(c): network.to_cny(1.0, str(c)) for c in network.fx.index},
         passage_ids=frozenset(passages.index),
+        passage_edges={
+            str(p): [e for e, names in enumerate(corridors["passages"]) if p in names]
+            for p in passages.index
+        },
     )
 
 

@@ -86,6 +86,8 @@ class _Place:
     lat: float
     lon: float
     label: str
+    #: Country of the node, or of the nearest node to the coordinate.
+    country: str
 
 
 @dataclass(frozen=True)
@@ -136,25 +138,26 @@ class _ShipmentCosts:
     co2e_kg: FloatArray
 
 
-def _resolve(network: Network, field: str, query: str) -> _Place:
+def _resolve(data: RoutingData, field: str, query: str) -> _Place:
     try:
         point = parse_lat_lon(query)
     except ValueError as exc:
         raise InvalidInputError(field, query, "'lat,lon' within [-90, 90] and [-180, 180]") from exc
     if point is not None:
-        nearest = network.find_node(query)
-        node = network.nodes.loc[nearest]
-        if haversine_km(point[0], point[1], node["lat"], node["lon"]) <= SNAP_KM:
-            return _Place(query, True, float(node["lat"]), float(node["lon"]), nearest)
-        return _Place(query, False, point[0], point[1], f"{point[0]:.4f},{point[1]:.4f}")
+        i = data.node_index[data.network.find_node(query)]
+        lat, lon = float(data.node_lat[i]), float(data.node_lon[i])
+        if haversine_km(point[0], point[1], lat, lon) <= SNAP_KM:
+            return _Place(query, True, lat, lon, data.node_ids[i], data.node_country[i])
+        label = f"{point[0]:.4f},{point[1]:.4f}"
+        return _Place(query, False, point[0], point[1], label, data.node_country[i])
     try:
-        node_id = network.find_node(query)
+        i = data.node_index[data.network.find_node(query)]
     except UnknownPlaceError as exc:
         raise InvalidInputError(
             field, query, f"a known place ({str(exc).split('; ', 1)[-1]})"
         ) from exc
-    row = network.nodes.loc[node_id]
-    return _Place(query, True, float(row["lat"]), float(row["lon"]), node_id)
+    lat, lon = float(data.node_lat[i]), float(data.node_lon[i])
+    return _Place(query, True, lat, lon, data.node_ids[i], data.node_country[i])
 
 
 def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
@@ -202,9 +205,10 @@ def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_
     if avoided_nodes:
         usable &= ~np.isin(data.edge_origin, avoided_nodes)
         usable &= ~np.isin(data.edge_destination, avoided_nodes)
-    for e, corridor_id in enumerate(data.edge_ids):
-        if corridor_id in shipment.avoid or shipment.avoid.intersection(data.edge_passages[e]):
-            usable[e] = False
+    for item in shipment.avoid:
+        if item in data.edge_index:
+            usable[data.edge_index[item]] = False
+        usable[data.passage_edges.get(item, [])] = False
     return usable
 
 
@@ -262,19 +266,17 @@ def _road_leg(
 
 
 def _nearest_road_nodes(data: RoutingData, lat: float, lon: float) -> list[int]:
-    nodes = data.network.nodes
     distances = [
-        (haversine_km(lat, lon, nodes.at[node_id, "lat"], nodes.at[node_id, "lon"]), i)
-        for i, node_id in enumerate(data.node_ids)
+        (haversine_km(lat, lon, data.node_lat[i], data.node_lon[i]), i)
+        for i in range(len(data.node_ids))
         if data.node_handles_road[i]
     ]
     return [i for _, i in sorted(distances)[:COORDINATE_LINKS]]
 
 
 def _node_name(data: RoutingData, node_id: str) -> str:
-    if node_id in data.node_index:
-        return str(data.network.nodes.at[node_id, "name_en"])
-    return node_id
+    index = data.node_index.get(node_id)
+    return node_id if index is None else data.node_name[index]
 
 
 def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, ...]:
@@ -382,7 +384,7 @@ _EUROPE = frozenset({"PL", "DE", "NL", "BE", "HU", "GB", "FR", "RO", "BY", "RU"}
 
 
 def _europe_bound(data: RoutingData, node_id: str) -> bool:
-    return str(data.network.nodes.at[node_id, "country"]) in _EUROPE
+    return data.node_country[data.node_index[node_id]] in _EUROPE
 
 
 def _select(journeys: list[_Journey], max_options: int | None) -> list[_Journey]:
@@ -456,14 +458,14 @@ def plan_routes(
         raise InvalidInputError("horizon_days", horizon_days, "an integer >= 60")
     data = routing_data(network)
     _check_avoid(data, shipment.avoid)
-    origin = _resolve(network, "origin", shipment.origin)
-    destination = _resolve(network, "destination", shipment.destination)
+    origin = _resolve(data, "origin", shipment.origin)
+    destination = _resolve(data, "destination", shipment.destination)
     if origin.label == destination.label:
         raise InvalidInputError(
             "destination", shipment.destination, "a place other than the origin"
         )
     limit = shipment.max_options if max_options == -1 else max_options
-    fx = {c: network.to_cny(1.0, str(c)) for c in network.fx.index}
+    fx = data.fx_cny_per_unit
 
     def plan(options: tuple[RouteOption, ...], reason: str | None, settled: int = 0) -> RoutePlan:
         return RoutePlan(
@@ -485,13 +487,6 @@ def plan_routes(
     return plan(tuple(options), None, result.settled)
 
 
-def _country_of(network: Network, place: _Place) -> str:
-    if place.label in network.nodes.index:
-        return str(network.nodes.at[place.label, "country"])
-    nearest = network.find_node(f"{place.lat},{place.lon}")
-    return str(network.nodes.at[nearest, "country"])
-
-
 def _regime_problem(network: Network, shipment: Shipment, destination: _Place) -> str | None:
     regime = shipment.customs_regime
     kind = (
@@ -504,7 +499,7 @@ def _regime_problem(network: Network, shipment: Shipment, destination: _Place) -
             f"customs regime 9810 (export to an overseas warehouse) must end at an "
             f"overseas_warehouse node, and {destination.label} is {kind or 'a coordinate'}"
         )
-    if regime == "1210" and _country_of(network, destination) != "CN":
+    if regime == "1210" and destination.country != "CN":
         return "customs regime 1210 (bonded import) must end in China, at or via a bonded zone"
     return None
 
@@ -516,15 +511,14 @@ def _run(
     destination: _Place,
     horizon_days: int,
 ) -> _Result:
-    network = data.network
     costs = _shipment_costs(data, shipment)
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
     horizon_h = ready_h + horizon_days * 24
     regime_bit = REGIME_BIT[shipment.customs_regime]
     bonded_bit = REGIME_BIT["1210"]
-    origin_country = _country_of(network, origin)
-    need_export = origin_country == "CN" and _country_of(network, destination) != "CN"
+    origin_country = origin.country
+    need_export = origin_country == "CN" and destination.country != "CN"
     required = search.BONDED if shipment.customs_regime == "1210" else 0
 
     def arrival_state(i: int) -> int:
@@ -543,10 +537,9 @@ def _run(
     else:
         for i in _nearest_road_nodes(data, origin.lat, origin.lon):
             node_id = data.node_ids[i]
-            row = network.nodes.loc[node_id]
             leg = _road_leg(
                 data, shipment, (origin.label, origin.lat, origin.lon),
-                (node_id, float(row["lat"]), float(row["lon"])), origin_country,
+                (node_id, float(data.node_lat[i]), float(data.node_lon[i])), origin_country,
             )  # fmt: skip
             start_floats.append(
                 [ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg, ready_h + leg.duration_p90_h,
@@ -561,12 +554,11 @@ def _run(
     if destination.is_node:
         target = data.node_index[destination.label]
     else:
-        country = _country_of(network, destination)
+        country = destination.country
         for i in _nearest_road_nodes(data, destination.lat, destination.lon):
             node_id = data.node_ids[i]
-            row = network.nodes.loc[node_id]
             leg = _road_leg(
-                data, shipment, (node_id, float(row["lat"]), float(row["lon"])),
+                data, shipment, (node_id, float(data.node_lat[i]), float(data.node_lon[i])),
                 (destination.label, destination.lat, destination.lon), country,
             )  # fmt: skip
             final_legs[i] = leg
