@@ -565,17 +565,25 @@ def _run(
             final["h"][i], final["p90"][i] = leg.duration_h, leg.duration_p90_h
             final["cost"][i], final["co2e"][i] = leg.cost_cny, leg.co2e_kg
     timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
+    usable = _usable_edges(data, shipment)
+    bounds = search.lower_bounds(
+        n, target, final["h"], final["cost"], final["co2e"], data.indptr, data.edge_destination,
+        usable, data.edge_duration_h + data.edge_passage_dwell_h,
+        np.where(data.edge_mode == _ROAD, costs.road_continuation_cny, costs.line_haul_cny),
+        costs.co2e_kg,
+    )  # fmt: skip
     floats, ints, complete, settled = search.label_search(
         np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64), target,
         final["h"], final["p90"], final["cost"], final["co2e"], required, regime_bit, bonded_bit,
         need_export, deadline_h, horizon_h, max(shipment.weight_kg / 1000, shipment.volume_m3),
         data.indptr, data.edge_destination, data.edge_mode, data.edge_scheduled,
-        _usable_edges(data, shipment), costs.line_haul_cny, costs.road_continuation_cny,
+        usable, costs.line_haul_cny, costs.road_continuation_cny,
         costs.transfer_cny, costs.co2e_kg, data.edge_duration_h, data.edge_duration_p90_h,
         data.edge_passage_dwell_h, data.edge_passage_dwell_p90_h, data.node_handling_h,
         data.node_per_t_cny, data.node_dwell_h, data.node_dwell_p90_h, data.node_gauge_change,
         data.node_is_border, data.node_in_china, data.node_regimes, data.node_is_bonded_zone,
         timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
+        bounds,
     )  # fmt: skip
     journeys = [
         _Journey(

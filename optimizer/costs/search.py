@@ -63,6 +63,80 @@ def _bag_dominated(
 
 
 @njit(cache=True)
+def lower_bounds(
+    n_nodes: int,
+    target: int,
+    final_duration_h: FloatArray,
+    final_cost_cny: FloatArray,
+    final_co2e_kg: FloatArray,
+    indptr: IntArray,
+    edge_destination: IntArray,
+    usable: BoolArray,
+    edge_hours: FloatArray,
+    edge_cost_cny: FloatArray,
+    edge_co2e_kg: FloatArray,
+) -> FloatArray:
+    """Per node, the least hours, cost and CO2e still needed to reach the destination.
+
+    Three backward Dijkstra runs, one criterion each, over usable corridors with their
+    smallest possible values (no waits, handling or dwell; road legs at the continuation
+    price), so each bound is admissible: a label whose bound is dominated by a complete
+    journey cannot lead to a Pareto-optimal one. Unreachable nodes get +inf.
+    """
+    n_edges = edge_destination.shape[0]
+    origin_of = np.empty(n_edges, dtype=np.int64)
+    for u in range(n_nodes):
+        for e in range(indptr[u], indptr[u + 1]):
+            origin_of[e] = u
+    # incoming adjacency, CSR by destination
+    in_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    for e in range(n_edges):
+        if usable[e]:
+            in_ptr[edge_destination[e] + 1] += 1
+    for v in range(n_nodes):
+        in_ptr[v + 1] += in_ptr[v]
+    fill = in_ptr[:-1].copy()
+    in_edges = np.empty(in_ptr[n_nodes], dtype=np.int64)
+    for e in range(n_edges):
+        if usable[e]:
+            in_edges[fill[edge_destination[e]]] = e
+            fill[edge_destination[e]] += 1
+    bounds = np.full((n_nodes, 3), np.inf)
+    for criterion in range(3):
+        weight = (
+            edge_hours if criterion == 0 else (edge_cost_cny if criterion == 1 else edge_co2e_kg)
+        )
+        finals = (
+            final_duration_h
+            if criterion == 0
+            else (final_cost_cny if criterion == 1 else final_co2e_kg)
+        )
+        best = np.full(n_nodes, np.inf)
+        heap = [(0.0, np.int64(0))]
+        heap.pop()
+        if target >= 0:
+            best[target] = 0.0
+            heapq.heappush(heap, (0.0, np.int64(target)))
+        for w in range(n_nodes):
+            if not np.isnan(finals[w]) and finals[w] < best[w]:
+                best[w] = finals[w]
+                heapq.heappush(heap, (finals[w], np.int64(w)))
+        while len(heap) > 0:
+            d, node = heapq.heappop(heap)
+            if d > best[node]:
+                continue
+            for k in range(in_ptr[node], in_ptr[node + 1]):
+                e = in_edges[k]
+                u = origin_of[e]
+                candidate = d + weight[e]
+                if candidate < best[u]:
+                    best[u] = candidate
+                    heapq.heappush(heap, (candidate, u))
+        bounds[:, criterion] = best
+    return bounds
+
+
+@njit(cache=True)
 def _is_transfer(arrived_kind: int, mode: int, scheduled: bool, gauge_change: bool) -> bool:
     if arrived_kind < 0:
         return False
@@ -111,13 +185,14 @@ def label_search(
     tt_cutoff_h: FloatArray,
     tt_best_depart_h: FloatArray,
     tt_best_position: IntArray,
+    bounds: FloatArray,
 ) -> tuple[FloatArray, IntArray, IntArray, int]:
     """Run the search from the start labels.
 
     ``start_*`` rows are labels already at a node (the origin, or a node reached by a first-mile
     road leg, ``FINAL`` holding that leg's index or -1). ``target`` is the destination node, or
     -1 when the destination is a coordinate reached by the final legs ``final_*`` (NaN where a
-    node has none).
+    node has none). ``bounds`` comes from :func:`lower_bounds`.
 
     Returns
     -------
@@ -241,7 +316,14 @@ def label_search(
             line_haul = road_continuation_cny[e] if on_road else line_haul_cny[e]
             cost = c + line_haul + handling
             co2e = g + co2e_kg[e]
-            if _dominated(floats, complete, n_complete, arrival, cost, co2e):
+            if np.isinf(bounds[v, 0]) or _dominated(
+                floats,
+                complete,
+                n_complete,
+                arrival + bounds[v, 0],
+                cost + bounds[v, 1],
+                co2e + bounds[v, 2],
+            ):
                 continue
             new_state = state
             if node_in_china[v] and (node_regimes[v] & regime_bit) != 0:
