@@ -802,7 +802,10 @@ def plan_batch(
                 rows.extend(_plan_record(network, record) for record in chunk)
                 bar.advance(task, len(chunk))
         else:
-            context = multiprocessing.get_context("spawn")
+            # fork shares the loaded network and compiled kernels and needs no __main__ guard
+            # in the caller's script; spawn is the fallback where fork does not exist.
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
             with ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_worker_init, initargs=(network,)
             ) as pool:
