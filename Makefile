@@ -18,11 +18,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-## run: install, print the network summary and draw the network map
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+## run: install, draw the network map, make a demo key and start the service (SQLite)
 run: $(VENV)/.installed
 	$(BIN)/shudao network summary
 	$(BIN)/shudao network map -o $(MAP)
 	@echo "Map of the network: $(abspath $(MAP))"
+	$(BIN)/shudao admin demo --host $(HOST) --port $(PORT)
+	$(BIN)/shudao serve --host $(HOST) --port $(PORT)
 
 ## test: install the dev extras and run the whole suite (unit, property, doctests)
 test: $(VENV)/.installed-dev

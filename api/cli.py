@@ -236,3 +236,105 @@ def plan_batch_command(
         result.to_csv(output, index=False)
     counts = result["status"].value_counts().to_dict()
     typer.echo(f"wrote {len(result)} plans to {output} ({counts})")
+
+
+admin_app = typer.Typer(help="Organisations and API keys.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+DEMO_ORGANISATION = "demo"
+DEMO_KEY_FILE = Path(".shudao-demo-key")
+
+
+def _sessions() -> Any:
+    from api.db.session import make_engine, make_sessionmaker, migrate
+    from api.settings import Settings
+
+    engine = make_engine(Settings().database_url)
+    migrate(engine)
+    return make_sessionmaker(engine)
+
+
+@admin_app.command("create-org")
+def create_org(name: Annotated[str, typer.Argument(help="Organisation name.")]) -> None:
+    """Create an organisation."""
+    from api.db import repositories
+
+    with _sessions()() as session:
+        try:
+            organisation = repositories.create_organisation(session, name)
+        except repositories.ConflictError as exc:
+            _fail(str(exc))
+        session.commit()
+        typer.echo(f"created organisation {organisation.name} ({organisation.id})")
+
+
+@admin_app.command("create-key")
+def create_key(
+    org: Annotated[str, typer.Option("--org", help="Organisation name.")],
+    role: Annotated[str, typer.Option(help="forwarder, planner, coordinator or admin.")],
+) -> None:
+    """Issue an API key; the key is printed once, alone on the last line."""
+    from api.db import repositories
+
+    with _sessions()() as session:
+        try:
+            issued = repositories.create_key(session, org, role)
+        except (repositories.NotFoundError, ValueError) as exc:
+            _fail(str(exc).strip("'\""))
+        session.commit()
+    typer.echo(f"key {issued.id} for {issued.organisation} ({issued.role}); store it now:")
+    typer.echo(issued.secret)
+
+
+@admin_app.command("revoke-key")
+def revoke_key(key_id: Annotated[str, typer.Argument(help="Key id (not the key).")]) -> None:
+    """Revoke an API key."""
+    from api.db import repositories
+
+    with _sessions()() as session:
+        try:
+            repositories.revoke_key(session, key_id)
+        except repositories.NotFoundError as exc:
+            _fail(str(exc).strip("'\""))
+        session.commit()
+    typer.echo(f"revoked key {key_id}")
+
+
+@admin_app.command("demo")
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Make sure a demo organisation and key exist; print the key and a curl example."""
+    from api.db import repositories
+
+    with _sessions()() as session:
+        secret = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.is_file() else ""
+        if not secret or repositories.authenticate(session, secret) is None:
+            try:
+                repositories.organisation_by_name(session, DEMO_ORGANISATION)
+            except repositories.NotFoundError:
+                repositories.create_organisation(session, DEMO_ORGANISATION)
+            secret = repositories.create_key(session, DEMO_ORGANISATION, "admin").secret
+            session.commit()
+            DEMO_KEY_FILE.write_text(secret + "\n")
+            DEMO_KEY_FILE.chmod(0o600)
+    url = f"http://{host}:{port}"
+    body = '{"origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4.2}'
+    typer.echo(f"Shudao at {url} (docs: {url}/docs)")
+    typer.echo(f"demo API key: {secret}")
+    typer.echo(
+        f"try: curl -s -X POST {url}/v1/route-plans -H 'Authorization: Bearer {secret}' "
+        f"-H 'Content-Type: application/json' -d '{body}'"
+    )
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+) -> None:
+    """Start the HTTP service (database from SHUDAO_DATABASE_URL, SQLite ./shudao.db if unset)."""
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)

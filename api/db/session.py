@@ -1,0 +1,54 @@
+"""Engine, sessions and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for ``database_url``; SQLite gets foreign keys and a busy timeout."""
+    if database_url.startswith("sqlite"):
+        engine = create_engine(
+            database_url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every Alembic migration not yet applied (idempotent)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Session factory bound to ``engine``."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def database_ready(engine: Engine) -> bool:
+    """Whether a trivial query succeeds."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True

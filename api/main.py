@@ -1,0 +1,93 @@
+"""The FastAPI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api import problems
+from api.db.session import database_ready, make_engine, make_sessionmaker, migrate
+from api.middleware import BodySizeLimit, Metrics, RequestMetrics
+from api.ratelimit import RateLimiter
+from api.routes import network as network_routes
+from api.routes import route_plans
+from api.settings import Settings
+from network_data import Network, load_network
+from optimizer.model import Shipment
+from optimizer.routing import plan_routes
+
+
+def _warm_up(network: Network) -> None:
+    """Compile the routing arrays and JIT kernels before the first request."""
+    ready = datetime(2026, 11, 23, tzinfo=UTC)
+    plan_routes(network, Shipment("CNCKG-RLY", "CNQZH", 100, 1, ready_at=ready))
+
+
+def create_app(settings: Settings | None = None, *, network: Network | None = None) -> FastAPI:
+    """Build the service: database migrated, network loaded, routes, limits and metrics.
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     app = create_app(Settings(database_url=f"sqlite:///{pathlib.Path(tmp) / 'x.db'}"))
+    ...     with TestClient(app) as client:
+    ...         print(client.get("/healthz").json())
+    {'status': 'ok'}
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        app.state.engine = engine
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.network = network or load_network(settings.data_dir, tariffs=settings.tariffs)
+        _warm_up(app.state.network)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Shudao",
+        version="0.1.0",
+        summary="Multimodal freight routing for the Sichuan-Chongqing and Anhui corridors.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    problems.install(app)
+    app.include_router(route_plans.router)
+    app.include_router(network_routes.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
+    def readyz(request: Request) -> JSONResponse:
+        """The database answers and the network is loaded."""
+        checks = {
+            "database": database_ready(request.app.state.engine),
+            "network": getattr(request.app.state, "network", None) is not None,
+        }
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def metrics(request: Request) -> Response:
+        """Prometheus text: requests by route and status, latencies, solver run times."""
+        body = generate_latest(request.app.state.metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,123 @@
+"""``/v1/network``: summary, GeoJSON of nodes and corridors, place search."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import geopandas as gpd
+import shapely
+from fastapi import APIRouter, Query
+
+from api.deps import KeyDep, NetworkDep
+from api.problems import Problem
+from api.schemas.network import FeatureCollection, NetworkSummary, PlaceMatch
+from network_data.export import flatten_lists
+from network_data.geo import normalise_name
+from network_data.schema import MODES, NODE_KINDS
+
+router = APIRouter(prefix="/v1/network", tags=["network"])
+ModeQuery = Annotated[str | None, Query(description=f"One of {', '.join(MODES)}.")]
+BboxQuery = Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS-84).")]
+
+
+def _bbox(value: str | None) -> shapely.Polygon | None:
+    if value is None:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in value.split(","))
+    except ValueError:
+        west = south = east = north = float("nan")
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        detail = f"bbox: got {value!r}; expected min_lon,min_lat,max_lon,max_lat within WGS-84"
+        raise Problem(422, "Invalid bbox", detail, errors=[{"field": "bbox", "message": detail}])
+    return shapely.box(west, south, east, north)
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
+    if value is not None and value not in allowed:
+        detail = f"{name}: got {value!r}; expected one of {', '.join(allowed)}"
+        raise Problem(422, f"Invalid {name}", detail, errors=[{"field": name, "message": detail}])
+
+
+def _features(frame: gpd.GeoDataFrame) -> FeatureCollection:
+    collection: dict[str, Any] = json.loads(flatten_lists(frame).to_json(na="null", drop_id=False))
+    for feature in collection["features"]:
+        feature["id"] = str(feature["properties"]["id"])
+    return FeatureCollection.model_validate(collection)
+
+
+@router.get("", response_model=NetworkSummary)
+def network_summary(_: KeyDep, network: NetworkDep) -> NetworkSummary:
+    """Counts by mode and node kind, the dataset version and date."""
+    return NetworkSummary.model_validate(network.summary())
+
+
+@router.get("/nodes", response_model=FeatureCollection)
+def network_nodes(
+    _: KeyDep,
+    network: NetworkDep,
+    mode: ModeQuery = None,
+    kind: Annotated[str | None, Query(description=f"One of {', '.join(NODE_KINDS)}.")] = None,
+    bbox: BboxQuery = None,
+) -> FeatureCollection:
+    """Nodes as a GeoJSON FeatureCollection, filtered by mode, kind and bounding box."""
+    _choice("mode", mode, MODES)
+    _choice("kind", kind, NODE_KINDS)
+    nodes = network.nodes
+    if mode is not None:
+        nodes = nodes[nodes["modes"].map(lambda modes: mode in modes)]
+    if kind is not None:
+        nodes = nodes[nodes["kind"] == kind]
+    box = _bbox(bbox)
+    if box is not None:
+        nodes = nodes[nodes.intersects(box)]
+    return _features(nodes)
+
+
+@router.get("/corridors", response_model=FeatureCollection)
+def network_corridors(
+    _: KeyDep, network: NetworkDep, mode: ModeQuery = None, bbox: BboxQuery = None
+) -> FeatureCollection:
+    """Directed corridors as a GeoJSON FeatureCollection, filtered by mode and bounding box."""
+    _choice("mode", mode, MODES)
+    corridors = network.corridors
+    if mode is not None:
+        corridors = corridors[corridors["mode"] == mode]
+    box = _bbox(bbox)
+    if box is not None:
+        corridors = corridors[corridors.intersects(box)]
+    return _features(corridors.drop(columns=["via"]))
+
+
+@router.get("/search", response_model=list[PlaceMatch])
+def network_search(
+    _: KeyDep,
+    network: NetworkDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Start of a name or id.")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[PlaceMatch]:
+    """Type-ahead over ids, English and Chinese names and aliases (prefix matches first)."""
+    wanted = normalise_name(q)
+    scored: list[tuple[int, str]] = []
+    for node_id, row in network.nodes.iterrows():
+        names = [
+            normalise_name(n)
+            for n in (str(node_id), row["name_en"], row["name_zh"], *row["aliases"])
+        ]
+        if any(n.startswith(wanted) for n in names):
+            scored.append((0, str(node_id)))
+        elif any(wanted in n for n in names):
+            scored.append((1, str(node_id)))
+    nodes = network.nodes
+    return [
+        PlaceMatch(
+            id=node_id,
+            name_en=str(nodes.at[node_id, "name_en"]),
+            name_zh=str(nodes.at[node_id, "name_zh"]),
+            kind=str(nodes.at[node_id, "kind"]),
+            country=str(nodes.at[node_id, "country"]),
+            modes=list(nodes.at[node_id, "modes"]),
+        )
+        for _, node_id in sorted(scored)[:limit]
+    ]

@@ -1,0 +1,88 @@
+"""``/v1/route-plans``: plan, store, read back."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from api.db import repositories
+from api.db.models import RoutePlanRecord
+from api.deps import KeyDep, NetworkDep, SessionDep
+from api.problems import Problem
+from api.schemas.route_plans import RoutePlanOut, RoutePlanPage, ShipmentIn
+from optimizer.errors import InvalidInputError
+from optimizer.model import Shipment
+from optimizer.routing import plan_routes
+
+router = APIRouter(prefix="/v1/route-plans", tags=["route plans"])
+
+
+def to_shipment(body: ShipmentIn) -> Shipment:
+    """The domain shipment of a request body."""
+    optional: dict[str, Any] = {}
+    if body.ready_at is not None:
+        optional["ready_at"] = body.ready_at
+    return Shipment(
+        origin=body.origin, destination=body.destination, weight_kg=body.weight_kg,
+        volume_m3=body.volume_m3, deadline=body.deadline, pieces=body.pieces,
+        cargo_class=body.cargo_class, customs_regime=body.customs_regime,
+        allowed_modes=frozenset(body.allowed_modes) if body.allowed_modes else None,
+        forbidden_modes=frozenset(body.forbidden_modes), avoid=frozenset(body.avoid),
+        max_options=body.max_options, **optional,
+    )  # fmt: skip
+
+
+def to_out(record: RoutePlanRecord) -> RoutePlanOut:
+    return RoutePlanOut.model_validate(
+        {**record.plan, "id": record.id, "created_at": record.created_at, "request": record.request}
+    )
+
+
+@router.post("", status_code=201, response_model=RoutePlanOut)
+def create_route_plan(
+    body: ShipmentIn, request: Request, key: KeyDep, session: SessionDep, network: NetworkDep
+) -> RoutePlanOut:
+    """Plan the Pareto-best door-to-door options for a shipment and store the plan."""
+    try:
+        shipment = to_shipment(body)
+        start = time.perf_counter()
+        plan = plan_routes(network, shipment)
+        request.app.state.metrics.solver.labels("route_plan").observe(time.perf_counter() - start)
+    except InvalidInputError as exc:
+        errors = [{"field": exc.field, "message": str(exc)}]
+        raise Problem(422, "Invalid shipment", str(exc), errors=errors) from exc
+    inputs = body.model_dump(mode="json")
+    if body.ready_at is None:
+        inputs["ready_at"] = shipment.ready_at.isoformat()
+    record = repositories.save_plan(
+        session, key.organisation_id, inputs, plan.to_dict(body.currency)
+    )
+    return to_out(record)
+
+
+@router.get("/{plan_id}", response_model=RoutePlanOut)
+def get_route_plan(plan_id: str, key: KeyDep, session: SessionDep) -> RoutePlanOut:
+    """One of your organisation's plans."""
+    try:
+        return to_out(repositories.get_plan(session, key.organisation_id, plan_id))
+    except repositories.NotFoundError as exc:
+        raise Problem(404, "Not found", f"no route plan {plan_id!r} in your organisation") from exc
+
+
+@router.get("", response_model=RoutePlanPage)
+def list_route_plans(
+    key: KeyDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> RoutePlanPage:
+    """Your organisation's plans, newest first, a page at a time."""
+    try:
+        records, next_cursor = repositories.list_plans(session, key.organisation_id, limit, cursor)
+    except ValueError as exc:
+        raise Problem(
+            422, "Invalid cursor", str(exc), errors=[{"field": "cursor", "message": str(exc)}]
+        ) from exc
+    return RoutePlanPage(items=[to_out(r) for r in records], next_cursor=next_cursor)

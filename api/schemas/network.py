@@ -1,0 +1,40 @@
+"""Response models of ``/v1/network``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+
+class NetworkSummary(BaseModel):
+    version: str
+    date: str
+    nodes: int
+    corridors: int
+    services: int
+    tariff_rows: int
+    nodes_by_kind: dict[str, int]
+    corridors_by_mode: dict[str, int]
+    corridor_km_by_mode: dict[str, int]
+
+
+class Feature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class FeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]
+
+
+class PlaceMatch(BaseModel):
+    id: str
+    name_en: str
+    name_zh: str
+    kind: str
+    country: str
+    modes: list[str]

@@ -1,0 +1,76 @@
+"""Request and response models of ``/v1/route-plans``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Mode = Literal["road", "rail", "inland_water", "sea", "air"]
+
+
+class ShipmentIn(BaseModel):
+    """A shipment to plan (the fields of :class:`optimizer.model.Shipment`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    origin: str = Field(min_length=1, max_length=200, examples=["Linshui"])
+    destination: str = Field(min_length=1, max_length=200, examples=["Duisburg"])
+    weight_kg: float = Field(gt=0, le=1_000_000, examples=[800])
+    volume_m3: float = Field(gt=0, le=10_000, examples=[4.2])
+    ready_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    deadline: AwareDatetime | None = None
+    pieces: int = Field(default=1, ge=1, le=1_000_000)
+    cargo_class: Literal["general", "battery", "perishable", "high_value"] = "general"
+    customs_regime: Literal["9610", "9710", "9810", "1210", "general"] = "general"
+    allowed_modes: list[Mode] | None = None
+    forbidden_modes: list[Mode] = []
+    avoid: list[str] = Field(
+        default=[], max_length=100, description="Node ids, corridor ids, passages."
+    )
+    max_options: int = Field(default=5, ge=1, le=20)
+    currency: Literal["CNY", "USD", "EUR"] = "CNY"
+
+
+class LegOut(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    mode: str
+    service: str | None
+    depart: datetime
+    arrive: datetime
+    distance_km: float
+    chargeable_kg: float
+    cost: float
+    co2e_kg: float
+
+
+class OptionOut(BaseModel):
+    summary: str
+    total_cost: float
+    departure: datetime
+    arrival: datetime
+    arrival_p90: datetime
+    transit_hours: float
+    co2e_kg: float
+    modes: list[str]
+    legs: list[LegOut]
+
+
+class RoutePlanOut(BaseModel):
+    """A stored plan: the document of ``shudao plan --json`` plus id, time and inputs."""
+
+    id: str
+    created_at: datetime
+    dataset_version: str
+    currency: str
+    options: list[OptionOut]
+    infeasible_reason: str | None
+    request: ShipmentIn
+
+
+class RoutePlanPage(BaseModel):
+    """A page of plans, newest first; pass ``next_cursor`` as ``cursor`` for the next one."""
+
+    items: list[RoutePlanOut]
+    next_cursor: str | None

@@ -1,0 +1,32 @@
+"""The service's settings: one object, read from ``SHUDAO_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of the HTTP service.
+
+    Examples
+    --------
+    >>> Settings(database_url="sqlite:///x.db").rate_limit_per_minute
+    600
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SHUDAO_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./shudao.db",
+        description="SQLAlchemy URL: SQLite file by default, postgresql+psycopg://... in production.",
+    )
+    data_dir: Path | None = Field(default=None, description="Dataset directory (bundled if unset).")
+    tariffs: Path | None = Field(default=None, description="Contract rates overriding tariffs.")
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests per key and minute."
+    )
+    rate_limit_burst: int = Field(default=60, ge=1, description="Requests a key may make at once.")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body.")
