@@ -21,7 +21,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///./shudao.db",
-        description="SQLAlchemy URL: SQLite file by default, postgresql+psycopg://... in production.",
+        description="SQLAlchemy URL; a SQLite file unless set (postgresql+psycopg://...)",
     )
     data_dir: Path | None = Field(default=None, description="Dataset directory (bundled if unset).")
     tariffs: Path | None = Field(default=None, description="Contract rates overriding tariffs.")

@@ -49,6 +49,6 @@ def database_ready(engine: Engine) -> bool:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception:
+    except Exception:  # any failure means "not ready"
         return False
     return True
