@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -244,13 +246,19 @@ DEMO_ORGANISATION = "demo"
 DEMO_KEY_FILE = Path(".shudao-demo-key")
 
 
-def _sessions() -> Any:
+@contextmanager
+def _session() -> Iterator[Any]:
+    """A session on the migrated database of SHUDAO_DATABASE_URL; the engine is disposed after."""
     from api.db.session import make_engine, make_sessionmaker, migrate
     from api.settings import Settings
 
     engine = make_engine(Settings().database_url)
-    migrate(engine)
-    return make_sessionmaker(engine)
+    try:
+        migrate(engine)
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @admin_app.command("create-org")
@@ -258,7 +266,7 @@ def create_org(name: Annotated[str, typer.Argument(help="Organisation name.")]) 
     """Create an organisation."""
     from api.db import repositories
 
-    with _sessions()() as session:
+    with _session() as session:
         try:
             organisation = repositories.create_organisation(session, name)
         except repositories.ConflictError as exc:
@@ -275,11 +283,11 @@ def create_key(
     """Issue an API key; the key is printed once, alone on the last line."""
     from api.db import repositories
 
-    with _sessions()() as session:
+    with _session() as session:
         try:
             issued = repositories.create_key(session, org, role)
         except (repositories.NotFoundError, ValueError) as exc:
-            _fail(str(exc).strip("'\""))
+            _fail(str(exc))
         session.commit()
     typer.echo(f"key {issued.id} for {issued.organisation} ({issued.role}); store it now:")
     typer.echo(issued.secret)
@@ -290,11 +298,11 @@ def revoke_key(key_id: Annotated[str, typer.Argument(help="Key id (not the key).
     """Revoke an API key."""
     from api.db import repositories
 
-    with _sessions()() as session:
+    with _session() as session:
         try:
             repositories.revoke_key(session, key_id)
         except repositories.NotFoundError as exc:
-            _fail(str(exc).strip("'\""))
+            _fail(str(exc))
         session.commit()
     typer.echo(f"revoked key {key_id}")
 
@@ -307,7 +315,7 @@ def demo(
     """Make sure a demo organisation and key exist; print the key and a curl example."""
     from api.db import repositories
 
-    with _sessions()() as session:
+    with _session() as session:
         secret = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.is_file() else ""
         if not secret or repositories.authenticate(session, secret) is None:
             try:

@@ -1,0 +1,159 @@
+"""Endpoints, isolation, errors and limits, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.db import repositories
+from tests.api.conftest import ClientFactory, new_key
+
+PROBLEM = "application/problem+json"
+LINSHUI = {
+    "origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4.2,
+    "ready_at": "2026-11-23T08:00:00+08:00",
+}  # fmt: skip
+
+
+def auth(headers: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": headers["Authorization"]}
+
+
+def test_operations_endpoints(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {
+        "database": True,
+        "network": True,
+    }
+    client.get("/healthz")
+    metrics = client.get("/metrics").text
+    assert 'shudao_http_requests_total{route="/healthz",status="200"} 2.0' in metrics
+    assert "shudao_http_request_seconds_bucket" in metrics
+
+
+def test_create_read_and_list_route_plans(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    created = client.post("/v1/route-plans", json=LINSHUI, headers=key)
+    assert created.status_code == 201, created.text
+    plan = created.json()
+    assert plan["request"]["origin"] == "Linshui" and plan["currency"] == "CNY"
+    assert plan["dataset_version"] == client.app.state.network.version  # type: ignore[attr-defined]
+    assert plan["options"] and plan["infeasible_reason"] is None
+    for option in plan["options"]:
+        assert abs(option["total_cost"] - sum(leg["cost"] for leg in option["legs"])) < 0.05
+    again = client.get(f"/v1/route-plans/{plan['id']}", headers=key)
+    assert again.status_code == 200 and again.json() == plan
+    for _ in range(2):
+        client.post("/v1/route-plans", json={**LINSHUI, "currency": "USD"}, headers=key)
+    first = client.get("/v1/route-plans?limit=2", headers=key).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = client.get(
+        f"/v1/route-plans?limit=2&cursor={first['next_cursor']}", headers=key
+    ).json()
+    assert [p["id"] for p in second["items"]] == [plan["id"]] and second["next_cursor"] is None
+    times = [p["created_at"] for p in first["items"] + second["items"]]
+    assert times == sorted(times, reverse=True)
+
+
+def test_plan_without_options_is_still_a_plan(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    body = {"origin": "CNCTU-TFU", "destination": "SGSIN-SIN", "weight_kg": 300, "volume_m3": 1,
+            "cargo_class": "battery", "allowed_modes": ["air"]}  # fmt: skip
+    response = client.post("/v1/route-plans", json=body, headers=key)
+    assert response.status_code == 201
+    assert "lithium batteries" in response.json()["infeasible_reason"]
+
+
+def test_organisations_are_isolated(client: TestClient) -> None:
+    alice, bob = auth(new_key(client, "alice-forwarding")), auth(new_key(client, "bob-logistics"))
+    plan_id = client.post("/v1/route-plans", json=LINSHUI, headers=alice).json()["id"]
+    response = client.get(f"/v1/route-plans/{plan_id}", headers=bob)
+    assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    assert "Linshui" not in response.text
+    assert client.get("/v1/route-plans", headers=bob).json()["items"] == []
+    assert len(client.get("/v1/route-plans", headers=alice).json()["items"]) == 1
+
+
+def test_missing_bad_and_revoked_keys_get_401(client: TestClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        response = client.get("/v1/network", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    key = new_key(client, "acme")
+    assert client.get("/v1/network", headers=auth(key)).status_code == 200
+    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        repositories.revoke_key(session, key["X-Key-Id"])
+        session.commit()
+    assert client.get("/v1/network", headers=auth(key)).status_code == 401
+
+
+def test_validation_errors_name_the_fields(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    response = client.post(
+        "/v1/route-plans", json={**LINSHUI, "weight_kg": -5, "cargo_class": "gold"}, headers=key
+    )
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"weight_kg", "cargo_class"}
+    unknown = client.post("/v1/route-plans", json={**LINSHUI, "origin": "Chengdoo"}, headers=key)
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "origin"
+    assert "CNCTU (Chengdu)" in unknown.json()["detail"]
+    passage = client.post("/v1/route-plans", json={**LINSHUI, "avoid": ["panama"]}, headers=key)
+    assert passage.status_code == 422 and "suez" in passage.json()["detail"]
+    naive = client.post(
+        "/v1/route-plans", json={**LINSHUI, "ready_at": "2026-11-23T08:00:00"}, headers=key
+    )
+    assert naive.status_code == 422 and naive.json()["errors"][0]["field"] == "ready_at"
+    broken = client.post(
+        "/v1/route-plans", content=b"{not json", headers={**key, "Content-Type": "application/json"}
+    )
+    assert broken.status_code == 422 and broken.headers["content-type"] == PROBLEM
+
+
+def test_unknown_route_and_cursor(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    assert client.get("/v1/nowhere", headers=key).status_code == 404
+    bad = client.get("/v1/route-plans?cursor=bm9wZQ", headers=key)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+def test_body_size_limit_413(make_client: ClientFactory) -> None:
+    client = make_client(max_body_bytes=2048)
+    key = auth(new_key(client, "acme"))
+    big = {**LINSHUI, "avoid": ["x" * 100] * 40}
+    response = client.post("/v1/route-plans", json=big, headers=key)
+    assert response.status_code == 413 and response.headers["content-type"] == PROBLEM
+
+
+def test_rate_limit_429_with_retry_after(make_client: ClientFactory) -> None:
+    client = make_client(rate_limit_per_minute=6, rate_limit_burst=3)
+    key = auth(new_key(client, "acme"))
+    codes = [client.get("/v1/network", headers=key).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = client.get("/v1/network", headers=key)
+    assert limited.headers["content-type"] == PROBLEM
+    assert 1 <= int(limited.headers["retry-after"]) <= 10
+    other = auth(new_key(client, "other"))
+    assert client.get("/v1/network", headers=other).status_code == 200
+
+
+def test_network_endpoints(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    summary = client.get("/v1/network", headers=key).json()
+    assert summary["nodes"] >= 80 and set(summary["corridors_by_mode"]) >= {"rail", "sea"}
+    ports = client.get("/v1/network/nodes?kind=seaport", headers=key).json()
+    assert ports["type"] == "FeatureCollection"
+    assert {f["properties"]["kind"] for f in ports["features"]} == {"seaport"}
+    sichuan = client.get("/v1/network/nodes?bbox=102,28,108,33&mode=rail", headers=key).json()
+    ids = {f["id"] for f in sichuan["features"]}
+    assert {"CNCTU-RLY", "CNCKG-RLY"} <= ids and "DEDUI" not in ids
+    rail = client.get("/v1/network/corridors?mode=rail", headers=key).json()["features"]
+    assert rail and all(f["geometry"]["type"] == "LineString" for f in rail)
+    bad = client.get("/v1/network/nodes?bbox=1,2,3", headers=key)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "bbox"
+    assert client.get("/v1/network/corridors?mode=ship", headers=key).status_code == 422
+    found = client.get("/v1/network/search?q=成都", headers=key).json()
+    assert found[0]["id"] == "CNCTU"
+    assert client.get("/v1/network/search?q=duis", headers=key).json()[0]["id"] == "DEDUI"
