@@ -40,4 +40,4 @@ class RateLimiter:
                 self._buckets[key] = (tokens - 1.0, now)
                 return 0.0
             self._buckets[key] = (tokens, now)
-            return math.ceil((1.0 - tokens) / self.rate_per_s)
+            return float(math.ceil((1.0 - tokens) / self.rate_per_s))
