@@ -346,3 +346,36 @@ def serve(
     import uvicorn
 
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command("worker")
+def worker(
+    poll_seconds: Annotated[
+        float, typer.Option("--poll", min=0.05, help="Idle poll interval.")
+    ] = 0.5,
+    data: DataOption = None,
+    tariffs: TariffsOption = None,
+) -> None:
+    """Run queued jobs until stopped (database from SHUDAO_DATABASE_URL)."""
+    from api.db.session import make_engine, make_sessionmaker, migrate
+    from api.jobs.worker import Worker
+    from api.settings import Settings
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    runner = Worker(
+        make_sessionmaker(engine), _load(data, tariffs),
+        lease_seconds=settings.job_lease_seconds, poll_seconds=poll_seconds,
+    )  # fmt: skip
+    typer.echo(f"worker {runner.name} waiting for jobs")
+    try:
+        runner.run_forever()
+    except KeyboardInterrupt:
+        runner.stop.set()
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -12,8 +13,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import problems
 from api.db.session import database_ready, make_engine, make_sessionmaker, migrate
+from api.jobs.worker import Worker
 from api.middleware import BodySizeLimit, Metrics, RequestMetrics
 from api.ratelimit import RateLimiter
+from api.routes import jobs as job_routes
 from api.routes import network as network_routes
 from api.routes import route_plans
 from api.settings import Settings
@@ -51,7 +54,16 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         app.state.sessions = make_sessionmaker(engine)
         app.state.network = network or load_network(settings.data_dir, tariffs=settings.tariffs)
         _warm_up(app.state.network)
+        worker = Worker(
+            app.state.sessions, app.state.network, lease_seconds=settings.job_lease_seconds
+        )
+        thread = threading.Thread(target=worker.run_forever, daemon=True, name="shudao-worker")
+        if settings.inprocess_worker:
+            thread.start()
         yield
+        worker.stop.set()
+        if thread.is_alive():
+            thread.join()
         engine.dispose()
 
     app = FastAPI(
@@ -66,6 +78,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
     problems.install(app)
     app.include_router(route_plans.router)
     app.include_router(network_routes.router)
+    app.include_router(job_routes.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -743,7 +743,8 @@ def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
     }
 
 
-def _plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
+def plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
+    """Plan one shipments-table row; an invalid row gives ``status`` invalid and ``error``."""
     try:
         row = plan_summary_row(plan_routes(network, shipment_from_record(record)))
     except ValueError as exc:
@@ -760,7 +761,7 @@ def _worker_init(network: Network) -> None:
 
 
 def _worker_chunk(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [_plan_record(_WORKER_NETWORK[0], record) for record in records]
+    return [plan_record(_WORKER_NETWORK[0], record) for record in records]
 
 
 def plan_batch(
@@ -799,7 +800,7 @@ def plan_batch(
         task = bar.add_task("planning", total=len(records))
         if workers <= 1 or len(chunks) <= 1:
             for chunk in chunks:
-                rows.extend(_plan_record(network, record) for record in chunk)
+                rows.extend(plan_record(network, record) for record in chunk)
                 bar.advance(task, len(chunk))
         else:
             # fork shares the loaded network and compiled kernels and needs no __main__ guard

@@ -1,0 +1,1 @@
+"""Durable jobs: rows in the database, claimed and run by workers, recovered after crashes."""

@@ -1,0 +1,44 @@
+"""Request and response models of ``/v1/jobs``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobIn(BaseModel):
+    """A job to run: ``route-batch`` takes ``{"shipments": [...]}`` or ``{"csv": "..."}``."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["route-batch"]
+    input: dict[str, Any] = Field(
+        examples=[
+            {
+                "shipments": [
+                    {
+                        "origin": "Linshui",
+                        "destination": "Duisburg",
+                        "weight_kg": 800,
+                        "volume_m3": 4.2,
+                    }
+                ]
+            }
+        ]
+    )
+
+
+class JobOut(BaseModel):
+    """A job's state; ``result`` once it has succeeded, ``error`` once it has failed."""
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    progress: float
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+    error: str | None
