@@ -19,6 +19,7 @@ from api.ratelimit import RateLimiter
 from api.routes import jobs as job_routes
 from api.routes import network as network_routes
 from api.routes import route_plans
+from api.schemas.problems import ERROR_RESPONSES
 from api.settings import Settings
 from network_data import Network, load_network
 from optimizer.model import Shipment
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         version="0.1.0",
         summary="Multimodal freight routing for the Sichuan-Chongqing and Anhui corridors.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.metrics = Metrics()

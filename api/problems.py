@@ -74,8 +74,11 @@ def install(app: FastAPI) -> None:
         return problem_response(422, "Invalid request", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route matching the path; list every method.
+            headers["Allow"] = ", ".join(sorted(_methods_for(request)))
         return problem_response(
             exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail), headers=headers
         )
@@ -85,6 +88,15 @@ def install(app: FastAPI) -> None:
         return problem_response(
             500, "Internal error", f"the server failed on this request ({type(exc).__name__})"
         )
+
+
+def _methods_for(request: Request) -> set[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(request.url.path):
+            methods.update(getattr(route, "methods", None) or ())
+    return methods
 
 
 _TITLES = {

@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,9 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Longest journey searched: long enough for sea via the Cape with waits.
 DEFAULT_HORIZON_DAYS = 90
+MAX_HORIZON_DAYS = 365
+#: Timetables describe the dataset's present: plans may start this long before or after its date.
+READY_WINDOW = (timedelta(days=366), timedelta(days=2 * 366))
 #: A coordinate origin or destination is joined by road to this many nearest road nodes.
 COORDINATE_LINKS = 3
 #: Coordinates closer than this to a node are that node.
@@ -454,8 +457,11 @@ def plan_routes(
     >>> any("China-Europe rail via Alashankou" in o.summary for o in plan.options)
     True
     """
-    if not isinstance(horizon_days, int) or horizon_days < 60:
-        raise InvalidInputError("horizon_days", horizon_days, "an integer >= 60")
+    if not isinstance(horizon_days, int) or not 60 <= horizon_days <= MAX_HORIZON_DAYS:
+        raise InvalidInputError(
+            "horizon_days", horizon_days, f"an integer in [60, {MAX_HORIZON_DAYS}]"
+        )
+    _check_ready(network, shipment)
     data = routing_data(network)
     _check_avoid(data, shipment.avoid)
     origin = _resolve(data, "origin", shipment.origin)
@@ -485,6 +491,18 @@ def plan_routes(
         legs = _legs(data, result, journey)
         options.append(RouteOption(legs, _summary(data, legs, ready_h)))
     return plan(tuple(options), None, result.settled)
+
+
+def _check_ready(network: Network, shipment: Shipment) -> None:
+    dataset_day = datetime.fromisoformat(network.date).replace(tzinfo=UTC)
+    earliest, latest = dataset_day - READY_WINDOW[0], dataset_day + READY_WINDOW[1]
+    if not earliest <= shipment.ready_at <= latest:
+        raise InvalidInputError(
+            "ready_at",
+            shipment.ready_at.isoformat(),
+            f"a time between {earliest.date()} and {latest.date()} (the timetables of dataset "
+            f"{network.version} hold for about a year either side of {network.date})",
+        )
 
 
 def _regime_problem(network: Network, shipment: Shipment, destination: _Place) -> str | None:

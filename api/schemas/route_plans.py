@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Mode = Literal["road", "rail", "inland_water", "sea", "air"]
 
@@ -30,6 +30,15 @@ class ShipmentIn(BaseModel):
     )
     max_options: int = Field(default=5, ge=1, le=20)
     currency: Literal["CNY", "USD", "EUR"] = "CNY"
+
+    @field_validator("ready_at", "deadline", mode="before")
+    @classmethod
+    def _iso_text_only(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError(
+                "expected an ISO 8601 time with offset, e.g. 2026-11-23T08:00:00+08:00"
+            )
+        return value
 
 
 class LegOut(BaseModel):
