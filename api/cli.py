@@ -6,7 +6,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -122,11 +122,14 @@ def _fail(message: str) -> NoReturn:
 def _parse_time(name: str, value: str | None) -> datetime | None:
     if value is None:
         return None
+    expected = "an ISO 8601 time with its UTC offset, such as 2026-11-23T08:00+08:00"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        _fail(f"{name}: got {value!r}; expected an ISO 8601 time such as 2026-11-23T08:00+08:00")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        _fail(f"{name}: got {value!r}; expected {expected}")
+    if moment.tzinfo is None:
+        _fail(f"{name}: got {value!r} without a UTC offset; expected {expected}")
+    return moment
 
 
 def _split(value: str | None) -> frozenset[str]:

@@ -242,6 +242,9 @@ def _expand_reverse(corridors: pd.DataFrame) -> pd.DataFrame:
         id=has_reverse["reverse_id"],
         origin=has_reverse["destination"],
         destination=has_reverse["origin"],
+        service_name=[
+            f"{name} (return)" if name else "" for name in v.values(has_reverse, "service_name")
+        ],
         via=pd.Series(
             [list(reversed(points)) for points in v.values(has_reverse, "via")],
             index=has_reverse.index,

@@ -7,6 +7,7 @@ documentation read these tables rather than repeating column names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final, Literal
 
 CRS: Final = "EPSG:4326"
@@ -36,6 +37,9 @@ LITHIUM_RULES: Final = ("allowed", "forbidden")
 
 WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEK_PARITIES: Final = ("all", "odd", "even")
+#: "odd" and "even" services alternate weekly from this Monday (ISO week 1 of 2024, odd), so
+#: "every other week" stays every other week across 53-week years.
+PARITY_ANCHOR: Final = date(2024, 1, 1)
 
 CONTAINER_TYPES: Final = ("20GP", "40GP", "40HQ")
 #: Tariff units and the modes they may be used for. ``container:*`` is per box, ``wm`` per revenue

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from network_data import Network
+from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
 from network_data.validate import values as v_values
 from optimizer.costs.line_haul import UNIT_COLUMNS
@@ -72,7 +73,8 @@ def build_timetable(
     """Expand the weekly timetables of ``network.services`` into dated departures."""
     position = {corridor_id: e for e, corridor_id in enumerate(edge_ids)}
     days = pd.date_range(start, end, freq="D", inclusive="left")
-    iso_week = days.isocalendar().week.to_numpy()
+    # "odd" weeks alternate from Monday 2024-01-01 (ISO week 1), also across 53-week years
+    week_index = ((days - pd.Timestamp(PARITY_ANCHOR)).days // 7).to_numpy()
     weekday = days.day_of_week.to_numpy()
     day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     per_edge: list[list[tuple[float, float, int]]] = [[] for _ in edge_ids]
@@ -82,7 +84,7 @@ def build_timetable(
         e = position[service.corridor_id]
         wanted = np.isin(weekday, [day_names.index(d) for d in service.weekdays])
         if service.week_parity != "all":
-            wanted &= iso_week % 2 == (1 if service.week_parity == "odd" else 0)
+            wanted &= week_index % 2 == (0 if service.week_parity == "odd" else 1)
         hour, minute = map(int, service.departure_local.split(":"))
         local = days[wanted] + pd.Timedelta(hours=hour, minutes=minute)
         tz = origin_tz[network.corridors.at[service.corridor_id, "origin"]]
@@ -141,7 +143,8 @@ class RoutingData:
     node_dwell_h: FloatArray
     node_dwell_p90_h: FloatArray
     node_is_border: BoolArray
-    node_gauge_change: BoolArray
+    #: Gauge-change stations and bonded zones: passing them always means unloading.
+    node_always_transfer: BoolArray
     node_in_china: BoolArray
     node_regimes: IntArray
     node_is_bonded_zone: BoolArray
@@ -158,6 +161,8 @@ class RoutingData:
     edge_co2e_g_per_tkm: FloatArray
     edge_scheduled: BoolArray
     edge_capacity_t: FloatArray
+    edge_capacity_teu: FloatArray
+    edge_departures_per_week: FloatArray
     edge_reefer: BoolArray
     edge_lithium_ok: BoolArray
     edge_passages: tuple[tuple[str, ...], ...]
@@ -276,7 +281,9 @@ def compile_network(network: Network) -> RoutingData:
         node_dwell_h=dwell("dwell_median_h"),
         node_dwell_p90_h=dwell("dwell_p90_h"),
         node_is_border=(nodes["kind"] == "border_crossing").to_numpy(),
-        node_gauge_change=nodes["gauge_change"].to_numpy(bool),
+        node_always_transfer=(
+            nodes["gauge_change"].astype(bool) | (nodes["kind"] == "bonded_zone")
+        ).to_numpy(bool),
         node_in_china=(nodes["country"] == "CN").to_numpy(),
         node_regimes=regimes,
         node_is_bonded_zone=(nodes["kind"] == "bonded_zone").to_numpy(),
@@ -293,6 +300,8 @@ def compile_network(network: Network) -> RoutingData:
         edge_co2e_g_per_tkm=arrays.edge_co2e_g_per_tkm,
         edge_scheduled=corridors["scheduled"].to_numpy(bool),
         edge_capacity_t=corridors["capacity_t_per_departure"].to_numpy(np.float64),
+        edge_capacity_teu=corridors["capacity_teu_per_departure"].to_numpy(np.float64),
+        edge_departures_per_week=corridors["departures_per_week"].to_numpy(np.float64),
         edge_reefer=corridors["reefer"].to_numpy(bool),
         edge_lithium_ok=(corridors["lithium_batteries"] == "allowed").to_numpy(),
         edge_passages=tuple(tuple(p) for p in corridors["passages"]),

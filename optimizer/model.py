@@ -20,10 +20,24 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+#: Largest shipment accepted: several block trains' worth (a 50 FEU train carries ~1,300 t).
+MAX_WEIGHT_KG = 10_000_000.0
+MAX_VOLUME_M3 = 50_000.0
+
+
+def _names(name: str, values: object) -> frozenset[str]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidInputError(name, values, "a list of names, e.g. ['suez', 'russia-transit']")
+    items = list(values)
+    if not all(isinstance(item, str) for item in items):
+        raise InvalidInputError(name, items, "a list of names (strings)")
+    return frozenset(items)
+
+
 def _modes(name: str, values: Iterable[str] | None) -> frozenset[str] | None:
     if values is None:
         return None
-    chosen = frozenset(values)
+    chosen = _names(name, values)
     unknown = sorted(chosen - set(MODES))
     if unknown:
         raise InvalidInputError(name, ",".join(unknown), f"modes among {', '.join(MODES)}")
@@ -51,7 +65,8 @@ class Shipment:
     customs_regime
         ``9610``, ``9710``, ``9810``, ``1210`` or ``general``.
     allowed_modes, forbidden_modes
-        Restrict the modes of the main legs.
+        Restrict the modes of every leg (the road legs joining a ``"lat,lon"`` origin or
+        destination to the network are always allowed).
     avoid
         Node ids, corridor ids or named passages (``suez``, ``bab-el-mandeb``, ``cape``,
         ``malacca``, ``russia-transit``, ``belarus-transit``, ``mongolia-transit``, ``caspian``,
@@ -69,7 +84,7 @@ class Shipment:
     >>> Shipment("Linshui", "Duisburg", weight_kg=-1, volume_m3=1)
     Traceback (most recent call last):
     ...
-    optimizer.errors.InvalidInputError: weight_kg: got -1; expected a number > 0
+    optimizer.errors.InvalidInputError: weight_kg: got -1; expected a number > 0 and <= 10,000,000
     """
 
     origin: str
@@ -91,12 +106,21 @@ class Shipment:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise InvalidInputError(name, value, "a node id, a place name or 'lat,lon'")
-        for name in ("weight_kg", "volume_m3"):
+        for name, limit in (("weight_kg", MAX_WEIGHT_KG), ("volume_m3", MAX_VOLUME_M3)):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-                raise InvalidInputError(name, value, "a number > 0")
-        if not isinstance(self.pieces, int) or self.pieces < 1:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or not 0 < value <= limit
+            ):
+                raise InvalidInputError(name, value, f"a number > 0 and <= {limit:,.0f}")
+        if isinstance(self.pieces, bool) or not isinstance(self.pieces, int) or self.pieces < 1:
             raise InvalidInputError("pieces", self.pieces, "an integer >= 1")
+        for name in ("ready_at", "deadline"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, datetime):
+                raise InvalidInputError(name, value, "a timezone-aware datetime")
         if self.ready_at.tzinfo is None:
             raise InvalidInputError("ready_at", self.ready_at.isoformat(), "a timezone-aware time")
         if self.deadline is not None:
@@ -122,7 +146,7 @@ class Shipment:
         object.__setattr__(
             self, "forbidden_modes", _modes("forbidden_modes", self.forbidden_modes) or frozenset()
         )
-        object.__setattr__(self, "avoid", frozenset(self.avoid))
+        object.__setattr__(self, "avoid", _names("avoid", self.avoid))
         if not isinstance(self.max_options, int) or self.max_options < 1:
             raise InvalidInputError("max_options", self.max_options, "an integer >= 1")
 

@@ -63,6 +63,8 @@ COORDINATE_LINKS = 3
 #: Coordinates closer than this to a node are that node.
 SNAP_KM = 1.0
 ROAD_CIRCUITY = 1.25
+#: Usable volume of one TEU (20GP) for the capacity check.
+TEU_USABLE_M3 = 28.0
 _ROAD = MODES.index("road")
 #: Passages worth naming in a one-line summary, and how.
 _SUMMARY_PASSAGES = {
@@ -199,7 +201,12 @@ def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
 def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_]:
     modes = shipment.modes_used()
     usable = np.isin(data.edge_mode, [MODES.index(m) for m in modes])
-    usable &= data.edge_capacity_t >= shipment.weight_kg / 1000.0
+    # A scheduled departure must take the whole shipment; continuous corridors (trucks, through
+    # trains) spread it over their weekly capacity. Volume counts 28 m3 per TEU where TEU apply.
+    departures = np.where(data.edge_scheduled, 1.0, data.edge_departures_per_week)
+    usable &= data.edge_capacity_t * departures >= shipment.weight_kg / 1000.0
+    teu_m3 = data.edge_capacity_teu * departures * TEU_USABLE_M3
+    usable &= (data.edge_capacity_teu == 0) | (teu_m3 >= shipment.volume_m3)
     if shipment.cargo_class == "battery":
         usable &= data.edge_lithium_ok
     if shipment.cargo_class == "perishable":
@@ -470,6 +477,12 @@ def plan_routes(
         raise InvalidInputError(
             "destination", shipment.destination, "a place other than the origin"
         )
+    if (
+        max_options is not None
+        and max_options != -1
+        and (isinstance(max_options, bool) or not isinstance(max_options, int) or max_options < 1)
+    ):
+        raise InvalidInputError("max_options", max_options, "an integer >= 1, or None for all")
     limit = shipment.max_options if max_options == -1 else max_options
     fx = data.fx_cny_per_unit
 
@@ -478,7 +491,7 @@ def plan_routes(
             shipment, origin.label, destination.label, options, reason, network.version, fx, settled
         )
 
-    problem = _regime_problem(network, shipment, destination)
+    problem = _regime_problem(network, shipment, origin, destination)
     if problem:
         return plan((), problem)
     result = _run(data, shipment, origin, destination, horizon_days)
@@ -505,7 +518,9 @@ def _check_ready(network: Network, shipment: Shipment) -> None:
         )
 
 
-def _regime_problem(network: Network, shipment: Shipment, destination: _Place) -> str | None:
+def _regime_problem(
+    network: Network, shipment: Shipment, origin: _Place, destination: _Place
+) -> str | None:
     regime = shipment.customs_regime
     kind = (
         str(network.nodes.at[destination.label, "kind"])
@@ -519,6 +534,8 @@ def _regime_problem(network: Network, shipment: Shipment, destination: _Place) -
         )
     if regime == "1210" and destination.country != "CN":
         return "customs regime 1210 (bonded import) must end in China, at or via a bonded zone"
+    if regime == "1210" and origin.country == "CN":
+        return "customs regime 1210 (bonded import) is for goods coming into China from abroad"
     return None
 
 
@@ -598,7 +615,7 @@ def _run(
         usable, costs.line_haul_cny, costs.road_continuation_cny,
         costs.transfer_cny, costs.co2e_kg, data.edge_duration_h, data.edge_duration_p90_h,
         data.edge_passage_dwell_h, data.edge_passage_dwell_p90_h, data.node_handling_h,
-        data.node_per_t_cny, data.node_dwell_h, data.node_dwell_p90_h, data.node_gauge_change,
+        data.node_per_t_cny, data.node_dwell_h, data.node_dwell_p90_h, data.node_always_transfer,
         data.node_is_border, data.node_in_china, data.node_regimes, data.node_is_bonded_zone,
         timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
         bounds,
@@ -670,8 +687,21 @@ def _explain(
             return (
                 f"no route to {to} uses only the modes {', '.join(sorted(shipment.modes_used()))}"
             )
-    if shipment.weight_kg / 1000 > float(np.max(data.edge_capacity_t)):
-        return f"{shipment.weight_kg:,.0f} kg exceeds the capacity of every departure"
+    capacity_blocked = _usable_edges(data, replace(shipment, weight_kg=1.0, volume_m3=0.01))
+    if capacity_blocked.sum() > _usable_edges(data, shipment).sum() and feasible(
+        replace(shipment, weight_kg=1.0, volume_m3=0.01, deadline=None)
+    ):
+        return (
+            f"{shipment.weight_kg:,.0f} kg / {shipment.volume_m3:,.1f} m3 does not fit the "
+            f"departures on any route to {to}; split the shipment"
+        )
+    if shipment.customs_regime != "general" and feasible(
+        replace(shipment, customs_regime="general", deadline=None)
+    ):
+        return (
+            f"no route to {to} passes a Chinese node that clears customs regime "
+            f"{shipment.customs_regime} before leaving China"
+        )
     if horizon_days < 365 and feasible(replace(shipment, deadline=None), horizon=365):
         return f"every route to {to} takes longer than the {horizon_days}-day horizon"
     return f"no corridor connects {_node_name(data, origin.label)} to {to} for this shipment"

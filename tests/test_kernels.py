@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -113,3 +114,35 @@ def test_kernels_pass_without_jit() -> None:
 
 def test_network_fixture_is_the_bundled_one(network: Network) -> None:
     assert network.version == NETWORK.version
+
+
+@pytest.mark.parametrize(
+    ("corridor_id", "ready"),
+    [
+        ("SEA-NLRTM-CNSHA-YSN", datetime(2027, 3, 25, 14, 30, tzinfo=UTC)),  # EU spring forward
+        ("SEA-NLRTM-CNSHA-YSN", datetime(2026, 10, 22, 12, 0, tzinfo=UTC)),  # EU fall back
+        ("AIR-BELGG-CNCKG-CKG", datetime(2027, 3, 26, 9, 0, tzinfo=UTC)),
+        ("SEA-USLAX-CNSHA-YSN", datetime(2027, 3, 11, 0, 0, tzinfo=UTC)),  # US spring forward
+    ],
+)
+def test_next_departure_across_daylight_saving_changes(corridor_id: str, ready: datetime) -> None:
+    timetable = DATA.ensure_timetable(epoch_hours(ready) - 48, epoch_hours(ready) + 24 * 60)
+    depart_h, _ = next_departure(
+        timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
+        DATA.edge_index[corridor_id], epoch_hours(ready),
+    )  # fmt: skip
+    expected = reference_next_departure(NETWORK, corridor_id, ready)
+    assert expected is not None and from_epoch_hours(depart_h) == expected[0]
+
+
+def test_every_other_week_survives_a_53_week_year() -> None:
+    # ISO 2026 has 53 weeks; the Chengdu-Manzhouli train must still run every other week.
+    departures = []
+    ready = datetime(2026, 12, 1, tzinfo=UTC)
+    for _ in range(5):
+        found = reference_next_departure(NETWORK, "RAIL-CNCTU-RLY-CNMLX", ready)
+        assert found is not None
+        departures.append(found[0])
+        ready = found[0] - timedelta(hours=47)  # just after the cut-off of that departure
+    gaps = {b - a for a, b in itertools.pairwise(departures)}
+    assert gaps == {timedelta(days=14)}

@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from network_data import Network
+from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
 from optimizer.model import Shipment
 
@@ -139,21 +140,21 @@ def reference_next_departure(
     start = ready.astimezone(zone).date() - timedelta(days=3)
     for offset in range(60):
         day = start + timedelta(days=offset)
-        week = day.isocalendar().week
+        # "odd" weeks alternate from the Monday 2024-01-01 (ISO week 1), across 53-week years
+        odd_week = (day - PARITY_ANCHOR).days // 7 % 2 == 0
         for service in records(services):
             if _DAYS[day.weekday()] not in service.weekdays:
                 continue
-            if service.week_parity == "odd" and week % 2 == 0:
-                continue
-            if service.week_parity == "even" and week % 2 == 1:
+            if service.week_parity != "all" and odd_week != (service.week_parity == "odd"):
                 continue
             hour, minute = map(int, service.departure_local.split(":"))
             local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
-            if local - timedelta(hours=service.cutoff_h) >= ready and (
-                best is None or local < best[0]
+            departure = local.astimezone(UTC)  # absolute time: DST changes shift no hours
+            if departure - timedelta(hours=service.cutoff_h) >= ready and (
+                best is None or departure < best[0]
             ):
-                best = (local, str(service.service_name))
-        if best is not None and best[0].date() < day:
+                best = (departure, str(service.service_name))
+        if best is not None and best[0].astimezone(zone).date() < day:
             break
     return best
 
@@ -201,7 +202,7 @@ def reference_path_value(
         return bool(node.country == "CN" and shipment.customs_regime in node.regimes)
 
     cleared = clears(first)
-    time = shipment.ready_at
+    time = shipment.ready_at.astimezone(UTC)
     cost = co2e = 0.0
     revenue_t = max(shipment.weight_kg / 1000, shipment.volume_m3)
     previous: Any = None
@@ -218,7 +219,7 @@ def reference_path_value(
             time += timedelta(hours=0.0 if math.isnan(u.dwell_median_h) else u.dwell_median_h)
             if (
                 previous.mode != row.mode or previous.scheduled or row.scheduled
-                or u.gauge_change
+                or u.gauge_change or u.kind == "bonded_zone"
             ):  # fmt: skip
                 time += timedelta(hours=u.handling_h)
                 if product == "FCL":

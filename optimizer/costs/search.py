@@ -137,10 +137,10 @@ def lower_bounds(
 
 
 @njit(cache=True)
-def _is_transfer(arrived_kind: int, mode: int, scheduled: bool, gauge_change: bool) -> bool:
+def _is_transfer(arrived_kind: int, mode: int, scheduled: bool, always: bool) -> bool:
     if arrived_kind < 0:
         return False
-    return arrived_kind // 2 != mode or arrived_kind % 2 == 1 or scheduled or gauge_change
+    return arrived_kind // 2 != mode or arrived_kind % 2 == 1 or scheduled or always
 
 
 @njit(cache=True)
@@ -176,7 +176,7 @@ def label_search(
     node_per_t_cny: FloatArray,
     node_dwell_h: FloatArray,
     node_dwell_p90_h: FloatArray,
-    node_gauge_change: BoolArray,
+    node_always_transfer: BoolArray,
     node_is_border: BoolArray,
     node_in_china: BoolArray,
     node_regimes: IntArray,
@@ -259,7 +259,7 @@ def label_search(
             count += 1
             continue
         if reached and not np.isnan(final_duration_h[u]):
-            transfer = _is_transfer(kind, ROAD, False, node_gauge_change[u])
+            transfer = _is_transfer(kind, ROAD, False, node_always_transfer[u])
             handling_h = node_handling_h[u] if transfer else 0.0
             handling = revenue_t * node_per_t_cny[u] if transfer else 0.0
             arrival = a + dwell + handling_h + final_duration_h[u]
@@ -292,7 +292,7 @@ def label_search(
             if need_export and (state & CLEARED) == 0 and node_in_china[u] and not node_in_china[v]:
                 continue
             mode = edge_mode[e]
-            transfer = _is_transfer(kind, mode, edge_scheduled[e], node_gauge_change[u])
+            transfer = _is_transfer(kind, mode, edge_scheduled[e], node_always_transfer[u])
             handling_h = node_handling_h[u] if transfer else 0.0
             ready = a + dwell + handling_h
             ready_p90 = p90 + dwell_p90 + handling_h
