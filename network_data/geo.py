@@ -7,6 +7,8 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
+from functools import cache
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +18,10 @@ from network_data.errors import UnknownPlaceError
 from network_data.schema import MODES
 from network_data.validate import haversine_km
 
+#: Vendored Natural Earth 1:110m admin-0 countries (public domain).
+OUTLINES_PATH = Path(__file__).parent / "data" / "countries_110m.geojson"
+#: The 1:110m outlines cut coasts; a point this close to a country counts as in it.
+COAST_TOLERANCE_DEG = 0.3
 _LAT_LON = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*,\s*([+-]?\d+(?:\.\d+)?)\s*$")
 #: Letters that Unicode does not decompose into a base letter and a mark.
 _FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "\u0131": "i", "æ": "ae"})
@@ -137,3 +143,55 @@ class NodeIndex:
             haversine_km(lat, lon, tree.geometries[c].y, tree.geometries[c].x) for c in candidates
         ]
         return ids[int(candidates[int(np.argmin(distances))])]
+
+
+@cache
+def load_outlines() -> gpd.GeoDataFrame:
+    """Load the vendored Natural Earth 1:110m country outlines (read once, then cached).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per country with columns ``name``, ``iso_a3`` (null where no ISO code exists)
+        and polygon ``geometry`` in EPSG:4326.
+
+    Examples
+    --------
+    >>> countries = load_outlines()
+    >>> countries.crs.to_epsg()
+    4326
+    >>> sorted(countries.loc[countries["iso_a3"].isin(["CHN", "DEU"]), "name"])
+    ['China', 'Germany']
+    """
+    return gpd.read_file(OUTLINES_PATH)
+
+
+class LandIndex:
+    """Which country outline a point lies in (coasts given :data:`COAST_TOLERANCE_DEG`).
+
+    Examples
+    --------
+    >>> land = LandIndex()
+    >>> land.name(land.territory(30.66, 104.07)), land.territory(0.0, -30.0) is None
+    ('China', True)
+    """
+
+    def __init__(self) -> None:
+        outlines = load_outlines()
+        self._names = [str(n) for n in outlines["name"]]
+        self._tree = shapely.STRtree(outlines.geometry.values)
+
+    def territory(self, lat: float, lon: float) -> int | None:
+        """Index of the country containing the point, else of one within the tolerance."""
+        point = shapely.Point(lon, lat)
+        inside = self._tree.query(point, predicate="intersects")
+        if len(inside):
+            return int(inside[0])
+        nearest, distance = self._tree.query_nearest(point, return_distance=True)
+        if len(nearest) and float(distance[0]) <= COAST_TOLERANCE_DEG:
+            return int(nearest[0])
+        return None
+
+    def name(self, territory: int | None) -> str:
+        """Country name of a territory index ("the sea" for None)."""
+        return "the sea" if territory is None else self._names[territory]

@@ -30,6 +30,8 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 from numpy.typing import NDArray
 
+from network_data.geo import OUTLINES_PATH, load_outlines
+
 __all__ = [
     "FIGURE_SIZE_IN",
     "KIND_STYLES",
@@ -43,8 +45,6 @@ __all__ = [
     "plot_network",
 ]
 
-#: Vendored Natural Earth 1:110m admin-0 countries (public domain).
-OUTLINES_PATH: Final = Path(__file__).parent / "data" / "countries_110m.geojson"
 
 #: Figure size (width, height) in inches; the PNG is this times ``dpi`` pixels.
 FIGURE_SIZE_IN: Final = (16.0, 13.5)
@@ -164,26 +164,6 @@ _MARKER_BASE_PT2: Final = 10.0
 _MARKER_PER_CORRIDOR_PT2: Final = 3.0
 _MARKER_DEGREE_CAP: Final = 30
 _ZOOM_MARKER_SCALE: Final = 2.0
-
-
-def load_outlines() -> gpd.GeoDataFrame:
-    """Load the vendored Natural Earth 1:110m country outlines.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per country with columns ``name``, ``iso_a3`` (null where no
-        ISO code exists) and polygon ``geometry`` in EPSG:4326.
-
-    Examples
-    --------
-    >>> countries = load_outlines()
-    >>> countries.crs.to_epsg()
-    4326
-    >>> sorted(countries.loc[countries["iso_a3"].isin(["CHN", "DEU"]), "name"])
-    ['China', 'Germany']
-    """
-    return gpd.read_file(OUTLINES_PATH)
 
 
 def plot_network(

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from network_data import Network
+from network_data.geo import LandIndex
 from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
 from network_data.validate import values as v_values
@@ -149,6 +150,9 @@ class RoutingData:
     node_regimes: IntArray
     node_is_bonded_zone: BoolArray
     node_handles_road: BoolArray
+    #: Country outline each node lies in (see :class:`network_data.geo.LandIndex`); -1 if none.
+    node_territory: IntArray
+    land: LandIndex
     edge_ids: tuple[str, ...]
     edge_index: dict[str, int]
     indptr: IntArray
@@ -265,6 +269,7 @@ def compile_network(network: Network) -> RoutingData:
         [sum(REGIME_BIT[r] for r in row) for row in nodes["regimes"]], dtype=np.int64
     )
     today = date.fromisoformat(network.date)
+    land = LandIndex()
     edge_ids = tuple(arrays.edge_ids)
     containers = network.container_types.loc[list(CONTAINER_ORDER)]
     return RoutingData(
@@ -288,6 +293,14 @@ def compile_network(network: Network) -> RoutingData:
         node_regimes=regimes,
         node_is_bonded_zone=(nodes["kind"] == "bonded_zone").to_numpy(),
         node_handles_road=nodes["modes"].map(lambda m: "road" in m).to_numpy(bool),
+        node_territory=np.array(
+            [
+                -1 if (t := land.territory(lat, lon)) is None else t
+                for lat, lon in zip(arrays.node_lat, arrays.node_lon, strict=True)
+            ],
+            dtype=np.int64,
+        ),
+        land=land,
         edge_ids=edge_ids,
         edge_index={corridor_id: e for e, corridor_id in enumerate(edge_ids)},
         indptr=arrays.indptr,

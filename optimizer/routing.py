@@ -60,6 +60,8 @@ MAX_HORIZON_DAYS = 365
 READY_WINDOW = (timedelta(days=366), timedelta(days=2 * 366))
 #: A coordinate origin or destination is joined by road to this many nearest road nodes.
 COORDINATE_LINKS = 3
+#: ... each at most this far (by great circle) in the same country.
+MAX_LINK_KM = 800.0
 #: Coordinates closer than this to a node are that node.
 SNAP_KM = 1.0
 ROAD_CIRCUITY = 1.25
@@ -91,8 +93,10 @@ class _Place:
     lat: float
     lon: float
     label: str
-    #: Country of the node, or of the nearest node to the coordinate.
+    #: Country of the node, or of the nodes a coordinate is joined to.
     country: str
+    #: For a coordinate: the road nodes it is joined to, nearest first, all in its country.
+    links: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,9 @@ def _resolve(data: RoutingData, field: str, query: str) -> _Place:
         lat, lon = float(data.node_lat[i]), float(data.node_lon[i])
         if haversine_km(point[0], point[1], lat, lon) <= SNAP_KM:
             return _Place(query, True, lat, lon, data.node_ids[i], data.node_country[i])
+        links = _road_links(data, field, query, point[0], point[1])
         label = f"{point[0]:.4f},{point[1]:.4f}"
-        return _Place(query, False, point[0], point[1], label, data.node_country[i])
+        return _Place(query, False, point[0], point[1], label, data.node_country[links[0]], links)
     try:
         i = data.node_index[data.network.find_node(query)]
     except UnknownPlaceError as exc:
@@ -275,13 +280,26 @@ def _road_leg(
     )
 
 
-def _nearest_road_nodes(data: RoutingData, lat: float, lon: float) -> list[int]:
-    distances = [
+def _road_links(
+    data: RoutingData, field: str, query: str, lat: float, lon: float
+) -> tuple[int, ...]:
+    """The nearest road nodes in the same country as a coordinate (no border is skipped)."""
+    territory = data.land.territory(lat, lon)
+    if territory is None:
+        raise InvalidInputError(field, query, "a point on land (this one is at sea)")
+    distances = sorted(
         (haversine_km(lat, lon, data.node_lat[i], data.node_lon[i]), i)
         for i in range(len(data.node_ids))
-        if data.node_handles_road[i]
-    ]
-    return [i for _, i in sorted(distances)[:COORDINATE_LINKS]]
+        if data.node_handles_road[i] and data.node_territory[i] == territory
+    )
+    links = tuple(i for km, i in distances[:COORDINATE_LINKS] if km <= MAX_LINK_KM)
+    if not links:
+        raise InvalidInputError(
+            field, query,
+            f"a place within {MAX_LINK_KM:,.0f} km of a road node of the network in the same "
+            f"country ({data.land.name(territory)} has none)",
+        )  # fmt: skip
+    return links
 
 
 def _node_name(data: RoutingData, node_id: str) -> str:
@@ -570,7 +588,7 @@ def _run(
         start_floats.append([ready_h, 0.0, 0.0, ready_h, ready_h, 0.0, 0.0, 0.0])
         start_ints.append([i, arrival_state(i), -1, -1, -1, -1, -1])
     else:
-        for i in _nearest_road_nodes(data, origin.lat, origin.lon):
+        for i in origin.links:
             node_id = data.node_ids[i]
             leg = _road_leg(
                 data, shipment, (origin.label, origin.lat, origin.lon),
@@ -590,7 +608,7 @@ def _run(
         target = data.node_index[destination.label]
     else:
         country = destination.country
-        for i in _nearest_road_nodes(data, destination.lat, destination.lon):
+        for i in destination.links:
             node_id = data.node_ids[i]
             leg = _road_leg(
                 data, shipment, (node_id, float(data.node_lat[i]), float(data.node_lon[i])),
