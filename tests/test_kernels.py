@@ -146,3 +146,9 @@ def test_every_other_week_survives_a_53_week_year() -> None:
         ready = found[0] - timedelta(hours=47)  # just after the cut-off of that departure
     gaps = {b - a for a, b in itertools.pairwise(departures)}
     assert gaps == {timedelta(days=14)}
+
+
+def test_containers_mix_40gp_and_40hq() -> None:
+    # 5 t / 126 m3 Shanghai-Rotterdam: 40GP (58 m3, USD 2,500) + 40HQ (68 m3, USD 2,625) = 126 m3
+    # for USD 5,125, cheaper than 2 x 40HQ (5,250) or 40HQ + 40GP + anything else.
+    assert kernel_costs(5000, 126)["SEA-CNSHA-YSN-NLRTM"] == pytest.approx(5125 * 7.16)

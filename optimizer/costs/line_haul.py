@@ -4,8 +4,8 @@ Tariff arrays (all in CNY, NaN where a corridor has no such rate) are built by
 :mod:`optimizer._compile`. The kernel picks, per corridor, the cheapest product the tariff offers:
 
 - ``LCL``: per revenue tonne (W/M, 1 m3 = 1000 kg);
-- ``FCL``: full containers, the cheapest mix of 20GP with 40GP or 40HQ that fits the volume and
-  the payload;
+- ``FCL``: full containers, the cheapest mix of 20GP, 40GP and 40HQ that fits the volume and
+  the payload (exact up to :data:`EXACT_MIX_PAIRS` pairs of 40' counts);
 - ``FTL``: whole trucks; ``LTL``: road groupage per chargeable tonne (1:3000);
 - ``AIR``: per chargeable kg (1:6000), ``EXPRESS`` per chargeable kg (1:5000), each with weight
   breaks: the charge is the lowest of ``max(chargeable, break) x rate`` over the breaks, and at
@@ -62,6 +62,52 @@ def _break_charge(
     return max(best, minimum)
 
 
+#: Above this many (40GP x 40HQ) pairs the mix search keeps one 40' type plus at most one of
+#: the other (a few thousand m3); below it every pair is tried, so the mix is the cheapest.
+EXACT_MIX_PAIRS = 400
+
+
+@njit(cache=True)
+def _fill_20gp(volume_m3: float, weight_kg: float, price: FloatArray, box_volume_m3: FloatArray,
+               box_payload_kg: FloatArray) -> tuple[float, int]:  # fmt: skip
+    """Cost and count of 20GP boxes for what the 40' boxes leave (inf if 20GP is unpriced)."""
+    if volume_m3 <= 1e-9 and weight_kg <= 1e-9:
+        return 0.0, 0
+    if math.isnan(price[U20]):
+        return math.inf, 0
+    n20 = _boxes_needed(
+        max(volume_m3, 0.0), max(weight_kg, 0.0), box_volume_m3[0], box_payload_kg[0]
+    )
+    return n20 * price[U20], n20
+
+
+@njit(cache=True)
+def _container_mix(
+    volume_m3: float, weight_kg: float, price: FloatArray, box_volume_m3: FloatArray,
+    box_payload_kg: FloatArray,
+) -> tuple[float, int, int, int]:  # fmt: skip
+    """Cheapest (cost, n20, n40, nhq) that holds the volume and the payload."""
+    limit = np.zeros(3, dtype=np.int64)
+    for big in (1, 2):
+        if not math.isnan(price[big]):
+            limit[big] = _boxes_needed(
+                volume_m3, weight_kg, box_volume_m3[big], box_payload_kg[big]
+            )
+    exact = (limit[1] + 1) * (limit[2] + 1) <= EXACT_MIX_PAIRS
+    best, best20, best40, besthq = math.inf, 0, 0, 0
+    for n40 in range(limit[1] + 1):
+        for nhq in range(limit[2] + 1):
+            if not exact and n40 > 1 and nhq > 1:
+                continue
+            rest_volume = volume_m3 - n40 * box_volume_m3[1] - nhq * box_volume_m3[2]
+            rest_weight = weight_kg - n40 * box_payload_kg[1] - nhq * box_payload_kg[2]
+            fill, n20 = _fill_20gp(rest_volume, rest_weight, price, box_volume_m3, box_payload_kg)
+            big_cost = (n40 * price[1] if n40 else 0.0) + (nhq * price[2] if nhq else 0.0)
+            if big_cost + fill < best:
+                best, best20, best40, besthq = big_cost + fill, n20, n40, nhq
+    return best, best20, best40, besthq
+
+
 @njit(cache=True)
 def line_haul_costs(
     weight_kg: float,
@@ -101,33 +147,17 @@ def line_haul_costs(
             if c < cost[e]:
                 cost[e], product[e], chargeable[e] = c, LCL, revenue_t * 1000.0
         if not math.isnan(price[U20]):
-            n20 = _boxes_needed(volume_m3, weight_kg, box_volume_m3[0], box_payload_kg[0])
-            c = n20 * price[U20]
+            c, n20 = _fill_20gp(volume_m3, weight_kg, price, box_volume_m3, box_payload_kg)
             if c < cost[e]:
                 cost[e], product[e], chargeable[e] = c, FCL, weight_kg
                 boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, 0, 0
-        for big in (1, 2):
-            if math.isnan(price[big]):
-                continue
-            n_big = _boxes_needed(volume_m3, weight_kg, box_volume_m3[big], box_payload_kg[big])
-            for k in range(n_big, -1, -1):
-                rest_volume = volume_m3 - k * box_volume_m3[big]
-                rest_weight = weight_kg - k * box_payload_kg[big]
-                n20 = 0
-                if rest_volume > 0 or rest_weight > 0:
-                    if math.isnan(price[U20]):
-                        continue
-                    n20 = _boxes_needed(
-                        max(rest_volume, 0.0),
-                        max(rest_weight, 0.0),
-                        box_volume_m3[0],
-                        box_payload_kg[0],
-                    )
-                c = k * price[big] + n20 * (0.0 if n20 == 0 else price[U20])
-                if c < cost[e]:
-                    cost[e], product[e], chargeable[e] = c, FCL, weight_kg
-                    boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, 0, 0
-                    boxes[e, big] = k
+        if not (math.isnan(price[U40]) and math.isnan(price[UHQ])):
+            c, n20, n40, nhq = _container_mix(
+                volume_m3, weight_kg, price, box_volume_m3, box_payload_kg
+            )
+            if c < cost[e]:
+                cost[e], product[e], chargeable[e] = c, FCL, weight_kg
+                boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, n40, nhq
         if not math.isnan(price[UTRUCK]):
             trucks = _boxes_needed(volume_m3, weight_kg, box_volume_m3[2], box_payload_kg[2])
             c = max(trucks * price[UTRUCK], unit_min[e, UTRUCK])

@@ -96,12 +96,7 @@ def reference_line_haul(
         for counts in itertools.product(range(bound + 1), repeat=len(kinds)):
             capacity_m3 = sum(n * boxes[k][0] for n, k in zip(counts, kinds, strict=True))
             payload_kg = sum(n * boxes[k][1] for n, k in zip(counts, kinds, strict=True))
-            # a mix uses at most one kind of 40-foot box (the kernel's search space)
-            if (
-                capacity_m3 + 1e-9 >= volume_m3
-                and payload_kg + 1e-9 >= weight_kg
-                and not (len(kinds) == 3 and counts[1] and counts[2])
-            ):
+            if capacity_m3 + 1e-9 >= volume_m3 and payload_kg + 1e-9 >= weight_kg:
                 charge = sum(
                     n * price[f"container:{k}"] for n, k in zip(counts, kinds, strict=True)
                 )
