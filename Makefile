@@ -41,6 +41,7 @@ lint: $(VENV)/.installed-dev
 
 ## bench: benchmarks, printed as tables (see benchmarks/)
 bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk) || echo "wrk unavailable: the API load test will be skipped"
 	$(BIN)/python -m benchmarks
 
 clean:

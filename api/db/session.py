@@ -24,6 +24,7 @@ def make_engine(database_url: str) -> Engine:
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe
             cursor.close()
 
         return engine
