@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -58,3 +58,18 @@ def current_key(request: Request, session: SessionDep) -> ApiKey:
 
 
 KeyDep = Annotated[ApiKey, Depends(current_key)]
+
+
+def require_role(*roles: str) -> Callable[[ApiKey], ApiKey]:
+    """A dependency admitting only keys with one of ``roles`` (403 for the others)."""
+
+    def check(key: KeyDep) -> ApiKey:
+        if key.role not in roles:
+            raise Problem(
+                403,
+                "Forbidden",
+                f"this needs a key with role {' or '.join(roles)}; yours is {key.role}",
+            )
+        return key
+
+    return check

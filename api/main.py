@@ -17,6 +17,7 @@ from api.jobs.worker import Worker
 from api.middleware import BodySizeLimit, Metrics, RequestMetrics
 from api.ratelimit import RateLimiter
 from api.routes import jobs as job_routes
+from api.routes import keys as key_routes
 from api.routes import network as network_routes
 from api.routes import route_plans
 from api.schemas.problems import ERROR_RESPONSES
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
     app.include_router(route_plans.router)
     app.include_router(network_routes.router)
     app.include_router(job_routes.router)
+    app.include_router(key_routes.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

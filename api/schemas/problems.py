@@ -31,6 +31,7 @@ def _problem(description: str) -> dict[str, Any]:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("The body could not be read (not UTF-8 JSON)"),
     401: _problem("Missing, unknown or revoked API key"),
+    403: _problem("The key's role may not do this"),
     404: _problem("Not found, or not your organisation's"),
     413: _problem("Request body too large"),
     422: _problem("Invalid request; `errors` lists the fields"),

@@ -157,3 +157,23 @@ def test_network_endpoints(client: TestClient) -> None:
     found = client.get("/v1/network/search?q=成都", headers=key).json()
     assert found[0]["id"] == "CNCTU"
     assert client.get("/v1/network/search?q=duis", headers=key).json()[0]["id"] == "DEDUI"
+
+
+def test_roles_gate_key_management(client: TestClient) -> None:
+    admin = auth(new_key(client, "acme", role="admin"))
+    forwarder = auth(new_key(client, "acme", role="forwarder"))
+    refused = client.post("/v1/keys", json={"role": "planner"}, headers=forwarder)
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    assert "role admin" in refused.json()["detail"]
+    issued = client.post("/v1/keys", json={"role": "planner"}, headers=admin)
+    assert issued.status_code == 201 and issued.json()["role"] == "planner"
+    planner = {"Authorization": f"Bearer {issued.json()['secret']}"}
+    assert client.get("/v1/network", headers=planner).status_code == 200
+    listed = client.get("/v1/keys", headers=admin).json()
+    assert len(listed) == 3 and all("secret" not in k for k in listed)
+    other_admin = auth(new_key(client, "other", role="admin"))
+    assert client.delete(f"/v1/keys/{issued.json()['id']}", headers=other_admin).status_code == 404
+    revoked = client.delete(f"/v1/keys/{issued.json()['id']}", headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert client.get("/v1/network", headers=planner).status_code == 401
+    assert client.post("/v1/keys", json={"role": "boss"}, headers=admin).status_code == 422
