@@ -8,12 +8,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from api.db.models import ApiKey, Organisation, RoutePlanRecord, utc_now
+from api.db.models import ApiKey, JobRecord, Organisation, RoutePlanRecord, utc_now
 
 ROLES = ("forwarder", "planner", "coordinator", "admin")
 KEY_PREFIX_CHARS = 12
@@ -116,12 +116,22 @@ def save_plan(
     return record
 
 
-def get_plan(session: Session, organisation_id: str, plan_id: str) -> RoutePlanRecord:
-    """One plan of this organisation; another organisation's plan is not found."""
-    record = session.get(RoutePlanRecord, plan_id)
+Owned = TypeVar("Owned", RoutePlanRecord, JobRecord, ApiKey)
+
+
+def get_owned(
+    session: Session, model: type[Owned], organisation_id: str, record_id: str, what: str
+) -> Owned:
+    """One record of this organisation; another organisation's record is simply not found."""
+    record = session.get(model, record_id)
     if record is None or record.organisation_id != organisation_id:
-        raise NotFoundError(f"no route plan {plan_id!r}")
+        raise NotFoundError(f"no {what} {record_id!r}")
     return record
+
+
+def get_plan(session: Session, organisation_id: str, plan_id: str) -> RoutePlanRecord:
+    """One plan of this organisation."""
+    return get_owned(session, RoutePlanRecord, organisation_id, plan_id, "route plan")
 
 
 def encode_cursor(created_at: datetime, record_id: str) -> str:

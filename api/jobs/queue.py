@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db.models import JobRecord, utc_now
-from api.db.repositories import NotFoundError, new_id
+from api.db.repositories import get_owned, new_id
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINAL = ("succeeded", "failed", "cancelled")
@@ -44,11 +44,8 @@ def submit(
 
 
 def get(session: Session, organisation_id: str, job_id: str) -> JobRecord:
-    """One job of this organisation; another organisation's job is not found."""
-    job = session.get(JobRecord, job_id)
-    if job is None or job.organisation_id != organisation_id:
-        raise NotFoundError(f"no job {job_id!r}")
-    return job
+    """One job of this organisation."""
+    return get_owned(session, JobRecord, organisation_id, job_id, "job")
 
 
 def cancel(session: Session, organisation_id: str, job_id: str) -> JobRecord:

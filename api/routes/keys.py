@@ -44,7 +44,8 @@ def list_keys(admin: AdminDep, session: SessionDep) -> list[KeyOut]:
 @router.delete("/{key_id}", response_model=KeyOut)
 def revoke_key(key_id: str, admin: AdminDep, session: SessionDep) -> KeyOut:
     """Revoke one of your organisation's keys (admins only)."""
-    key = session.get(ApiKey, key_id)
-    if key is None or key.organisation_id != admin.organisation_id:
-        raise Problem(404, "Not found", f"no API key {key_id!r} in your organisation")
+    try:
+        repositories.get_owned(session, ApiKey, admin.organisation_id, key_id, "API key")
+    except repositories.NotFoundError as exc:
+        raise Problem(404, "Not found", f"no API key {key_id!r} in your organisation") from exc
     return KeyOut.model_validate(repositories.revoke_key(session, key_id), from_attributes=True)
