@@ -370,6 +370,7 @@ def worker(
     runner = Worker(
         make_sessionmaker(engine), _load(data, tariffs),
         lease_seconds=settings.job_lease_seconds, poll_seconds=poll_seconds,
+        dask_scheduler=settings.dask_scheduler,
     )  # fmt: skip
     typer.echo(f"worker {runner.name} waiting for jobs")
     try:
@@ -377,6 +378,7 @@ def worker(
     except KeyboardInterrupt:
         runner.stop.set()
     finally:
+        runner.close()
         engine.dispose()
 
 

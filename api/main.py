@@ -57,8 +57,9 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         app.state.network = network or load_network(settings.data_dir, tariffs=settings.tariffs)
         _warm_up(app.state.network)
         worker = Worker(
-            app.state.sessions, app.state.network, lease_seconds=settings.job_lease_seconds
-        )
+            app.state.sessions, app.state.network, lease_seconds=settings.job_lease_seconds,
+            dask_scheduler=settings.dask_scheduler,
+        )  # fmt: skip
         thread = threading.Thread(target=worker.run_forever, daemon=True, name="shudao-worker")
         if settings.inprocess_worker:
             thread.start()
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         worker.stop.set()
         if thread.is_alive():
             thread.join()
+        worker.close()
         engine.dispose()
 
     app = FastAPI(

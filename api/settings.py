@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests a key may make at once.")
     max_body_bytes: int = Field(default=4_000_000, ge=1024, description="Largest request body.")
     inprocess_worker: bool = Field(default=True, description="Run jobs inside the service.")
+    dask_scheduler: str | None = Field(
+        default=None, description="Run job bodies on this Dask scheduler (tcp://host:8786)."
+    )
     job_lease_seconds: float = Field(
         default=15.0, gt=0, description="A running job whose worker is silent this long is retried."
     )

@@ -6,8 +6,10 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,9 +40,12 @@ class Worker:
         *,
         lease_seconds: float = 15.0,
         poll_seconds: float = 0.5,
+        dask_scheduler: str | None = None,
     ) -> None:
         self.sessions, self.network = sessions, network
         self.lease_seconds, self.poll_seconds = lease_seconds, poll_seconds
+        self.dask_scheduler = dask_scheduler
+        self._dask: Any = None
         self.name = worker_name()
         self.stop = threading.Event()
 
@@ -59,6 +64,30 @@ class Worker:
         job_id, attempt = claimed
         self._run(job_id, attempt)
         return True
+
+    def _run_on_dask(self, kind: str, job_input: dict[str, Any], job_id: str) -> dict[str, Any]:
+        """Run the job on the Dask cluster; this worker keeps the lease and watches for cancel."""
+        from distributed import Client
+
+        if self._dask is None:
+            client = Client(self.dask_scheduler, timeout=30)  # type: ignore[no-untyped-call]
+            shared = client.scatter(self.network, broadcast=True)  # type: ignore[no-untyped-call]
+            self._dask = (client, shared)
+        client, network = self._dask
+        future = client.submit(_run_detached, kind, job_input, network, pure=False)
+        while not future.done():
+            if queue.cancel_requested(self.sessions, job_id):
+                future.cancel()
+                raise InterruptedError("cancelled")
+            time.sleep(0.2)
+        result: dict[str, Any] = future.result()
+        return result
+
+    def close(self) -> None:
+        """Release the Dask client, if any."""
+        if self._dask is not None:
+            self._dask[0].close()
+            self._dask = None
 
     def _run(self, job_id: str, attempt: int) -> None:
         with self.sessions() as session:
@@ -81,7 +110,10 @@ class Worker:
         thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{job_id[:8]}")
         thread.start()
         try:
-            result = KINDS[kind].run(job_input, self.network, report)
+            if self.dask_scheduler:
+                result = self._run_on_dask(kind, job_input, job_id)
+            else:
+                result = KINDS[kind].run(job_input, self.network, report)
         except InterruptedError:
             queue.finish(
                 self.sessions, job_id, self.name, attempt, "cancelled", error="cancelled on request"
@@ -103,3 +135,8 @@ class Worker:
         finally:
             beating.set()
             thread.join()
+
+
+def _run_detached(kind: str, job_input: dict[str, Any], network: Network) -> dict[str, Any]:
+    """A job body run on a Dask worker: no progress reports (the lease holder heartbeats)."""
+    return KINDS[kind].run(job_input, network, lambda _: True)

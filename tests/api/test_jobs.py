@@ -165,3 +165,31 @@ def test_killed_worker_process_loses_no_job(database_url: str, make_client: Clie
         second.wait(timeout=30)
     assert done["status"] == "succeeded" and done["attempts"] == 2
     assert done["result"]["shipments"] == 600
+
+
+def test_jobs_run_on_a_dask_cluster(database_url: str, network: Network) -> None:
+    from distributed import LocalCluster
+
+    engine = make_engine(database_url)
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    worker = Worker(make_sessionmaker(engine), network, dask_scheduler=cluster.scheduler_address)
+    try:
+        migrate(engine)
+        with worker.sessions() as session:
+            from api.db import repositories
+
+            organisation = repositories.create_organisation(session, "acme")
+            job_id = queue.submit(
+                session, organisation.id, "route-batch", {"shipments": [SHIPMENT] * 3}
+            ).id
+            session.commit()
+        assert worker.run_once()
+        with worker.sessions() as session:
+            job = session.get(JobRecord, job_id)
+            assert job.status == "succeeded" and job.result["by_status"] == {"planned": 3}
+    finally:
+        worker.close()
+        cluster.close()
+        engine.dispose()
