@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from network_data import Network
+from network_data.arrays import NetworkArrays
 from network_data.geo import LandIndex
 from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
@@ -132,12 +133,12 @@ class RoutingData:
     """A network compiled for the route search (edges in the CSR order of ``network.arrays``)."""
 
     network: Network
-    node_ids: tuple[str, ...]
+    #: Node and corridor arrays in CSR order (``network.arrays``); every per-edge array below
+    #: follows ``arrays.edge_ids``.
+    arrays: NetworkArrays
     node_index: dict[str, int]
     node_name: tuple[str, ...]
     node_country: tuple[str, ...]
-    node_lat: FloatArray
-    node_lon: FloatArray
     node_handling_h: FloatArray
     node_per_container_cny: FloatArray
     node_per_t_cny: FloatArray
@@ -153,16 +154,7 @@ class RoutingData:
     #: Country outline each node lies in (see :class:`network_data.geo.LandIndex`); -1 if none.
     node_territory: IntArray
     land: LandIndex
-    edge_ids: tuple[str, ...]
     edge_index: dict[str, int]
-    indptr: IntArray
-    edge_origin: IntArray
-    edge_destination: IntArray
-    edge_mode: IntArray
-    edge_distance_km: FloatArray
-    edge_duration_h: FloatArray
-    edge_duration_p90_h: FloatArray
-    edge_co2e_g_per_tkm: FloatArray
     edge_scheduled: BoolArray
     edge_capacity_t: FloatArray
     edge_capacity_teu: FloatArray
@@ -199,7 +191,7 @@ class RoutingData:
             last = from_epoch_hours(last_h).date() + timedelta(days=7)
             start = min(first, self.timetable.start_day)
             end = max(last, self.timetable.end_day)
-            self.timetable = build_timetable(self.network, self.edge_ids, start, end)
+            self.timetable = build_timetable(self.network, self.arrays.edge_ids, start, end)
         return self.timetable
 
 
@@ -274,12 +266,10 @@ def compile_network(network: Network) -> RoutingData:
     containers = network.container_types.loc[list(CONTAINER_ORDER)]
     return RoutingData(
         network=network,
-        node_ids=tuple(arrays.node_ids),
+        arrays=arrays,
         node_index={node_id: i for i, node_id in enumerate(arrays.node_ids)},
         node_name=tuple(str(name) for name in nodes["name_en"]),
         node_country=tuple(str(country) for country in nodes["country"]),
-        node_lat=arrays.node_lat,
-        node_lon=arrays.node_lon,
         node_handling_h=nodes["handling_h"].to_numpy(np.float64),
         node_per_container_cny=nodes["handling_cost_cny_per_container"].to_numpy(np.float64),
         node_per_t_cny=nodes["handling_cost_cny_per_t"].to_numpy(np.float64),
@@ -301,16 +291,7 @@ def compile_network(network: Network) -> RoutingData:
             dtype=np.int64,
         ),
         land=land,
-        edge_ids=edge_ids,
         edge_index={corridor_id: e for e, corridor_id in enumerate(edge_ids)},
-        indptr=arrays.indptr,
-        edge_origin=arrays.edge_origin,
-        edge_destination=arrays.edge_destination,
-        edge_mode=arrays.edge_mode,
-        edge_distance_km=arrays.edge_distance_km,
-        edge_duration_h=arrays.edge_duration_h,
-        edge_duration_p90_h=arrays.edge_duration_p90_h,
-        edge_co2e_g_per_tkm=arrays.edge_co2e_g_per_tkm,
         edge_scheduled=corridors["scheduled"].to_numpy(bool),
         edge_capacity_t=corridors["capacity_t_per_departure"].to_numpy(np.float64),
         edge_capacity_teu=corridors["capacity_teu_per_departure"].to_numpy(np.float64),

@@ -13,7 +13,6 @@ from optimizer.errors import InvalidInputError
 MODES = ("road", "rail", "inland_water", "sea", "air")
 CARGO_CLASSES = ("general", "battery", "perishable", "high_value")
 CUSTOMS_REGIMES = ("9610", "9710", "9810", "1210", "general")
-CURRENCIES = ("CNY", "USD", "EUR")
 
 
 def _now() -> datetime:

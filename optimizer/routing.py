@@ -154,9 +154,9 @@ def _resolve(data: RoutingData, field: str, query: str) -> _Place:
         raise InvalidInputError(field, query, "'lat,lon' within [-90, 90] and [-180, 180]") from exc
     if point is not None:
         i = data.node_index[data.network.find_node(query)]
-        lat, lon = float(data.node_lat[i]), float(data.node_lon[i])
+        lat, lon = float(data.arrays.node_lat[i]), float(data.arrays.node_lon[i])
         if haversine_km(point[0], point[1], lat, lon) <= SNAP_KM:
-            return _Place(query, True, lat, lon, data.node_ids[i], data.node_country[i])
+            return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
         links = _road_links(data, field, query, point[0], point[1])
         label = f"{point[0]:.4f},{point[1]:.4f}"
         return _Place(query, False, point[0], point[1], label, data.node_country[links[0]], links)
@@ -166,8 +166,8 @@ def _resolve(data: RoutingData, field: str, query: str) -> _Place:
         raise InvalidInputError(
             field, query, f"a known place ({str(exc).split('; ', 1)[-1]})"
         ) from exc
-    lat, lon = float(data.node_lat[i]), float(data.node_lon[i])
-    return _Place(query, True, lat, lon, data.node_ids[i], data.node_country[i])
+    lat, lon = float(data.arrays.node_lat[i]), float(data.arrays.node_lon[i])
+    return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
 
 
 def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
@@ -192,20 +192,26 @@ def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
         data.express_rate_cny, data.express_min_cny, data.box_volume_m3, data.box_payload_kg,
     )  # fmt: skip
     revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
-    origin = data.edge_origin
+    origin = data.arrays.edge_origin
     containers = boxes.sum(axis=1)
     transfer = np.where(
         product == FCL,
         containers * data.node_per_container_cny[origin],
         revenue_t * data.node_per_t_cny[origin],
     )
-    co2e = shipment.weight_kg / 1000.0 * data.edge_distance_km * data.edge_co2e_g_per_tkm / 1000.0
+    co2e = (
+        shipment.weight_kg
+        / 1000.0
+        * data.arrays.edge_distance_km
+        * data.arrays.edge_co2e_g_per_tkm
+        / 1000.0
+    )
     return _ShipmentCosts(cost, continuation, product, chargeable, transfer, co2e)
 
 
 def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_]:
     modes = shipment.modes_used()
-    usable = np.isin(data.edge_mode, [MODES.index(m) for m in modes])
+    usable = np.isin(data.arrays.edge_mode, [MODES.index(m) for m in modes])
     # A scheduled departure must take the whole shipment; continuous corridors (trucks, through
     # trains) spread it over their weekly capacity. Volume counts 28 m3 per TEU where TEU apply.
     departures = np.where(data.edge_scheduled, 1.0, data.edge_departures_per_week)
@@ -218,8 +224,8 @@ def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_
         usable &= data.edge_reefer
     avoided_nodes = [data.node_index[a] for a in shipment.avoid if a in data.node_index]
     if avoided_nodes:
-        usable &= ~np.isin(data.edge_origin, avoided_nodes)
-        usable &= ~np.isin(data.edge_destination, avoided_nodes)
+        usable &= ~np.isin(data.arrays.edge_origin, avoided_nodes)
+        usable &= ~np.isin(data.arrays.edge_destination, avoided_nodes)
     for item in shipment.avoid:
         if item in data.edge_index:
             usable[data.edge_index[item]] = False
@@ -280,6 +286,11 @@ def _road_leg(
     )
 
 
+def _node_point(data: RoutingData, i: int) -> tuple[str, float, float]:
+    """(id, lat, lon) of node ``i``."""
+    return data.arrays.node_ids[i], float(data.arrays.node_lat[i]), float(data.arrays.node_lon[i])
+
+
 def _road_links(
     data: RoutingData, field: str, query: str, lat: float, lon: float
 ) -> tuple[int, ...]:
@@ -288,8 +299,8 @@ def _road_links(
     if territory is None:
         raise InvalidInputError(field, query, "a point on land (this one is at sea)")
     distances = sorted(
-        (haversine_km(lat, lon, data.node_lat[i], data.node_lon[i]), i)
-        for i in range(len(data.node_ids))
+        (haversine_km(lat, lon, data.arrays.node_lat[i], data.arrays.node_lon[i]), i)
+        for i in range(len(data.arrays.node_ids))
         if data.node_handles_road[i] and data.node_territory[i] == territory
     )
     links = tuple(i for km, i in distances[:COORDINATE_LINKS] if km <= MAX_LINK_KM)
@@ -344,15 +355,15 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
         )
         legs.append(
             Leg(
-                origin=data.node_ids[data.edge_origin[e]],
-                destination=data.node_ids[data.edge_destination[e]],
-                mode=MODES[data.edge_mode[e]],
-                corridor_id=data.edge_ids[e],
+                origin=data.arrays.node_ids[data.arrays.edge_origin[e]],
+                destination=data.arrays.node_ids[data.arrays.edge_destination[e]],
+                mode=MODES[data.arrays.edge_mode[e]],
+                corridor_id=data.arrays.edge_ids[e],
                 service=service,
                 depart=depart,
                 arrive=arrive,
                 arrive_p90=arrive_p90,
-                distance_km=float(data.edge_distance_km[e]),
+                distance_km=float(data.arrays.edge_distance_km[e]),
                 chargeable_kg=float(costs.chargeable_kg[e]),
                 product=PRODUCTS[int(costs.product[e])],
                 line_haul_cny=float(row[search.LINE_HAUL]),
@@ -564,6 +575,7 @@ def _run(
     destination: _Place,
     horizon_days: int,
 ) -> _Result:
+    arrays = data.arrays
     costs = _shipment_costs(data, shipment)
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
@@ -589,10 +601,9 @@ def _run(
         start_ints.append([i, arrival_state(i), -1, -1, -1, -1, -1])
     else:
         for i in origin.links:
-            node_id = data.node_ids[i]
             leg = _road_leg(
                 data, shipment, (origin.label, origin.lat, origin.lon),
-                (node_id, float(data.node_lat[i]), float(data.node_lon[i])), origin_country,
+                _node_point(data, i), origin_country,
             )  # fmt: skip
             start_floats.append(
                 [ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg, ready_h + leg.duration_p90_h,
@@ -600,7 +611,7 @@ def _run(
             )  # fmt: skip
             start_ints.append([i, arrival_state(i), _ROAD * 2, -1, -1, -1, len(first_legs)])
             first_legs.append(leg)
-    n = len(data.node_ids)
+    n = len(arrays.node_ids)
     final = {name: np.full(n, np.nan) for name in ("h", "p90", "cost", "co2e")}
     final_legs: dict[int, _SyntheticLeg] = {}
     target = -1
@@ -609,9 +620,8 @@ def _run(
     else:
         country = destination.country
         for i in destination.links:
-            node_id = data.node_ids[i]
             leg = _road_leg(
-                data, shipment, (node_id, float(data.node_lat[i]), float(data.node_lon[i])),
+                data, shipment, _node_point(data, i),
                 (destination.label, destination.lat, destination.lon), country,
             )  # fmt: skip
             final_legs[i] = leg
@@ -620,18 +630,18 @@ def _run(
     timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
     usable = _usable_edges(data, shipment)
     bounds = search.lower_bounds(
-        n, target, final["h"], final["cost"], final["co2e"], data.indptr, data.edge_destination,
-        usable, data.edge_duration_h + data.edge_passage_dwell_h,
-        np.where(data.edge_mode == _ROAD, costs.road_continuation_cny, costs.line_haul_cny),
+        n, target, final["h"], final["cost"], final["co2e"], arrays.indptr, arrays.edge_destination,
+        usable, arrays.edge_duration_h + data.edge_passage_dwell_h,
+        np.where(arrays.edge_mode == _ROAD, costs.road_continuation_cny, costs.line_haul_cny),
         costs.co2e_kg,
     )  # fmt: skip
     floats, ints, complete, settled = search.label_search(
         np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64), target,
         final["h"], final["p90"], final["cost"], final["co2e"], required, regime_bit, bonded_bit,
         need_export, deadline_h, horizon_h, max(shipment.weight_kg / 1000, shipment.volume_m3),
-        data.indptr, data.edge_destination, data.edge_mode, data.edge_scheduled,
+        arrays.indptr, arrays.edge_destination, arrays.edge_mode, data.edge_scheduled,
         usable, costs.line_haul_cny, costs.road_continuation_cny,
-        costs.transfer_cny, costs.co2e_kg, data.edge_duration_h, data.edge_duration_p90_h,
+        costs.transfer_cny, costs.co2e_kg, arrays.edge_duration_h, arrays.edge_duration_p90_h,
         data.edge_passage_dwell_h, data.edge_passage_dwell_p90_h, data.node_handling_h,
         data.node_per_t_cny, data.node_dwell_h, data.node_dwell_p90_h, data.node_always_transfer,
         data.node_is_border, data.node_in_china, data.node_regimes, data.node_is_bonded_zone,

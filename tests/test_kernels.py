@@ -21,7 +21,7 @@ from optimizer.costs.timetable import next_departure
 
 NETWORK = load_network()
 DATA = routing_data(NETWORK)
-SCHEDULED = [c for c, s in zip(DATA.edge_ids, DATA.edge_scheduled, strict=True) if s]
+SCHEDULED = [c for c, s in zip(DATA.arrays.edge_ids, DATA.edge_scheduled, strict=True) if s]
 weights = st.floats(min_value=0.5, max_value=80_000)
 volumes = st.floats(min_value=0.01, max_value=250)
 
@@ -32,11 +32,11 @@ def kernel_costs(weight_kg: float, volume_m3: float) -> dict[str, float]:
         DATA.kg_rate_cny, DATA.kg_min_cny, DATA.express_break, DATA.express_rate_cny,
         DATA.express_min_cny, DATA.box_volume_m3, DATA.box_payload_kg,
     )  # fmt: skip
-    return dict(zip(DATA.edge_ids, cost.tolist(), strict=True))
+    return dict(zip(DATA.arrays.edge_ids, cost.tolist(), strict=True))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(weights, volumes, st.sampled_from(DATA.edge_ids))
+@given(weights, volumes, st.sampled_from(DATA.arrays.edge_ids))
 def test_line_haul_kernel_matches_reference(
     weight_kg: float, volume_m3: float, corridor_id: str
 ) -> None:
@@ -46,7 +46,7 @@ def test_line_haul_kernel_matches_reference(
 
 def test_every_corridor_matches_reference_for_the_linshui_lot() -> None:
     costs = kernel_costs(800, 4.2)
-    for corridor_id in DATA.edge_ids:
+    for corridor_id in DATA.arrays.edge_ids:
         assert costs[corridor_id] == pytest.approx(
             reference_line_haul_cny(NETWORK, corridor_id, 800, 4.2), rel=1e-9
         ), corridor_id
