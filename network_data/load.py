@@ -60,7 +60,8 @@ class Network:
     waypoints
         Alignment points used to draw land and river paths.
     container_types
-        Volume and payload limits of 20GP, 40GP and 40HQ containers.
+        Unit loads: 20GP, 40GP and 40HQ boxes, reefer boxes and the PMC air pallet, with
+        volume and payload limits.
     version
         ``<dataset date>+<12 hex digits of the content hash>``.
     date

@@ -42,6 +42,10 @@ WEEK_PARITIES: Final = ("all", "odd", "even")
 PARITY_ANCHOR: Final = date(2024, 1, 1)
 
 CONTAINER_TYPES: Final = ("20GP", "40GP", "40HQ")
+#: Every unit load of ``container_types.csv``: the dry boxes the route planner prices, reefer
+#: boxes (priced as their dry equivalent times ``rate_factor``) and the PMC air pallet.
+UNIT_LOAD_TYPES: Final = (*CONTAINER_TYPES, "20RF", "40RH", "PMC")
+UNIT_LOAD_KINDS: Final = ("dry", "reefer", "air_pallet")
 #: Tariff units and the modes they may be used for. ``container:*`` is per box, ``wm`` per revenue
 #: tonne (1 m3 = 1000 kg), ``kg`` per chargeable kg (air 1:6000), ``express_kg`` per chargeable kg
 #: (1:5000), ``truck`` per full truck and ``ltl_t`` per chargeable tonne of road groupage (1:3000).
@@ -182,11 +186,14 @@ EMISSION_COLUMNS: Final = (
 )
 
 CONTAINER_COLUMNS: Final = (
-    Column("container_type", choices=CONTAINER_TYPES),
+    Column("container_type", choices=UNIT_LOAD_TYPES),
+    Column("kind", choices=UNIT_LOAD_KINDS),
     _num("teu"),
     _num("inside_volume_m3"),
     _num("usable_volume_m3"),
     _num("max_payload_kg"),
+    Column("dry_equivalent", required=False, choices=CONTAINER_TYPES),
+    _num("rate_factor"),
     Column("source", "list", separator=";"),
 )
 

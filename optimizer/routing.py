@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,9 @@ from optimizer.model import MODES, Leg, RouteOption, RoutePlan, Shipment
 FloatArray = npt.NDArray[np.float64]
 
 #: Longest journey searched: long enough for sea via the Cape with waits.
+_Item = TypeVar("_Item")
+_Result_T = TypeVar("_Result_T")
+
 DEFAULT_HORIZON_DAYS = 90
 MAX_HORIZON_DAYS = 365
 #: Timetables describe the dataset's present: plans may start this long before or after its date.
@@ -119,7 +122,7 @@ class _Result:
     settled: int
     first_legs: list[_SyntheticLeg]
     final_legs: dict[int, _SyntheticLeg]
-    costs: _ShipmentCosts
+    costs: EdgeCosts
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,14 @@ class _SyntheticLeg:
 
 
 @dataclass(frozen=True)
-class _ShipmentCosts:
+class EdgeCosts:
+    """What one shipment would pay and emit on every corridor (arrays in edge order).
+
+    ``transfer_cny`` is charged on leaving a node where the shipment is handled (mode change,
+    scheduled service joined or left, gauge change, bonded zone); ``road_continuation_cny`` is
+    the road price when the same truck drives on from a road leg.
+    """
+
     line_haul_cny: FloatArray
     road_continuation_cny: FloatArray
     product: npt.NDArray[np.int64]
@@ -170,7 +180,19 @@ def _resolve(data: RoutingData, field: str, query: str) -> _Place:
     return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
 
 
-def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
+def edge_costs(data: RoutingData, shipment: Shipment) -> EdgeCosts:
+    """Line haul, handling and CO2e of ``shipment`` on every corridor of ``data``.
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> from optimizer._compile import routing_data
+    >>> data = routing_data(load_network())
+    >>> costs = edge_costs(data, Shipment("Chongqing", "Qinzhou", 800, 4.2))
+    >>> e = data.edge_index["RAIL-CNCKG-RLY-CNQZH"]
+    >>> round(float(costs.line_haul_cny[e]), 2)  # 4.2 W/M x (CNY 60 + 0.08 x 1,225 km)
+    663.6
+    """
     cost, product, chargeable, boxes = line_haul_costs(
         float(shipment.weight_kg),
         float(shipment.volume_m3),
@@ -206,7 +228,7 @@ def _shipment_costs(data: RoutingData, shipment: Shipment) -> _ShipmentCosts:
         * data.arrays.edge_co2e_g_per_tkm
         / 1000.0
     )
-    return _ShipmentCosts(cost, continuation, product, chargeable, transfer, co2e)
+    return EdgeCosts(cost, continuation, product, chargeable, transfer, co2e)
 
 
 def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_]:
@@ -576,7 +598,7 @@ def _run(
     horizon_days: int,
 ) -> _Result:
     arrays = data.arrays
-    costs = _shipment_costs(data, shipment)
+    costs = edge_costs(data, shipment)
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
     horizon_h = ready_h + horizon_days * 24
@@ -836,8 +858,54 @@ def _worker_init(network: Network) -> None:
     routing_data(network)
 
 
-def _worker_chunk(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [plan_record(_WORKER_NETWORK[0], record) for record in records]
+def _worker_chunk(
+    function: Callable[[Network, _Item], _Result_T], items: list[_Item]
+) -> list[_Result_T]:
+    return [function(_WORKER_NETWORK[0], item) for item in items]
+
+
+def map_on_network(
+    network: Network,
+    function: Callable[[Network, _Item], _Result_T],
+    items: Sequence[_Item],
+    *,
+    workers: int | None = None,
+    chunk_size: int = 50,
+    on_done: Callable[[int], None] | None = None,
+) -> list[_Result_T]:
+    """``[function(network, item) for item in items]`` in ``workers`` processes (default: all).
+
+    ``function`` must be a module-level function (it is pickled); ``on_done`` hears how many
+    items each finished chunk held. Results keep the order of ``items``.
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> map_on_network(load_network(), lambda network, node: network.find_node(node),
+    ...                ["Chengdu", "Duisburg"], workers=1)
+    ['CNCTU', 'DEDUI']
+    """
+    chunks = [list(items[i : i + chunk_size]) for i in range(0, len(items), chunk_size)]
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    results: list[_Result_T] = []
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            results.extend(function(network, item) for item in chunk)
+            if on_done:
+                on_done(len(chunk))
+        return results
+    # fork shares the loaded network and compiled kernels and needs no __main__ guard in the
+    # caller's script; spawn is the fallback where fork does not exist.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_init, initargs=(network,)
+    ) as pool:
+        for done in pool.map(_worker_chunk, [function] * len(chunks), chunks):
+            results.extend(done)
+            if on_done:
+                on_done(len(done))
+    return results
 
 
 def plan_batch(
@@ -869,24 +937,10 @@ def plan_batch(
         {str(key): value for key, value in record.items()}
         for record in shipments.to_dict("records")
     ]
-    chunks = [records[i : i + chunk_size] for i in range(0, len(records), chunk_size)]
-    workers = (os.cpu_count() or 1) if workers is None else workers
-    rows: list[dict[str, Any]] = []
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("planning", total=len(records))
-        if workers <= 1 or len(chunks) <= 1:
-            for chunk in chunks:
-                rows.extend(plan_record(network, record) for record in chunk)
-                bar.advance(task, len(chunk))
-        else:
-            # fork shares the loaded network and compiled kernels and needs no __main__ guard
-            # in the caller's script; spawn is the fallback where fork does not exist.
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            with ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_worker_init, initargs=(network,)
-            ) as pool:
-                for done in pool.map(_worker_chunk, chunks):
-                    rows.extend(done)
-                    bar.advance(task, len(done))
+        rows = map_on_network(
+            network, plan_record, records, workers=workers, chunk_size=chunk_size,
+            on_done=lambda count: bar.advance(task, count),
+        )  # fmt: skip
     return pd.DataFrame(rows)
