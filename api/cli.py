@@ -6,7 +6,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -241,6 +241,129 @@ def plan_batch_command(
         result.to_csv(output, index=False)
     counts = result["status"].value_counts().to_dict()
     typer.echo(f"wrote {len(result)} plans to {output} ({counts})")
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CSV file, or of a JSON file holding a list of objects."""
+    import pandas as pd
+
+    if path.suffix.lower() == ".json":
+        try:
+            rows = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            _fail(f"{path.name}: not valid JSON ({exc})")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            _fail(f"{path.name}: expected a JSON list of shipment objects")
+        return rows
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def _parse_day(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name}: got {value!r}; expected a date such as 2026-12-01")
+
+
+def _consolidation_text(document: dict[str, Any], departures_shown: int = 12) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160, record=True, file=io.StringIO())
+    console.print(
+        f"[bold]{document['status']}[/bold]: CNY {document['objective_cny']:,.2f} "
+        f"(bound {document['bound_cny']:,.2f}, gap {100 * document['gap']:.2f}%) in "
+        f"{document['runtime_s']:.1f} s, seed {document['seed']}"
+    )
+    console.print(
+        f"booked alone: CNY {document['baseline_cny']:,.2f}; saving CNY "
+        f"{document['savings_cny']:,.2f} ({document['savings_pct']:.1f}%); CO2e "
+        f"{document['co2e_kg']:,.0f} kg against {document['baseline_co2e_kg']:,.0f} kg alone"
+    )
+    kinds: dict[str, int] = {}
+    for placement in document["placements"]:
+        kinds[placement["kind"]] = kinds.get(placement["kind"], 0) + 1
+    console.print(
+        f"{len(document['placements'])} lots placed ({kinds}); {len(document['unplaced'])} unplaced"
+    )
+    table = Table(show_edge=False)
+    for column in ("departure", "service", "depart (UTC)", "slots", "boxes", "lots",
+                   "volume use", "weight use", "cost CNY"):  # fmt: skip
+        table.add_column(column)
+    for departure in document["departures"][:departures_shown]:
+        units = departure["units"]
+        table.add_row(
+            departure["departure_id"].split("@")[0], departure["service"][:40],
+            departure["depart"][:16],
+            f"{departure['slots_used']:g}/{departure['slots']:g} {departure['slot_unit']}",
+            ", ".join(sorted({u["container_type"] for u in units})) + f" x{len(units)}",
+            str(sum(len(u["shipments"]) for u in units)),
+            f"{sum(u['volume_utilisation'] for u in units) / len(units):.0%}",
+            f"{sum(u['weight_utilisation'] for u in units) / len(units):.0%}",
+            f"{sum(u['cost_cny'] for u in units):,.0f}",
+        )  # fmt: skip
+    if document["departures"]:
+        console.print(table)
+    hidden = len(document["departures"]) - departures_shown
+    if hidden > 0:
+        console.print(f"... and {hidden} more departures with boxes (see the JSON)")
+    for unplaced in document["unplaced"][:10]:
+        console.print(f"unplaced {unplaced['shipment_id']}: {unplaced['reason']}")
+    if len(document["unplaced"]) > 10:
+        console.print(f"... and {len(document['unplaced']) - 10} more unplaced (see the JSON)")
+    return console.export_text()
+
+
+@app.command("consolidate")
+def consolidate(
+    shipments: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV (or JSON list) of lots.")
+    ],
+    hub: Annotated[
+        str, typer.Option(help="Hub(s), comma list; a city stands for its rail port and airports.")
+    ],
+    first_day: Annotated[str, typer.Option("--from", help="First departure day (UTC date).")],
+    last_day: Annotated[str, typer.Option("--to", help="Last departure day (inclusive).")],
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 60.0,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    slots_teu: Annotated[
+        float | None, typer.Option(min=0, help="TEU allotment per departure (default: capacity).")
+    ] = None,
+    max_late_days: Annotated[float, typer.Option(min=0, help="Allowed lateness.")] = 0.0,
+    max_wait_days: Annotated[
+        float | None, typer.Option(min=0, help="Longest wait at the hub (default: a week).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="plan.json")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
+    data: DataOption = None,
+    tariffs: TariffsOption = None,
+) -> None:
+    """Pool a hub's lots into boxes on its departures at least cost; print the loading plan."""
+    from optimizer._ortools import native_stdout_silenced
+    from optimizer.consolidation import problem_from_records, solve_consolidation
+
+    network = _load(data, tariffs)
+    rows = _read_rows(shipments)
+    try:
+        problem = problem_from_records(
+            network, rows, hubs=sorted(_split(hub), key=hub.index),
+            first_day=_parse_day("from", first_day), last_day=_parse_day("to", last_day),
+            slots_teu=slots_teu, max_late_days=max_late_days,
+            **({} if max_wait_days is None else {"max_wait_days": max_wait_days}),
+        )  # fmt: skip
+        with native_stdout_silenced():
+            result = solve_consolidation(
+                network, problem, time_limit_s=time_limit, seed=seed, workers=workers
+            )
+    except ValueError as exc:
+        _fail(str(exc))
+    document = result.to_dict()
+    if output is not None:
+        output.write_text(json.dumps(document, ensure_ascii=False, indent=2))
+    typer.echo(_consolidation_text(document))
+    if output is not None:
+        typer.echo(f"wrote the plan to {output}")
 
 
 admin_app = typer.Typer(help="Organisations and API keys.", no_args_is_help=True)

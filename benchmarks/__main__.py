@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import bench_api, bench_load, bench_routing
+from benchmarks import bench_api, bench_consolidation, bench_load, bench_routing
 
 
 def machine() -> str:
@@ -27,3 +27,5 @@ if __name__ == "__main__":
     bench_routing.main()
     print()
     bench_api.main()
+    print()
+    bench_consolidation.main()

@@ -129,3 +129,44 @@ def test_plan_batch_csv_to_parquet(tmp_path: Path) -> None:
     assert list(plans["id"]) == ["A1", "A2", "A3"]
     assert list(plans["status"]) == ["planned", "planned", "invalid"]
     assert "Atlantis" in plans.loc[2, "error"]
+
+
+def test_consolidate_writes_the_plan_and_prints_a_summary(tmp_path: Path) -> None:
+    lots = tmp_path / "lots.csv"
+    lots.write_text(
+        "id,seller,origin,destination,ready_date,deadline,weight_kg,volume_m3\n"
+        + "".join(f"L{i},acme,Chengdu,Duisburg,2026-11-29,2026-12-31,2000,10\n" for i in range(6))
+        + "TOO-BIG,acme,Chengdu,Duisburg,2026-11-29,2026-12-31,2000,90\n"
+    )
+    plan = tmp_path / "plan.json"
+    result = runner.invoke(
+        app,
+        ["consolidate", str(lots), "--hub", "CNCTU-RLY", "--from", "2026-12-02",
+         "--to", "2026-12-02", "--time-limit", "30", "-o", str(plan)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("optimal: CNY ")
+    assert "6 lots placed ({'container': 6}); 1 unplaced" in result.output
+    assert "RAIL-CNCTU-RLY-CNAKL" in result.output and "40HQ x1" in result.output
+    assert "unplaced TOO-BIG: volume_m3: got 90.0; expected at most 68" in result.output
+    document = json.loads(plan.read_text())
+    assert document["departures"][0]["units"][0]["shipments"] == [f"L{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--hub", "Atlantis", "--from", "2026-12-02", "--to", "2026-12-02"],
+            "hub: got 'Atlantis'",
+        ),
+        (["--hub", "Chengdu", "--from", "December", "--to", "2026-12-02"], "from: got 'December'"),
+        (["--hub", "Chengdu", "--from", "2026-12-09", "--to", "2026-12-02"], "last_day"),
+    ],
+)
+def test_consolidate_bad_arguments_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
+    lots = tmp_path / "lots.csv"
+    lots.write_text("id,origin,destination,deadline,weight_kg,volume_m3\n")
+    result = runner.invoke(app, ["consolidate", str(lots), *extra])
+    assert result.exit_code == 2
+    assert message in result.output

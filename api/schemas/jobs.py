@@ -9,10 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobIn(BaseModel):
-    """A job to run: ``route-batch`` takes ``{"shipments": [...]}`` or ``{"csv": "..."}``."""
+    """A job to run.
+
+    ``route-batch`` takes ``{"shipments": [...]}`` or ``{"csv": "..."}``. ``consolidation``
+    takes the lots the same way (columns of ``shudao consolidate``) plus ``hubs``, ``from`` and
+    ``to`` (departure days), and optionally ``time_limit_s`` (<= 600), ``seed``, ``slots_teu``,
+    ``max_late_days``, ``max_wait_days``, ``storage_cny_per_m3_day`` and
+    ``lateness_share_per_day``; its result is the loading plan.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["route-batch"]
+    kind: Literal["route-batch", "consolidation"]
     input: dict[str, Any] = Field(
         examples=[
             {

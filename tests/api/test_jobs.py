@@ -193,3 +193,50 @@ def test_jobs_run_on_a_dask_cluster(database_url: str, network: Network) -> None
         worker.close()
         cluster.close()
         engine.dispose()
+
+
+LOTS_CSV = (
+    "id,seller,origin,destination,ready_date,deadline,weight_kg,volume_m3\n"
+    + "".join(f"L{i},acme,Chengdu,Duisburg,2026-11-29,2026-12-31,2000,10\n" for i in range(6))
+    + "BAD,acme,Chengdu,Duisburg,2026-11-29,2026-12-31,2000,-1\n"
+)
+
+
+def test_consolidation_job_returns_the_loading_plan(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    body = {
+        "kind": "consolidation",
+        "input": {"csv": LOTS_CSV, "hubs": ["CNCTU-RLY"], "from": "2026-12-02",
+                  "to": "2026-12-02", "time_limit_s": 30, "seed": 1},
+    }  # fmt: skip
+    submitted = client.post("/v1/jobs", json=body, headers=key)
+    assert submitted.status_code == 202
+    job = wait_for(client, key, submitted.json()["id"], timeout_s=120)
+    assert job["status"] == "succeeded", job["error"]
+    plan = job["result"]
+    assert plan["status"] == "optimal"
+    [departure] = plan["departures"]
+    [unit] = departure["units"]
+    assert unit["container_type"] == "40HQ" and len(unit["shipments"]) == 6
+    assert plan["unplaced"] == [
+        {"shipment_id": "BAD", "field": "volume_m3",
+         "reason": "volume_m3: got -1.0; expected a number > 0 and <= 50,000"}
+    ]  # fmt: skip
+
+
+def test_consolidation_job_input_errors_name_the_field(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    for job_input, field in (
+        ({"csv": LOTS_CSV, "from": "2026-12-02", "to": "2026-12-02"}, "input.hubs"),
+        ({"csv": LOTS_CSV, "hubs": "Chengdu", "from": "soon", "to": "2026-12-02"}, "input.from"),
+        ({"csv": LOTS_CSV, "hubs": "Chengdu", "from": "2026-12-02", "to": "2026-12-02",
+          "time_limit_s": 3600}, "input.time_limit_s"),
+        ({"shipments": [{"id": "A", "origin": "Chengdu"}], "hubs": "Chengdu",
+          "from": "2026-12-02", "to": "2026-12-02"}, "input.shipments.0"),
+    ):  # fmt: skip
+        answer = client.post(
+            "/v1/jobs", json={"kind": "consolidation", "input": job_input}, headers=key
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert field in answer.text

@@ -1,0 +1,100 @@
+"""The one place that knows OR-Tools status codes; solvers report :class:`SolveStatus`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+
+from ortools.math_opt.python import mathopt
+from ortools.sat.python import cp_model
+
+
+class SolveStatus(StrEnum):
+    """How a solver run ended.
+
+    ``optimal``: proven optimal. ``feasible``: a solution, not proven optimal (time limit).
+    ``infeasible``: proven to have no solution. ``timed_out``: no solution within the time limit.
+
+    Examples
+    --------
+    >>> SolveStatus.OPTIMAL.value
+    'optimal'
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    TIMED_OUT = "timed_out"
+
+
+def cp_sat_status(code: int) -> SolveStatus:
+    """Map a CP-SAT ``CpSolverStatus`` to :class:`SolveStatus`.
+
+    Examples
+    --------
+    >>> cp_sat_status(cp_model.OPTIMAL)
+    <SolveStatus.OPTIMAL: 'optimal'>
+    """
+    if code == cp_model.OPTIMAL:
+        return SolveStatus.OPTIMAL
+    if code == cp_model.FEASIBLE:
+        return SolveStatus.FEASIBLE
+    if code == cp_model.INFEASIBLE:
+        return SolveStatus.INFEASIBLE
+    if code == cp_model.MODEL_INVALID:
+        raise RuntimeError("CP-SAT rejected the model as invalid")
+    return SolveStatus.TIMED_OUT
+
+
+def mathopt_status(result: mathopt.SolveResult) -> SolveStatus:
+    """Map a MathOpt termination to :class:`SolveStatus`.
+
+    Examples
+    --------
+    >>> model = mathopt.Model()
+    >>> x = model.add_variable(lb=0, ub=3, is_integer=True)
+    >>> model.maximize(x)
+    >>> result = mathopt.solve(model, mathopt.SolverType.HIGHS)
+    >>> mathopt_status(result)
+    <SolveStatus.OPTIMAL: 'optimal'>
+    """
+    reason = result.termination.reason
+    if reason == mathopt.TerminationReason.OPTIMAL:
+        return SolveStatus.OPTIMAL
+    if reason in (
+        mathopt.TerminationReason.INFEASIBLE,
+        mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,
+    ):
+        return SolveStatus.INFEASIBLE
+    if result.has_primal_feasible_solution():
+        return SolveStatus.FEASIBLE
+    return SolveStatus.TIMED_OUT
+
+
+@contextmanager
+def native_stdout_silenced() -> Iterator[None]:
+    """Send what native code prints to file descriptor 1 to ``/dev/null`` meanwhile.
+
+    HiGHS prints stray debugging lines to stdout that no option turns off; commands that own
+    their process (the CLI, benchmarks) wrap solves in this. Not for servers: it silences every
+    thread.
+
+    Examples
+    --------
+    >>> with native_stdout_silenced():
+    ...     _ = os.write(1, b"unseen")
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with Path(os.devnull).open("wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
