@@ -354,7 +354,7 @@ def consolidate(
         )  # fmt: skip
         with native_stdout_silenced():
             result = solve_consolidation(
-                network, problem, time_limit_s=time_limit, seed=seed, workers=workers
+                problem, time_limit_s=time_limit, seed=seed, workers=workers
             )
     except ValueError as exc:
         _fail(str(exc))

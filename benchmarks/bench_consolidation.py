@@ -71,8 +71,8 @@ def month_row(network: Network, rows: list[dict[str, Any]], slots_teu: float | N
         corridors={TRAIN}, slots_teu=slots_teu,
     )  # fmt: skip
     with native_stdout_silenced():
-        result = solve_consolidation(network, problem, time_limit_s=TIME_LIMIT_S, seed=1)
-    broken = len(check_consolidation(network, problem, result))
+        result = solve_consolidation(problem, time_limit_s=TIME_LIMIT_S, seed=1)
+    broken = len(check_consolidation(problem, result))
     kinds = {"container": 0, "own": 0, "standalone": 0}
     for placement in result.placements:
         kinds[placement.kind] += 1

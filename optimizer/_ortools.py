@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
+
+_T = TypeVar("_T")
 
 
 class SolveStatus(StrEnum):
@@ -98,3 +102,44 @@ def native_stdout_silenced() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _child(function: Callable[[], _T], sender: multiprocessing.connection.Connection) -> None:
+    sender.send(function())
+    sender.close()
+
+
+def run_with_deadline(function: Callable[[], _T], seconds: float, fallback: _T) -> _T:
+    """``function()`` in a forked process, or ``fallback`` if it has not returned in ``seconds``.
+
+    HiGHS checks its time limit between phases, not inside a long root LP, so a solve can
+    overrun it; here the solve runs in a child that is killed at the deadline. ``function``'s
+    result must pickle. Where fork does not exist the call runs inline, unguarded.
+
+    Examples
+    --------
+    >>> run_with_deadline(lambda: 6 * 7, 5.0, None)
+    42
+    >>> import time
+    >>> run_with_deadline(lambda: time.sleep(10), 0.2, "too slow")
+    'too slow'
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return function()
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(function, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if receiver.poll(max(seconds, 0.0)):
+            try:
+                result: _T = receiver.recv()
+            except EOFError:  # the child died without an answer
+                return fallback
+            return result
+        return fallback
+    finally:
+        receiver.close()
+        child.kill()
+        child.join()

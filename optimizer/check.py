@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from network_data import Network
     from optimizer.consolidation import ConsolidationProblem, ConsolidationResult
 
 
@@ -82,9 +81,7 @@ def check_bin_packing(
     return problems
 
 
-def check_consolidation(
-    network: Network, problem: ConsolidationProblem, result: ConsolidationResult
-) -> list[str]:
+def check_consolidation(problem: ConsolidationProblem, result: ConsolidationResult) -> list[str]:
     """Every constraint a consolidation plan breaks, in words (empty when it breaks none).
 
     Checked from the problem and the dataset alone: each lot placed once or listed as
@@ -106,7 +103,7 @@ def check_consolidation(
     ...          "volume_m3": 10} for i in range(6)]
     >>> problem = problem_from_records(network, rows, hubs=["CNCTU-RLY"],
     ...     first_day=date(2026, 12, 1), last_day=date(2026, 12, 3))
-    >>> check_consolidation(network, problem, solve_consolidation(network, problem))
+    >>> check_consolidation(problem, solve_consolidation(problem))
     []
     """
     problems: list[str] = []
@@ -128,7 +125,8 @@ def check_consolidation(
         if rejected.shipment_id not in unplaced:
             problems.append(f"rejected row {rejected.shipment_id} is not listed as unplaced")
 
-    units = {str(name): row for name, row in network.container_types.to_dict("index").items()}
+    table = problem.network.container_types
+    units = {str(name): row for name, row in table.to_dict("index").items()}
     departures = {d.departure_id: d for d in result.departures}
     slots_used: dict[str, float] = {}
     in_unit: dict[str, str] = {}

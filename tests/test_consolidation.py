@@ -51,15 +51,15 @@ def solve(
     problem = problem_from_records(
         network, rows, hubs=["CNCTU-RLY"], first_day=first_day, last_day=last_day, **params
     )
-    result = solve_consolidation(network, problem, time_limit_s=60, seed=3)
-    assert check_consolidation(network, problem, result) == []
+    result = solve_consolidation(problem, time_limit_s=60, seed=3)
+    assert check_consolidation(problem, result) == []
     return problem, result
 
 
 def box_price(network: Network, volume_m3: float) -> float:
     """The route planner's slow reference twin pricing a load of ``volume_m3`` on the
     Alashankou train's through route to Duisburg (at the air ratio, as boxes are priced)."""
-    problem = ConsolidationProblem((), ("CNCTU-RLY",), DAY, DAY)
+    problem = ConsolidationProblem(network, (), ("CNCTU-RLY",), DAY, DAY)
     departure = next(
         d for d in list_departures(network, problem) if d.departure_id == ALASHANKOU_TRAIN
     )
@@ -181,7 +181,7 @@ def test_unknown_hub_and_bad_parameters_raise(network: Network) -> None:
         )
     problem = problem_from_records(network, [], hubs=["Chengdu"], first_day=DAY, last_day=DAY)
     with pytest.raises(InvalidInputError, match="time_limit_s"):
-        solve_consolidation(network, problem, time_limit_s=0)
+        solve_consolidation(problem, time_limit_s=0)
 
 
 def test_slots_cap_every_departure(network: Network) -> None:
@@ -207,7 +207,7 @@ def test_the_checker_names_each_broken_rule(network: Network) -> None:
     battery = next(p for p in result.placements if p.shipment_id == "S6")
 
     def broken(**changes: Any) -> list[str]:
-        return check_consolidation(network, problem, dataclasses.replace(result, **changes))
+        return check_consolidation(problem, dataclasses.replace(result, **changes))
 
     overfull = dataclasses.replace(box, container_type="40GP")
     assert any("in a 58 m3 40GP" in p for p in broken(units=(overfull,)))
@@ -242,8 +242,8 @@ def test_a_month_at_two_hubs_passes_the_checker(network: Network) -> None:
         network, rows, hubs=["Chengdu", "Chongqing"], first_day=DAY,
         last_day=DAY + timedelta(days=6), slots_teu=4,
     )  # fmt: skip
-    result = solve_consolidation(network, problem, time_limit_s=60, seed=1)
-    assert check_consolidation(network, problem, result) == []
+    result = solve_consolidation(problem, time_limit_s=60, seed=1)
+    assert check_consolidation(problem, result) == []
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert 0 <= result.gap < 0.05
     assert result.objective_cny <= result.baseline_cny + 1e-6

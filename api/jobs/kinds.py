@@ -139,7 +139,7 @@ def _run_consolidation(
         raise InterruptedError("cancelled")
     # One process: forking a threaded server is unsafe.
     result = solve_consolidation(
-        network, problem, time_limit_s=checked.time_limit_s, seed=checked.seed, workers=1
+        problem, time_limit_s=checked.time_limit_s, seed=checked.seed, workers=1
     )
     return result.to_dict()
 

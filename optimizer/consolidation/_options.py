@@ -152,8 +152,10 @@ def list_departures(network: Network, problem: ConsolidationProblem) -> list[Dep
     >>> from datetime import date
     >>> from network_data import load_network
     >>> from optimizer.consolidation.problem import ConsolidationProblem
-    >>> problem = ConsolidationProblem((), ("CNCTU-RLY",), date(2026, 12, 1), date(2026, 12, 7))
-    >>> departures = list_departures(load_network(), problem)
+    >>> network = load_network()
+    >>> problem = ConsolidationProblem(
+    ...     network, (), ("CNCTU-RLY",), date(2026, 12, 1), date(2026, 12, 7))
+    >>> departures = list_departures(network, problem)
     >>> all(d.hub == "CNCTU-RLY" and d.slot_unit == "TEU" for d in departures)
     True
     """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -95,6 +95,8 @@ class ConsolidationProblem:
 
     Parameters
     ----------
+    network
+        The corridor network the lots travel on.
     shipments
         The valid lots; each one's origin is the nearest of ``hubs`` to where it waits, and it
         may take the departures of every hub within :data:`HUB_RADIUS_KM` of that one.
@@ -138,6 +140,7 @@ class ConsolidationProblem:
     'deadline'
     """
 
+    network: Network = field(repr=False)
     shipments: tuple[ConsolidationShipment, ...]
     hubs: tuple[str, ...]
     first_day: date
@@ -270,14 +273,14 @@ def _largest_boxes(network: Network) -> dict[tuple[str, str], tuple[float, str]]
 
 def _check_fits(largest: dict[tuple[str, str], tuple[float, str]], shipment: Shipment) -> None:
     kind = "reefer" if shipment.cargo_class == "perishable" else "dry"
-    for field, column, value in (
+    for name_of_field, column, value in (
         ("volume_m3", "usable_volume_m3", shipment.volume_m3),
         ("weight_kg", "max_payload_kg", shipment.weight_kg),
     ):
         limit, name = largest[kind, column]
         if value > limit:
             raise InvalidInputError(
-                field, value, f"at most {limit:,.0f} (the largest {kind} box, {name})"
+                name_of_field, value, f"at most {limit:,.0f} (the largest {kind} box, {name})"
             )
 
 
@@ -384,5 +387,5 @@ def problem_from_records(
         seen.add(lot.shipment_id)
         lots.append(lot)
     return ConsolidationProblem(
-        tuple(lots), hub_ids, first_day, last_day, rejected=tuple(rejected), **params
+        network, tuple(lots), hub_ids, first_day, last_day, rejected=tuple(rejected), **params
     )

@@ -571,7 +571,6 @@ def _largest(prepared: _Prepared, route: int) -> UnitLoad:
 
 
 def solve_consolidation(
-    network: Network,
     problem: ConsolidationProblem,
     *,
     time_limit_s: float = 60.0,
@@ -588,10 +587,8 @@ def solve_consolidation(
 
     Parameters
     ----------
-    network
-        The corridor network.
     problem
-        Lots, hubs, departure days and cost parameters.
+        Lots, their network, hubs, departure days and cost parameters.
     time_limit_s
         Wall-clock limit for the whole run (routes, options and the MIP).
     seed
@@ -616,7 +613,7 @@ def solve_consolidation(
     ...          "deadline": "2026-12-31", "weight_kg": 2000, "volume_m3": 10} for i in range(6)]
     >>> problem = problem_from_records(network, rows, hubs=["Chengdu"],
     ...     first_day=date(2026, 12, 1), last_day=date(2026, 12, 3))
-    >>> result = solve_consolidation(network, problem, time_limit_s=30)
+    >>> result = solve_consolidation(problem, time_limit_s=30)
     >>> result.status.value, [u.container_type for u in result.units]
     ('optimal', ['40HQ'])
     >>> result.savings_pct > 50
@@ -635,7 +632,7 @@ def solve_consolidation(
         reserve_s = min(1.0, 0.05 * time_limit_s)
         return time_limit_s - reserve_s - (time.perf_counter() - start)
 
-    prepared = _Prepared(network, problem, workers)
+    prepared = _Prepared(problem.network, problem, workers)
     prepared.prune()
     greedy = _greedy(prepared)
     plan, status, bound = greedy, SolveStatus.FEASIBLE, 0.0
