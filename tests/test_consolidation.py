@@ -266,3 +266,14 @@ def test_any_bad_cell_rejects_its_row_only(network: Network, field: str, value: 
     for rejection in problem.rejected:
         assert rejection.shipment_id == "S0"
         assert rejection.field in (field, "deadline", "ready_at", "volume_m3", "weight_kg")
+
+
+def test_a_short_time_limit_is_kept_and_reported(network: Network) -> None:
+    rows = [lot(i, volume_m3=1 + i % 9) for i in range(600)]
+    problem = problem_from_records(
+        network, rows, hubs=["Chengdu"], first_day=DAY, last_day=DAY + timedelta(days=6)
+    )
+    result = solve_consolidation(problem, time_limit_s=1.0)
+    assert result.status is SolveStatus.FEASIBLE and result.bound_cny == 0
+    assert check_consolidation(problem, result) == []
+    assert any("time limit ran out" in u.reason for u in result.unplaced)

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TypeVar
 
 from ortools.math_opt.python import mathopt
 
@@ -54,9 +55,13 @@ from optimizer.errors import InvalidInputError
 from optimizer.routing import map_on_network, plan_routes
 
 _EPS = 1e-6
+_Task = TypeVar("_Task")
+_Answer = TypeVar("_Answer")
 #: The first pass over the blocks stops each within this relative gap; time left then goes to
 #: closing the blocks' gaps further.
 FIRST_PASS_GAP = 0.002
+#: Routes and stand-alone options are computed in chunks of this many, checking the clock.
+PREPARE_CHUNK = 250
 #: The greedy plan opens a box for lots that could still wait only when they fill this share.
 FULL_SHARE = 0.98
 
@@ -116,8 +121,13 @@ class _Prepared:
     """Departures, through routes and each lot's options."""
 
     def __init__(
-        self, network: Network, problem: ConsolidationProblem, workers: int | None
+        self,
+        network: Network,
+        problem: ConsolidationProblem,
+        workers: int | None,
+        remaining: Callable[[], float],
     ) -> None:
+        self.cut_short = False
         self.loads = unit_loads(network)
         self.departures = list_departures(network, problem)
         self.routes: list[ThroughRoute] = []
@@ -134,15 +144,15 @@ class _Prepared:
         by_key: dict[tuple[str, str], list[ThroughRoute]] = defaultdict(list)
         near = {hub: set(hubs_near(network, hub, problem.hubs)) for hub in problem.hubs}
         tasks = [(d, k, s, self.loads) for d in self.departures for k, s in wanted]
-        found = map_on_network(network, through_route, tasks, workers=workers)
+        found = self._timed_map(network, through_route, tasks, workers, remaining)
         for route in drop_detours([r for r in found if r is not None]):
             by_key[route.destination, route.segregation].append(route)
             self.routes.append(route)
         index = {id(route): r for r, route in enumerate(self.routes)}
         timing = Timing.of(problem)
-        standalone = map_on_network(
-            network, standalone_option, [(timing, lot) for lot in problem.shipments],
-            workers=workers,
+        standalone = self._timed_map(
+            network, standalone_option, [(timing, lot) for lot in problem.shipments], workers,
+            remaining,
         )  # fmt: skip
         for lot, alone_option in zip(problem.shipments, standalone, strict=True):
             key = (lot.shipment.destination, SEGREGATION[lot.shipment.cargo_class])
@@ -150,6 +160,10 @@ class _Prepared:
             options = route_options(timing, lot, lot_costs(network, lot), routes)
             alone = [o for o in options if o.kind == "own"]
             alone += [alone_option] if alone_option else []
+            if not alone and self.cut_short:
+                reason = "the time limit ran out before this lot's routes were priced"
+                self.unplaced.append(Unplaced(lot.shipment_id, None, reason))
+                continue
             if not alone:
                 reason = _why_not(network, problem, lot, routes)
                 self.unplaced.append(Unplaced(lot.shipment_id, "deadline", reason))
@@ -161,6 +175,24 @@ class _Prepared:
                 if o.kind == "pool" and o.route is not None and o.cost_cny < best.cost_cny
             }
             self.lots.append(_Lot(lot, best, pools))
+
+    def _timed_map(
+        self,
+        network: Network,
+        function: Callable[[Network, _Task], _Answer | None],
+        items: list[_Task],
+        workers: int | None,
+        remaining: Callable[[], float],
+    ) -> list[_Answer | None]:
+        """``function`` over ``items`` chunk by chunk while time remains; None for the rest."""
+        answers: list[_Answer | None] = []
+        for start in range(0, len(items), PREPARE_CHUNK):
+            if remaining() <= 0:
+                self.cut_short = True
+                return answers + [None] * (len(items) - len(answers))
+            chunk = items[start : start + PREPARE_CHUNK]
+            answers += map_on_network(network, function, chunk, workers=workers)
+        return answers
 
     def box_share_floor(self, lot: _Lot, route: int) -> float:
         """The least a perfectly shared box could charge ``lot`` on ``route``."""
@@ -632,11 +664,13 @@ def solve_consolidation(
         reserve_s = min(1.0, 0.05 * time_limit_s)
         return time_limit_s - reserve_s - (time.perf_counter() - start)
 
-    prepared = _Prepared(problem.network, problem, workers)
+    prepared = _Prepared(problem.network, problem, workers, remaining)
     prepared.prune()
     greedy = _greedy(prepared)
     plan, status, bound = greedy, SolveStatus.FEASIBLE, 0.0
-    if any(lot.pools for lot in prepared.lots):
+    if remaining() <= 0:
+        pass  # no time for the MIP: the greedy plan stands, with no proven bound
+    elif any(lot.pools for lot in prepared.lots):
         outcome = _solve_mip(prepared, greedy, remaining, seed)
         status, bound = outcome.status, outcome.bound_cny
         packed = _from_mip(prepared, outcome.chosen, outcome.counts)
@@ -648,6 +682,9 @@ def solve_consolidation(
     else:
         bound = greedy.cost(prepared.lots, prepared.routes)
         status = SolveStatus.OPTIMAL
+    if prepared.cut_short:
+        # Options left unpriced make any bound of the rest meaningless for the whole.
+        status, bound = SolveStatus.FEASIBLE, 0.0
     elapsed_s = time.perf_counter() - start
     return _result(prepared, plan, greedy, status, bound, elapsed_s, seed)
 
