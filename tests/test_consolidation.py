@@ -276,4 +276,7 @@ def test_a_short_time_limit_is_kept_and_reported(network: Network) -> None:
     result = solve_consolidation(problem, time_limit_s=0.05)
     assert result.status is SolveStatus.FEASIBLE and result.bound_cny == 0
     assert check_consolidation(problem, result) == []
-    assert any("time limit ran out" in u.reason for u in result.unplaced)
+    # The clock stopped the pricing before the stand-alone options (the last step), so no lot
+    # travels by one; lots without a priced way are listed with the reason.
+    assert all(p.kind != "standalone" for p in result.placements)
+    assert all("time limit ran out" in u.reason for u in result.unplaced)
