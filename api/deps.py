@@ -46,6 +46,10 @@ def current_key(request: Request, session: SessionDep) -> ApiKey:
             401, "Unauthorized", "send 'Authorization: Bearer <API key>'", headers=challenge
         )
     key = repositories.authenticate(session, secret.strip())
+    # End the read so the pooled connection goes back while this request waits for a worker
+    # thread; holding it there starves the pool under bursts (threads wait on connections that
+    # requests queued for threads hold).
+    session.commit()
     if key is None:
         raise Problem(401, "Unauthorized", "the API key is unknown or revoked", headers=challenge)
     wait_s = request.app.state.rate_limiter.acquire(key.id)

@@ -16,10 +16,12 @@ from api.db.session import database_ready, make_engine, make_sessionmaker, migra
 from api.jobs.worker import Worker
 from api.middleware import BodySizeLimit, Metrics, RequestMetrics
 from api.ratelimit import RateLimiter
+from api.routes import bookings as booking_routes
 from api.routes import jobs as job_routes
 from api.routes import keys as key_routes
 from api.routes import network as network_routes
 from api.routes import route_plans
+from api.routes import warehouses as warehouse_routes
 from api.schemas.problems import ERROR_RESPONSES
 from api.settings import Settings
 from network_data import Network, load_network
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
     app.include_router(network_routes.router)
     app.include_router(job_routes.router)
     app.include_router(key_routes.router)
+    app.include_router(warehouse_routes.router)
+    app.include_router(booking_routes.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

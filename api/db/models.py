@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -89,3 +100,95 @@ class JobRecord(Base):
     worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(default=False)
+
+
+class Warehouse(Base):
+    """A shared warehouse at a network node, owned by the organisation that registered it.
+
+    Capacity is counted per ISO week: ``pallets_per_week`` pallet positions and
+    ``volume_m3_per_week`` cubic metres, unless a :class:`WarehouseWeekCapacity` row overrides a
+    week. Booking writers lock this row (``SELECT ... FOR UPDATE``; ``BEGIN IMMEDIATE`` on
+    SQLite) before they sum the ledger, so no two of them can both take the last capacity.
+    """
+
+    __tablename__ = "warehouses"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", name="uq_warehouses_org_name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    node_id: Mapped[str] = mapped_column(String(64), index=True)
+    pallets_per_week: Mapped[int] = mapped_column(Integer)
+    volume_m3_per_week: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class WarehouseWeekCapacity(Base):
+    """A warehouse's capacity in one ISO week (``2026-W49``), overriding its weekly default."""
+
+    __tablename__ = "warehouse_week_capacities"
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    pallets: Mapped[int] = mapped_column(Integer)
+    volume_m3: Mapped[float] = mapped_column(Double)
+
+
+class Booking(Base):
+    """Pallets and m3 held in one warehouse for an inclusive range of ISO weeks, for one
+    (seller) organisation.
+
+    ``held`` and ``confirmed`` bookings take capacity; ``proposed`` ones (made by an allocation
+    job) do not until a coordinator confirms them; ``cancelled`` ones are history.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "idempotency_key", name="uq_bookings_org_idempotency_key"
+        ),
+        Index("ix_bookings_warehouse_status_weeks", "warehouse_id", "status", "first_week"),
+        Index("ix_bookings_org_created", "organisation_id", "created_at", "id"),
+        Index("ix_bookings_warehouse_created", "warehouse_id", "created_at", "id"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    first_week: Mapped[str] = mapped_column(String(8))
+    last_week: Mapped[str] = mapped_column(String(8))
+    pallets: Mapped[int] = mapped_column(Integer)
+    volume_m3: Mapped[float] = mapped_column(Double)
+    reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: The allocation job that proposed it, if any.
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    created_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: SHA-256 of the canonical request body sent with ``idempotency_key``.
+    request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    warehouse: Mapped[Warehouse] = relationship(lazy="joined", innerjoin=True)
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+
+
+class LedgerAuditEntry(Base):
+    """Who changed which capacity or booking, when, from what to what."""
+
+    __tablename__ = "ledger_audit"
+    __table_args__ = (
+        Index("ix_ledger_audit_warehouse_created", "warehouse_id", "created_at", "id"),
+        Index("ix_ledger_audit_booking_created", "booking_id", "created_at", "id"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    booking_id: Mapped[str | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    #: The key that made the change and its organisation (None when a job made it).
+    api_key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    organisation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import json
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db.models import ApiKey, JobRecord, Organisation, RoutePlanRecord, utc_now
+from api.db.models import (
+    ApiKey,
+    Booking,
+    JobRecord,
+    LedgerAuditEntry,
+    Organisation,
+    RoutePlanRecord,
+    Warehouse,
+    WarehouseWeekCapacity,
+    utc_now,
+)
 
 ROLES = ("forwarder", "planner", "coordinator", "admin")
 KEY_PREFIX_CHARS = 12
@@ -123,6 +137,8 @@ def get_owned(
     session: Session, model: type[Owned], organisation_id: str, record_id: str, what: str
 ) -> Owned:
     """One record of this organisation; another organisation's record is simply not found."""
+    if "\x00" in record_id:  # PostgreSQL rejects NUL in text; no id holds one
+        raise NotFoundError(f"no {what} {record_id!r}")
     record = session.get(model, record_id)
     if record is None or record.organisation_id != organisation_id:
         raise NotFoundError(f"no {what} {record_id!r}")
@@ -143,6 +159,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Inverse of :func:`encode_cursor`; ValueError for anything else."""
     try:
         created, record_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if "\x00" in record_id:
+            raise ValueError("NUL in a cursor")
         return datetime.fromisoformat(created), record_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError("cursor: not a cursor returned by this API") from exc
@@ -169,3 +187,711 @@ def list_plans(
         encode_cursor(records[-1].created_at, records[-1].id) if more and records else None
     )
     return records, next_cursor
+
+
+# --- The shared-warehouse capacity ledger (issue 6) -------------------------------------------
+
+#: ``proposed`` (by an allocation job) -> ``confirmed`` by a coordinator; ``held`` (booked by a
+#: seller) -> ``confirmed``; any of those -> ``cancelled``.
+BOOKING_STATUSES = ("proposed", "held", "confirmed", "cancelled")
+#: Bookings that take capacity.
+HOLDING_STATUSES = ("held", "confirmed")
+#: Roles that manage their organisation's warehouses (capacity, confirmations, audit).
+MANAGER_ROLES = ("coordinator", "admin")
+#: Longest week range one request may name (two years).
+MAX_WEEKS = 104
+#: Volumes are kept to the litre; sums are compared with this tolerance.
+VOLUME_EPS_M3 = 1e-6
+WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
+FIRST_YEAR, LAST_YEAR = 2000, 2199
+
+
+class ForbiddenError(PermissionError):
+    """The caller may see the record but not do this to it."""
+
+
+class LedgerInputError(ValueError):
+    """An input to the ledger is invalid; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+class WeekError(LedgerInputError):
+    """A week or week range is invalid."""
+
+
+def week_monday(week: str, field: str = "week") -> date:
+    """The Monday of an ISO week written ``YYYY-Www`` (``2026-W49`` -> 2026-11-30).
+
+    Examples
+    --------
+    >>> week_monday("2026-W49")
+    datetime.date(2026, 11, 30)
+    >>> try:
+    ...     week_monday("2026-11-30")
+    ... except WeekError as error:
+    ...     print(error.field, "|", str(error).split("; ")[1])
+    week | expected an ISO week like 2026-W49 (for the week of 2026-11-30 send 2026-W49)
+    """
+    if not isinstance(week, str) or not re.fullmatch(WEEK_PATTERN, week):
+        hint = ""
+        with contextlib.suppress(TypeError, ValueError):
+            day = date.fromisoformat(week)
+            hint = f" (for the week of {day.isoformat()} send {iso_week(day)})"
+        raise WeekError(field, f"got {week!r}; expected an ISO week like 2026-W49{hint}")
+    year, number = int(week[:4]), int(week[6:])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise WeekError(field, f"got {week!r}; the year must be {FIRST_YEAR} to {LAST_YEAR}")
+    try:
+        return date.fromisocalendar(year, number, 1)
+    except ValueError:
+        last = date(year, 12, 28).isocalendar().week
+        raise WeekError(field, f"got {week!r}; {year} has weeks W01 to W{last:02d}") from None
+
+
+def iso_week(day: date) -> str:
+    """The ISO week of a date, ``YYYY-Www``."""
+    year, number, _ = day.isocalendar()
+    return f"{year:04d}-W{number:02d}"
+
+
+def week_range(
+    first: str, last: str, first_field: str = "first_week", last_field: str = "last_week"
+) -> list[str]:
+    """Every ISO week from ``first`` to ``last`` inclusive (at most :data:`MAX_WEEKS`).
+
+    Examples
+    --------
+    >>> week_range("2026-W52", "2027-W02")
+    ['2026-W52', '2026-W53', '2027-W01', '2027-W02']
+    """
+    start, end = week_monday(first, first_field), week_monday(last, last_field)
+    if end < start:
+        raise WeekError(last_field, f"{last} is before {first_field} {first}")
+    count = (end - start).days // 7 + 1
+    if count > MAX_WEEKS:
+        raise WeekError(last_field, f"{first}..{last} is {count} weeks; at most {MAX_WEEKS}")
+    return [iso_week(start + timedelta(weeks=i)) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes the ledger: an API key (id, organisation, role) or a job."""
+
+    api_key_id: str | None
+    organisation_id: str | None
+    role: str | None = None
+    job_id: str | None = None
+
+    @classmethod
+    def of_key(cls, key: ApiKey) -> Actor:
+        return cls(key.id, key.organisation_id, key.role)
+
+    def manages(self, warehouse: Warehouse) -> bool:
+        """Whether this actor is a coordinator or admin of the warehouse's organisation."""
+        return self.role in MANAGER_ROLES and warehouse.organisation_id == self.organisation_id
+
+
+@dataclass(frozen=True)
+class WeekLoad:
+    """One week of a warehouse's ledger: capacity and what held and confirmed bookings take."""
+
+    week: str
+    pallets: int
+    volume_m3: float
+    booked_pallets: int
+    booked_volume_m3: float
+    overridden: bool = False
+
+    @property
+    def free_pallets(self) -> int:
+        return self.pallets - self.booked_pallets
+
+    @property
+    def free_volume_m3(self) -> float:
+        return round(self.volume_m3 - self.booked_volume_m3, 6)
+
+    def overbooked(self) -> bool:
+        return self.free_pallets < 0 or self.free_volume_m3 < -VOLUME_EPS_M3
+
+
+class CapacityError(ConflictError):
+    """A booking of ``pallets`` and ``volume_m3`` a week does not fit; ``weeks`` is the ledger
+    of the weeks it asked for."""
+
+    def __init__(self, message: str, weeks: list[WeekLoad], pallets: int, volume_m3: float):
+        super().__init__(message)
+        self.weeks, self.pallets, self.volume_m3 = weeks, pallets, volume_m3
+
+    @property
+    def short_of_pallets(self) -> list[str]:
+        return [w.week for w in self.weeks if w.free_pallets < self.pallets]
+
+    @property
+    def short_of_volume(self) -> list[str]:
+        return [w.week for w in self.weeks if w.free_volume_m3 + VOLUME_EPS_M3 < self.volume_m3]
+
+    @property
+    def remaining_pallets(self) -> int:
+        """Pallets free in every week asked for."""
+        return max(min(w.free_pallets for w in self.weeks), 0)
+
+    @property
+    def remaining_volume_m3(self) -> float:
+        """Cubic metres free in every week asked for."""
+        return max(min(w.free_volume_m3 for w in self.weeks), 0.0)
+
+
+class OverbookError(ConflictError):
+    """A capacity change would leave ``weeks`` (with the new capacity) overbooked."""
+
+    def __init__(self, message: str, weeks: list[WeekLoad]) -> None:
+        super().__init__(message)
+        self.weeks = weeks
+
+
+class StateError(ConflictError):
+    """A booking is not in a state that allows the transition; ``status`` is its state."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class IdempotencyError(ValueError):
+    """An Idempotency-Key was sent again with a different request."""
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    warehouse_id: str,
+    *,
+    booking_id: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        LedgerAuditEntry(
+            id=new_id(), created_at=utc_now(), warehouse_id=warehouse_id, booking_id=booking_id,
+            action=action, api_key_id=actor.api_key_id, organisation_id=actor.organisation_id,
+            job_id=actor.job_id, before=before, after=after,
+        )
+    )  # fmt: skip
+
+
+def lock_warehouse(session: Session, warehouse_id: str) -> Warehouse:
+    """The warehouse, locked against every other ledger writer until the transaction ends.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the warehouse row. A second writer of the same
+    warehouse waits here until the first commits or rolls back; its later statements (READ
+    COMMITTED takes a snapshot per statement) then see what the first committed.
+
+    SQLite has no row locks; the database has one write lock. ``BEGIN IMMEDIATE`` takes it
+    before anything is read, waiting for other writers up to the connection's busy timeout
+    (30 s, ``make_engine``). A deferred transaction would not do: it reads a snapshot first and
+    its first write then fails at once with SQLITE_BUSY_SNAPSHOT if another writer committed
+    meanwhile, which no busy timeout retries. pysqlite (Python 3.11, the default isolation
+    level) opens a transaction only before an INSERT/UPDATE/DELETE, so a request that has only
+    read is not in one and can begin immediately. A caller already in a transaction (a job
+    that wrote first) holds the write lock since its first write, so its reads are current; a
+    no-op UPDATE of the warehouse makes sure of it: should the transaction only have read
+    (inside a SAVEPOINT), SQLite refuses the write ("database is locked") rather than let it
+    sum stale bookings.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        if getattr(connection.connection.dbapi_connection, "in_transaction", False):
+            connection.execute(
+                update(Warehouse)
+                .where(Warehouse.id == warehouse_id)
+                .values(updated_at=Warehouse.updated_at)
+            )
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        query = select(Warehouse).where(Warehouse.id == warehouse_id)
+    else:
+        query = select(Warehouse).where(Warehouse.id == warehouse_id).with_for_update()
+    warehouse = session.scalar(query.execution_options(populate_existing=True))
+    if warehouse is None:
+        raise NotFoundError(f"no warehouse {warehouse_id!r}")
+    return warehouse
+
+
+def _warehouse_state(warehouse: Warehouse) -> dict[str, Any]:
+    return {
+        "name": warehouse.name,
+        "node_id": warehouse.node_id,
+        "pallets_per_week": warehouse.pallets_per_week,
+        "volume_m3_per_week": warehouse.volume_m3_per_week,
+    }
+
+
+def create_warehouse(
+    session: Session,
+    actor: Actor,
+    name: str,
+    node_id: str,
+    pallets_per_week: int,
+    volume_m3_per_week: float,
+) -> Warehouse:
+    """Register a warehouse for the actor's organisation; names are unique per organisation."""
+    if actor.organisation_id is None:
+        raise ValueError("a warehouse needs an owning organisation")
+    duplicate = select(Warehouse.id).where(
+        Warehouse.organisation_id == actor.organisation_id, Warehouse.name == name
+    )
+    if session.scalar(duplicate) is not None:
+        raise ConflictError(f"your organisation has a warehouse called {name!r} already")
+    now = utc_now()
+    warehouse = Warehouse(
+        id=new_id(), organisation_id=actor.organisation_id, name=name, node_id=node_id,
+        pallets_per_week=pallets_per_week, volume_m3_per_week=round(volume_m3_per_week, 3),
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(warehouse)
+            session.flush()
+    except IntegrityError as exc:  # the same name, registered concurrently
+        raise ConflictError(f"your organisation has a warehouse called {name!r} already") from exc
+    _audit(session, actor, "warehouse.created", warehouse.id, after=_warehouse_state(warehouse))
+    session.flush()
+    return warehouse
+
+
+def get_warehouse(session: Session, warehouse_id: str) -> Warehouse:
+    """One warehouse (any organisation may see every warehouse)."""
+    warehouse = session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFoundError(f"no warehouse {warehouse_id!r}")
+    return warehouse
+
+
+def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> Warehouse:
+    """A warehouse the actor manages; ForbiddenError for anyone else's."""
+    warehouse = get_warehouse(session, warehouse_id)
+    if not actor.manages(warehouse):
+        raise ForbiddenError(
+            f"only coordinators and admins of the organisation owning warehouse "
+            f"{warehouse_id!r} may do this"
+        )
+    return warehouse
+
+
+def list_warehouses(session: Session, node_id: str | None = None) -> list[Warehouse]:
+    """Every warehouse, by name, optionally those at one node."""
+    query = select(Warehouse)
+    if node_id is not None:
+        query = query.where(Warehouse.node_id == node_id)
+    return list(session.scalars(query.order_by(Warehouse.name, Warehouse.id)))
+
+
+def capacity_overrides(session: Session, warehouse_id: str) -> list[WarehouseWeekCapacity]:
+    """A warehouse's per-week capacity overrides, by week."""
+    return list(
+        session.scalars(
+            select(WarehouseWeekCapacity)
+            .where(WarehouseWeekCapacity.warehouse_id == warehouse_id)
+            .order_by(WarehouseWeekCapacity.week)
+        )
+    )
+
+
+def _booked_by_week(
+    session: Session, warehouse_id: str, weeks: list[str] | None
+) -> dict[str, tuple[int, float]]:
+    """Pallets and m3 of held and confirmed bookings per week (within ``weeks`` if given)."""
+    query = select(Booking.first_week, Booking.last_week, Booking.pallets, Booking.volume_m3).where(
+        Booking.warehouse_id == warehouse_id, Booking.status.in_(HOLDING_STATUSES)
+    )
+    if weeks is not None:
+        query = query.where(Booking.first_week <= weeks[-1], Booking.last_week >= weeks[0])
+    booked: dict[str, tuple[int, float]] = {}
+    for first, last, pallets, volume_m3 in session.execute(query):
+        if weeks is not None:
+            first, last = max(first, weeks[0]), min(last, weeks[-1])
+        for week in week_range(first, last):
+            old_pallets, old_volume = booked.get(week, (0, 0.0))
+            booked[week] = (old_pallets + pallets, old_volume + volume_m3)
+    return booked
+
+
+def ledger(session: Session, warehouse: Warehouse, weeks: list[str]) -> list[WeekLoad]:
+    """Capacity and bookings of a warehouse in each of ``weeks``."""
+    overrides = {
+        o.week: o
+        for o in session.scalars(
+            select(WarehouseWeekCapacity).where(
+                WarehouseWeekCapacity.warehouse_id == warehouse.id,
+                WarehouseWeekCapacity.week.in_(weeks),
+            )
+        )
+    }
+    booked = _booked_by_week(session, warehouse.id, weeks)
+    loads = []
+    for week in weeks:
+        override = overrides.get(week)
+        pallets, volume_m3 = booked.get(week, (0, 0.0))
+        loads.append(
+            WeekLoad(
+                week=week,
+                pallets=override.pallets if override else warehouse.pallets_per_week,
+                volume_m3=override.volume_m3 if override else warehouse.volume_m3_per_week,
+                booked_pallets=pallets, booked_volume_m3=round(volume_m3, 6),
+                overridden=override is not None,
+            )
+        )  # fmt: skip
+    return loads
+
+
+def set_capacity(
+    session: Session,
+    actor: Actor,
+    warehouse_id: str,
+    pallets: int,
+    volume_m3: float,
+    first_week: str | None = None,
+    last_week: str | None = None,
+) -> Warehouse:
+    """Set the weekly default capacity, or (with a week range) override it for those weeks.
+
+    Raises OverbookError, changing nothing, if any week would end up with less capacity than its
+    held and confirmed bookings take.
+    """
+    if (first_week is None) != (last_week is None):
+        field = "last_week" if last_week is None else "first_week"
+        raise WeekError(field, "send first_week and last_week together, or neither")
+    weeks = week_range(first_week, last_week) if first_week and last_week else None
+    warehouse = lock_warehouse(session, warehouse_id)
+    if not actor.manages(warehouse):
+        raise ForbiddenError(
+            f"only coordinators and admins of the organisation owning warehouse "
+            f"{warehouse_id!r} may change its capacity"
+        )
+    volume_m3 = round(volume_m3, 3)
+    overrides = {o.week: o for o in capacity_overrides(session, warehouse.id)}
+    booked = _booked_by_week(session, warehouse.id, weeks)
+    affected = weeks if weeks is not None else sorted(w for w in booked if w not in overrides)
+    after = [
+        WeekLoad(w, pallets, volume_m3, *booked.get(w, (0, 0.0)), overridden=weeks is not None)
+        for w in affected
+    ]
+    overbooked = [load for load in after if load.overbooked()]
+    if overbooked:
+        named = ", ".join(
+            f"{w.week} ({w.booked_pallets} pallets, {w.booked_volume_m3:g} m3 booked)"
+            for w in overbooked
+        )
+        raise OverbookError(
+            f"{pallets} pallets and {volume_m3:g} m3 a week would overbook {named}; cancel "
+            "bookings first or keep more capacity",
+            overbooked,
+        )
+    if weeks is None:
+        before = _warehouse_state(warehouse)
+        warehouse.pallets_per_week, warehouse.volume_m3_per_week = pallets, volume_m3
+        warehouse.updated_at = utc_now()
+        _audit(
+            session, actor, "capacity.default_set", warehouse.id,
+            before={k: before[k] for k in ("pallets_per_week", "volume_m3_per_week")},
+            after={"pallets_per_week": pallets, "volume_m3_per_week": volume_m3},
+        )  # fmt: skip
+    else:
+        previous: dict[str, Any] = {}
+        for week in weeks:
+            old = overrides.get(week)
+            previous[week] = {"pallets": old.pallets, "volume_m3": old.volume_m3} if old else None
+            if old is None:
+                session.add(WarehouseWeekCapacity(
+                    warehouse_id=warehouse.id, week=week, pallets=pallets, volume_m3=volume_m3
+                ))  # fmt: skip
+            else:
+                old.pallets, old.volume_m3 = pallets, volume_m3
+        warehouse.updated_at = utc_now()
+        _audit(
+            session, actor, "capacity.weeks_set", warehouse.id,
+            before={"weeks": previous},
+            after={"weeks": {w: {"pallets": pallets, "volume_m3": volume_m3} for w in weeks}},
+        )  # fmt: skip
+    session.flush()
+    return warehouse
+
+
+def booking_state(booking: Booking) -> dict[str, Any]:
+    """What the audit trail records of a booking."""
+    return {
+        "status": booking.status,
+        "organisation_id": booking.organisation_id,
+        "first_week": booking.first_week,
+        "last_week": booking.last_week,
+        "pallets": booking.pallets,
+        "volume_m3": booking.volume_m3,
+        "reference": booking.reference,
+    }
+
+
+def request_fingerprint(body: dict[str, Any]) -> str:
+    """SHA-256 of a request body in canonical JSON (sorted keys), for Idempotency-Key checks."""
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def _by_idempotency_key(session: Session, organisation_id: str, key: str) -> Booking | None:
+    return session.scalar(
+        select(Booking)
+        .where(Booking.organisation_id == organisation_id, Booking.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _replay(booking: Booking, key: str, fingerprint: str | None) -> Booking:
+    if booking.request_sha256 != fingerprint:
+        raise IdempotencyError(
+            f"Idempotency-Key {key!r} was used for booking {booking.id} with a different "
+            "request; send the same request to retry it, or a new key for a new booking"
+        )
+    return booking
+
+
+def _check_fit(loads: list[WeekLoad], pallets: int, volume_m3: float, where: str) -> None:
+    error = CapacityError("", loads, pallets, volume_m3)
+    short = sorted(set(error.short_of_pallets) | set(error.short_of_volume))
+    if short:
+        raise CapacityError(
+            f"{where} has too little free capacity in {', '.join(short)}: you asked for "
+            f"{pallets} pallets and {volume_m3:g} m3 a week; {error.remaining_pallets} pallets "
+            f"and {error.remaining_volume_m3:g} m3 are free in every week of "
+            f"{loads[0].week}..{loads[-1].week}",
+            loads,
+            pallets,
+            volume_m3,
+        )
+
+
+def create_booking(
+    session: Session,
+    actor: Actor,
+    *,
+    warehouse_id: str,
+    organisation_id: str,
+    first_week: str,
+    last_week: str,
+    pallets: int,
+    volume_m3: float,
+    reference: str | None = None,
+    status: str = "held",
+    job_id: str | None = None,
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
+) -> tuple[Booking, bool]:
+    """Book capacity; return the booking and whether it is a replay of an earlier request.
+
+    The warehouse is locked (:func:`lock_warehouse`) before the ledger is summed, and the
+    booking is inserted in that same transaction, so concurrent bookings never overbook a week.
+    ``held`` (a seller's booking) and ``proposed`` (an allocation job's proposal) bookings must
+    both fit now; only ``held`` and ``confirmed`` ones take capacity, so a proposal is checked
+    again when it is confirmed. The caller commits.
+
+    Raises NotFoundError (no warehouse), LedgerInputError, CapacityError, IdempotencyError.
+    """
+    if status not in ("held", "proposed"):
+        raise LedgerInputError("status", f"got {status!r}; new bookings are held or proposed")
+    for field, amount in (("pallets", pallets), ("volume_m3", volume_m3)):
+        if amount < 0:
+            raise LedgerInputError(field, f"got {amount}; expected a number >= 0")
+    if pallets == 0 and volume_m3 <= 0:
+        raise LedgerInputError("pallets", "a booking needs pallets > 0 or volume_m3 > 0")
+    weeks = week_range(first_week, last_week)
+    volume_m3 = round(volume_m3, 3)
+    if idempotency_key is not None:
+        existing = _by_idempotency_key(session, organisation_id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, idempotency_key, request_sha256), True
+    warehouse = lock_warehouse(session, warehouse_id)
+    if idempotency_key is not None:  # a retry may have committed while this one waited
+        existing = _by_idempotency_key(session, organisation_id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, idempotency_key, request_sha256), True
+    _check_fit(
+        ledger(session, warehouse, weeks), pallets, volume_m3, f"warehouse {warehouse.name!r}"
+    )
+    now = utc_now()
+    booking = Booking(
+        id=new_id(), warehouse_id=warehouse.id, organisation_id=organisation_id, status=status,
+        first_week=first_week, last_week=last_week, pallets=pallets, volume_m3=volume_m3,
+        reference=reference, job_id=job_id, created_by_key_id=actor.api_key_id,
+        idempotency_key=idempotency_key, request_sha256=request_sha256, created_at=now,
+        updated_at=now,
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(booking)
+            session.flush()
+    except IntegrityError:
+        # Same key, same organisation, another warehouse: that request holds another lock.
+        if idempotency_key is None:
+            raise
+        existing = _by_idempotency_key(session, organisation_id, idempotency_key)
+        if existing is None:
+            raise
+        return _replay(existing, idempotency_key, request_sha256), True
+    _audit(
+        session, actor, "booking.created", warehouse.id, booking_id=booking.id,
+        after=booking_state(booking),
+    )  # fmt: skip
+    session.flush()
+    session.refresh(booking)
+    return booking, False
+
+
+def _visible_to(actor: Actor) -> ColumnElement[bool]:
+    """Bookings of the actor's organisation, and (coordinators, admins) in its warehouses."""
+    own = Booking.organisation_id == actor.organisation_id
+    if actor.role not in MANAGER_ROLES:
+        return own
+    managed = select(Warehouse.id).where(Warehouse.organisation_id == actor.organisation_id)
+    return or_(own, Booking.warehouse_id.in_(managed))
+
+
+def get_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+    """A booking the actor may see; anyone else's is simply not found."""
+    booking = session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id, _visible_to(actor))
+        .execution_options(populate_existing=True)
+    )
+    if booking is None:
+        raise NotFoundError(f"no booking {booking_id!r}")
+    return booking
+
+
+Paged = TypeVar("Paged", Booking, LedgerAuditEntry)
+
+
+def _page_after(
+    query: Select[Paged], created: Any, ident: Any, cursor: str | None
+) -> Select[Paged]:
+    if not cursor:
+        return query
+    at, record_id = decode_cursor(cursor)
+    # Cursors hold an aware time and a hex id; anything else (a naive or out-of-range time, a
+    # NUL that PostgreSQL refuses in text) was not made by this API.
+    if at.tzinfo is None or "\x00" in record_id:
+        raise ValueError("cursor: not a cursor returned by this API")
+    try:
+        at = at.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("cursor: not a cursor returned by this API") from exc
+    return query.where(or_(created < at, and_(created == at, ident < record_id)))
+
+
+def _page(session: Session, query: Select[Paged], limit: int) -> tuple[list[Paged], str | None]:
+    records = list(session.scalars(query.limit(limit + 1)).unique())
+    more = len(records) > limit
+    records = records[:limit]
+    last = records[-1] if more and records else None
+    return records, (encode_cursor(last.created_at, last.id) if last is not None else None)
+
+
+def list_bookings(
+    session: Session,
+    actor: Actor,
+    limit: int,
+    cursor: str | None = None,
+    *,
+    warehouse_id: str | None = None,
+    status: str | None = None,
+    week: str | None = None,
+) -> tuple[list[Booking], str | None]:
+    """A page of the bookings the actor may see, newest first, and the next page's cursor."""
+    query = select(Booking).where(_visible_to(actor))
+    if warehouse_id is not None:
+        query = query.where(Booking.warehouse_id == warehouse_id)
+    if status is not None:
+        query = query.where(Booking.status == status)
+    if week is not None:
+        week_monday(week)
+        query = query.where(Booking.first_week <= week, Booking.last_week >= week)
+    query = _page_after(query, Booking.created_at, Booking.id, cursor)
+    return _page(session, query.order_by(Booking.created_at.desc(), Booking.id.desc()), limit)
+
+
+def _booking_for_change(session: Session, actor: Actor, booking_id: str) -> Booking:
+    """The booking, re-read after its warehouse is locked (so transitions serialise)."""
+    booking = get_booking(session, actor, booking_id)
+    lock_warehouse(session, booking.warehouse_id)
+    return get_booking(session, actor, booking_id)
+
+
+def confirm_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+    """Confirm a held or proposed booking (coordinators and admins of its warehouse).
+
+    A proposed booking takes capacity only now, so it must still fit (CapacityError if not).
+    """
+    booking = _booking_for_change(session, actor, booking_id)
+    if not actor.manages(booking.warehouse):
+        raise ForbiddenError(
+            "confirming a booking needs a coordinator or admin of the organisation owning "
+            f"warehouse {booking.warehouse_id!r}"
+        )
+    if booking.status not in ("held", "proposed"):
+        raise StateError(
+            f"booking {booking.id} is {booking.status}; only held or proposed bookings can be "
+            "confirmed",
+            booking.status,
+        )
+    if booking.status == "proposed":
+        weeks = week_range(booking.first_week, booking.last_week)
+        _check_fit(
+            ledger(session, booking.warehouse, weeks), booking.pallets, booking.volume_m3,
+            f"warehouse {booking.warehouse.name!r}",
+        )  # fmt: skip
+    before = booking_state(booking)
+    booking.status, booking.confirmed_at = "confirmed", utc_now()
+    booking.updated_at = booking.confirmed_at
+    _audit(
+        session, actor, "booking.confirmed", booking.warehouse_id, booking_id=booking.id,
+        before=before, after=booking_state(booking),
+    )  # fmt: skip
+    session.flush()
+    return booking
+
+
+def cancel_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+    """Cancel a booking (its organisation, or coordinators and admins of its warehouse)."""
+    booking = _booking_for_change(session, actor, booking_id)
+    if booking.status == "cancelled":
+        raise StateError(f"booking {booking.id} is cancelled already", booking.status)
+    before = booking_state(booking)
+    booking.status, booking.cancelled_at = "cancelled", utc_now()
+    booking.updated_at = booking.cancelled_at
+    _audit(
+        session, actor, "booking.cancelled", booking.warehouse_id, booking_id=booking.id,
+        before=before, after=booking_state(booking),
+    )  # fmt: skip
+    session.flush()
+    return booking
+
+
+def list_audit(
+    session: Session,
+    limit: int,
+    cursor: str | None = None,
+    *,
+    warehouse_id: str | None = None,
+    booking_id: str | None = None,
+) -> tuple[list[LedgerAuditEntry], str | None]:
+    """A page of audit entries of a warehouse or of a booking, newest first."""
+    query = select(LedgerAuditEntry)
+    if warehouse_id is not None:
+        query = query.where(LedgerAuditEntry.warehouse_id == warehouse_id)
+    if booking_id is not None:
+        query = query.where(LedgerAuditEntry.booking_id == booking_id)
+    query = _page_after(query, LedgerAuditEntry.created_at, LedgerAuditEntry.id, cursor)
+    query = query.order_by(LedgerAuditEntry.created_at.desc(), LedgerAuditEntry.id.desc())
+    return _page(session, query, limit)

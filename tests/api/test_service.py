@@ -177,3 +177,10 @@ def test_roles_gate_key_management(client: TestClient) -> None:
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     assert client.get("/v1/network", headers=planner).status_code == 401
     assert client.post("/v1/keys", json={"role": "boss"}, headers=admin).status_code == 422
+
+
+def test_nul_in_an_id_is_not_found_rather_than_a_server_error(client: TestClient) -> None:
+    key = new_key(client, "acme")
+    answer = client.get("/v1/route-plans/a%00b", headers=key)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,253 @@
+"""``/v1/warehouses``: shared warehouses, their weekly capacity, ledger and audit trail.
+
+Every organisation may list warehouses and read their weekly ledger (to book into them);
+coordinators and admins register warehouses for their organisation and alone may change their
+capacity and read their audit trail.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from api.db import repositories
+from api.db.models import ApiKey, LedgerAuditEntry, Warehouse, utc_now
+from api.db.repositories import Actor
+from api.deps import KeyDep, NetworkDep, SessionDep, require_role
+from api.problems import PROBLEM, Problem
+from api.schemas.warehouses import (
+    CONFLICT_RESPONSES,
+    AuditEntryOut,
+    AuditPage,
+    CapacityIn,
+    LedgerOut,
+    LedgerWeekOut,
+    Text,
+    WarehouseDetailOut,
+    WarehouseIn,
+    WarehouseOut,
+    Week,
+    WeekCapacityOut,
+)
+
+router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"])
+ManagerDep = Annotated[ApiKey, Depends(require_role(*repositories.MANAGER_ROLES))]
+LimitQuery = Annotated[int, Query(ge=1, le=100)]
+CursorQuery = Annotated[Text | None, Query(max_length=200)]
+IdPath = Annotated[Text, Path(max_length=64)]
+#: Weeks shown by ``GET .../capacity`` without a range: this one and the next eleven.
+DEFAULT_LEDGER_WEEKS = 12
+
+
+def ledger_conflict(session: Session, title: str, detail: str, **extensions: Any) -> JSONResponse:
+    """Roll back and answer 409 with a problem document carrying ``extensions``."""
+    session.rollback()
+    body = {"type": "about:blank", "title": title, "status": 409, "detail": detail, **extensions}
+    return JSONResponse(body, status_code=409, media_type=PROBLEM)
+
+
+def capacity_conflict(session: Session, exc: repositories.CapacityError) -> JSONResponse:
+    """409 for a booking that does not fit, with the capacity that remains."""
+    remaining = [
+        {"week": w.week, "pallets": max(w.free_pallets, 0), "volume_m3": max(w.free_volume_m3, 0)}
+        for w in exc.weeks
+    ]
+    errors = [
+        {"field": field, "message": f"{field}: more than is free in {', '.join(weeks)}"}
+        for field, weeks in (("pallets", exc.short_of_pallets), ("volume_m3", exc.short_of_volume))
+        if weeks
+    ]
+    return ledger_conflict(
+        session, "Not enough capacity", str(exc), errors=errors,
+        remaining_pallets=exc.remaining_pallets, remaining_volume_m3=exc.remaining_volume_m3,
+        remaining=remaining,
+    )  # fmt: skip
+
+
+def invalid(exc: repositories.LedgerInputError) -> Problem:
+    """422 naming the field of a ledger input error."""
+    return Problem(
+        422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": str(exc)}]
+    )
+
+
+def not_found(exc: repositories.NotFoundError) -> Problem:
+    return Problem(404, "Not found", str(exc))
+
+
+def audit_out(entry: LedgerAuditEntry) -> AuditEntryOut:
+    return AuditEntryOut.model_validate(entry, from_attributes=True)
+
+
+def to_out(warehouse: Warehouse, key: ApiKey) -> WarehouseOut:
+    return WarehouseOut.model_validate(
+        {**_columns(warehouse), "owned": warehouse.organisation_id == key.organisation_id}
+    )
+
+
+def to_detail(session: Session, warehouse: Warehouse, key: ApiKey) -> WarehouseDetailOut:
+    overrides = repositories.capacity_overrides(session, warehouse.id)
+    return WarehouseDetailOut.model_validate(
+        {
+            **to_out(warehouse, key).model_dump(),
+            "week_overrides": [
+                WeekCapacityOut.model_validate(o, from_attributes=True) for o in overrides
+            ],
+        }
+    )
+
+
+def _columns(warehouse: Warehouse) -> dict[str, Any]:
+    return {c: getattr(warehouse, c) for c in (
+        "id", "name", "node_id", "pallets_per_week", "volume_m3_per_week", "created_at",
+        "updated_at",
+    )}  # fmt: skip
+
+
+def _warehouse(session: Session, warehouse_id: str) -> Warehouse:
+    try:
+        return repositories.get_warehouse(session, warehouse_id)
+    except repositories.NotFoundError as exc:
+        raise Problem(404, "Not found", f"no warehouse {warehouse_id!r}") from exc
+
+
+@router.post("", status_code=201, response_model=WarehouseOut, responses=CONFLICT_RESPONSES)
+def create_warehouse(
+    body: WarehouseIn, key: ManagerDep, session: SessionDep, network: NetworkDep
+) -> WarehouseOut | JSONResponse:
+    """Register a warehouse at a network node for your organisation (coordinators, admins)."""
+    if body.node_id not in network.nodes.index:
+        detail = f"node_id: no node {body.node_id!r} in the network; find ids at /v1/network/search"
+        raise Problem(422, "Unknown node", detail, errors=[{"field": "node_id", "message": detail}])
+    try:
+        warehouse = repositories.create_warehouse(
+            session, Actor.of_key(key), body.name, body.node_id, body.pallets_per_week,
+            body.volume_m3_per_week,
+        )  # fmt: skip
+    except repositories.ConflictError as exc:
+        return ledger_conflict(session, "Name in use", str(exc))
+    session.commit()
+    return to_out(warehouse, key)
+
+
+@router.get("", response_model=list[WarehouseOut])
+def list_warehouses(
+    key: KeyDep,
+    session: SessionDep,
+    node_id: Annotated[
+        Text | None, Query(max_length=64, description="Only those at this node.")
+    ] = None,
+) -> list[WarehouseOut]:
+    """Every organisation's warehouses (name, node, default weekly capacity), by name."""
+    return [to_out(w, key) for w in repositories.list_warehouses(session, node_id)]
+
+
+@router.get("/{warehouse_id}", response_model=WarehouseDetailOut)
+def get_warehouse(warehouse_id: IdPath, key: KeyDep, session: SessionDep) -> WarehouseDetailOut:
+    """One warehouse, with the weeks whose capacity overrides its default."""
+    return to_detail(session, _warehouse(session, warehouse_id), key)
+
+
+@router.put(
+    "/{warehouse_id}/capacity", response_model=WarehouseDetailOut, responses=CONFLICT_RESPONSES
+)
+def set_capacity(
+    warehouse_id: IdPath, body: CapacityIn, key: ManagerDep, session: SessionDep
+) -> WarehouseDetailOut | JSONResponse:
+    """Set the default weekly capacity, or override it for ``first_week``..``last_week``.
+
+    Coordinators and admins of the warehouse's organisation only. A cut below what held and
+    confirmed bookings take in any week (past weeks included: the ledger never shows a week
+    overbooked) is refused with 409 naming those weeks; nothing changes then.
+    """
+    _warehouse(session, warehouse_id)
+    try:
+        warehouse = repositories.set_capacity(
+            session, Actor.of_key(key), warehouse_id, body.pallets_per_week,
+            body.volume_m3_per_week, body.first_week, body.last_week,
+        )  # fmt: skip
+    except repositories.LedgerInputError as exc:
+        raise invalid(exc) from exc
+    except repositories.ForbiddenError as exc:
+        raise Problem(403, "Forbidden", str(exc)) from exc
+    except repositories.NotFoundError as exc:
+        raise not_found(exc) from exc
+    except repositories.OverbookError as exc:
+        overbooked = [
+            {"week": w.week, "pallets": w.pallets, "volume_m3": w.volume_m3,
+             "booked_pallets": w.booked_pallets, "booked_volume_m3": w.booked_volume_m3}
+            for w in exc.weeks
+        ]  # fmt: skip
+        return ledger_conflict(
+            session, "Capacity below bookings", str(exc), overbooked_weeks=overbooked
+        )
+    session.commit()
+    return to_detail(session, warehouse, key)
+
+
+@router.get("/{warehouse_id}/capacity", response_model=LedgerOut)
+def get_capacity(
+    warehouse_id: IdPath,
+    key: KeyDep,
+    session: SessionDep,
+    first_week: Annotated[Week | None, Query(description="Default: this week.")] = None,
+    last_week: Annotated[
+        Week | None, Query(description=f"Default: {DEFAULT_LEDGER_WEEKS - 1} weeks on.")
+    ] = None,
+) -> LedgerOut:
+    """Capacity, booked (held and confirmed) and free pallets and m3 in each week of a range."""
+    warehouse = _warehouse(session, warehouse_id)
+    first = first_week or repositories.iso_week(utc_now().date())
+    try:
+        if last_week is None:
+            start = repositories.week_monday(first, "first_week")
+            last_week = repositories.iso_week(start + timedelta(weeks=DEFAULT_LEDGER_WEEKS - 1))
+        weeks = repositories.week_range(first, last_week)
+    except repositories.LedgerInputError as exc:
+        raise invalid(exc) from exc
+    loads = repositories.ledger(session, warehouse, weeks)
+    return LedgerOut(
+        warehouse_id=warehouse.id,
+        weeks=[
+            LedgerWeekOut(
+                week=w.week, pallets=w.pallets, volume_m3=w.volume_m3,
+                booked_pallets=w.booked_pallets, booked_volume_m3=w.booked_volume_m3,
+                free_pallets=w.free_pallets, free_volume_m3=w.free_volume_m3,
+                overridden=w.overridden,
+            )
+            for w in loads
+        ],
+    )  # fmt: skip
+
+
+@router.get("/{warehouse_id}/audit", response_model=AuditPage)
+def warehouse_audit(
+    warehouse_id: IdPath,
+    key: ManagerDep,
+    session: SessionDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> AuditPage:
+    """Who changed this warehouse's capacity or bookings, when, from what to what, newest first
+    (coordinators and admins of the warehouse's organisation)."""
+    _warehouse(session, warehouse_id)
+    try:
+        repositories.managed_warehouse(session, Actor.of_key(key), warehouse_id)
+    except repositories.ForbiddenError as exc:
+        raise Problem(403, "Forbidden", str(exc)) from exc
+    return audit_page(session, limit, cursor, warehouse_id=warehouse_id)
+
+
+def audit_page(session: Session, limit: int, cursor: str | None, **where: str) -> AuditPage:
+    """A page of audit entries (422 for a bad cursor)."""
+    try:
+        entries, next_cursor = repositories.list_audit(session, limit, cursor, **where)
+    except ValueError as exc:
+        raise Problem(
+            422, "Invalid cursor", str(exc), errors=[{"field": "cursor", "message": str(exc)}]
+        ) from exc
+    return AuditPage(items=[audit_out(e) for e in entries], next_cursor=next_cursor)

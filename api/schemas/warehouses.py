@@ -1,0 +1,200 @@
+"""Request and response models of ``/v1/warehouses``, and the ledger's shared pieces: the ISO
+week type and the 409 problem document (with the remaining capacity)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from api.db.repositories import WEEK_PATTERN, WeekError, week_monday
+from api.schemas.problems import ProblemDocument
+
+
+def _check_week(value: object) -> object:
+    """Reject a malformed week with a message saying what to send (the pattern comes after)."""
+    if isinstance(value, str):
+        try:
+            week_monday(value)
+        except WeekError as exc:
+            raise PydanticCustomError("iso_week", "{reason}", {"reason": exc.message}) from exc
+    return value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain NUL characters")
+    return value
+
+
+#: Text that any database can store and compare (PostgreSQL refuses NUL characters).
+Text = Annotated[str, AfterValidator(_no_nul)]
+Week = Annotated[
+    str,
+    BeforeValidator(_check_week),
+    Field(
+        pattern=WEEK_PATTERN,
+        examples=["2026-W49"],
+        description="An ISO 8601 week, YYYY-Www (2026-W49 is the week of Monday 2026-11-30).",
+    ),
+]
+Pallets = Annotated[int, Field(ge=0, le=10_000_000, description="Pallet positions.")]
+VolumeM3 = Annotated[float, Field(ge=0, le=100_000_000, allow_inf_nan=False)]
+
+
+class WarehouseIn(BaseModel):
+    """A warehouse to register for your organisation (coordinators and admins)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text = Field(min_length=1, max_length=200, examples=["Duisburg logport, hall 3"])
+    node_id: Text = Field(
+        min_length=1, max_length=64, examples=["WH-DEDUI"], description="A network node id."
+    )
+    pallets_per_week: Pallets = Field(examples=[400])
+    volume_m3_per_week: VolumeM3 = Field(examples=[900.0], description="Cubic metres.")
+
+
+class CapacityIn(BaseModel):
+    """New weekly capacity: the default of every week, or with ``first_week`` and ``last_week``
+    an override of each week in that inclusive range (at most 104 weeks)."""
+
+    model_config = ConfigDict(extra="forbid")
+    pallets_per_week: Pallets = Field(examples=[320])
+    volume_m3_per_week: VolumeM3 = Field(examples=[700.0])
+    first_week: Week | None = None
+    last_week: Week | None = None
+
+
+class WeekCapacityOut(BaseModel):
+    """A week whose capacity overrides the warehouse's default."""
+
+    week: str
+    pallets: int
+    volume_m3: float
+
+
+class WarehouseOut(BaseModel):
+    """A warehouse; ``owned`` says whether your organisation runs it."""
+
+    id: str
+    name: str
+    node_id: str
+    owned: bool
+    pallets_per_week: int
+    volume_m3_per_week: float
+    created_at: datetime
+    updated_at: datetime
+
+
+class WarehouseDetailOut(WarehouseOut):
+    """A warehouse with the weeks whose capacity differs from its default."""
+
+    week_overrides: list[WeekCapacityOut]
+
+
+class LedgerWeekOut(BaseModel):
+    """One week of a warehouse: capacity, what held and confirmed bookings take, what is free."""
+
+    week: str
+    pallets: int
+    volume_m3: float
+    booked_pallets: int
+    booked_volume_m3: float
+    free_pallets: int
+    free_volume_m3: float
+    overridden: bool
+
+
+class LedgerOut(BaseModel):
+    warehouse_id: str
+    weeks: list[LedgerWeekOut]
+
+
+AuditAction = Literal[
+    "warehouse.created",
+    "capacity.default_set",
+    "capacity.weeks_set",
+    "booking.created",
+    "booking.confirmed",
+    "booking.cancelled",
+]
+
+
+class AuditEntryOut(BaseModel):
+    """A change: who (key and organisation, or job), when, what, from what to what."""
+
+    id: str
+    created_at: datetime
+    action: AuditAction
+    warehouse_id: str
+    booking_id: str | None
+    api_key_id: str | None
+    organisation_id: str | None
+    job_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    """A page of audit entries, newest first; pass ``next_cursor`` as ``cursor`` for more."""
+
+    items: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+class FreeWeekOut(BaseModel):
+    week: str
+    pallets: int
+    volume_m3: float
+
+
+class OverbookedWeekOut(BaseModel):
+    week: str
+    pallets: int
+    volume_m3: float
+    booked_pallets: int
+    booked_volume_m3: float
+
+
+class LedgerProblem(ProblemDocument):
+    """A 409 of the ledger. Not enough capacity: ``remaining_pallets`` and
+    ``remaining_volume_m3`` (free in every requested week) and ``remaining`` (free per week).
+    A booking in the wrong state: ``current_status``. A capacity cut below the bookings:
+    ``overbooked_weeks`` (the new capacity and what is booked)."""
+
+    current_status: str | None = None
+    remaining_pallets: int | None = None
+    remaining_volume_m3: float | None = None
+    remaining: list[FreeWeekOut] | None = None
+    overbooked_weeks: list[OverbookedWeekOut] | None = None
+
+
+def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
+    """``schema`` with its ``#/$defs/...`` references replaced by the definitions."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(definitions[schema["$ref"].rsplit("/", 1)[1]], definitions)
+        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, definitions) for v in schema]
+    return schema
+
+
+def _conflict_doc(description: str) -> dict[str, Any]:
+    schema = LedgerProblem.model_json_schema()
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _inline(schema, schema["$defs"])}},
+    }
+
+
+#: The 409 answers of the ledger's routes, for the OpenAPI schema.
+CONFLICT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: _conflict_doc(
+        "Conflict: not enough capacity (with the remaining capacity), a booking in the wrong "
+        "state (with its status), a capacity cut below the bookings (with the weeks), or a "
+        "name in use"
+    )
+}
