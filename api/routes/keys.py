@@ -24,6 +24,7 @@ def issue_key(body: KeyIn, admin: AdminDep, session: SessionDep) -> IssuedKeyOut
     if organisation is None:  # a live key always has one; this keeps the type checker honest
         raise Problem(404, "Not found", "the key's organisation no longer exists")
     issued = repositories.create_key(session, organisation.name, body.role)
+    session.commit()  # usable before the 201 is sent, not after
     key = session.get(ApiKey, issued.id)
     return IssuedKeyOut.model_validate(
         {**KeyOut.model_validate(key, from_attributes=True).model_dump(), "secret": issued.secret}
@@ -48,4 +49,6 @@ def revoke_key(key_id: str, admin: AdminDep, session: SessionDep) -> KeyOut:
         repositories.get_owned(session, ApiKey, admin.organisation_id, key_id, "API key")
     except repositories.NotFoundError as exc:
         raise Problem(404, "Not found", f"no API key {key_id!r} in your organisation") from exc
-    return KeyOut.model_validate(repositories.revoke_key(session, key_id), from_attributes=True)
+    revoked = repositories.revoke_key(session, key_id)
+    session.commit()  # refused from the moment the answer arrives
+    return KeyOut.model_validate(revoked, from_attributes=True)

@@ -59,6 +59,7 @@ def create_route_plan(
     record = repositories.save_plan(
         session, key.organisation_id, inputs, plan.to_dict(body.currency)
     )
+    session.commit()  # stored before the 201 is sent, not after
     return to_out(record)
 
 
