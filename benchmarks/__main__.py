@@ -6,7 +6,13 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import bench_api, bench_consolidation, bench_load, bench_routing
+from benchmarks import (
+    bench_allocation,
+    bench_api,
+    bench_consolidation,
+    bench_load,
+    bench_routing,
+)
 
 
 def machine() -> str:
@@ -29,3 +35,5 @@ if __name__ == "__main__":
     bench_api.main()
     print()
     bench_consolidation.main()
+    print()
+    bench_allocation.main()

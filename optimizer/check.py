@@ -224,3 +224,220 @@ def check_consolidation(problem: ConsolidationProblem, result: ConsolidationResu
     if result.bound_cny > result.objective_cny + 1e-6 * max(1.0, result.objective_cny):
         problems.append(f"bound {result.bound_cny:.2f} above the objective")
     return problems
+
+
+if TYPE_CHECKING:
+    from optimizer.allocation import AllocationProblem, AllocationResult
+
+
+def check_allocation(problem: AllocationProblem, result: AllocationResult) -> list[str]:
+    """Every constraint an allocation breaks, in words (empty when it breaks none).
+
+    Checked from the problem alone: flows only on allowed pairs, priced at the unit cost;
+    every unit of demand served or listed as unserved (only with a penalty); capacity per
+    warehouse, resource and week with the bookings counted; warehouses that serve or hold
+    bookings counted as used; the service level per market and week; one warehouse per
+    customer under single sourcing; fairness per seller and week; the reported loads; fixed
+    costs, flow costs, penalties and the objective recomputed; the bound below the objective.
+
+    Examples
+    --------
+    >>> from optimizer.allocation import (
+    ...     AllocationProblem, Customer, Warehouse, solve_allocation)
+    >>> problem = AllocationProblem((Warehouse("W1", (10.0,), 100.0),),
+    ...     (Customer("c1", (6.0,)), Customer("c2", (6.0,))), ((1.0,), (2.0,)),
+    ...     unserved_penalty_cny=50.0)
+    >>> result = solve_allocation(problem, time_limit_s=10)
+    >>> check_allocation(problem, result)
+    []
+    >>> import dataclasses
+    >>> for line in check_allocation(problem, dataclasses.replace(result, unserved=())):
+    ...     print(line)
+    c2 week 1: demand 6 but 4 served and 0 unserved
+    penalties 100.00 but recomputed 0.00
+    objective 214.00 but its parts add to 114.00
+    """
+    tolerance = 1e-6
+    problems: list[str] = []
+    if not (result.objective < float("inf")):
+        if result.flows or result.unserved:
+            problems.append("flows or unserved demand without an objective")
+        if result.status.value in ("optimal", "feasible"):
+            problems.append(f"status {result.status.value} without a finite objective")
+        return problems
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
+
+    weeks = len(problem.customers[0].demand)
+    customers = {c.customer_id: (k, c) for k, c in enumerate(problem.customers)}
+    warehouses = {w.warehouse_id: (k, w) for k, w in enumerate(problem.warehouses)}
+    n_resources = len(problem.resources)
+    served: dict[tuple[str, int], float] = {}
+    used: dict[tuple[str, int], list[float]] = {}
+    sources: dict[str, set[str]] = {}
+    on_time: dict[tuple[str, int], float] = {}
+    flow_cost = 0.0
+    for flow in result.flows:
+        name = f"flow {flow.customer_id} -> {flow.warehouse_id} week {flow.week}"
+        if flow.customer_id not in customers or flow.warehouse_id not in warehouses:
+            problems.append(f"{name}: unknown customer or warehouse")
+            continue
+        c, customer = customers[flow.customer_id]
+        w, _ = warehouses[flow.warehouse_id]
+        if not 1 <= flow.week <= weeks:
+            problems.append(f"{name}: no such week")
+            continue
+        if flow.quantity < -tolerance:
+            problems.append(f"{name}: negative quantity {flow.quantity:g}")
+        unit_cost = problem.cost_cny[c][w]
+        if not unit_cost < float("inf"):
+            problems.append(f"{name}: {flow.warehouse_id} may not serve {flow.customer_id}")
+            continue
+        if not close(flow.cost_cny, flow.quantity * unit_cost):
+            problems.append(
+                f"{name}: costs {flow.cost_cny:.2f}, not {flow.quantity * unit_cost:.2f}"
+            )
+        flow_cost += flow.quantity * unit_cost
+        served[flow.customer_id, flow.week] = served.get((flow.customer_id, flow.week), 0.0) + (
+            flow.quantity
+        )
+        load = used.setdefault((flow.warehouse_id, flow.week), [0.0] * n_resources)
+        for r in range(n_resources):
+            load[r] += customer.usage[r] * flow.quantity
+        sources.setdefault(flow.customer_id, set()).add(flow.warehouse_id)
+        if problem.on_time is None or problem.on_time[c][w]:
+            key = (customer.market, flow.week)
+            on_time[key] = on_time.get(key, 0.0) + flow.quantity
+
+    unserved: dict[tuple[str, int], float] = {}
+    penalty_cost = 0.0
+    for item in result.unserved:
+        name = f"unserved {item.customer_id} week {item.week}"
+        if item.customer_id not in customers or not 1 <= item.week <= weeks:
+            problems.append(f"{name}: unknown customer or week")
+            continue
+        if problem.unserved_penalty_cny is None:
+            problems.append(f"{name}: all demand must be served")
+            continue
+        if item.quantity < -tolerance:
+            problems.append(f"{name}: negative quantity {item.quantity:g}")
+        penalty = item.quantity * problem.unserved_penalty_cny
+        if not close(item.penalty_cny, penalty):
+            problems.append(f"{name}: penalty {item.penalty_cny:.2f}, not {penalty:.2f}")
+        penalty_cost += penalty
+        unserved[item.customer_id, item.week] = (
+            unserved.get((item.customer_id, item.week), 0.0) + item.quantity
+        )
+    for customer in problem.customers:
+        for t, demand in enumerate(customer.demand, start=1):
+            got = served.get((customer.customer_id, t), 0.0)
+            left = unserved.get((customer.customer_id, t), 0.0)
+            if abs(got + left - demand) > tolerance * max(1.0, demand):
+                problems.append(
+                    f"{customer.customer_id} week {t}: demand {demand:g} but {got:g} served "
+                    f"and {left:g} unserved"
+                )
+
+    booked: dict[tuple[str, int], list[float]] = {}
+    for booking in problem.bookings:
+        load = booked.setdefault((booking.warehouse_id, booking.week), [0.0] * n_resources)
+        for r in range(n_resources):
+            load[r] += booking.usage[r]
+    for warehouse in problem.warehouses:
+        for t in range(1, weeks + 1):
+            capacity = warehouse.capacity_in(t)
+            planned = used.get((warehouse.warehouse_id, t), [0.0] * n_resources)
+            taken = booked.get((warehouse.warehouse_id, t), [0.0] * n_resources)
+            for r, resource in enumerate(problem.resources):
+                if planned[r] + taken[r] > capacity[r] + tolerance * max(1.0, capacity[r]):
+                    problems.append(
+                        f"{warehouse.warehouse_id} week {t}: {planned[r]:g} {resource} planned "
+                        f"+ {taken[r]:g} booked > capacity {capacity[r]:g}"
+                    )
+    for reported in result.loads:
+        key = (reported.warehouse_id, reported.week)
+        expected = booked.get(key, [0.0] * n_resources)
+        planned = used.get(key, [0.0] * n_resources)
+        if not all(close(a, b) for a, b in zip(reported.booked, expected, strict=True)):
+            problems.append(
+                f"{reported.warehouse_id} week {reported.week}: bookings reported wrongly"
+            )
+        if not all(close(a, b) for a, b in zip(reported.planned, planned, strict=True)):
+            problems.append(
+                f"{reported.warehouse_id} week {reported.week}: planned load reported wrongly"
+            )
+
+    is_open = set(result.open_warehouses)
+    for warehouse_id, _ in sorted(used):
+        if warehouse_id not in is_open:
+            problems.append(f"{warehouse_id} serves demand but is not listed as used")
+    for warehouse_id, _ in sorted(booked):
+        if warehouse_id not in is_open:
+            problems.append(f"{warehouse_id} holds bookings but is not listed as used")
+    unknown = is_open - set(warehouses)
+    if unknown:
+        problems.append(f"unknown warehouses listed as used: {sorted(unknown)}")
+    fixed_cost = sum(w.fixed_cost_cny for w in problem.warehouses if w.warehouse_id in is_open)
+
+    if problem.service_level > 0:
+        served_by_market: dict[tuple[str, int], float] = {}
+        for (customer_id, t), amount in served.items():
+            key = (customers[customer_id][1].market, t)
+            served_by_market[key] = served_by_market.get(key, 0.0) + amount
+        for (market, t), amount in sorted(served_by_market.items()):
+            timely = on_time.get((market, t), 0.0)
+            if timely < problem.service_level * amount - tolerance * max(1.0, amount):
+                problems.append(
+                    f"market {market} week {t}: {timely:g} of {amount:g} served orders on time, "
+                    f"below the service level {problem.service_level:g}"
+                )
+
+    if problem.single_sourcing:
+        for customer_id, chosen in sorted(sources.items()):
+            if len(chosen) > 1:
+                problems.append(f"{customer_id} is served by {sorted(chosen)}, not one warehouse")
+
+    if problem.fairness > 0:
+        servable = [
+            c
+            for c in problem.customers
+            if any(v < float("inf") for v in problem.cost_cny[customers[c.customer_id][0]])
+        ]
+        for t in range(1, weeks + 1):
+            demand_by_seller: dict[str, float] = {}
+            served_by_seller: dict[str, float] = {}
+            for customer in servable:
+                demand_by_seller[customer.seller] = (
+                    demand_by_seller.get(customer.seller, 0.0) + customer.demand[t - 1]
+                )
+                served_by_seller[customer.seller] = served_by_seller.get(
+                    customer.seller, 0.0
+                ) + served.get((customer.customer_id, t), 0.0)
+            total = sum(demand_by_seller.values())
+            if total <= 0:
+                continue
+            overall = sum(served_by_seller.values()) / total
+            for seller, demand in sorted(demand_by_seller.items()):
+                if demand <= 0:
+                    continue
+                share = served_by_seller[seller] / demand
+                if share < problem.fairness * overall - tolerance:
+                    problems.append(
+                        f"seller {seller} week {t}: {share:.4f} of its demand served, below "
+                        f"{problem.fairness:g} x the overall {overall:.4f}"
+                    )
+
+    for label, figure, recomputed in (
+        ("fixed costs", result.fixed_cost_cny, fixed_cost),
+        ("flow costs", result.flow_cost_cny, flow_cost),
+        ("penalties", result.penalty_cny, penalty_cost),
+    ):
+        if not close(figure, recomputed):
+            problems.append(f"{label} {figure:.2f} but recomputed {recomputed:.2f}")
+    total_cost = fixed_cost + flow_cost + penalty_cost
+    if not close(result.objective, total_cost):
+        problems.append(f"objective {result.objective:.2f} but its parts add to {total_cost:.2f}")
+    if result.bound > result.objective + tolerance * max(1.0, abs(result.objective)):
+        problems.append(f"bound {result.bound:.2f} above the objective {result.objective:.2f}")
+    return problems
