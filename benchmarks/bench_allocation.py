@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import BENCHMARKS_DIR
 from optimizer._ortools import native_stdout_silenced
 from optimizer.allocation import AllocationProblem, read_orlib_cap, solve_allocation
 from optimizer.allocation._model import formulate, matrix
@@ -60,11 +61,6 @@ SMALL = tuple(
 )  # fmt: skip
 QUICK_SMALL = ("cap41", "cap71", "cap131")
 QUICK_LARGE = ("capb_5000",)
-BENCHMARKS_DIR = Path(
-    os.environ.get(
-        "SHUDAO_BENCHMARKS_DIR", Path(__file__).resolve().parents[1].parent / "shared/benchmarks"
-    )
-)
 
 
 @dataclass(frozen=True)

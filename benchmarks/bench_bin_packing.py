@@ -35,6 +35,7 @@ from pathlib import Path
 
 from ortools.sat.python import cp_model
 
+from benchmarks import BENCHMARKS_DIR
 from optimizer._ortools import SolveStatus, cp_sat_status
 from optimizer.check import check_bin_packing
 from optimizer.consolidation.bin_packing import first_fit_decreasing, read_bpp, solve_bin_packing
@@ -44,11 +45,6 @@ SEED = 20261122
 ASSIGNMENT_SAMPLE = 5
 FALKENAUER_TARGET = 0.95
 SCHOLL_SAMPLE = 20
-BENCHMARKS_DIR = Path(
-    os.environ.get(
-        "SHUDAO_BENCHMARKS_DIR", Path(__file__).resolve().parents[1].parent / "shared/benchmarks"
-    )
-)
 
 
 @dataclass(frozen=True)

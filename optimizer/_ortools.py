@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import sys
@@ -13,6 +14,8 @@ from typing import TypeVar
 
 from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
+
+from optimizer.errors import InvalidInputError
 
 _T = TypeVar("_T")
 
@@ -33,6 +36,27 @@ class SolveStatus(StrEnum):
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"
     TIMED_OUT = "timed_out"
+
+
+def check_run_limits(time_limit_s: object, seed: object) -> None:
+    """Raise :class:`~optimizer.errors.InvalidInputError` for a bad time limit or seed.
+
+    Examples
+    --------
+    >>> check_run_limits(10, 0)
+    >>> check_run_limits(0, 0)
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: time_limit_s: got 0; expected a number of seconds > 0
+    """
+    if (
+        isinstance(time_limit_s, bool)
+        or not isinstance(time_limit_s, int | float)
+        or not (math.isfinite(time_limit_s) and time_limit_s > 0)
+    ):
+        raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError("seed", seed, "an integer >= 0")
 
 
 def cp_sat_status(code: int) -> SolveStatus:

@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import json
 import math
-import os
 import time
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks import BENCHMARKS_DIR
 from network_data import Network
 from optimizer._ortools import SolveStatus
 from optimizer.allocation import (
@@ -47,12 +47,8 @@ from optimizer.check import check_allocation
 from optimizer.errors import InvalidInputError
 
 INF = math.inf
-BENCHMARKS = Path(
-    os.environ.get(
-        "SHUDAO_BENCHMARKS_DIR", Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
-    )
-)
-CAP41 = BENCHMARKS / "cflp_orlib" / "cap41.txt"
+
+CAP41 = BENCHMARKS_DIR / "cflp_orlib" / "cap41.txt"
 CAP41_OPTIMUM = 1040444.375  # known_optima.csv (OR-Library capopt)
 
 
@@ -401,7 +397,9 @@ def test_checker_catches_service_and_fairness() -> None:
 # --- OR-Library -------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not CAP41.is_file(), reason=f"OR-Library instances not found in {BENCHMARKS}")
+@pytest.mark.skipif(
+    not CAP41.is_file(), reason=f"OR-Library instances not found in {BENCHMARKS_DIR}"
+)
 def test_orlib_cap41_known_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
     problem = read_orlib_cap(CAP41)
     assert (len(problem.warehouses), len(problem.customers)) == (16, 50)

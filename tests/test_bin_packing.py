@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import random
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks import BENCHMARKS_DIR
 from optimizer._ortools import SolveStatus
 from optimizer.check import check_bin_packing
 from optimizer.consolidation.bin_packing import (
@@ -23,11 +23,6 @@ from optimizer.consolidation.bin_packing import (
 )
 from optimizer.errors import InvalidInputError
 
-BENCHMARKS_DIR = Path(
-    os.environ.get(
-        "SHUDAO_BENCHMARKS_DIR", Path(__file__).resolve().parents[1].parent / "shared/benchmarks"
-    )
-)
 BPP_DIR = BENCHMARKS_DIR / "bin_packing"
 
 

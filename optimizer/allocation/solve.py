@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from optimizer._ortools import SolveStatus
+from optimizer._ortools import SolveStatus, check_run_limits
 from optimizer.allocation._lagrange import TIME_SHARE, prepare
 from optimizer.allocation._model import Formulation, Solved, formulate, matrix, solve_matrix
 from optimizer.allocation.problem import AllocationProblem
@@ -79,12 +79,7 @@ def solve_allocation(
     >>> {k: round(v, 6) for k, v in sorted(result.assignments().items())}
     {('c1', 'W1'): 4.0, ('c1', 'W2'): 2.0, ('c2', 'W1'): 6.0}
     """
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float):
-        raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
-    if not (math.isfinite(time_limit_s) and time_limit_s > 0):
-        raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInputError("seed", seed, "an integer >= 0")
+    check_run_limits(time_limit_s, seed)
     if (
         isinstance(gap_tolerance, bool)
         or not isinstance(gap_tolerance, int | float)

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from ortools.math_opt.python import mathopt
 
-from optimizer._ortools import SolveStatus, mathopt_status, run_with_deadline
+from optimizer._ortools import SolveStatus, check_run_limits, mathopt_status, run_with_deadline
 from optimizer.errors import InvalidInputError
 
 #: Above this many arcs, building the MIP and solving its root LP would use up a typical time
@@ -434,12 +434,7 @@ def solve_bin_packing(
     [[5, 3, 2], [4, 3, 3]]
     """
     start = time.perf_counter()
-    if (
-        isinstance(time_limit_s, bool)
-        or not isinstance(time_limit_s, int | float)
-        or not time_limit_s > 0
-    ):
-        raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
+    check_run_limits(time_limit_s, seed)
     deadline = start + time_limit_s
     whole_sizes, whole_capacity = _validated(sizes, capacity)
     best = first_fit_decreasing(whole_sizes, whole_capacity)

@@ -24,7 +24,7 @@ from typing import TypeVar
 from ortools.math_opt.python import mathopt
 
 from network_data import Network
-from optimizer._ortools import SolveStatus, mathopt_status
+from optimizer._ortools import SolveStatus, check_run_limits, mathopt_status
 from optimizer.consolidation._options import (
     SEGREGATION,
     Option,
@@ -51,7 +51,6 @@ from optimizer.consolidation.result import (
     Placement,
     Unplaced,
 )
-from optimizer.errors import InvalidInputError
 from optimizer.routing import map_on_network, plan_routes
 
 _EPS = 1e-6
@@ -122,11 +121,11 @@ class _Prepared:
 
     def __init__(
         self,
-        network: Network,
         problem: ConsolidationProblem,
         workers: int | None,
         remaining: Callable[[], float],
     ) -> None:
+        network = problem.network
         self.cut_short = False
         self.loads = unit_loads(network)
         self.departures = list_departures(network, problem)
@@ -651,12 +650,7 @@ def solve_consolidation(
     >>> result.savings_pct > 50
     True
     """
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float):
-        raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
-    if not (math.isfinite(time_limit_s) and time_limit_s > 0):
-        raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInputError("seed", seed, "an integer >= 0")
+    check_run_limits(time_limit_s, seed)
     start = time.perf_counter()
 
     def remaining() -> float:
@@ -664,7 +658,7 @@ def solve_consolidation(
         reserve_s = min(1.0, 0.05 * time_limit_s)
         return time_limit_s - reserve_s - (time.perf_counter() - start)
 
-    prepared = _Prepared(problem.network, problem, workers, remaining)
+    prepared = _Prepared(problem, workers, remaining)
     prepared.prune()
     greedy = _greedy(prepared)
     plan, status, bound = greedy, SolveStatus.FEASIBLE, 0.0

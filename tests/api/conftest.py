@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import repositories
 from api.main import create_app
@@ -66,7 +67,12 @@ def client(make_client: ClientFactory) -> TestClient:
 
 def new_key(client: TestClient, organisation: str, role: str = "forwarder") -> dict[str, str]:
     """Authorization header of a new key for ``organisation`` (created if needed)."""
-    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+    return issue_key(client.app.state.sessions, organisation, role)  # type: ignore[attr-defined]
+
+
+def issue_key(sessions: sessionmaker[Session], organisation: str, role: str) -> dict[str, str]:
+    """:func:`new_key` straight on a session factory, for tests that run a real server."""
+    with sessions() as session:
         try:
             repositories.organisation_by_name(session, organisation)
         except repositories.NotFoundError:

@@ -27,7 +27,7 @@ from api.main import create_app
 from api.schemas.warehouses import LedgerProblem
 from api.settings import Settings
 from network_data import Network
-from tests.api.conftest import new_key
+from tests.api.conftest import issue_key, new_key
 
 PROBLEM = "application/problem+json"
 DUISBURG = {"name": "Duisburg logport", "node_id": "WH-DEDUI", "pallets_per_week": 20,
@@ -509,17 +509,6 @@ def serving(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
-
-
-def issue_key(sessions: sessionmaker[Session], organisation: str, role: str) -> dict[str, str]:
-    with sessions() as session:
-        try:
-            repositories.organisation_by_name(session, organisation)
-        except repositories.NotFoundError:
-            repositories.create_organisation(session, organisation)
-        issued = repositories.create_key(session, organisation, role)
-        session.commit()
-    return {"Authorization": f"Bearer {issued.secret}"}
 
 
 def fire(http: httpx2.Client, requests: list[tuple[dict[str, str], dict]]) -> list[Any]:
