@@ -6,7 +6,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -308,11 +308,18 @@ def _consolidation_text(document: dict[str, Any], departures_shown: int = 12) ->
     hidden = len(document["departures"]) - departures_shown
     if hidden > 0:
         console.print(f"... and {hidden} more departures with boxes (see the JSON)")
-    for unplaced in document["unplaced"][:10]:
-        console.print(f"unplaced {unplaced['shipment_id']}: {unplaced['reason']}")
-    if len(document["unplaced"]) > 10:
-        console.print(f"... and {len(document['unplaced']) - 10} more unplaced (see the JSON)")
+    _print_some(
+        console, [f"unplaced {u['shipment_id']}: {u['reason']}" for u in document["unplaced"]]
+    )
     return console.export_text()
+
+
+def _print_some(console: Any, lines: list[str], shown: int = 10) -> None:
+    """The first ``shown`` lines, then how many more the JSON holds."""
+    for line in lines[:shown]:
+        console.print(line)
+    if len(lines) > shown:
+        console.print(f"... and {len(lines) - shown} more (see the JSON)")
 
 
 @app.command("consolidate")
@@ -364,6 +371,154 @@ def consolidate(
     typer.echo(_consolidation_text(document))
     if output is not None:
         typer.echo(f"wrote the plan to {output}")
+
+
+def _allocation_text(document: dict[str, Any], start: date) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160, record=True, file=io.StringIO())
+
+    def cny(value: float | None) -> str:
+        return "-" if value is None else f"{value:,.0f}"
+
+    console.print(
+        f"[bold]{document['status']}[/bold]: CNY {cny(document['objective'])} (bound "
+        f"{cny(document['bound'])}, gap {100 * (document['gap'] or 0):.2f}%) in "
+        f"{document['runtime_s']:.1f} s, seed {document['seed']}"
+    )
+    demand = sum(c["demand"] for c in document["customers"])
+    unserved = sum(c["unserved"] for c in document["customers"])
+    console.print(
+        f"orders: {demand:,.0f} forecast, {demand - unserved:,.0f} served, {unserved:,.0f} "
+        f"unserved; warehouses used: {', '.join(document['open_warehouses']) or 'none'}"
+    )
+    costs = Table(title="Cost by component (CNY)", show_edge=False)
+    for column in ("inbound", "storage", "handling", "last mile", "warehouse fees",
+                   "unserved penalty", "total"):  # fmt: skip
+        costs.add_column(column, justify="right")
+    parts = document["breakdown_cny"]
+    costs.add_row(
+        *(cny(parts.get(f"{name}_cny", 0.0)) for name in ("inbound", "storage", "handling",
+                                                          "last_mile")),
+        cny(document["fixed_cost_cny"]), cny(document["penalty_cny"]),
+        cny(document["objective"]),
+    )  # fmt: skip
+    console.print(costs)
+    loads = Table(title="Utilisation per warehouse and week", show_edge=False)
+    for column in ("warehouse", "week", "pallets planned + booked / capacity", "use",
+                   "m3 planned + booked / capacity", "use"):  # fmt: skip
+        loads.add_column(column, justify="left" if column == "warehouse" else "right")
+    for load in document["loads"]:
+        week = start + timedelta(weeks=load["week"] - 1)
+        cells = []
+        for k in range(len(load["capacity"])):
+            taken = load["planned"][k] + load["booked"][k]
+            capacity = load["capacity"][k] or 0.0
+            cells += [
+                f"{load['planned'][k]:,.1f} + {load['booked'][k]:,.1f} / {capacity:,.1f}",
+                f"{taken / capacity:.0%}" if capacity else "-",
+            ]
+        loads.add_row(load["warehouse_id"], f"{load['week']} ({week:%d %b})", *cells)
+    console.print(loads)
+    shares = Table(title="Who serves whom (orders over the horizon)", show_edge=False)
+    for column in ("seller / market", "forecast", "served by", "unserved"):
+        shares.add_column(column, justify="left" if column != "forecast" else "right")
+    for customer in document["customers"]:
+        shares.add_row(
+            customer["customer_id"], f"{customer['demand']:,.0f}",
+            ", ".join(f"{w} {q:,.0f}" for w, q in customer["by_warehouse"].items()) or "-",
+            f"{customer['unserved']:,.0f}" if customer["unserved"] else "",
+        )  # fmt: skip
+    console.print(shares)
+    _print_some(
+        console,
+        [
+            f"unserved {entry['customer_id']} week {entry['week']}: {entry['quantity']:,.1f} "
+            f"orders (penalty CNY {entry['penalty_cny']:,.0f})"
+            for entry in document["unserved"]
+        ],
+    )
+    return console.export_text()
+
+
+@app.command("allocate")
+def allocate(
+    sellers: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="CSV (or JSON list) of sellers' forecasts."
+        ),
+    ],
+    warehouses: Annotated[
+        Path,
+        typer.Option(exists=True, dir_okay=False, help="CSV (or JSON list) of warehouse terms."),
+    ],
+    bookings: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Confirmed bookings kept fixed."),
+    ] = None,
+    weeks: Annotated[int, typer.Option(min=1, max=104, help="Weeks planned.")] = 4,
+    start: Annotated[
+        str | None, typer.Option(help="First day of week 1 (default: the dataset's date).")
+    ] = None,
+    service_days: Annotated[
+        float, typer.Option(min=0, help="Delivery within this many days counts as on time.")
+    ] = 3.0,
+    service_level: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of each market's orders on time.")
+    ] = 0.0,
+    fairness: Annotated[
+        float, typer.Option(min=0, max=1, help="Each seller keeps this share of the fill rate.")
+    ] = 0.0,
+    single_sourcing: Annotated[
+        bool, typer.Option(help="One warehouse per seller and market.")
+    ] = False,
+    lead_time_limit: Annotated[
+        float, typer.Option("--lead-time-limit", min=0.1, help="Inbound days at most.")
+    ] = 30.0,
+    unserved_penalty: Annotated[
+        float, typer.Option("--unserved-penalty", min=0, help="CNY per order not served.")
+    ] = 300.0,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 60.0,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="allocation.json")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
+    data: DataOption = None,
+    tariffs: TariffsOption = None,
+) -> None:
+    """Allocate sellers' stock to shared overseas warehouses at least landed cost."""
+    from optimizer._ortools import native_stdout_silenced
+    from optimizer.allocation import (
+        allocation_problem,
+        bookings_from_records,
+        sellers_from_records,
+        solve_allocation,
+        warehouses_from_records,
+    )
+
+    network = _load(data, tariffs)
+    first_day = _parse_day("start", start) if start else date.fromisoformat(network.date)
+    try:
+        problem = allocation_problem(
+            network, sellers_from_records(_read_rows(sellers)),
+            warehouses_from_records(_read_rows(warehouses)), weeks=weeks, start=first_day,
+            service_days=service_days, service_level=service_level,
+            lead_time_limit_days=lead_time_limit, single_sourcing=single_sourcing,
+            fairness=fairness, unserved_penalty_cny=unserved_penalty,
+            confirmed=bookings_from_records(_read_rows(bookings)) if bookings else (),
+            workers=workers,
+        )  # fmt: skip
+        with native_stdout_silenced():
+            result = solve_allocation(problem, time_limit_s=time_limit, seed=seed)
+    except ValueError as exc:
+        _fail(str(exc))
+    document = result.to_dict(problem)
+    if output is not None:
+        output.write_text(json.dumps(document, ensure_ascii=False, indent=2))
+    typer.echo(_allocation_text(document, first_day))
+    if output is not None:
+        typer.echo(f"wrote the allocation to {output}")
 
 
 admin_app = typer.Typer(help="Organisations and API keys.", no_args_is_help=True)

@@ -6,9 +6,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from network_data import Network, load_network
 from network_data.load import BUNDLED_DATA_DIR
+
+# Speed is measured in benchmarks/, not here: a property test must not fail because CI or a
+# neighbour made one example slow.
+settings.register_profile("shudao", deadline=None)
+settings.load_profile("shudao")
 
 
 @pytest.fixture(scope="session")

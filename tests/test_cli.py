@@ -1,4 +1,4 @@
-"""The ``shudao network`` commands, run as a user would."""
+"""The ``shudao`` commands, run as a user would."""
 
 from __future__ import annotations
 
@@ -170,3 +170,52 @@ def test_consolidate_bad_arguments_exit_2(tmp_path: Path, extra: list[str], mess
     result = runner.invoke(app, ["consolidate", str(lots), *extra])
     assert result.exit_code == 2
     assert message in result.output
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+ALLOCATE_ARGS = ["allocate", str(EXAMPLES / "sellers.csv"), "--warehouses",
+                 str(EXAMPLES / "warehouses.csv"), "--workers", "1"]  # fmt: skip
+
+
+def test_allocate_writes_the_allocation_and_prints_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "allocation.json"
+    result = runner.invoke(
+        app, [*ALLOCATE_ARGS, "--service-days", "5", "--service-level", "0.95", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("optimal: CNY ")
+    # 4,200 + 4 x (500 + 1,500 + 600 + 400 + 1,200 + 500 + 700 + 300 + 250) orders in sellers.csv
+    assert "orders: 28,000 forecast, 28,000 served, 0 unserved" in result.output
+    for heading in ("Cost by component", "Utilisation per warehouse and week", "Who serves whom"):
+        assert heading in result.output
+    document = json.loads(out.read_text())
+    assert document["customers"][0]["customer_id"] == "guangan-autoparts/MKT-DE"
+    duisburg = [load for load in document["loads"] if load["warehouse_id"] == "WH-DEDUI"]
+    # Duisburg is the cheapest way to Germany and too small for it: full every week.
+    assert [load["planned"][0] for load in duisburg] == [250.0] * 4
+    assert all(
+        p + b <= c + 1e-6
+        for load in document["loads"]
+        for p, b, c in zip(load["planned"], load["booked"], load["capacity"], strict=True)
+    )
+    assert {lane["warehouse_id"] for lane in document["lanes"]} == set(document["open_warehouses"])
+
+
+def test_allocate_unreachable_service_level_leaves_every_order_unserved() -> None:
+    # No warehouse delivers within a day (1.5 days at best), so no order may be served:
+    # 28,000 orders x CNY 300.
+    result = runner.invoke(app, [*ALLOCATE_ARGS, "--service-days", "1", "--service-level", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("optimal: CNY 8,400,000 (bound 8,400,000, gap 0.00%)")
+
+
+def test_allocate_bad_row_exits_2_naming_row_and_column(tmp_path: Path) -> None:
+    sellers = tmp_path / "sellers.csv"
+    sellers.write_text(
+        "seller,hub,market,orders_per_week,m3_per_order\nacme,Chengdu,MKT-DE,10,-1\n"
+    )
+    result = runner.invoke(
+        app, ["allocate", str(sellers), "--warehouses", str(EXAMPLES / "warehouses.csv")]
+    )
+    assert result.exit_code == 2
+    assert "row 1 (acme): m3_per_order: got '-1'" in result.output

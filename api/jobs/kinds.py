@@ -2,49 +2,34 @@
 
 from __future__ import annotations
 
-import io
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pandas as pd
+from sqlalchemy.orm import Session
 
+from api.db.models import JobRecord
+from api.db.repositories import MANAGER_ROLES
+from api.jobs import allocation
+from api.jobs.records import JobInputError, Progress, number_field, rows_field
 from network_data import Network
 from optimizer.consolidation import problem_from_records, solve_consolidation
 from optimizer.errors import InvalidInputError
 from optimizer.routing import plan_record
 
-MAX_BATCH = 10_000
-Progress = Callable[[float], bool]
-
-
-class JobInputError(ValueError):
-    """A job input is invalid; ``field`` names where."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
 
 def _shipment_records(job_input: dict[str, Any], required: set[str]) -> list[dict[str, Any]]:
     """The shipment rows of a job input: ``shipments`` (a list) or ``csv`` (CSV text)."""
-    if "csv" in job_input:
-        if not isinstance(job_input["csv"], str):
-            raise JobInputError("input.csv", "expected the CSV text as a string")
-        table = pd.read_csv(io.StringIO(job_input["csv"]), dtype=str, keep_default_na=False)
-        records = [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
-    elif isinstance(job_input.get("shipments"), list):
-        records = job_input["shipments"]
-    else:
+    if "csv" in job_input:  # the first kinds took their table as plain ``csv``
+        job_input = {"shipments_csv": job_input["csv"]}
+    records = rows_field(job_input, "shipments")
+    if records is None:
         raise JobInputError("input", "expected 'shipments' (a list) or 'csv' (CSV text)")
     if not records:
         raise JobInputError("input", "no shipments")
-    if len(records) > MAX_BATCH:
-        raise JobInputError("input", f"{len(records)} shipments; at most {MAX_BATCH} per job")
     for i, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise JobInputError(f"input.shipments.{i}", "expected an object")
         missing = required - set(record)
         if missing:
             raise JobInputError(f"input.shipments.{i}", f"missing {', '.join(sorted(missing))}")
@@ -64,7 +49,7 @@ def _run_route_batch(
         rows.append(plan_record(network, record))
         if (i + 1) % 25 == 0 and not progress((i + 1) / len(records)):
             raise InterruptedError("cancelled")
-    counts = pd.Series([r["status"] for r in rows]).value_counts().to_dict()
+    counts = dict(Counter(r["status"] for r in rows).most_common())
     return {"shipments": len(rows), "by_status": counts, "rows": rows}
 
 
@@ -108,15 +93,9 @@ def _consolidation_input(job_input: dict[str, Any]) -> ConsolidationInput:
         ("storage_cny_per_m3_day", 0.0, 1e6),
         ("lateness_share_per_day", 0.0, 1.0),
     ):
-        if name in job_input and job_input[name] is not None:
-            value = job_input[name]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not (low <= value <= high)
-            ):
-                raise JobInputError(f"input.{name}", f"expected a number in [{low:g}, {high:g}]")
-            numbers[name] = float(value)
+        value = number_field(job_input, name, low, high, None)
+        if value is not None:
+            numbers[name] = value
     seed = job_input.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise JobInputError("input.seed", "expected an integer >= 0")
@@ -146,13 +125,29 @@ def _run_consolidation(
 
 @dataclass(frozen=True)
 class JobKind:
-    """Validate an input at submission; run it in a worker."""
+    """Validate an input at submission; run it in a worker.
+
+    ``prepare`` (optional) adds what the job reads from the database to its input before it
+    runs, so that ``run`` itself needs none and may run on a Dask cluster; ``record`` (optional)
+    writes what the result means for the database, and returns the result as stored. ``roles``
+    may submit the kind (None: any).
+    """
 
     validate: Callable[[dict[str, Any]], object]
     run: Callable[[dict[str, Any], Network, Progress], dict[str, Any]]
+    prepare: Callable[[Session, JobRecord], dict[str, Any]] | None = None
+    record: Callable[[Session, JobRecord, dict[str, Any]], dict[str, Any]] | None = None
+    roles: tuple[str, ...] | None = None
 
 
 KINDS: dict[str, JobKind] = {
     "route-batch": JobKind(_route_batch_records, _run_route_batch),
     "consolidation": JobKind(_consolidation_input, _run_consolidation),
+    "allocation": JobKind(
+        allocation.validate,
+        allocation.run,
+        prepare=allocation.prepare,
+        record=allocation.record,
+        roles=MANAGER_ROLES,
+    ),
 }

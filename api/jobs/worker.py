@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db.models import JobRecord
 from api.jobs import queue
-from api.jobs.kinds import KINDS, JobInputError
+from api.jobs.kinds import KINDS
+from api.jobs.records import JobInputError
 from network_data import Network
 
 log = logging.getLogger("shudao.worker")
@@ -95,6 +96,12 @@ class Worker:
             if job is None:
                 return
             kind, job_input = job.kind, job.input
+            try:
+                if KINDS[kind].prepare is not None:
+                    job_input = KINDS[kind].prepare(session, job)  # type: ignore[misc]
+            except JobInputError as exc:
+                queue.finish(self.sessions, job_id, self.name, attempt, "failed", error=str(exc))
+                return
         progress = {"value": 0.0}
         beating = threading.Event()
 
@@ -131,6 +138,12 @@ class Worker:
                 error=f"{type(exc).__name__}: {exc}",
             )
         else:
+            record = KINDS[kind].record
+            if record is not None:
+                with self.sessions() as session:
+                    job = session.get(JobRecord, job_id)
+                    assert job is not None  # jobs are never deleted
+                    result = record(session, job, result)
             queue.finish(self.sessions, job_id, self.name, attempt, "succeeded", result=result)
         finally:
             beating.set()

@@ -8,7 +8,8 @@ from api.db.models import JobRecord
 from api.db.repositories import NotFoundError
 from api.deps import KeyDep, SessionDep
 from api.jobs import queue
-from api.jobs.kinds import KINDS, JobInputError
+from api.jobs.kinds import KINDS
+from api.jobs.records import JobInputError
 from api.problems import Problem
 from api.schemas.jobs import JobIn, JobOut
 
@@ -29,6 +30,11 @@ def _job(session: SessionDep, organisation_id: str, job_id: str) -> JobRecord:
 @router.post("", status_code=202, response_model=JobOut)
 def submit_job(body: JobIn, key: KeyDep, session: SessionDep) -> JobOut:
     """Queue a job; follow it at ``GET /v1/jobs/{id}``."""
+    roles = KINDS[body.kind].roles
+    if roles is not None and key.role not in roles:
+        raise Problem(
+            403, "Forbidden", f"{body.kind} jobs need a key with the role {' or '.join(roles)}"
+        )
     try:
         KINDS[body.kind].validate(body.input)
     except JobInputError as exc:

@@ -15,11 +15,18 @@ class JobIn(BaseModel):
     takes the lots the same way (columns of ``shudao consolidate``) plus ``hubs``, ``from`` and
     ``to`` (departure days), and optionally ``time_limit_s`` (<= 600), ``seed``, ``slots_teu``,
     ``max_late_days``, ``max_wait_days``, ``storage_cny_per_m3_day`` and
-    ``lateness_share_per_day``; its result is the loading plan.
+    ``lateness_share_per_day``; its result is the loading plan. ``allocation`` (coordinators
+    and admins) takes ``sellers`` and ``warehouses`` (lists, or ``sellers_csv`` and
+    ``warehouses_csv``: the columns of ``shudao allocate``, a warehouse named by the id or name
+    of one your organisation runs in the ledger, its capacity and bookings read from there),
+    ``first_week`` (``2026-W49``), and optionally ``weeks`` (<= 26), ``service_days``,
+    ``service_level``, ``fairness``, ``single_sourcing``, ``lead_time_limit_days``,
+    ``unserved_penalty_cny``, ``time_limit_s`` and ``seed``; its result is the allocation and
+    the ``proposed`` bookings it wrote to the ledger for a coordinator to confirm.
     """
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["route-batch", "consolidation"]
+    kind: Literal["route-batch", "consolidation", "allocation"]
     input: dict[str, Any] = Field(
         examples=[
             {

@@ -37,20 +37,17 @@ from optimizer.errors import InvalidInputError
 from optimizer.model import CARGO_CLASSES, Shipment
 from optimizer.routing import map_on_network, plan_routes
 
-#: One pallet position: a EUR pallet (1.2 x 0.8 m) stacked 1.5 m high, 1.44 m3 (the pallet of
-#: SOURCES.md ``HUB-STORAGE``).
+#: One pallet position: a EUR pallet (1.2 x 0.8 m) stacked 1.5 m high, 1.44 m3 (SOURCES.md
+#: ``ALLOC-PALLET``).
 PALLET_M3 = 1.2 * 0.8 * 1.5
-#: Weeks of sales a seller keeps in stock at an overseas warehouse (30-60 days of cover is
-#: usual for e-commerce replenishment; an estimate).
+#: Weeks of sales a seller keeps in stock at an overseas warehouse (``ALLOC-STOCK``).
 STOCK_WEEKS = 4.0
-#: Density of e-commerce parcels, for the weight of a replenishment lot (the consolidation
-#: benchmark draws 120-400 kg/m3; an estimate).
+#: Density of e-commerce parcels, for the weight of a replenishment lot (``ALLOC-DENSITY``).
 KG_PER_M3 = 200.0
-#: Default penalty per order not served: about twice the landed cost of a typical small
-#: parcel order (CNY 100-150 over these lanes), standing for the lost margin; an estimate.
+#: Default penalty per order not served (``ALLOC-UNSERVED``).
 UNSERVED_PENALTY_CNY = 300.0
-#: Defaults of the rules: inbound within 30 days (rail fits, sea does not); the service level
-#: counts orders delivered within 3 days.
+#: Defaults of the rules: inbound within 30 days (``ALLOC-LEAD``); the service level counts
+#: orders delivered within 3 days (``ALLOC-SERVICE``).
 LEAD_TIME_LIMIT_DAYS = 30.0
 SERVICE_DAYS = 3.0
 #: Smallest replenishment lot priced (m3).

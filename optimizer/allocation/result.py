@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer._ortools import SolveStatus
+from optimizer.allocation.problem import AllocationProblem
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,18 @@ class AllocationResult:
             total[flow.customer_id, flow.warehouse_id] += flow.quantity
         return dict(total)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready document (no ``inf``: missing figures are None)."""
+    def to_dict(self, problem: AllocationProblem | None = None) -> dict[str, Any]:
+        """A JSON-ready document (no ``inf``: missing figures are None).
+
+        With the ``problem`` it was solved from, the document also holds ``customers`` (demand,
+        served and unserved units and the warehouses serving each) and ``lanes`` (the unit
+        costs, days and inbound route of every customer-warehouse pair that carries a flow).
+        """
 
         def number(value: float, digits: int = 2) -> float | None:
             return round(value, digits) if math.isfinite(value) else None
 
-        return {
+        document = {
             "status": self.status.value,
             "objective": number(self.objective),
             "bound": number(self.bound),
@@ -154,3 +160,43 @@ class AllocationResult:
                 for load in self.loads
             ],
         }
+        if problem is not None:
+            document.update(self._details(problem))
+        return document
+
+    def _details(self, problem: AllocationProblem) -> dict[str, Any]:
+        served: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for (customer_id, warehouse_id), quantity in self.assignments().items():
+            served[customer_id][warehouse_id] += quantity
+        unserved: dict[str, float] = defaultdict(float)
+        for entry in self.unserved:
+            unserved[entry.customer_id] += entry.quantity
+        customers = [
+            {
+                "customer_id": c.customer_id,
+                "seller": c.seller,
+                "market": c.market,
+                "demand": round(sum(c.demand), 4),
+                "served": round(sum(served[c.customer_id].values()), 4),
+                "unserved": round(unserved[c.customer_id], 4),
+                "by_warehouse": {w: round(q, 4) for w, q in served[c.customer_id].items()},
+            }
+            for c in problem.customers
+        ]
+        lanes = [
+            {
+                "customer_id": lane.customer_id,
+                "warehouse_id": lane.warehouse_id,
+                "cost_cny_per_unit": round(lane.cost_cny, 4),
+                "inbound_cny": round(lane.inbound_cny, 4),
+                "storage_cny": round(lane.storage_cny, 4),
+                "handling_cny": round(lane.handling_cny, 4),
+                "last_mile_cny": round(lane.last_mile_cny, 4),
+                "inbound_days": round(lane.inbound_days, 2),
+                "delivery_days": lane.delivery_days,
+                "route": lane.route,
+            }
+            for lane in problem.lanes
+            if served[lane.customer_id].get(lane.warehouse_id)
+        ]
+        return {"resources": list(problem.resources), "customers": customers, "lanes": lanes}
