@@ -24,6 +24,7 @@ from api.routes import route_plans
 from api.routes import warehouses as warehouse_routes
 from api.schemas.problems import ERROR_RESPONSES
 from api.settings import Settings
+from api.web import install as install_web
 from network_data import Network, load_network
 from optimizer.model import Shipment
 from optimizer.routing import plan_routes
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
     app.include_router(key_routes.router)
     app.include_router(warehouse_routes.router)
     app.include_router(booking_routes.router)
+    install_web(app)  # the web planner at /
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -502,11 +502,15 @@ def capacity_overrides(session: Session, warehouse_id: str) -> list[WarehouseWee
 
 
 def _booked_by_week(
-    session: Session, warehouse_id: str, weeks: list[str] | None
+    session: Session,
+    warehouse_id: str,
+    weeks: list[str] | None,
+    statuses: tuple[str, ...] = HOLDING_STATUSES,
 ) -> dict[str, tuple[int, float]]:
-    """Pallets and m3 of held and confirmed bookings per week (within ``weeks`` if given)."""
+    """Pallets and m3 of bookings in ``statuses`` (default: held and confirmed, which take capacity)
+    per week (within ``weeks`` if given)."""
     query = select(Booking.first_week, Booking.last_week, Booking.pallets, Booking.volume_m3).where(
-        Booking.warehouse_id == warehouse_id, Booking.status.in_(HOLDING_STATUSES)
+        Booking.warehouse_id == warehouse_id, Booking.status.in_(statuses)
     )
     if weeks is not None:
         query = query.where(Booking.first_week <= weeks[-1], Booking.last_week >= weeks[0])
@@ -518,6 +522,17 @@ def _booked_by_week(
             old_pallets, old_volume = booked.get(week, (0, 0.0))
             booked[week] = (old_pallets + pallets, old_volume + volume_m3)
     return booked
+
+
+def booked_by_status(
+    session: Session, warehouse_id: str, weeks: list[str]
+) -> dict[str, dict[str, tuple[int, float]]]:
+    """Pallets and m3 per week of the proposed, held and confirmed bookings, by status (for a
+    ledger that shows confirmed bookings apart from those awaiting confirmation)."""
+    return {
+        status: _booked_by_week(session, warehouse_id, weeks, (status,))
+        for status in ("proposed", "held", "confirmed")
+    }
 
 
 def ledger(session: Session, warehouse: Warehouse, weeks: list[str]) -> list[WeekLoad]:

@@ -199,7 +199,8 @@ def get_capacity(
         Week | None, Query(description=f"Default: {DEFAULT_LEDGER_WEEKS - 1} weeks on.")
     ] = None,
 ) -> LedgerOut:
-    """Capacity, booked (held and confirmed) and free pallets and m3 in each week of a range."""
+    """Capacity, booked (held and confirmed) and free pallets and m3 in each week of a range,
+    with the confirmed, held and proposed bookings apart."""
     warehouse = _warehouse(session, warehouse_id)
     first = first_week or repositories.iso_week(utc_now().date())
     try:
@@ -210,6 +211,15 @@ def get_capacity(
     except repositories.LedgerInputError as exc:
         raise invalid(exc) from exc
     loads = repositories.ledger(session, warehouse, weeks)
+    by_status = repositories.booked_by_status(session, warehouse.id, weeks)
+
+    def split(week: str) -> dict[str, Any]:
+        amounts = {s: by_status[s].get(week, (0, 0.0)) for s in by_status}
+        return {
+            **{f"{s}_pallets": p for s, (p, _) in amounts.items()},
+            **{f"{s}_volume_m3": round(v, 6) for s, (_, v) in amounts.items()},
+        }
+
     return LedgerOut(
         warehouse_id=warehouse.id,
         weeks=[
@@ -217,7 +227,7 @@ def get_capacity(
                 week=w.week, pallets=w.pallets, volume_m3=w.volume_m3,
                 booked_pallets=w.booked_pallets, booked_volume_m3=w.booked_volume_m3,
                 free_pallets=w.free_pallets, free_volume_m3=w.free_volume_m3,
-                overridden=w.overridden,
+                overridden=w.overridden, **split(w.week),
             )
             for w in loads
         ],

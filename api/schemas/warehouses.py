@@ -95,7 +95,11 @@ class WarehouseDetailOut(WarehouseOut):
 
 
 class LedgerWeekOut(BaseModel):
-    """One week of a warehouse: capacity, what held and confirmed bookings take, what is free."""
+    """One week of a warehouse: capacity, what held and confirmed bookings take, what is free.
+
+    ``booked_*`` is ``confirmed_*`` plus ``held_*`` (held bookings await a coordinator's
+    confirmation but take capacity already); ``proposed_*`` (an allocation job's proposals)
+    take none until confirmed."""
 
     week: str
     pallets: int
@@ -105,6 +109,12 @@ class LedgerWeekOut(BaseModel):
     free_pallets: int
     free_volume_m3: float
     overridden: bool
+    confirmed_pallets: int
+    confirmed_volume_m3: float
+    held_pallets: int
+    held_volume_m3: float
+    proposed_pallets: int
+    proposed_volume_m3: float
 
 
 class LedgerOut(BaseModel):

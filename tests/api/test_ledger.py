@@ -5,17 +5,12 @@ server."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import httpx2
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +23,7 @@ from api.schemas.warehouses import LedgerProblem
 from api.settings import Settings
 from network_data import Network
 from tests.api.conftest import issue_key, new_key
+from tests.live import serving
 
 PROBLEM = "application/problem+json"
 DUISBURG = {"name": "Duisburg logport", "node_id": "WH-DEDUI", "pallets_per_week": 20,
@@ -485,30 +481,6 @@ def test_same_idempotency_key_racing_into_two_warehouses(database_url: str) -> N
 #: waits for one of AnyIO's 40 worker threads to run the endpoint, and those threads can all be
 #: waiting for a pooled connection in ``current_key`` themselves (15 + 40 = 55).
 CONCURRENT_REQUESTS = 50
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, lifespan="on", log_level="warning", access_log=False, ws="none", http="h11"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 def fire(http: httpx2.Client, requests: list[tuple[dict[str, str], dict]]) -> list[Any]:
