@@ -15,6 +15,7 @@ import typer
 
 from network_data import Network, NetworkValidationError, load_network
 from network_data.export import export_network
+from scenarios.cli import scenario_app
 
 app = typer.Typer(
     help="Shudao: multimodal freight routing for the Sichuan-Chongqing and Anhui corridors.",
@@ -24,6 +25,7 @@ network_app = typer.Typer(
     help="Inspect, export and draw the corridor network.", no_args_is_help=True
 )
 app.add_typer(network_app, name="network")
+app.add_typer(scenario_app, name="scenario")
 
 DataOption = Annotated[
     Path | None,
@@ -519,6 +521,92 @@ def allocate(
     typer.echo(_allocation_text(document, first_day))
     if output is not None:
         typer.echo(f"wrote the allocation to {output}")
+
+
+def _pickups_text(document: dict[str, Any]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160, record=True, file=io.StringIO())
+    totals = document["totals"]
+    console.print(
+        f"[bold]{document['status']}[/bold] ({document['backend']}): CNY "
+        f"{document['objective']:,.2f} in {document['runtime_s']:.1f} s, seed {document['seed']}"
+    )
+    console.print(
+        f"{totals['routes']} trucks, {totals['served']} pickups served, {totals['unserved']} "
+        f"unserved; {totals['distance_km']:,.1f} km, {totals['duration_h']:,.1f} h, CNY "
+        f"{totals['cost_cny']:,.2f} (+ CNY {totals['penalty_cny']:,.0f} penalties), CO2e "
+        f"{totals['co2e_kg']:,.1f} kg"
+    )
+    table = Table(show_edge=False)
+    for column in ("truck", "stops (arrival)", "km", "hours", "load kg / m3", "cost CNY"):
+        table.add_column(column, justify="right" if column in ("km", "hours") else "left")
+    for route in document["routes"]:
+        stops = " → ".join(
+            f"{stop['pickup_id'] or stop['place']} {stop['arrival'][11:16]}"
+            for stop in route["stops"]
+        )
+        last = route["stops"][-1]
+        table.add_row(
+            route["vehicle_type"], stops, f"{route['distance_km']:,.1f}",
+            f"{route['duration_h']:.1f}", f"{last['load_kg']:,.0f} / {last['load_m3']:,.1f}",
+            f"{route['cost_cny']:,.0f}",
+        )  # fmt: skip
+    if document["routes"]:
+        console.print(table)
+    _print_some(
+        console, [f"unserved {u['pickup_id']}: {u['reason']}" for u in document["unserved"]]
+    )
+    return console.export_text()
+
+
+@app.command("pickups")
+def pickups(
+    lots: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV (or JSON list) of pickups.")
+    ],
+    hub: Annotated[str, typer.Option(help="Where the lots go: node id, name or 'lat,lon'.")],
+    cutoff: Annotated[
+        str, typer.Option(help="Booking cut-off at the hub, e.g. 2026-12-03T18:00+08:00.")
+    ],
+    fleet: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="CSV (or JSON list) of trucks.")
+    ],
+    start: Annotated[
+        str | None, typer.Option(help="Earliest truck departure (default: 24 h before cut-off).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 30.0,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    backend: Annotated[str | None, typer.Option(help="pyvrp (default) or ortools.")] = None,
+    terrain: Annotated[
+        str, typer.Option(help="Terrain where a row gives none: plain, hilly or mountain.")
+    ] = "hilly",
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="routes.geojson (GeoJSON), or .json for the plan."),
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Route trucks to collect lots and unload them at the hub by the cut-off."""
+    from optimizer.first_mile import problem_from_records, read_fleet, solve_pickups
+
+    network = _load(data)
+    try:
+        problem = problem_from_records(
+            _read_rows(lots), fleet=read_fleet(fleet), hub=hub, cutoff=cutoff,
+            network=network, start=start, terrain=terrain,
+        )  # fmt: skip
+        result = solve_pickups(problem, time_limit_s=time_limit, seed=seed, backend=backend)
+    except ValueError as exc:
+        _fail(str(exc))
+    document = result.to_dict()
+    if output is not None:
+        written = result.to_geojson() if output.suffix.lower() != ".json" else document
+        output.write_text(json.dumps(written, ensure_ascii=False, indent=2))
+    typer.echo(_pickups_text(document))
+    if output is not None:
+        typer.echo(f"wrote the routes to {output}")
 
 
 admin_app = typer.Typer(help="Organisations and API keys.", no_args_is_help=True)

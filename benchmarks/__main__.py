@@ -10,8 +10,10 @@ from benchmarks import (
     bench_allocation,
     bench_api,
     bench_consolidation,
+    bench_first_mile,
     bench_load,
     bench_routing,
+    bench_scenarios,
 )
 
 
@@ -37,3 +39,7 @@ if __name__ == "__main__":
     bench_consolidation.main()
     print()
     bench_allocation.main()
+    print()
+    bench_first_mile.main()
+    print()
+    bench_scenarios.main()

@@ -441,3 +441,210 @@ def check_allocation(problem: AllocationProblem, result: AllocationResult) -> li
     if result.bound > result.objective + tolerance * max(1.0, abs(result.objective)):
         problems.append(f"bound {result.bound:.2f} above the objective {result.objective:.2f}")
     return problems
+
+
+if TYPE_CHECKING:
+    from optimizer.first_mile import PickupProblem, PickupResult
+
+
+def check_pickups(problem: PickupProblem, result: PickupResult) -> list[str]:
+    """Every constraint a first-mile plan breaks, in words (empty when it breaks none).
+
+    Recomputed from the problem's matrices alone: every pickup served once or listed as
+    unserved; no more trucks of a type than it has; each route from its type's start depot to
+    its end depot; arrivals = departure + driving time; loading within a window, after arrival,
+    for the pickup's service time; trucks leaving no earlier than the planning start and
+    unloading by the cut-off; route duration within the shift; loads after each stop and
+    within the capacities (kg and m3); km, hours, cost and CO2e of each route and in total;
+    penalties only for dropped pickups, none where dropping is not allowed, and pickups listed
+    as unservable really beyond every truck alone; the objective; the bound below it.
+
+    Examples
+    --------
+    >>> import dataclasses, numpy as np
+    >>> from datetime import datetime, timezone
+    >>> from optimizer.first_mile import (Pickup, PickupProblem, Place, VehicleType,
+    ...     solve_pickups)
+    >>> km = np.array([[0, 10, 20], [10, 0, 10], [20, 10, 0]], dtype=float)
+    >>> problem = PickupProblem((Pickup("A", Place("a"), 600), Pickup("B", Place("b"), 600)),
+    ...     (VehicleType("truck", 1000, 10, count=2),), Place("hub"),
+    ...     datetime(2026, 12, 3, 18, tzinfo=timezone.utc), distance_km=km, duration_h=km / 50)
+    >>> result = solve_pickups(problem, time_limit_s=1)
+    >>> check_pickups(problem, result)
+    []
+    >>> without_b = tuple(r for r in result.routes if "B" not in r.pickup_ids)
+    >>> for line in check_pickups(problem, dataclasses.replace(result, routes=without_b))[:2]:
+    ...     print(line)
+    pickup B is served 0 times and listed unserved 0 times
+    total distance_km 60.00, not 20.00
+    """
+    tol_h = 2 / 3600
+    problems: list[str] = []
+
+    def close(a: float, b: float, absolute: float = 0.01) -> bool:
+        return abs(a - b) <= max(absolute, 1e-6 * max(abs(a), abs(b)))
+
+    def hours(moment: Any) -> float:
+        return float((moment - problem.planning_start).total_seconds() / 3600)
+
+    fleet = {v.name: v for v in problem.fleet}
+    pickups = {p.pickup_id: (k, p) for k, p in enumerate(problem.pickups)}
+    depots = [problem.hub.label, *(d.label for d in problem.depots)]
+    first = len(depots)
+    distance, duration = problem.distance_matrix, problem.duration_matrix
+    horizon = hours(problem.cutoff)
+    served: dict[str, int] = {}
+    used: dict[str, int] = {}
+    totals = {"distance_km": 0.0, "duration_h": 0.0, "cost_cny": 0.0, "co2e_kg": 0.0}
+    for number, route in enumerate(result.routes, start=1):
+        name = f"route {number} ({route.vehicle_type})"
+        vehicle = fleet.get(route.vehicle_type)
+        if vehicle is None:
+            problems.append(f"{name}: unknown vehicle type")
+            continue
+        used[vehicle.name] = used.get(vehicle.name, 0) + 1
+        stops = route.stops
+        start = depots.index(vehicle.start_depot) if vehicle.start_depot else 0
+        end = depots.index(vehicle.end_depot) if vehicle.end_depot else 0
+        if len(stops) < 3 or stops[0].place != depots[start] or stops[-1].place != depots[end]:
+            problems.append(
+                f"{name}: must run from {depots[start]} through pickups to {depots[end]}"
+            )
+            continue
+        nodes = [start]
+        for stop in stops[1:-1]:
+            if stop.pickup_id not in pickups:
+                problems.append(f"{name}: stops at {stop.pickup_id!r}, not a pickup")
+                nodes.append(-1)
+                continue
+            k, pickup = pickups[stop.pickup_id]
+            served[pickup.pickup_id] = served.get(pickup.pickup_id, 0) + 1
+            if stop.place != pickup.place.label:
+                problems.append(f"{name}: pickup {pickup.pickup_id} is at {pickup.place.label}")
+            nodes.append(first + k)
+        nodes.append(end)
+        if -1 in nodes:
+            continue
+        if hours(stops[0].departure) < -tol_h:
+            problems.append(f"{name}: leaves before the planning start")
+        weight = volume = km = co2e = 0.0
+        for s in range(1, len(stops)):
+            stop, before = stops[s], stops[s - 1]
+            leg_km = float(distance[nodes[s - 1], nodes[s]])
+            co2e += weight / 1000 * leg_km * vehicle.co2e_g_per_tkm / 1000
+            km += leg_km
+            expected = hours(before.departure) + float(duration[nodes[s - 1], nodes[s]])
+            if abs(hours(stop.arrival) - expected) > tol_h:
+                problems.append(
+                    f"{name}: arrives at stop {s} at {stop.arrival}, not after the drive"
+                )
+            if s == len(stops) - 1:
+                if hours(stop.arrival) > horizon + tol_h:
+                    problems.append(f"{name}: unloads at {stop.arrival}, after the cut-off")
+                break
+            pickup = pickups[str(stop.pickup_id)][1]
+            begin = hours(stop.service_start)
+            if begin < hours(stop.arrival) - tol_h:
+                problems.append(f"{name}: loads {pickup.pickup_id} before arriving")
+            if abs(hours(stop.departure) - begin - pickup.service_min / 60) > tol_h:
+                problems.append(f"{name}: loads {pickup.pickup_id} for the wrong time")
+            windows = [(hours(a), hours(b)) for a, b in pickup.windows] or [(0.0, horizon)]
+            if not any(a - tol_h <= begin <= b + tol_h for a, b in windows):
+                problems.append(f"{name}: loads {pickup.pickup_id} outside its windows")
+            weight += pickup.weight_kg
+            volume += pickup.volume_m3
+            if not (close(stop.load_kg, weight, 1e-6) and close(stop.load_m3, volume, 1e-6)):
+                problems.append(f"{name}: load after stop {s} reported wrongly")
+            if weight > vehicle.capacity_kg + 1e-6:
+                problems.append(
+                    f"{name}: load {weight:.0f} kg after stop {s}, over the capacity "
+                    f"{vehicle.capacity_kg:.0f} kg"
+                )
+            if volume > vehicle.capacity_m3 + 1e-6:
+                problems.append(
+                    f"{name}: load {volume:g} m3 after stop {s}, over the capacity "
+                    f"{vehicle.capacity_m3:g} m3"
+                )
+        span = hours(stops[-1].arrival) - hours(stops[0].departure)
+        if span > vehicle.shift_h + tol_h:
+            problems.append(
+                f"{name}: takes {span:.2f} h, longer than the {vehicle.shift_h:g} h shift"
+            )
+        cost = vehicle.fixed_cost_cny + km * vehicle.cost_cny_per_km + span * vehicle.cost_cny_per_h
+        for label, reported, recomputed in (
+            ("km", route.distance_km, km),
+            ("hours", route.duration_h, span),
+            ("costs", route.cost_cny, cost),
+            ("kg CO2e", route.co2e_kg, co2e),
+        ):
+            if not close(reported, recomputed, 0.01 if label != "hours" else tol_h):
+                problems.append(f"{name}: {label} {reported:.2f}, not {recomputed:.2f} recomputed")
+        for key, value in zip(totals, (km, span, cost, co2e), strict=True):
+            totals[key] += value
+    for vehicle_name, count in used.items():
+        if count > fleet[vehicle_name].count:
+            problems.append(
+                f"{count} routes of {vehicle_name}, which has {fleet[vehicle_name].count}"
+            )
+
+    unserved: dict[str, int] = {}
+    penalties = 0.0
+    for item in result.unserved:
+        unserved[item.pickup_id] = unserved.get(item.pickup_id, 0) + 1
+        if item.pickup_id not in pickups:
+            problems.append(f"unserved {item.pickup_id!r} is not a pickup")
+            continue
+        penalties += item.penalty_cny
+        if item.penalty_cny == 0:
+            k, pickup = pickups[item.pickup_id]
+            for vehicle in problem.fleet:
+                if pickup.weight_kg > vehicle.capacity_kg or pickup.volume_m3 > vehicle.capacity_m3:
+                    continue
+                start = depots.index(vehicle.start_depot) if vehicle.start_depot else 0
+                end = depots.index(vehicle.end_depot) if vehicle.end_depot else 0
+                there = float(duration[start, first + k])
+                back = float(duration[first + k, end])
+                service_h = pickup.service_min / 60
+                windows = [(hours(a), hours(b)) for a, b in pickup.windows] or [(0.0, horizon)]
+                alone = any(
+                    max(there, a) <= b + 1e-9
+                    and max(there, a) + service_h + back <= horizon + 1e-9
+                    and there + service_h + back <= vehicle.shift_h + 1e-9
+                    for a, b in windows
+                )
+                if alone and result.status.value in ("optimal", "feasible"):
+                    problems.append(
+                        f"pickup {item.pickup_id} is listed as unservable, yet a {vehicle.name} "
+                        "could serve it alone"
+                    )
+                    break
+        elif problem.drop_penalty_cny is None:
+            problems.append(f"pickup {item.pickup_id} is dropped, but every pickup is required")
+        elif not close(item.penalty_cny, problem.drop_penalty_cny):
+            problems.append(
+                f"pickup {item.pickup_id} is charged {item.penalty_cny:.2f}, not the penalty"
+            )
+    for pickup_id in pickups:
+        times = served.get(pickup_id, 0) + unserved.get(pickup_id, 0)
+        if times != 1:
+            problems.append(
+                f"pickup {pickup_id} is served {served.get(pickup_id, 0)} times and listed "
+                f"unserved {unserved.get(pickup_id, 0)} times"
+            )
+    if result.status.value not in ("optimal", "feasible") and result.routes:
+        problems.append(f"status {result.status.value} with routes")
+    for key, recomputed in totals.items():
+        if not close(getattr(result, key), recomputed, 0.01 if key != "duration_h" else tol_h * 10):
+            problems.append(f"total {key} {getattr(result, key):.2f}, not {recomputed:.2f}")
+    if not close(result.penalty_cny, penalties):
+        problems.append(f"penalties {result.penalty_cny:.2f}, not {penalties:.2f}")
+    if not close(result.objective, totals["cost_cny"] + penalties):
+        problems.append(
+            f"objective {result.objective:.2f}, but costs and penalties add to "
+            f"{totals['cost_cny'] + penalties:.2f}"
+        )
+    if result.bound is not None and result.bound > result.objective + 1e-6 * max(
+        1.0, result.objective
+    ):
+        problems.append(f"bound {result.bound:.2f} above the objective {result.objective:.2f}")
+    return problems

@@ -157,6 +157,33 @@ class EdgeCosts:
     co2e_kg: FloatArray
 
 
+def find_place(network: Network, field: str, query: str) -> str:
+    """The node ``query`` names (id, English or Chinese name, or nearest to ``"lat,lon"``).
+
+    Raises
+    ------
+    optimizer.errors.InvalidInputError
+        Naming ``field``, the query and the closest known places.
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> network = load_network()
+    >>> find_place(network, "origin", "Linshu")
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: origin: got 'Linshu'; expected a known place (closest ...
+    >>> find_place(network, "origin", "Linshui")
+    'CN-LINSHUI-PARK'
+    """
+    try:
+        return network.find_node(query)
+    except UnknownPlaceError as exc:
+        raise InvalidInputError(
+            field, query, f"a known place ({str(exc).split('; ', 1)[-1]})"
+        ) from exc
+
+
 def _resolve(data: RoutingData, field: str, query: str) -> _Place:
     try:
         point = parse_lat_lon(query)
@@ -170,12 +197,7 @@ def _resolve(data: RoutingData, field: str, query: str) -> _Place:
         links = _road_links(data, field, query, point[0], point[1])
         label = f"{point[0]:.4f},{point[1]:.4f}"
         return _Place(query, False, point[0], point[1], label, data.node_country[links[0]], links)
-    try:
-        i = data.node_index[data.network.find_node(query)]
-    except UnknownPlaceError as exc:
-        raise InvalidInputError(
-            field, query, f"a known place ({str(exc).split('; ', 1)[-1]})"
-        ) from exc
+    i = data.node_index[find_place(data.network, field, query)]
     lat, lon = float(data.arrays.node_lat[i]), float(data.arrays.node_lon[i])
     return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
 

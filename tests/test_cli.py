@@ -219,3 +219,39 @@ def test_allocate_bad_row_exits_2_naming_row_and_column(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "row 1 (acme): m3_per_order: got '-1'" in result.output
+
+
+PICKUPS_ARGS = [
+    "pickups", str(EXAMPLES / "pickups.csv"), "--hub", "Chengdu rail port",
+    "--cutoff", "2026-12-03T18:00+08:00", "--fleet", str(EXAMPLES / "fleet.csv"),
+    "--time-limit", "2", "--seed", "1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["pyvrp", "ortools"])
+def test_pickups_writes_geojson_and_prints_the_routes(tmp_path: Path, backend: str) -> None:
+    out = tmp_path / "routes.geojson"
+    result = runner.invoke(app, [*PICKUPS_ARGS, "--backend", backend, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"feasible ({backend}): CNY ")
+    assert "7 pickups served, 1 unserved" in result.output
+    assert "unserved MY-OVERSIZE: too big for any truck: 24,000 kg and 70 m3" in result.output
+    routes = gpd.read_file(out)
+    legs = routes[routes["kind"] == "leg"]
+    assert set(legs.geom_type) == {"LineString"} and (legs["to"] == "CNCTU-RLY").any()
+    stops = routes[routes["kind"] == "stop"]
+    assert sorted(stops["pickup_id"].dropna()) == [
+        "AZ-1", "DY-1", "GH-1", "JY-1", "MY-CITY-1", "MY-ECODEV-1", "MY-HITECH-1",
+    ]  # fmt: skip
+
+
+def test_pickups_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:
+    lots = tmp_path / "pickups.csv"
+    lots.write_text("id,place,weight_kg,windows\nP1,Mianyang,500,12:00-10:00;x\n")
+    result = runner.invoke(app, [*PICKUPS_ARGS[:1], str(lots), *PICKUPS_ARGS[2:]])
+    assert result.exit_code == 2
+    assert "error: P1.windows: got 'x'" in result.output
+    lots.write_text("id,place,weight_kg\nP1,Mianyan Hitech,500\n")
+    result = runner.invoke(app, [*PICKUPS_ARGS[:1], str(lots), *PICKUPS_ARGS[2:]])
+    assert result.exit_code == 2
+    assert "P1.place: got 'Mianyan Hitech'; expected a known" in result.output

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.db import repositories
 from api.db.models import JobRecord
-from api.jobs.records import JobInputError, Progress, number_field, rows_field
+from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.allocation import (
     RecordError,
@@ -90,9 +90,7 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
             ("unserved_penalty_cny", 0.0, 1e7, 300.0),
         )
     }
-    seed = job_input.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise JobInputError("input.seed", f"got {seed!r}; expected an integer >= 0")
+    seed = seed_field(job_input)
     single = job_input.get("single_sourcing", False)
     if not isinstance(single, bool):
         raise JobInputError("input.single_sourcing", f"got {single!r}; expected true or false")

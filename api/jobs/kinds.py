@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from api.db.models import JobRecord
 from api.db.repositories import MANAGER_ROLES
-from api.jobs import allocation
-from api.jobs.records import JobInputError, Progress, number_field, rows_field
+from api.jobs import allocation, pickups
+from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.consolidation import problem_from_records, solve_consolidation
 from optimizer.errors import InvalidInputError
 from optimizer.routing import plan_record
+from scenarios import jobs as scenario_jobs
 
 
 def _shipment_records(job_input: dict[str, Any], required: set[str]) -> list[dict[str, Any]]:
@@ -96,9 +97,7 @@ def _consolidation_input(job_input: dict[str, Any]) -> ConsolidationInput:
         value = number_field(job_input, name, low, high, None)
         if value is not None:
             numbers[name] = value
-    seed = job_input.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise JobInputError("input.seed", "expected an integer >= 0")
+    seed = seed_field(job_input)
     time_limit_s = numbers.pop("time_limit_s", 60.0)
     return ConsolidationInput(records, hubs, days[0], days[1], time_limit_s, seed, numbers)
 
@@ -150,4 +149,6 @@ KINDS: dict[str, JobKind] = {
         record=allocation.record,
         roles=MANAGER_ROLES,
     ),
+    "pickups": JobKind(pickups.validate, pickups.run),
+    "scenario": JobKind(scenario_jobs.validate, scenario_jobs.run, roles=("planner", "admin")),
 }

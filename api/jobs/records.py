@@ -61,3 +61,17 @@ def number_field(
             f"input.{name}", f"got {value!r}; expected a number in [{low:g}, {high:g}]"
         )
     return float(value)
+
+
+def seed_field(job_input: dict[str, Any]) -> int:
+    """``seed``: an integer >= 0 (default 0).
+
+    >>> seed_field({"seed": -1})
+    Traceback (most recent call last):
+    ...
+    api.jobs.records.JobInputError: input.seed: got -1; expected an integer >= 0
+    """
+    seed = job_input.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise JobInputError("input.seed", f"got {seed!r}; expected an integer >= 0")
+    return seed

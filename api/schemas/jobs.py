@@ -23,10 +23,20 @@ class JobIn(BaseModel):
     ``service_level``, ``fairness``, ``single_sourcing``, ``lead_time_limit_days``,
     ``unserved_penalty_cny``, ``time_limit_s`` and ``seed``; its result is the allocation and
     the ``proposed`` bookings it wrote to the ledger for a coordinator to confirm.
+    ``pickups`` takes ``pickups`` and ``fleet`` (lists, or ``pickups_csv`` and ``fleet_csv``:
+    the columns of ``shudao pickups``), ``hub`` and ``cutoff`` (ISO time with offset), and
+    optionally ``start``, ``time_limit_s`` (<= 600, default 30), ``seed``, ``backend``
+    (``pyvrp`` or ``ortools``), ``terrain`` and ``drop_penalty_cny``; its result is the routes
+    with stops, times, loads, costs and CO2e, the unserved pickups with reasons, and ``geojson``.
+    ``scenario`` (planners and admins) takes ``name`` (a bundled scenario such as
+    ``red_sea_closure``) or ``scenario`` (the YAML text, naming no files), and optionally
+    ``sample`` (shipments planned, 1 to 2,000; default 200) and ``baseline`` (a bundled name, or
+    true for ``baseline``); its result is ``{"scenario": KPIS, "baseline": KPIS}`` as
+    ``shudao scenario run --json`` prints.
     """
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["route-batch", "consolidation", "allocation"]
+    kind: Literal["route-batch", "consolidation", "allocation", "pickups", "scenario"]
     input: dict[str, Any] = Field(
         examples=[
             {

@@ -1,0 +1,106 @@
+"""The ``scenario`` job kind: validate an input at submission, run it in a worker.
+
+Input: ``scenario`` (YAML text) or ``name`` (a bundled scenario); optional ``sample``
+(shipments planned, 1 to 2,000; default 200) and ``baseline`` (a bundled name, or true for
+``baseline``). A scenario sent as text may not name files (dataset, demand, allocation terms):
+it runs on the service's network with generated demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from api.jobs.records import JobInputError, Progress
+from network_data import Network
+from scenarios.runner import kpi_document, run_scenario
+from scenarios.spec import Scenario, ScenarioError, bundled_names, load_scenario, parse_scenario
+
+MAX_SAMPLE = 2_000
+DEFAULT_SAMPLE = 200
+
+
+@dataclass(frozen=True)
+class ScenarioInput:
+    """A checked ``scenario`` job input."""
+
+    scenario: Scenario
+    baseline: Scenario | None
+    sample: int
+
+
+def _bundled(field: str, name: object) -> Scenario:
+    if not isinstance(name, str) or name not in bundled_names():
+        raise JobInputError(
+            f"input.{field}", f"got {name!r}; expected one of {', '.join(bundled_names())}"
+        )
+    return load_scenario(name)
+
+
+def validate(job_input: dict[str, Any]) -> ScenarioInput:
+    """Check a job input; raise :class:`JobInputError` naming the field.
+
+    Examples
+    --------
+    >>> validate({"name": "carbon_price", "sample": 50}).sample
+    50
+    >>> validate({"scenario": "name: x\\ndescription: y\\ndemand: {}\\n"})
+    Traceback (most recent call last):
+    ...
+    api.jobs.records.JobInputError: input.scenario: demand: exactly one of file, generate
+    """
+    if "scenario" in job_input:
+        text = job_input["scenario"]
+        if not isinstance(text, str):
+            raise JobInputError("input.scenario", "expected the scenario YAML as a string")
+        try:
+            scenario = parse_scenario(text)
+        except ScenarioError as exc:
+            raise JobInputError("input.scenario", str(exc)) from exc
+        named = [
+            key for key, value in (
+                ("network.data", scenario.network.data),
+                ("network.tariffs", scenario.network.tariffs),
+                ("demand.file", scenario.demand.file),
+                ("analyses.allocation", scenario.analyses.allocation),
+            ) if value is not None
+        ]  # fmt: skip
+        if named:
+            raise JobInputError(
+                f"input.scenario.{named[0]}",
+                "files cannot be named in a job; use a bundled scenario",
+            )
+    elif "name" in job_input:
+        scenario = _bundled("name", job_input["name"])
+    else:
+        raise JobInputError(
+            "input", "expected 'scenario' (YAML text) or 'name' (a bundled scenario)"
+        )
+    baseline_field = job_input.get("baseline")
+    baseline = None
+    if baseline_field is True:
+        baseline = load_scenario("baseline")
+    elif baseline_field not in (None, False):
+        baseline = _bundled("baseline", baseline_field)
+    sample = job_input.get("sample", DEFAULT_SAMPLE)
+    if isinstance(sample, bool) or not isinstance(sample, int) or not 1 <= sample <= MAX_SAMPLE:
+        raise JobInputError(
+            "input.sample", f"got {sample!r}; expected an integer in [1, {MAX_SAMPLE}]"
+        )
+    return ScenarioInput(scenario, baseline, sample)
+
+
+def run(job_input: dict[str, Any], network: Network, progress: Progress) -> dict[str, Any]:
+    """Run a checked input on ``network``: ``{"scenario": KPIS, "baseline": KPIS or None}``."""
+    checked = validate(job_input)
+    if not progress(0.05):
+        raise InterruptedError("cancelled")
+    try:
+        # One process: forking a threaded server is unsafe.
+        result = run_scenario(
+            checked.scenario, baseline=checked.baseline, sample=checked.sample, workers=1,
+            network=network,
+        )  # fmt: skip
+    except ScenarioError as exc:
+        raise JobInputError("input.scenario", str(exc)) from exc
+    return kpi_document(result)

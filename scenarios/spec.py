@@ -1,0 +1,475 @@
+"""The scenario file: a YAML document validated into a :class:`Scenario`.
+
+A scenario names its base dataset, the changes made to a copy of it, the demand, how shippers
+choose among a shipment's options, the analyses to run and, for sweeps, the uncertain
+parameters. Every problem is reported with the path of its key, for example
+``changes[2].scale.factor: got -1; expected a number > 0``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+BUNDLED_DIR = Path(__file__).parent
+Mode = Literal["road", "rail", "inland_water", "sea", "air"]
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid; the message names the key path of every problem."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkSpec(_Model):
+    """The base dataset: a directory (None: bundled), contract tariffs, an expected version."""
+
+    data: str | None = None
+    tariffs: str | None = None
+    version: str | None = None
+
+
+class Selector(_Model):
+    """Which corridors, nodes or passages a change applies to (all listed ones)."""
+
+    modes: tuple[Mode, ...] = ()
+    corridors: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+    passages: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Selector:
+        if not (self.modes or self.corridors or self.nodes or self.passages):
+            raise ValueError("name at least one of modes, corridors, nodes, passages")
+        return self
+
+
+class Close(Selector):
+    """Close nodes (every corridor touching them), corridors, passages or whole modes."""
+
+
+class Scale(Selector):
+    """Multiply ``capacity``, ``frequency``, ``cost`` (tariffs, node handling) or ``dwell``."""
+
+    what: Literal["capacity", "frequency", "cost", "dwell"]
+    factor: float = Field(gt=0)
+
+
+class Delay(Selector):
+    """Add hours: to node or passage dwell, or to corridors' transit (median and p90)."""
+
+    hours: float = Field(ge=0)
+    p90_hours: float | None = Field(default=None, ge=0)
+
+
+class AddNode(_Model):
+    """A new node (a new port, station or warehouse)."""
+
+    id: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    name_zh: str = ""
+    kind: Literal[
+        "city", "industrial_park", "rail_terminal", "river_port", "seaport", "airport",
+        "border_crossing", "bonded_zone", "overseas_warehouse", "market",
+    ]  # fmt: skip
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    modes: tuple[Mode, ...] = ("road",)
+    regimes: tuple[Literal["9610", "9710", "9810", "1210", "general"], ...] = ()
+    handling_h: float = Field(default=6.0, ge=0)
+    handling_cost_cny_per_container: float = Field(default=450.0, ge=0)
+    handling_cost_cny_per_t: float = Field(default=60.0, ge=0)
+    timezone: str = "Asia/Shanghai"
+
+
+class AddCorridor(_Model):
+    """A new corridor, priced by its mode's default tariff; ``both_ways`` adds the return."""
+
+    id: str = Field(min_length=1)
+    origin: str
+    destination: str
+    mode: Mode
+    vehicle: str | None = None
+    service_name: str = ""
+    distance_km: float = Field(gt=0)
+    duration_h: float = Field(gt=0)
+    duration_p90_h: float | None = Field(default=None, gt=0)
+    departures_per_week: float = Field(default=7.0, gt=0)
+    capacity_teu_per_departure: float | None = Field(default=None, ge=0)
+    capacity_t_per_departure: float | None = Field(default=None, gt=0)
+    reefer: bool = False
+    passages: tuple[str, ...] = ()
+    both_ways: bool = False
+
+
+class AddService(_Model):
+    """A timetabled departure pattern on a corridor (which becomes scheduled)."""
+
+    corridor: str
+    service_name: str = Field(min_length=1)
+    weekdays: tuple[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], ...] = Field(
+        min_length=1
+    )
+    departure_local: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    cutoff_h: float = Field(default=24.0, ge=0)
+
+
+class Fx(_Model):
+    """Set the CNY value of one unit of a currency."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    cny_per_unit: float = Field(gt=0)
+
+
+class CarbonPrice(_Model):
+    """A price per tonne CO2e added to every leg's cost (and to what shippers weigh)."""
+
+    per_t_co2e: float = Field(ge=0)
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+
+
+class Change(_Model):
+    """One change: exactly one of its keys is set."""
+
+    close: Close | None = None
+    scale: Scale | None = None
+    delay: Delay | None = None
+    add_node: AddNode | None = None
+    add_corridor: AddCorridor | None = None
+    add_service: AddService | None = None
+    fx: Fx | None = None
+    carbon_price: CarbonPrice | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Change:
+        if len(self.model_fields_set) != 1:
+            raise ValueError(f"exactly one of {', '.join(Change.model_fields)}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The key that is set."""
+        return next(iter(self.model_fields_set))
+
+    @property
+    def body(self) -> _Model:
+        """The value of the key that is set."""
+        body: _Model = getattr(self, self.kind)
+        return body
+
+
+class Generate(_Model):
+    """Draw shipments from the pilot zones' industry profiles (:mod:`scenarios.demand`)."""
+
+    seed: int = Field(default=0, ge=0)
+    weeks: int = Field(default=4, ge=1, le=52)
+    start: date = date(2026, 11, 30)
+    zones: tuple[str, ...] | None = None
+    scale: float = Field(default=1.0, gt=0)
+
+
+class Demand(_Model):
+    """A shipments file (columns of ``shudao plan-batch``) or a generator; growth per year."""
+
+    file: str | None = None
+    generate: Generate | None = None
+    growth_per_year: float = Field(default=0.0, gt=-1)
+    years: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _source(self) -> Demand:
+        if (self.file is None) == (self.generate is None):
+            raise ValueError("exactly one of file, generate")
+        return self
+
+
+class Choice(_Model):
+    """How a shipper picks an option of its plan, and the capacity the demand may use.
+
+    The chosen option minimises cost + carbon charge + ``value_of_time_per_day`` x cargo value
+    x days door to door; every such minimum lies on the planner's Pareto front.
+    ``capacity_share`` is the share of each corridor's weekly capacity open to this demand.
+    """
+
+    value_of_time_per_day: float = Field(default=0.001, ge=0)
+    capacity_share: float = Field(default=1.0, gt=0, le=1)
+
+
+class Consolidation(_Model):
+    """Pool the lots of ``origins`` (zones or node ids) at ``hubs`` over ``days``."""
+
+    hubs: tuple[str, ...] = Field(min_length=1)
+    origins: tuple[str, ...] = Field(min_length=1)
+    days: int = Field(default=14, ge=1, le=92)
+    time_limit_s: float = Field(default=10.0, gt=0, le=600)
+
+
+class Allocation(_Model):
+    """Warehouse allocation for sellers and warehouse terms (CSV paths, relative to the file)."""
+
+    sellers: str
+    warehouses: str
+    weeks: int = Field(default=4, ge=1, le=52)
+    service_days: float = Field(default=5.0, ge=0)
+    time_limit_s: float = Field(default=10.0, gt=0, le=600)
+
+
+class Analyses(_Model):
+    """Route plans always; consolidation and allocation when asked for."""
+
+    consolidation: Consolidation | None = None
+    allocation: Allocation | None = None
+
+
+class Uncertain(_Model):
+    """A parameter drawn per sweep sample and written at ``path`` (e.g. ``changes[0].delay.hours``).
+
+    ``uniform`` uses low/high, ``triangular`` low/mode/high, ``normal`` mean/sd (clipped at
+    low/high when given), ``lognormal`` median/sigma.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    path: str
+    distribution: Literal["uniform", "triangular", "normal", "lognormal"]
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(default=None, gt=0)
+    median: float | None = Field(default=None, gt=0)
+    sigma: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Uncertain:
+        needed = {
+            "uniform": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "normal": ("mean", "sd"),
+            "lognormal": ("median", "sigma"),
+        }[self.distribution]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.distribution} distribution needs {', '.join(missing)}")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.distribution == "triangular" and not (
+            self.low is not None and self.high is not None and self.mode is not None
+            and self.low <= self.mode <= self.high
+        ):  # fmt: skip
+            raise ValueError("mode must lie between low and high")
+        return self
+
+
+class Scenario(_Model):
+    """A validated scenario file. ``base_dir`` resolves relative paths in it."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = Field(min_length=1)
+    network: NetworkSpec = NetworkSpec()
+    changes: tuple[Change, ...] = ()
+    demand: Demand
+    choice: Choice = Choice()
+    analyses: Analyses = Analyses()
+    uncertain: tuple[Uncertain, ...] = ()
+    base_dir: str = Field(default=".", exclude=True)
+
+    @model_validator(mode="after")
+    def _paths(self) -> Scenario:
+        document = self.model_dump(mode="json")
+        for i, parameter in enumerate(self.uncertain):
+            try:
+                _get(document, parameter.path)
+            except KeyError as exc:
+                raise ValueError(
+                    f"uncertain[{i}].path: got {parameter.path!r}; expected the path of a "
+                    f"number in this file ({exc.args[0]})"
+                ) from exc
+        return self
+
+    def resolve(self, relative: str) -> Path:
+        """A path of the file, relative to the file's directory."""
+        return Path(self.base_dir) / relative
+
+    def digest(self) -> str:
+        """12 hex digits that change with any setting of the scenario.
+
+        Examples
+        --------
+        >>> digest = load_scenario("baseline").digest()
+        >>> digest == load_scenario("baseline").digest() != load_scenario("carbon_price").digest()
+        True
+        """
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def with_values(self, values: dict[str, float]) -> Scenario:
+        """A copy with the number at each ``path`` replaced (the draws of a sweep sample).
+
+        Examples
+        --------
+        >>> s = load_scenario("border_congestion")
+        >>> s.with_values({"changes[0].delay.hours": 24.0}).changes[0].delay.hours
+        24.0
+        """
+        document = self.model_dump(mode="json", exclude_none=True)
+        for path, value in values.items():
+            _set(document, path, value)
+        return scenario_from_dict(document, base_dir=self.base_dir)
+
+
+_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def _steps(path: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for part in path.split("."):
+        matched = _STEP.findall(part)
+        if not matched or "".join(n or f"[{i}]" for n, i in matched) != part:
+            raise KeyError(f"{part!r} is not a key or [index]")
+        steps.extend(name or int(index) for name, index in matched)
+    return steps
+
+
+def _get(document: Any, path: str) -> Any:
+    value = document
+    for step in _steps(path):
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise KeyError(f"no {step!r}") from exc
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise KeyError("not a number")
+    return value
+
+
+def _set(document: Any, path: str, value: float) -> None:
+    *parents, last = _steps(path)
+    target = document
+    for step in parents:
+        target = target[step]
+    target[last] = value
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for step in loc:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif not str(step).startswith(("function-", "tagged-")):
+            text += f".{step}" if text else str(step)
+    return text or "(file)"
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _expected(error: Any) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    words: dict[str, Callable[[], str]] = {
+        "greater_than": lambda: f"a number > {_number(ctx.get('gt'))}",
+        "greater_than_equal": lambda: f"a number >= {_number(ctx.get('ge'))}",
+        "less_than": lambda: f"a number < {_number(ctx.get('lt'))}",
+        "less_than_equal": lambda: f"a number <= {_number(ctx.get('le'))}",
+        "float_parsing": lambda: "a number",
+        "float_type": lambda: "a number",
+        "int_parsing": lambda: "an integer",
+        "int_type": lambda: "an integer",
+        "int_from_float": lambda: "an integer",
+        "bool_parsing": lambda: "true or false",
+        "string_type": lambda: "text",
+        "literal_error": lambda: f"one of {ctx.get('expected')}",
+        "string_pattern_mismatch": lambda: f"text matching {ctx.get('pattern')}",
+        "missing": lambda: "a value (this key is required)",
+        "extra_forbidden": lambda: "no such key (check its spelling)",
+        "date_from_datetime_parsing": lambda: "a date such as 2026-11-30",
+        "date_parsing": lambda: "a date such as 2026-11-30",
+    }
+    if kind in words:
+        return words[kind]()
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _message(error: Any) -> str:
+    path = _location(tuple(error["loc"]))
+    expected = _expected(error)
+    if error["type"] == "value_error" and ": got " in expected:
+        return expected
+    if error["type"] in ("missing", "value_error", "model_type", "extra_forbidden"):
+        return f"{path}: {expected}"
+    return f"{path}: got {error.get('input')!r}; expected {expected}"
+
+
+def scenario_from_dict(document: Any, *, base_dir: str | Path = ".") -> Scenario:
+    """Validate a parsed scenario document.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem, each with its key path.
+
+    Examples
+    --------
+    >>> scenario_from_dict({"name": "x", "description": "y", "demand": {"file": "s.csv"},
+    ...     "changes": [{"scale": {"what": "cost", "factor": -1, "modes": ["sea"]}}]})
+    Traceback (most recent call last):
+    ...
+    scenarios.spec.ScenarioError: changes[0].scale.factor: got -1; expected a number > 0
+    """
+    if not isinstance(document, dict):
+        raise ScenarioError(f"(file): got {type(document).__name__}; expected a mapping of keys")
+    try:
+        return Scenario.model_validate({**copy.deepcopy(document), "base_dir": str(base_dir)})
+    except ValidationError as exc:
+        raise ScenarioError("\n".join(_message(e) for e in exc.errors())) from None
+
+
+def bundled_names() -> list[str]:
+    """Names of the scenarios shipped with Shudao.
+
+    Examples
+    --------
+    >>> "red_sea_closure" in bundled_names()
+    True
+    """
+    return sorted(p.stem for p in BUNDLED_DIR.glob("*.yaml"))
+
+
+def parse_scenario(text: str, *, base_dir: str | Path = ".") -> Scenario:
+    """Parse and validate scenario YAML text (``yaml.safe_load``)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"(file): not valid YAML ({exc})") from None
+    return scenario_from_dict(document, base_dir=base_dir)
+
+
+def load_scenario(source: str | Path) -> Scenario:
+    """Load a scenario file, or a bundled scenario by name (``"red_sea_closure"``).
+
+    Examples
+    --------
+    >>> load_scenario("red_sea_closure").changes[0].close.passages
+    ('suez', 'bab-el-mandeb')
+    """
+    path = Path(source)
+    if not path.suffix and str(source) in bundled_names():
+        path = BUNDLED_DIR / f"{source}.yaml"
+    if not path.is_file():
+        raise ScenarioError(
+            f"{source}: no such file, and not a bundled scenario ({', '.join(bundled_names())})"
+        )
+    return parse_scenario(path.read_text(encoding="utf-8"), base_dir=path.parent)

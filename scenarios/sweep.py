@@ -1,0 +1,268 @@
+"""Monte Carlo sweeps of a scenario's uncertain parameters on Dask, resumable.
+
+Sample ``i`` draws every uncertain parameter from ``numpy.random.default_rng([seed, i])``, so
+a sample's draws do not depend on how samples are chunked or which worker runs them, and every
+sample plans the same demand sample (common random numbers: the spread comes from the
+parameters). Samples run in chunks; each finished chunk is written to
+``<output>/chunks/chunk-<first sample>.parquet`` (written to a temporary name, then renamed).
+Running the sweep again with the same settings skips the chunks already on disk, so an
+interrupted sweep continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.progress import Progress
+
+from scenarios.runner import MODES, run_scenario
+from scenarios.spec import Scenario, ScenarioError, Uncertain, scenario_from_dict
+
+KPI_COLUMNS = ("total_cost", "cost_per_t", "mean_days", "p90_days", "co2e_kg", "unserved")
+MANIFEST = "manifest.json"
+
+
+def draw(parameter: Uncertain, rng: np.random.Generator) -> float:
+    """One draw of ``parameter``'s distribution (normal draws clipped to low/high).
+
+    Examples
+    --------
+    >>> p = Uncertain(name="x", path="a", distribution="uniform", low=1, high=2)
+    >>> 1 <= draw(p, np.random.default_rng(0)) <= 2
+    True
+    """
+    low = -np.inf if parameter.low is None else parameter.low
+    high = np.inf if parameter.high is None else parameter.high
+    given = {k: v for k, v in parameter.model_dump().items() if isinstance(v, float | int)}
+    if parameter.distribution == "uniform":
+        return float(rng.uniform(low, high))
+    if parameter.distribution == "triangular":
+        return float(rng.triangular(low, given["mode"], high))
+    if parameter.distribution == "normal":
+        return float(np.clip(rng.normal(given["mean"], given["sd"]), low, high))
+    return float(rng.lognormal(np.log(given["median"]), given["sigma"]))
+
+
+def sample_values(scenario: Scenario, index: int, seed: int) -> dict[str, float]:
+    """The draws of sample ``index``: parameter name -> value.
+
+    Examples
+    --------
+    >>> from scenarios.spec import load_scenario
+    >>> s = load_scenario("border_congestion")
+    >>> sample_values(s, 3, seed=7) == sample_values(s, 3, seed=7) != sample_values(s, 4, seed=7)
+    True
+    """
+    rng = np.random.default_rng([seed, index])
+    return {p.name: draw(p, rng) for p in scenario.uncertain}
+
+
+def run_samples(
+    document: dict[str, Any], base_dir: str, indices: list[int], seed: int, shipments: int
+) -> pd.DataFrame:
+    """Run the samples ``indices`` of a scenario (its JSON form); one row per sample."""
+    scenario = scenario_from_dict(document, base_dir=base_dir)
+    paths = {p.name: p.path for p in scenario.uncertain}
+    rows = []
+    for index in indices:
+        values = sample_values(scenario, index, seed)
+        changed = scenario.with_values({paths[name]: value for name, value in values.items()})
+        kpis = run_scenario(changed, sample=shipments, workers=1).kpis
+        rows.append(
+            {
+                "sample": index,
+                **values,
+                **{name: kpis[name] for name in KPI_COLUMNS},
+                **{f"share_{mode}": kpis["mode_split"][mode] for mode in MODES},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        yield client
+
+
+def _check_manifest(output: Path, manifest: dict[str, Any]) -> None:
+    path = output / MANIFEST
+    if path.is_file():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        if before != manifest:
+            changed = sorted(k for k in manifest if before.get(k) != manifest[k])
+            raise ScenarioError(
+                f"{output} holds a sweep with other settings ({', '.join(changed)}); "
+                "use another output directory to start afresh"
+            )
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "chunks").mkdir(exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def run_sweep(
+    scenario: Scenario,
+    output: str | Path,
+    *,
+    samples: int = 1000,
+    shipments: int = 200,
+    seed: int = 0,
+    chunk_size: int = 10,
+    scheduler: str | None = None,
+    workers: int = 2,
+    client: Any = None,
+    progress: bool = False,
+    on_chunk: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Run ``samples`` Monte Carlo samples of ``scenario`` on Dask; resume if interrupted.
+
+    Parameters
+    ----------
+    scenario
+        A scenario with ``uncertain`` parameters.
+    output
+        Directory for the manifest, one Parquet file per finished chunk and the results.
+    samples, shipments
+        Number of samples, and shipments of the demand planned in each.
+    seed
+        Seed of the draws; the same seed gives the same results.
+    chunk_size
+        Samples per Dask task and per Parquet file.
+    scheduler, workers, client
+        An existing cluster's address; else a LocalCluster of ``workers`` processes; or a
+        ``distributed.Client`` to use as it is.
+    progress
+        Show a progress bar.
+    on_chunk
+        Called with the first sample index of every chunk written (in order of completion).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample, by sample index: the draws and the KPIs.
+    """
+    if not scenario.uncertain:
+        raise ScenarioError("uncertain: the scenario has no uncertain parameters to sweep")
+    output = Path(output)
+    manifest = {
+        "scenario": scenario.name,
+        "digest": scenario.digest(),
+        "samples": samples,
+        "shipments": shipments,
+        "seed": seed,
+        "chunk_size": chunk_size,
+    }
+    _check_manifest(output, manifest)
+    starts = range(0, samples, chunk_size)
+    todo = [s for s in starts if not _chunk_path(output, s).is_file()]
+    if todo:
+        document = scenario.model_dump(mode="json", exclude_none=True)
+        if client is not None:
+            _run_chunks(client, document, scenario, output, todo, manifest, progress, on_chunk)
+        else:
+            with _client(scheduler, workers) as own:
+                _run_chunks(own, document, scenario, output, todo, manifest, progress, on_chunk)
+    results = pd.concat(
+        [pd.read_parquet(_chunk_path(output, s)) for s in starts], ignore_index=True
+    )
+    results.to_parquet(output / "samples.parquet", index=False)
+    (output / "summary.json").write_text(
+        json.dumps(summarise(results, scenario), indent=2), encoding="utf-8"
+    )
+    return results
+
+
+def _chunk_path(output: Path, start: int) -> Path:
+    return output / "chunks" / f"chunk-{start:07d}.parquet"
+
+
+def _run_chunks(
+    client: Any,
+    document: dict[str, Any],
+    scenario: Scenario,
+    output: Path,
+    todo: list[int],
+    manifest: dict[str, Any],
+    progress: bool,
+    on_chunk: Callable[[int], None] | None,
+) -> None:
+    from distributed import as_completed
+
+    samples, size = manifest["samples"], manifest["chunk_size"]
+    futures = {
+        client.submit(
+            run_samples, document, scenario.base_dir, list(range(s, min(s + size, samples))),
+            manifest["seed"], manifest["shipments"], pure=False,
+        ): s
+        for s in todo
+    }  # fmt: skip
+    try:
+        with Progress(disable=not progress) as bar:
+            task = bar.add_task(f"sweep {scenario.name}", total=samples)
+            bar.advance(task, samples - sum(min(size, samples - s) for s in todo))
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                start = futures[future]
+                frame = future.result()
+                path = _chunk_path(output, start)
+                partial = path.with_suffix(".partial")
+                frame.to_parquet(partial, index=False)
+                partial.replace(path)
+                bar.advance(task, len(frame))
+                if on_chunk is not None:
+                    on_chunk(start)
+    finally:
+        client.cancel(list(futures))
+
+
+def summarise(results: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
+    """Percentiles of every KPI and the parameters that drive each KPI's spread.
+
+    Drivers are the Spearman rank correlations of each drawn parameter with the KPI, largest
+    magnitude first.
+
+    Examples
+    --------
+    >>> from scenarios.spec import load_scenario
+    >>> frame = pd.DataFrame({"sample": range(4), "border_dwell_h": [1.0, 2, 3, 4],
+    ...     "demand_scale": [1.0, 1, 1, 1.1], "total_cost": [10.0, 20, 30, 40],
+    ...     "cost_per_t": [1.0, 2, 3, 4],
+    ...     "mean_days": [1.0, 1, 1, 1], "p90_days": [1.0, 1, 1, 1], "co2e_kg": [1.0, 2, 3, 4],
+    ...     "unserved": [0.0, 0, 0, 0]})
+    >>> summary = summarise(frame, load_scenario("border_congestion"))
+    >>> summary["kpis"]["total_cost"]["p50"], summary["drivers"]["total_cost"][0]
+    (25.0, {'parameter': 'border_dwell_h', 'spearman': 1.0})
+    """
+    names = [p.name for p in scenario.uncertain]
+    kpis: dict[str, Any] = {}
+    drivers: dict[str, Any] = {}
+    for column in KPI_COLUMNS:
+        values = results[column].astype(float)
+        kpis[column] = {
+            f"p{q}": round(float(values.quantile(q / 100)), 4) for q in (5, 10, 50, 90, 95)
+        } | {"mean": round(float(values.mean()), 4)}
+        ranked = []
+        for name in names:
+            constant = bool((values == values.iloc[0]).all())
+            rho = np.nan if constant else results[name].rank().corr(values.rank())
+            ranked.append(
+                {"parameter": name, "spearman": round(float(rho), 4) if rho == rho else 0.0}
+            )
+        drivers[column] = sorted(ranked, key=lambda d: -abs(d["spearman"]))
+    return {"samples": len(results), "kpis": kpis, "drivers": drivers}
