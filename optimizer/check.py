@@ -455,7 +455,8 @@ def check_pickups(problem: PickupProblem, result: PickupResult) -> list[str]:
     its end depot; arrivals = departure + driving time; loading within a window, after arrival,
     for the pickup's service time; trucks leaving no earlier than the planning start and
     unloading by the cut-off; route duration within the shift; loads after each stop and
-    within the capacities (kg and m3); km, hours, cost and CO2e of each route and in total;
+    within the capacities (kg and m3); each lot's cargo class allowed on its truck; km, hours,
+    cost and CO2e of each route and in total;
     penalties only for dropped pickups, none where dropping is not allowed, and pickups listed
     as unservable really beyond every truck alone; the objective; the bound below it.
 
@@ -521,6 +522,12 @@ def check_pickups(problem: PickupProblem, result: PickupResult) -> list[str]:
             served[pickup.pickup_id] = served.get(pickup.pickup_id, 0) + 1
             if stop.place != pickup.place.label:
                 problems.append(f"{name}: pickup {pickup.pickup_id} is at {pickup.place.label}")
+            classes = vehicle.cargo_classes
+            if classes is not None and pickup.cargo_class not in classes:
+                problems.append(
+                    f"{name}: carries {pickup.cargo_class} cargo ({pickup.pickup_id}), which "
+                    "its type may not"
+                )
             nodes.append(first + k)
         nodes.append(end)
         if -1 in nodes:
@@ -599,6 +606,10 @@ def check_pickups(problem: PickupProblem, result: PickupResult) -> list[str]:
             k, pickup = pickups[item.pickup_id]
             for vehicle in problem.fleet:
                 if pickup.weight_kg > vehicle.capacity_kg or pickup.volume_m3 > vehicle.capacity_m3:
+                    continue
+                if vehicle.cargo_classes is not None and (
+                    pickup.cargo_class not in vehicle.cargo_classes
+                ):
                     continue
                 start = depots.index(vehicle.start_depot) if vehicle.start_depot else 0
                 end = depots.index(vehicle.end_depot) if vehicle.end_depot else 0

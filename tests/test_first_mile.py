@@ -10,6 +10,7 @@ import csv
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -569,3 +570,47 @@ def test_both_backends_reach_the_optimum_of_p_n16_k8(backend: str) -> None:
     problem = read_vrplib(instance("cvrp/P/P-n16-k8.vrp"))
     result = solve(problem, backend, max_iterations=None, time_limit_s=1)
     assert result.objective == pytest.approx(450)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cargo_classes_keep_batteries_on_dangerous_goods_trucks(backend: str) -> None:
+    # Two trucks at the hub, one licensed for dangerous goods. Without restrictions one truck
+    # would take both lots on one run (10 km out, 10 back = CNY 20 at CNY 1/km); with them the
+    # battery lot must ride the dangerous-goods truck: two runs to km 5 and km 10, CNY 30.
+    problem = line_problem({"CELLS": 10, "SHOES": 5}, count=1)
+    general, licensed = (
+        replace(problem.fleet[0], name="van", cargo_classes=frozenset({"general"})),
+        replace(problem.fleet[0], name="DG truck", cargo_classes=frozenset({"battery"})),
+    )
+    cells = replace(problem.pickups[0], cargo_class="battery")
+    restricted = replace(problem, pickups=(cells, problem.pickups[1]), fleet=(general, licensed))
+    result = solve(restricted, backend)
+    assert sorted(routes_of(result)) == [("DG truck", ("CELLS",)), ("van", ("SHOES",))]
+    assert result.objective == pytest.approx(30)
+    # No truck may carry it: reported unserved with the reason, the rest still served.
+    only_vans = replace(restricted, fleet=(general,), drop_penalty_cny=1000)
+    result = solve(only_vans, backend)
+    assert [(u.pickup_id, u.penalty_cny) for u in result.unserved] == [("CELLS", 0.0)]
+    assert result.unserved[0].reason.startswith("no truck may carry battery cargo")
+    assert routes_of(result) == [("van", ("SHOES",))]
+
+
+def test_the_checker_catches_a_battery_on_a_general_truck() -> None:
+    problem = line_problem({"CELLS": 10})
+    van = replace(problem.fleet[0], cargo_classes=frozenset({"general"}))
+    cells = replace(problem.pickups[0], cargo_class="battery")
+    free = solve(problem, "pyvrp")
+    restricted = replace(problem, pickups=(cells,), fleet=(van,))
+    assert any("carries battery cargo (CELLS)" in p for p in check_pickups(restricted, free))
+
+
+def test_fleet_rows_name_their_cargo_classes() -> None:
+    fleet = fleet_from_records(
+        [{"name": "DG truck", "capacity_kg": 10_000, "capacity_m3": 40,
+          "cargo_classes": "general; battery"}]
+    )  # fmt: skip
+    assert fleet[0].cargo_classes == frozenset({"general", "battery"})
+    with pytest.raises(InvalidInputError, match=r"DG\.cargo_classes: got 'batteries'; expected"):
+        fleet_from_records(
+            [{"name": "DG", "capacity_kg": 1, "capacity_m3": 1, "cargo_classes": "batteries"}]
+        )

@@ -244,14 +244,20 @@ class VehicleType:
     co2e_g_per_tkm
         Well-to-wheel emission intensity, applied to each lot's weight over the kilometres it
         rides.
+    cargo_classes
+        The cargo classes it may carry; None: every class. Lithium batteries (UN3480/3481,
+        class 9) go only on a truck licensed for dangerous goods and perishables only in a
+        reefer, so a fleet lists them only on the types that are.
 
     Examples
     --------
     A container truck with a 40HQ box (68 m3 usable, 26,500 kg payload, ``container_types.csv``):
 
     >>> truck = VehicleType("40HQ truck", 26_500, 68, count=3)
-    >>> truck.cost_cny_per_km, truck.shift_h
-    (5.5, 8.0)
+    >>> truck.cost_cny_per_km, truck.shift_h, truck.carries("battery")
+    (5.5, 8.0, True)
+    >>> VehicleType("van", 1_800, 16, cargo_classes=frozenset({"general"})).carries("battery")
+    False
     >>> VehicleType("van", 0, 10)
     Traceback (most recent call last):
     ...
@@ -269,8 +275,17 @@ class VehicleType:
     start_depot: str | None = None
     end_depot: str | None = None
     co2e_g_per_tkm: float = TRUCK_CO2E_G_PER_TKM
+    cargo_classes: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
+        if self.cargo_classes is not None:
+            unknown = sorted(set(self.cargo_classes) - set(CARGO_CLASSES))
+            if unknown or not self.cargo_classes:
+                raise InvalidInputError(
+                    f"{self.name}.cargo_classes", ";".join(unknown) or "",
+                    f"some of {', '.join(CARGO_CLASSES)}, ';' between",
+                )  # fmt: skip
+            object.__setattr__(self, "cargo_classes", frozenset(self.cargo_classes))
         if not isinstance(self.name, str) or not self.name.strip():
             raise InvalidInputError("name", self.name, "a non-empty vehicle type name")
         for attribute in ("capacity_kg", "capacity_m3", "shift_h"):
@@ -283,6 +298,10 @@ class VehicleType:
             value = getattr(self, attribute)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise InvalidInputError(f"{self.name}.{attribute}", value, "a place label or None")
+
+    def carries(self, cargo_class: str) -> bool:
+        """Whether trucks of this type may carry lots of ``cargo_class``."""
+        return self.cargo_classes is None or cargo_class in self.cargo_classes
 
 
 @dataclass(frozen=True)
@@ -466,6 +485,11 @@ def _field_number(record: Mapping[str, Any], owner: str, name: str, default: flo
         raise InvalidInputError(f"{owner}.{name}", record.get(name), "a number") from exc
 
 
+def _classes(record: Mapping[str, Any], name: str) -> frozenset[str] | None:
+    classes = frozenset(c.strip() for c in _text(record, name).split(";") if c.strip())
+    return classes or None
+
+
 def _field_integer(record: Mapping[str, Any], owner: str, name: str, default: int) -> int:
     number = _field_number(record, owner, name, default)
     if number != int(number):
@@ -553,7 +577,8 @@ def fleet_from_records(records: Iterable[Mapping[str, Any]]) -> tuple[VehicleTyp
     Columns: ``name``, ``capacity_kg``, ``capacity_m3`` (required), ``count`` (default 1),
     ``fixed_cost_cny``, ``cost_cny_per_km``, ``cost_cny_per_h``, ``shift_h``,
     ``co2e_g_per_tkm`` (defaults: the module constants), ``start_depot``, ``end_depot``
-    (place names resolved by :func:`problem_from_records`; empty: the hub).
+    (place names resolved by :func:`problem_from_records`; empty: the hub) and
+    ``cargo_classes`` (``general;battery``; empty: every class).
 
     Examples
     --------
@@ -583,6 +608,7 @@ def fleet_from_records(records: Iterable[Mapping[str, Any]]) -> tuple[VehicleTyp
                 start_depot=_text(record, "start_depot") or None,
                 end_depot=_text(record, "end_depot") or None,
                 co2e_g_per_tkm=_field_number(record, name, "co2e_g_per_tkm", TRUCK_CO2E_G_PER_TKM),
+                cargo_classes=_classes(record, "cargo_classes"),
             )
         )
     return tuple(fleet)

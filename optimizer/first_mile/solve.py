@@ -64,6 +64,7 @@ class _VehicleData:
     per_m: int
     per_s: int
     shift_s: int
+    forbidden: frozenset[int]  # client nodes whose cargo class it may not carry
 
 
 @dataclass
@@ -121,9 +122,16 @@ def unservable(problem: PickupProblem) -> dict[str, str]:
     reasons = {}
     for k, pickup in enumerate(problem.pickups):
         node = first + k
+        allowed = [v for v in problem.fleet if v.carries(pickup.cargo_class)]
+        if not allowed:
+            reasons[pickup.pickup_id] = (
+                f"no truck may carry {pickup.cargo_class} cargo (list it in a vehicle type's "
+                "cargo_classes)"
+            )
+            continue
         fitting = [
             v
-            for v in problem.fleet
+            for v in allowed
             if pickup.weight_kg <= v.capacity_kg and pickup.volume_m3 <= v.capacity_m3
         ]
         if not fitting:
@@ -222,6 +230,11 @@ def _model(problem: PickupProblem, excluded: set[str]) -> _Model:
                 per_m=round(vehicle.cost_cny_per_km * COST_UNITS_PER_CNY / M_PER_KM),
                 per_s=round(vehicle.cost_cny_per_h * COST_UNITS_PER_CNY / S_PER_H),
                 shift_s=min(horizon_s, math.floor(vehicle.shift_h * S_PER_H + _EPS)),
+                forbidden=frozenset(
+                    n_depots + c
+                    for c, k in enumerate(clients)
+                    if not vehicle.carries(problem.pickups[k].cargo_class)
+                ),
             )
         )
     penalty = problem.drop_penalty_cny
@@ -276,17 +289,27 @@ def _solve_pyvrp(
                 )
             )  # fmt: skip
             owner.append(node)
+    # A type that may not carry some lots drives on a profile where reaching them takes past
+    # the horizon: a visit there can never be on time, so never in a feasible plan.
+    profiles: dict[frozenset[int], int] = {frozenset(): 0}
+    durations: list[Any] = [model.duration_s]  # the stubs type these as ndarray[int]
+    for vehicle in model.vehicles:
+        if vehicle.forbidden not in profiles:
+            profiles[vehicle.forbidden] = len(durations)
+            blocked = model.duration_s.copy()
+            blocked[:, sorted(vehicle.forbidden)] = model.horizon_s + 1
+            np.fill_diagonal(blocked, 0)
+            durations.append(blocked)
+    distances: list[Any] = [model.distance_m] * len(durations)
     vehicle_types = [
         pyvrp.VehicleType(
             num_available=v.count, capacity=v.capacity, start_depot=v.start, end_depot=v.end,
             fixed_cost=v.fixed_cost, tw_early=0, tw_late=model.horizon_s,
             shift_duration=v.shift_s, unit_distance_cost=v.per_m, unit_duration_cost=v.per_s,
-            name=v.name,
+            profile=profiles[v.forbidden], name=v.name,
         )
         for v in model.vehicles
     ]  # fmt: skip
-    distances: list[Any] = [model.distance_m]  # the stubs type these as ndarray[int]
-    durations: list[Any] = [model.duration_s]
     data = pyvrp.ProblemData(
         locations, clients, depots, vehicle_types, distances, durations, groups
     )
@@ -392,6 +415,11 @@ def _solve_ortools(
             clock.CumulVar(routing.End(vehicle_index)).SetRange(0, model.horizon_s)
             clock.SetSpanUpperBoundForVehicle(vehicle.shift_s, vehicle_index)
             clock.SetSpanCostCoefficientForVehicle(vehicle.per_s, vehicle_index)
+    for c in range(len(model.clients)):
+        node = model.n_depots + c
+        barred = [i for i, v in enumerate(vehicle_of) if node in v.forbidden]
+        if barred:  # (SetAllowedVehiclesForIndex's Python binding rejects lists in 9.15)
+            routing.VehicleVar(manager.NodeToIndex(node)).RemoveValues(barred)
     if model.penalty is not None:
         for c in range(len(model.clients)):
             routing.AddDisjunction([manager.NodeToIndex(model.n_depots + c)], model.penalty)

@@ -13,7 +13,8 @@ from tests.api.test_jobs import auth, wait_for
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 CUTOFF = "2026-12-03T18:00+08:00"
-CAPACITY = {"9.6 m box truck": (18_000, 55), "4.2 m light truck": (1_800, 16)}
+CAPACITY = {"9.6 m box truck (dangerous goods class 9 licence)": (18_000, 55),
+            "4.2 m light truck": (1_800, 16)}  # fmt: skip
 
 
 def job_input(**overrides: object) -> dict[str, object]:
@@ -38,6 +39,10 @@ def test_pickups_job_routes_the_example_lots(client: TestClient) -> None:
     assert plan["unserved"][0]["reason"].startswith("too big for any truck")
     served = sorted(s["pickup_id"] for r in plan["routes"] for s in r["stops"] if s["pickup_id"])
     assert served == ["AZ-1", "DY-1", "GH-1", "JY-1", "MY-CITY-1", "MY-ECODEV-1", "MY-HITECH-1"]
+    # MY-ECODEV-1 holds lithium batteries: only the licensed truck type may carry it.
+    carriers = {r["vehicle_type"] for r in plan["routes"]
+                if any(s["pickup_id"] == "MY-ECODEV-1" for s in r["stops"])}  # fmt: skip
+    assert carriers == {"9.6 m box truck (dangerous goods class 9 licence)"}
     cutoff = datetime.fromisoformat(CUTOFF)
     for route in plan["routes"]:
         assert route["stops"][-1]["place"] == "CNCTU-RLY"
