@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -453,3 +457,41 @@ def test_job_runs_on_the_service_network(network: Network) -> None:
     json.dumps(result)
     with pytest.raises(InterruptedError):
         jobs.run({"name": "baseline", "sample": 5}, network, lambda p: False)
+
+
+@pytest.fixture
+def external_scheduler(tmp_path: Path) -> Iterator[str]:
+    """A Dask scheduler and one worker started as a planner would, with the ``dask`` command."""
+    dask = Path(sys.executable).with_name("dask")
+    scheduler_file = tmp_path / "scheduler.json"
+    common = ["--scheduler-file", str(scheduler_file), "--no-dashboard"]
+    processes = [
+        subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", *common],
+                         stderr=subprocess.DEVNULL),
+        subprocess.Popen([dask, "worker", "--nworkers", "1", "--nthreads", "1", *common],
+                         stderr=subprocess.DEVNULL),
+    ]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        yield json.loads(scheduler_file.read_text())["address"]
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_cli_sweep_on_an_existing_cluster(tmp_path: Path, external_scheduler: str) -> None:
+    out = tmp_path / "sweep"
+    args = ["sweep", "border_congestion", "--samples", "2", "--shipments", "5",
+            "--chunk-size", "1", "--scheduler", external_scheduler, "-o", str(out)]  # fmt: skip
+    result = CliRunner().invoke(scenario_app, args)
+    assert result.exit_code == 0, result.output
+    assert "driver border_dwell_h" in result.output or "driver demand_scale" in result.output
+    samples = pd.read_parquet(out / "samples.parquet")
+    assert list(samples["sample"]) == [0, 1]
+    # The same draws and results as on the local cluster: the sample is the unit of work.
+    document = load_scenario("border_congestion").model_dump(mode="json", exclude_none=True)
+    local = run_samples(document, load_scenario("border_congestion").base_dir, [0, 1], 0, 5)
+    pd.testing.assert_frame_equal(samples, local)
