@@ -614,3 +614,38 @@ def test_fleet_rows_name_their_cargo_classes() -> None:
         fleet_from_records(
             [{"name": "DG", "capacity_kg": 1, "capacity_m3": 1, "cargo_classes": "batteries"}]
         )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plans_with_two_windows_per_pickup_pass_the_checker(backend: str) -> None:
+    # Regression: a truck's start, delayed to cut waiting, once put an arrival a float's width
+    # after a window's end, so the schedule jumped to the next window and broke the cut-off.
+    rng = np.random.default_rng(1)
+    rows = []
+    for k in range(30):
+        h = int(rng.integers(6, 10))
+        rows.append({
+            "id": f"P{k}", "place": f"{30 + rng.random():.4f},{104 + rng.random():.4f}",
+            "weight_kg": int(rng.integers(100, 3000)), "volume_m3": int(rng.integers(1, 10)),
+            "windows": f"{h:02d}:00-{h + 1:02d}:00;{h + 4:02d}:00-{h + 5:02d}:00",
+        })  # fmt: skip
+    problem = problem_from_records(
+        rows, fleet=[VehicleType("truck", 10_000, 40, count=12, shift_h=10)],
+        hub="30.5,104.5", cutoff="2026-12-03T18:00+08:00",
+    )  # fmt: skip
+    result = solve(problem, backend, time_limit_s=2, max_iterations=None)
+    assert result.routes
+
+
+def test_a_clock_window_open_at_the_start_stays_on_that_day() -> None:
+    rows = [
+        {"id": "P1", "place": "30.5,104.6", "weight_kg": 100, "windows": "09:00-16:00"},
+        {"id": "P2", "place": "30.5,104.6", "weight_kg": 100, "windows": "08:00-09:30"},
+    ]
+    problem = problem_from_records(
+        rows, fleet=[VehicleType("truck", 10_000, 40)], hub="30.5,104.5",
+        cutoff="2026-12-03T18:00+08:00", start="2026-12-03T10:00+08:00",
+    )  # fmt: skip
+    open_now, closed = (p.windows[0] for p in problem.pickups)
+    assert open_now[1].isoformat() == "2026-12-03T16:00:00+08:00"
+    assert closed[0].isoformat() == "2026-12-04T08:00:00+08:00"  # already closed: tomorrow

@@ -534,8 +534,12 @@ def _windows(record: Mapping[str, Any], owner: str, day_start: datetime) -> tupl
             raise InvalidInputError(f"{owner}.{name}", f"{first}/{last}", "both a start and an end")
         start = _parse_moment(owner, name, first, day_start)
         end = _parse_moment(owner, name, last, day_start)
-        if _CLOCK_RANGE.match(f"{first}-{last}") and end <= start:
-            end += timedelta(days=1)  # a clock range over midnight
+        if _CLOCK_RANGE.match(f"{first}-{last}"):
+            if end <= start:
+                end += timedelta(days=1)  # a clock range over midnight
+            day = timedelta(days=1)
+            if start > day_start and end - day > day_start:
+                start, end = start - day, end - day  # still open at the planning start
         if end <= start:
             raise InvalidInputError(
                 f"{owner}.{name}", f"{start.isoformat()}/{end.isoformat()}",

@@ -189,6 +189,10 @@ class PickupResult:
         return {"type": "FeatureCollection", "features": features}
 
 
+#: Float noise allowed when comparing hours (about 4 ms).
+_EPS_H = 1e-6
+
+
 def _window_hours(problem: PickupProblem, pickup: Pickup) -> list[tuple[float, float]]:
     windows: Sequence[Window] = pickup.windows
     if not windows:
@@ -207,8 +211,11 @@ def _schedule(
     """
     duration = problem.duration_matrix
 
-    def forward(leave: float) -> tuple[list[float], list[float], list[float], list[float]]:
-        arrive, begin, depart, latest = [leave], [leave], [leave], [math.inf]
+    def forward(
+        leave: float, chosen: Sequence[tuple[float, float]] | None = None
+    ) -> tuple[list[float], list[float], list[float], list[tuple[float, float]]]:
+        arrive, begin, depart = [leave], [leave], [leave]
+        windows: list[tuple[float, float]] = [(-math.inf, math.inf)]
         for k in range(1, len(nodes)):
             t = depart[-1] + float(duration[nodes[k - 1], nodes[k]])
             if k == len(nodes) - 1:
@@ -217,22 +224,27 @@ def _schedule(
             else:
                 pickup = pickups[k - 1]
                 options = _window_hours(problem, pickup)
-                window = next((w for w in options if w[1] >= t), options[-1])
+                window = (
+                    chosen[k]
+                    if chosen is not None
+                    else next((w for w in options if w[1] >= t - _EPS_H), options[-1])
+                )
                 service = pickup.service_min / 60.0
             arrive.append(t)
             begin.append(max(t, window[0]))
             depart.append(begin[-1] + service)
-            latest.append(window[1])
-        return arrive, begin, depart, latest
+            windows.append(window)
+        return arrive, begin, depart, windows
 
-    arrive, begin, depart, latest = forward(0.0)
+    arrive, begin, depart, windows = forward(0.0)
     slack, waited = math.inf, 0.0
     for k in range(1, len(nodes)):
         waited += begin[k] - arrive[k]
-        slack = min(slack, waited + latest[k] - begin[k])
+        slack = min(slack, waited + windows[k][1] - begin[k])
     delay = max(0.0, min(slack, waited))
     if delay > 0:
-        arrive, begin, depart, _ = forward(delay)
+        # the same windows as the first pass: the slack was measured against them
+        arrive, begin, depart, _ = forward(delay, windows)
     return arrive, begin, depart
 
 
