@@ -8,7 +8,7 @@ import math
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import new_key
-from tests.api.test_jobs import auth, wait_for
+from tests.api.test_jobs import assert_rejected, auth, wait_for
 
 # An order is 0.036 m3: with 4 weeks of stock it holds 4 x 0.036 / 1.44 = 0.1 pallet positions
 # and 0.144 m3 of a week's capacity, so 20 pallets a week hold the stock of 200 weekly orders.
@@ -100,12 +100,7 @@ def test_allocation_job_errors_name_the_field_and_the_role(client: TestClient) -
          "input.warehouses.0.delivery_days"),
         ({key: v for key, v in good.items() if key != "sellers"}, "input.sellers"),
     ):  # fmt: skip
-        answer = client.post(
-            "/v1/jobs", json={"kind": "allocation", "input": job_input}, headers=coordinator
-        )
-        assert answer.status_code == 422, answer.text
-        assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["errors"][0]["field"] == field
+        assert_rejected(client, coordinator, "allocation", job_input, field)
     # A warehouse the coordinator's organisation does not run fails the job, naming the row.
     submitted = client.post(
         "/v1/jobs", json={"kind": "allocation", "input": good}, headers=coordinator

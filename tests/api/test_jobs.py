@@ -37,6 +37,16 @@ def wait_for(client: TestClient, key: dict[str, str], job_id: str, timeout_s: fl
     raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
+def assert_rejected(
+    client: TestClient, key: dict[str, str], kind: str, job_input: dict, field: str
+) -> None:
+    """Submitting ``job_input`` answers 422 problem+json whose first error names ``field``."""
+    answer = client.post("/v1/jobs", json={"kind": kind, "input": job_input}, headers=key)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["field"] == field
+
+
 def test_route_batch_job_runs_in_process(client: TestClient) -> None:
     key = auth(new_key(client, "acme"))
     shipments = [SHIPMENT, {**SHIPMENT, "destination": "Atlantis"}]

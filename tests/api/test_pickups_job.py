@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import new_key
-from tests.api.test_jobs import auth, wait_for
+from tests.api.test_jobs import assert_rejected, auth, wait_for
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 CUTOFF = "2026-12-03T18:00+08:00"
@@ -63,10 +63,7 @@ def test_pickups_job_errors_name_the_field(client: TestClient) -> None:
         (job_input(time_limit_s=0), "input.time_limit_s"),
         ({key: v for key, v in job_input().items() if key != "pickups_csv"}, "input.pickups"),
     ):  # fmt: skip
-        answer = client.post("/v1/jobs", json={"kind": "pickups", "input": bad}, headers=forwarder)
-        assert answer.status_code == 422, answer.text
-        assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["errors"][0]["field"] == field
+        assert_rejected(client, forwarder, "pickups", bad, field)
     # Places resolve when the job runs: an unknown one fails the job naming the row.
     unknown = job_input(pickups_csv="id,place,weight_kg\nP1,Mianyan Hitech,500\n")
     submitted = client.post(

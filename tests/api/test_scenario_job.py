@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import new_key
-from tests.api.test_jobs import auth, wait_for
+from tests.api.test_jobs import assert_rejected, auth, wait_for
 
 KPI_KEYS = {"total_cost", "mean_days", "p90_days", "co2e_kg", "unserved", "mode_split"}
 
@@ -41,9 +41,4 @@ def test_scenario_job_errors_name_the_field_and_the_role(client: TestClient) -> 
          "input.scenario.demand.file"),
         ({}, "input"),
     ):  # fmt: skip
-        answer = client.post(
-            "/v1/jobs", json={"kind": "scenario", "input": job_input}, headers=planner
-        )
-        assert answer.status_code == 422, answer.text
-        assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["errors"][0]["field"] == field
+        assert_rejected(client, planner, "scenario", job_input, field)
