@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -165,6 +166,24 @@ def generate_demand(spec: Generate, growth: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _check_amounts(table: pd.DataFrame, column: str, path: Path) -> None:
+    """Every row's ``column`` is a finite number >= 0 (``value_cny`` may be blank: 0)."""
+    text = table[column].str.strip()
+    if column == "value_cny":
+        text = text.replace("", "0")
+    amounts = pd.to_numeric(text, errors="coerce")
+    bad = ~(np.isfinite(amounts) & (amounts >= 0))
+    if bad.any():
+        ids, values = table["id"].astype(str).tolist(), table[column].tolist()
+        shown = ", ".join(
+            f"line {i + 2} (id {ids[i]}): {values[i]!r}" for i in np.flatnonzero(bad)[:5]
+        )
+        more = f" and {int(bad.sum()) - 5} more" if bad.sum() > 5 else ""
+        raise ScenarioError(
+            f"demand.file: {path.name} column {column} needs a number >= 0; got {shown}{more}"
+        )
+
+
 def read_demand(scenario: Scenario) -> pd.DataFrame:
     """The full demand of ``scenario``: its file (grown), or generated lots.
 
@@ -188,6 +207,8 @@ def read_demand(scenario: Scenario) -> pd.DataFrame:
     for column, default in (("zone", ""), ("product", ""), ("value_cny", "0")):
         if column not in table.columns:
             table[column] = default
+    for column in ("weight_kg", "volume_m3", "value_cny"):
+        _check_amounts(table, column, path)
     if growth != 1.0:
         whole, part = divmod(growth, 1.0)
         rng = np.random.default_rng(0)

@@ -130,9 +130,8 @@ def _choose(
     used_t: dict[tuple[str, int], float] = defaultdict(float)
     time_value = scenario.choice.value_of_time_per_day
     country = network.nodes["country"].to_dict()
-    order = np.lexsort(
-        (demand["id"].astype(str).to_numpy(), demand["ready_at"].astype(str).to_numpy())
-    )
+    ready = pd.to_datetime(demand["ready_at"], utc=True, errors="coerce", format="ISO8601")
+    order = np.lexsort((demand["id"].astype(str).to_numpy(), ready.to_numpy()))  # NaT last
     rows: list[dict[str, Any]] = [{} for _ in range(len(demand))]
     for i in order:
         record, plan = demand.iloc[i], plans[i]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import date
@@ -28,8 +29,14 @@ class ScenarioError(ValueError):
     """A scenario file is invalid; the message names the key path of every problem."""
 
 
+#: The key figures of a run that a sweep writes per sample, beside ``sample`` and ``share_<mode>``.
+KPI_COLUMNS = ("total_cost", "cost_per_t", "mean_days", "p90_days", "co2e_kg", "unserved")
+#: How far a normal or lognormal draw may go: this many standard deviations (a chance of 1e-15).
+TAIL_SD = 8.0
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NetworkSpec(_Model):
@@ -60,7 +67,12 @@ class Close(Selector):
 
 
 class Scale(Selector):
-    """Multiply ``capacity``, ``frequency``, ``cost`` (tariffs, node handling) or ``dwell``."""
+    """Multiply ``capacity``, ``frequency``, ``cost`` (tariffs, node handling) or ``dwell``.
+
+    ``frequency`` scales departures per week, and with them weekly capacity, exactly; the
+    weekly timetable keeps at least one weekday, so a weekly service halved still sails every
+    week on the timetable, with half the week's capacity.
+    """
 
     what: Literal["capacity", "frequency", "cost", "dwell"]
     factor: float = Field(gt=0)
@@ -236,8 +248,10 @@ class Analyses(_Model):
 class Uncertain(_Model):
     """A parameter drawn per sweep sample and written at ``path`` (e.g. ``changes[0].delay.hours``).
 
-    ``uniform`` uses low/high, ``triangular`` low/mode/high, ``normal`` mean/sd (clipped at
-    low/high when given), ``lognormal`` median/sigma.
+    ``uniform`` uses low/high, ``triangular`` low/mode/high, ``normal`` mean/sd, ``lognormal``
+    median/sigma (in log space). Normal and lognormal draws are clipped at low/high when given
+    and at :data:`TAIL_SD` standard deviations, so every draw lies in :attr:`support`; a draw for
+    a whole-number field (``weeks``) is rounded.
     """
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -271,6 +285,29 @@ class Uncertain(_Model):
             raise ValueError("mode must lie between low and high")
         return self
 
+    @property
+    def support(self) -> tuple[float, float]:
+        """The least and the greatest value a draw can take.
+
+        Examples
+        --------
+        >>> Uncertain(name="x", path="a", distribution="normal", mean=48, sd=12, low=0).support
+        (0.0, 144.0)
+        """
+        given = self.model_dump()
+        if self.distribution == "normal":
+            spread = TAIL_SD * given["sd"]
+            low, high = given["mean"] - spread, given["mean"] + spread
+        elif self.distribution == "lognormal":
+            low = given["median"] * math.exp(-TAIL_SD * given["sigma"])
+            high = given["median"] * math.exp(TAIL_SD * given["sigma"])
+        else:
+            low, high = given["low"], given["high"]
+        return (
+            float(low if self.low is None else max(low, self.low)),
+            float(high if self.high is None else min(high, self.high)),
+        )
+
 
 class Scenario(_Model):
     """A validated scenario file. ``base_dir`` resolves relative paths in it."""
@@ -286,17 +323,73 @@ class Scenario(_Model):
     base_dir: str = Field(default=".", exclude=True)
 
     @model_validator(mode="after")
-    def _paths(self) -> Scenario:
+    def _uncertain(self) -> Scenario:
         document = self.model_dump(mode="json")
+        columns = f"sample, {', '.join(KPI_COLUMNS)} or share_<mode>"
+        names: dict[str, str] = {}
+        paths: dict[str, str] = {}
         for i, parameter in enumerate(self.uncertain):
+            name, path = parameter.name, parameter.path
+            if name in ("sample", *KPI_COLUMNS) or name.startswith("share_"):
+                raise ValueError(
+                    f"uncertain[{i}].name: got {name!r}; expected a name other than the "
+                    f"sweep's own columns ({columns})"
+                )
+            if name in names:
+                raise ValueError(
+                    f"uncertain[{i}].name: got {name!r}; expected a name not used by {names[name]}"
+                )
+            names[name] = f"uncertain[{i}]"
             try:
-                _get(document, parameter.path)
+                _get(document, path)
             except KeyError as exc:
                 raise ValueError(
-                    f"uncertain[{i}].path: got {parameter.path!r}; expected the path of a "
+                    f"uncertain[{i}].path: got {path!r}; expected the path of a "
                     f"number in this file ({exc.args[0]})"
                 ) from exc
+            if path in paths:
+                raise ValueError(
+                    f"uncertain[{i}].path: got {path!r}; expected a path not drawn by "
+                    f"{paths[path]} already"
+                )
+            paths[path] = f"uncertain[{i}]"
+            self._check_support(i)
         return self
+
+    def _check_support(self, i: int) -> None:
+        """Every value parameter ``i`` can draw gives a valid scenario (field limits are
+        intervals, so the two ends of the support decide)."""
+        parameter = self.uncertain[i]
+        trial = {
+            **self.model_dump(mode="json", exclude_none=True),
+            "uncertain": [],
+            "base_dir": self.base_dir,
+        }
+        for end in parameter.support:
+            value = self.snap(parameter, end)
+            _set(trial, parameter.path, value)
+            try:
+                Scenario.model_validate(trial)
+            except ValidationError as exc:
+                problems = "; ".join(_message(e) for e in exc.errors())
+                raise ValueError(
+                    f"uncertain[{i}] ({parameter.name}): a draw of {value:g} is possible and "
+                    f"invalid ({problems}); set low/high within the field's limits"
+                ) from None
+
+    def snap(self, parameter: Uncertain, value: float) -> float:
+        """``value`` as written at ``parameter.path``: rounded where the field is a whole number.
+
+        Examples
+        --------
+        >>> s = load_scenario("red_sea_closure")
+        >>> p = Uncertain(name="w", path="demand.generate.weeks", distribution="uniform",
+        ...               low=2, high=6)
+        >>> s.snap(p, 3.6)
+        4.0
+        """
+        whole = isinstance(_get(self.model_dump(mode="json"), parameter.path), int)
+        return float(round(value)) if whole else value
 
     def resolve(self, relative: str) -> Path:
         """A path of the file, relative to the file's directory."""
@@ -383,6 +476,7 @@ def _expected(error: Any) -> str:
         "greater_than_equal": lambda: f"a number >= {_number(ctx.get('ge'))}",
         "less_than": lambda: f"a number < {_number(ctx.get('lt'))}",
         "less_than_equal": lambda: f"a number <= {_number(ctx.get('le'))}",
+        "finite_number": lambda: "a finite number",
         "float_parsing": lambda: "a number",
         "float_type": lambda: "a number",
         "int_parsing": lambda: "an integer",

@@ -22,14 +22,13 @@ import pandas as pd
 from rich.progress import Progress
 
 from scenarios.runner import MODES, run_scenario
-from scenarios.spec import Scenario, ScenarioError, Uncertain, scenario_from_dict
+from scenarios.spec import KPI_COLUMNS, Scenario, ScenarioError, Uncertain, scenario_from_dict
 
-KPI_COLUMNS = ("total_cost", "cost_per_t", "mean_days", "p90_days", "co2e_kg", "unserved")
 MANIFEST = "manifest.json"
 
 
 def draw(parameter: Uncertain, rng: np.random.Generator) -> float:
-    """One draw of ``parameter``'s distribution (normal draws clipped to low/high).
+    """One draw of ``parameter``'s distribution, clipped to its :attr:`~Uncertain.support`.
 
     Examples
     --------
@@ -37,8 +36,7 @@ def draw(parameter: Uncertain, rng: np.random.Generator) -> float:
     >>> 1 <= draw(p, np.random.default_rng(0)) <= 2
     True
     """
-    low = -np.inf if parameter.low is None else parameter.low
-    high = np.inf if parameter.high is None else parameter.high
+    low, high = parameter.support
     given = {k: v for k, v in parameter.model_dump().items() if isinstance(v, float | int)}
     if parameter.distribution == "uniform":
         return float(rng.uniform(low, high))
@@ -46,7 +44,7 @@ def draw(parameter: Uncertain, rng: np.random.Generator) -> float:
         return float(rng.triangular(low, given["mode"], high))
     if parameter.distribution == "normal":
         return float(np.clip(rng.normal(given["mean"], given["sd"]), low, high))
-    return float(rng.lognormal(np.log(given["median"]), given["sigma"]))
+    return float(np.clip(rng.lognormal(np.log(given["median"]), given["sigma"]), low, high))
 
 
 def sample_values(scenario: Scenario, index: int, seed: int) -> dict[str, float]:
@@ -60,7 +58,7 @@ def sample_values(scenario: Scenario, index: int, seed: int) -> dict[str, float]
     True
     """
     rng = np.random.default_rng([seed, index])
-    return {p.name: draw(p, rng) for p in scenario.uncertain}
+    return {p.name: scenario.snap(p, draw(p, rng)) for p in scenario.uncertain}
 
 
 def run_samples(

@@ -432,12 +432,16 @@ def test_bad_rows_name_the_pickup_the_field_and_what_is_allowed(network: Network
         read({"weight_kg": "-3"})
     with pytest.raises(InvalidInputError, match=r"P1.volume_m3: got 'lots'; expected a number"):
         read({"volume_m3": "lots"})
+    with pytest.raises(InvalidInputError, match=r"P1.pieces: got 'inf'; expected a finite number"):
+        read({"pieces": "inf"})
+    with pytest.raises(InvalidInputError, match=r"P1.weight_kg: got 'nan'; expected a finite"):
+        read({"weight_kg": "nan"})
     with pytest.raises(InvalidInputError, match=r"P1.windows: got '9-12'"):
         read({"windows": "9-12"})
     with pytest.raises(InvalidInputError, match=r"P1.cargo_class: got 'gold'"):
         read({"cargo_class": "gold"})
     with pytest.raises(
-        InvalidInputError, match=r"cutoff: got '2026-12-03T18:00:00'; expected a timezone-aware"
+        InvalidInputError, match=r"cutoff: got '2026-12-03T18:00'; expected an ISO 8601 time with"
     ):
         problem_from_records(
             [], fleet=fleet, hub="CNCKG-RLY", cutoff="2026-12-03T18:00", network=network

@@ -19,6 +19,7 @@ from network_data import Network, load_network
 from scenarios import jobs
 from scenarios.changes import apply_changes
 from scenarios.cli import scenario_app
+from scenarios.demand import read_demand
 from scenarios.runner import ScenarioResult, run_scenario
 from scenarios.spec import (
     Scenario,
@@ -124,12 +125,107 @@ def test_every_bundled_scenario_says_what_it_is() -> None:
             ),
             "uncertain[0]: a triangular distribution needs mode",
         ),
+        (
+            _doc(changes=[{"delay": {"passages": ["suez"], "hours": float("inf")}}]),
+            "changes[0].delay.hours: got inf; expected a finite number",
+        ),
     ],
 )
 def test_invalid_files_name_the_key(document: dict[str, Any], message: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         scenario_from_dict(document)
     assert message in str(caught.value)
+
+
+def _uncertain(*parameters: dict[str, Any]) -> dict[str, Any]:
+    """A scenario with a delay of 48 h at Suez whose uncertain ``parameters`` are given."""
+    delay = {"delay": {"passages": ["suez"], "hours": 48}}
+    return _doc(changes=[delay], uncertain=list(parameters))
+
+
+DELAY_H = {"path": "changes[0].delay.hours", "distribution": "uniform", "low": 1, "high": 2}
+WEEKS = {"path": "demand.generate.weeks", "distribution": "uniform", "low": 1, "high": 6}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            _uncertain({"name": "a", **DELAY_H}, {"name": "a", **WEEKS}),
+            "uncertain[1].name: got 'a'; expected a name not used by uncertain[0]",
+        ),
+        (
+            _uncertain({"name": "total_cost", **DELAY_H}),
+            "uncertain[0].name: got 'total_cost'; expected a name other than the sweep's own",
+        ),
+        (_uncertain({"name": "share_rail", **DELAY_H}), "uncertain[0].name: got 'share_rail'"),
+        (
+            _uncertain({"name": "a", **DELAY_H}, {"name": "b", **DELAY_H}),
+            "uncertain[1].path: got 'changes[0].delay.hours'; expected a path not drawn by "
+            "uncertain[0]",
+        ),
+        (
+            _uncertain(
+                {
+                    "name": "a",
+                    "path": DELAY_H["path"],
+                    "distribution": "normal",
+                    "mean": 48,
+                    "sd": 12,
+                }
+            ),
+            # 48 - 8 x 12 = -48 hours: the support of an unclipped normal reaches below zero.
+            "uncertain[0] (a): a draw of -48 is possible and invalid "
+            "(changes[0].delay.hours: got -48.0; expected a number >= 0)",
+        ),
+        (
+            _uncertain({"name": "w", **{**WEEKS, "low": 0}}),
+            "uncertain[0] (w): a draw of 0 is possible and invalid (demand.generate.weeks",
+        ),
+        (
+            _uncertain(
+                {
+                    "name": "a",
+                    **{**DELAY_H, "distribution": "normal", "mean": float("nan"), "sd": 12},
+                }
+            ),
+            "uncertain[0].mean: got nan; expected a finite number",
+        ),
+    ],
+)
+def test_uncertain_parameters_are_checked_when_the_file_loads(
+    document: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(document)
+    assert message in str(caught.value)
+
+
+def test_uncertain_draws_stay_within_their_support_and_whole_fields_get_whole_numbers() -> None:
+    normal = {**DELAY_H, "distribution": "normal", "mean": 48, "sd": 12, "low": 0, "high": 60}
+    scenario = scenario_from_dict(_uncertain({"name": "delay_h", **normal}, {"name": "w", **WEEKS}))
+    draws = [sample_values(scenario, i, seed=3) for i in range(200)]
+    assert all(0 <= d["delay_h"] <= 60 for d in draws)
+    assert any(d["delay_h"] == 60 for d in draws)  # P(N(48, 12) > 60) = 16 %: clipped
+    assert {d["w"] for d in draws} == {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}
+    assert scenario.with_values({"demand.generate.weeks": 4.0}).demand.generate is not None
+
+
+def test_a_demand_file_with_a_bad_amount_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "lots.csv").write_text(
+        "id,origin,destination,weight_kg,volume_m3,value_cny\n"
+        "A,Linshui,Duisburg,800,4.2,\n"
+        "B,Linshui,Duisburg,heavy,4.2,9000\n"
+        "C,Linshui,Duisburg,800,4.2,-5\n"
+    )
+    scenario = scenario_from_dict(_doc(demand={"file": "lots.csv"}), base_dir=tmp_path)
+    with pytest.raises(
+        ScenarioError, match=r"lots.csv column weight_kg needs a number >= 0; got line 3 \(id B\)"
+    ):
+        read_demand(scenario)
+    (tmp_path / "lots.csv").write_text((tmp_path / "lots.csv").read_text().replace("heavy", "800"))
+    with pytest.raises(ScenarioError, match=r"column value_cny needs .* line 4 \(id C\): '-5'"):
+        read_demand(scenario)
 
 
 def test_yaml_errors_and_missing_files() -> None:

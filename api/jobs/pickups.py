@@ -9,7 +9,6 @@ its ``geojson``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
@@ -21,7 +20,7 @@ from optimizer.first_mile import (
     problem_from_records,
     solve_pickups,
 )
-from optimizer.first_mile.problem import DROP_PENALTY_CNY
+from optimizer.first_mile.problem import DROP_PENALTY_CNY, aware_moment
 from optimizer.first_mile.travel import TERRAINS
 
 MAX_SECONDS = 600.0
@@ -40,14 +39,9 @@ def _moment(job_input: dict[str, Any], name: str, required: bool) -> str | None:
     if value is None and not required:
         return None
     try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise JobInputError(
-            f"input.{name}", f"got {value!r}; expected an ISO time with offset such as "
-            "2026-12-03T18:00+08:00",
-        )  # fmt: skip
+        aware_moment(f"input.{name}", str(value))
+    except InvalidInputError as exc:
+        raise JobInputError(exc.field, f"got {exc.value!r}; expected {exc.allowed}") from exc
     return str(value)
 
 

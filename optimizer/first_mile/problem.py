@@ -73,6 +73,9 @@ def _number(name: str, value: object, low: float, *, strict: bool = False) -> fl
     return float(value)
 
 
+_ISO_EXAMPLE = "such as 2026-12-03T18:00+08:00"
+
+
 def _aware(name: str, value: object) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         shown = value.isoformat() if isinstance(value, datetime) else value
@@ -480,9 +483,12 @@ def _field_number(record: Mapping[str, Any], owner: str, name: str, default: flo
             raise InvalidInputError(f"{owner}.{name}", None, "a number")
         return default
     try:
-        return float(text)
+        number = float(text)
     except ValueError as exc:
         raise InvalidInputError(f"{owner}.{name}", record.get(name), "a number") from exc
+    if not math.isfinite(number):
+        raise InvalidInputError(f"{owner}.{name}", record.get(name), "a finite number")
+    return number
 
 
 def _classes(record: Mapping[str, Any], name: str) -> frozenset[str] | None:
@@ -549,12 +555,26 @@ def _windows(record: Mapping[str, Any], owner: str, day_start: datetime) -> tupl
     return tuple(windows)
 
 
-def _aware_moment(name: str, value: datetime | str) -> datetime:
+def aware_moment(name: str, value: datetime | str) -> datetime:
+    """A timezone-aware time from a datetime or an ISO 8601 text with offset.
+
+    Examples
+    --------
+    >>> aware_moment("cutoff", "2026-12-03T18:00+08:00").hour
+    18
+    >>> aware_moment("cutoff", "2026-12-03 18:00")
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: cutoff: got '2026-12-03 18:00'; expected an ISO 8601 ...
+    """
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise InvalidInputError(name, value, "an ISO 8601 time with offset") from exc
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise InvalidInputError(name, value, f"an ISO 8601 time with offset, {_ISO_EXAMPLE}")
+        return moment
     return _aware(name, value)
 
 
@@ -690,8 +710,8 @@ def problem_from_records(
     ...
     optimizer.errors.InvalidInputError: P2.place: got 'Linshu'; expected a known place (closest ...
     """
-    cutoff_at = _aware_moment("cutoff", cutoff)
-    start_at = None if start is None else _aware_moment("start", start)
+    cutoff_at = aware_moment("cutoff", cutoff)
+    start_at = None if start is None else aware_moment("start", start)
     day_start = (start_at or cutoff_at - PLANNING_DAY).astimezone(cutoff_at.tzinfo)
     if terrain not in TERRAINS:
         raise InvalidInputError("terrain", terrain, f"one of {', '.join(TERRAINS)}")

@@ -59,6 +59,8 @@ def test_pickups_job_errors_name_the_field(client: TestClient) -> None:
         (job_input(cutoff="2026-12-03 18:00"), "input.cutoff"),
         (job_input(fleet_csv="name,capacity_kg,capacity_m3\nvan,heavy,9\n"),
          "input.fleet.0.capacity_kg"),
+        (job_input(fleet_csv="name,capacity_kg,capacity_m3,count\nvan,1800,9,inf\n"),
+         "input.fleet.0.count"),
         (job_input(backend="gurobi"), "input.backend"),
         (job_input(time_limit_s=0), "input.time_limit_s"),
         ({key: v for key, v in job_input().items() if key != "pickups_csv"}, "input.pickups"),
