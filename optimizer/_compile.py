@@ -21,7 +21,7 @@ from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
 from network_data.validate import values as v_values
 from optimizer.costs.line_haul import UNIT_COLUMNS
-from optimizer.model import CUSTOMS_REGIMES
+from optimizer.model import CUSTOMS_REGIMES, MODES
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -139,6 +139,7 @@ class RoutingData:
     node_index: dict[str, int]
     node_name: tuple[str, ...]
     node_country: tuple[str, ...]
+    node_kind: tuple[str, ...]
     node_handling_h: FloatArray
     node_per_container_cny: FloatArray
     node_per_t_cny: FloatArray
@@ -167,8 +168,13 @@ class RoutingData:
     edge_service_name: tuple[str, ...]
     unit_price_cny: FloatArray
     unit_min_cny: FloatArray
-    #: Per-unit prices without the fixed part, for a road leg that continues a road leg
-    #: (the same truck drives on, so the per-truck or per-consignment base is paid once).
+    #: Road corridors, and their per-unit prices without the fixed part, for a road leg that
+    #: continues a road leg (the same truck drives on, so the per-truck or per-consignment base
+    #: is paid once); rows follow ``road_edges``.
+    road_edges: IntArray
+    #: Corridors by destination: ``edges_into[into_ptr[v]:into_ptr[v + 1]]`` end at node ``v``.
+    into_ptr: IntArray
+    edges_into: IntArray
     road_continuation_price_cny: FloatArray
     kg_break: FloatArray
     kg_rate_cny: FloatArray
@@ -257,12 +263,15 @@ def compile_network(network: Network) -> RoutingData:
             [sum(dwell_of[p] for p in names) for names in v_values(corridors, "passages")]
         )
 
+    edge_ids = tuple(arrays.edge_ids)
+    tariffs = _tariff_arrays(network, edge_ids, arrays.edge_distance_km)
+    road_edges = np.flatnonzero(arrays.edge_mode == MODES.index("road"))
+    tariffs["road_continuation_price_cny"] = tariffs["road_continuation_price_cny"][road_edges]
     regimes = np.array(
         [sum(REGIME_BIT[r] for r in row) for row in nodes["regimes"]], dtype=np.int64
     )
     today = date.fromisoformat(network.date)
     land = LandIndex()
-    edge_ids = tuple(arrays.edge_ids)
     containers = network.container_types.loc[list(CONTAINER_ORDER)]
     return RoutingData(
         network=network,
@@ -270,6 +279,7 @@ def compile_network(network: Network) -> RoutingData:
         node_index={node_id: i for i, node_id in enumerate(arrays.node_ids)},
         node_name=tuple(str(name) for name in nodes["name_en"]),
         node_country=tuple(str(country) for country in nodes["country"]),
+        node_kind=tuple(str(kind) for kind in nodes["kind"]),
         node_handling_h=nodes["handling_h"].to_numpy(np.float64),
         node_per_container_cny=nodes["handling_cost_cny_per_container"].to_numpy(np.float64),
         node_per_t_cny=nodes["handling_cost_cny_per_t"].to_numpy(np.float64),
@@ -302,7 +312,12 @@ def compile_network(network: Network) -> RoutingData:
         edge_passage_dwell_h=passage_sum("dwell_median_h"),
         edge_passage_dwell_p90_h=passage_sum("dwell_p90_h"),
         edge_service_name=tuple(str(s) for s in corridors["service_name"]),
-        **_tariff_arrays(network, edge_ids, arrays.edge_distance_km),
+        **tariffs,
+        road_edges=road_edges,
+        into_ptr=np.concatenate(
+            ([0], np.cumsum(np.bincount(arrays.edge_destination, minlength=len(arrays.node_ids))))
+        ).astype(np.int64),
+        edges_into=np.argsort(arrays.edge_destination, kind="stable").astype(np.int64),
         box_volume_m3=containers["usable_volume_m3"].to_numpy(np.float64),
         box_payload_kg=containers["max_payload_kg"].to_numpy(np.float64),
         timetable=build_timetable(

@@ -237,6 +237,9 @@ class RoutePlan:
     dataset_version: str
     fx_cny_per_unit: dict[str, float]
     labels_settled: int = 0
+    #: How many mutually non-dominated options the search found; ``options`` holds at most
+    #: ``max_options`` of them.
+    pareto_size: int = 0
 
     def to_dict(self, currency: str = "CNY") -> dict[str, Any]:
         """The plan as the JSON document of ``shudao plan --json``, prices in ``currency``."""

@@ -47,7 +47,7 @@ from optimizer._compile import (
     routing_data,
 )
 from optimizer.costs import search
-from optimizer.costs.line_haul import FCL, PRODUCTS, UNIT_COLUMNS, line_haul_costs
+from optimizer.costs.line_haul import FCL, PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
 from optimizer.errors import InvalidInputError
 from optimizer.model import MODES, Leg, RouteOption, RoutePlan, Shipment
 
@@ -185,19 +185,23 @@ def find_place(network: Network, field: str, query: str) -> str:
 
 
 def _resolve(data: RoutingData, field: str, query: str) -> _Place:
-    try:
-        point = parse_lat_lon(query)
-    except ValueError as exc:
-        raise InvalidInputError(field, query, "'lat,lon' within [-90, 90] and [-180, 180]") from exc
-    if point is not None:
-        i = data.node_index[data.network.find_node(query)]
-        lat, lon = float(data.arrays.node_lat[i]), float(data.arrays.node_lon[i])
-        if haversine_km(point[0], point[1], lat, lon) <= SNAP_KM:
-            return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
-        links = _road_links(data, field, query, point[0], point[1])
-        label = f"{point[0]:.4f},{point[1]:.4f}"
-        return _Place(query, False, point[0], point[1], label, data.node_country[links[0]], links)
-    i = data.node_index[find_place(data.network, field, query)]
+    i = data.node_index.get(query)
+    if i is None:
+        try:
+            point = parse_lat_lon(query)
+        except ValueError as exc:
+            allowed = "'lat,lon' within [-90, 90] and [-180, 180]"
+            raise InvalidInputError(field, query, allowed) from exc
+        if point is not None:
+            i = data.node_index[data.network.find_node(query)]
+            lat, lon = float(data.arrays.node_lat[i]), float(data.arrays.node_lon[i])
+            if haversine_km(point[0], point[1], lat, lon) <= SNAP_KM:
+                return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
+            links = _road_links(data, field, query, point[0], point[1])
+            label = f"{point[0]:.4f},{point[1]:.4f}"
+            country = data.node_country[links[0]]
+            return _Place(query, False, point[0], point[1], label, country, links)
+        i = data.node_index[find_place(data.network, field, query)]
     lat, lon = float(data.arrays.node_lat[i]), float(data.arrays.node_lon[i])
     return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
 
@@ -229,12 +233,14 @@ def edge_costs(data: RoutingData, shipment: Shipment) -> EdgeCosts:
         data.box_volume_m3,
         data.box_payload_kg,
     )
-    no_minimum = np.zeros_like(data.unit_min_cny)
-    continuation, _, _, _ = line_haul_costs(
+    # Driving on never costs more than booking the leg afresh; other modes have no such price.
+    continuation = cost.copy()
+    road = data.road_edges
+    driving_on = unit_costs(
         float(shipment.weight_kg), float(shipment.volume_m3), data.road_continuation_price_cny,
-        no_minimum, data.kg_break, data.kg_rate_cny, data.kg_min_cny, data.express_break,
-        data.express_rate_cny, data.express_min_cny, data.box_volume_m3, data.box_payload_kg,
+        np.zeros_like(data.road_continuation_price_cny), data.box_volume_m3, data.box_payload_kg,
     )  # fmt: skip
+    continuation[road] = np.minimum(driving_on, cost[road])
     revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
     origin = data.arrays.edge_origin
     containers = boxes.sum(axis=1)
@@ -255,7 +261,8 @@ def edge_costs(data: RoutingData, shipment: Shipment) -> EdgeCosts:
 
 def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_]:
     modes = shipment.modes_used()
-    usable = np.isin(data.arrays.edge_mode, [MODES.index(m) for m in modes])
+    mode_allowed = np.array([mode in modes for mode in MODES])
+    usable = mode_allowed[data.arrays.edge_mode]
     # A scheduled departure must take the whole shipment; continuous corridors (trucks, through
     # trains) spread it over their weekly capacity. Volume counts 28 m3 per TEU where TEU apply.
     departures = np.where(data.edge_scheduled, 1.0, data.edge_departures_per_week)
@@ -371,17 +378,17 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
         index = int(result.ints[index, search.PARENT])
     chain.reverse()
     timetable = data.timetable
-    floats, ints, costs = result.floats, result.ints, result.costs
+    costs = result.costs
     legs: list[Leg] = []
-    for position, index in enumerate(chain):
-        row, kind = floats[index], ints[index]
-        depart = from_epoch_hours(float(row[search.DEPART]))
-        arrive = from_epoch_hours(float(row[search.ARRIVAL]))
-        arrive_p90 = from_epoch_hours(float(row[search.ARRIVAL_P90]))
-        handling, border = float(row[search.HANDLING]), float(row[search.BORDER])
-        e = int(kind[search.EDGE])
+    rows, kinds = result.floats[chain].tolist(), result.ints[chain].tolist()
+    for position, (row, kind) in enumerate(zip(rows, kinds, strict=True)):
+        depart = from_epoch_hours(row[search.DEPART])
+        arrive = from_epoch_hours(row[search.ARRIVAL])
+        arrive_p90 = from_epoch_hours(row[search.ARRIVAL_P90])
+        handling, border = row[search.HANDLING], row[search.BORDER]
+        e = kind[search.EDGE]
         if e < 0:
-            final = int(kind[search.FINAL])
+            final = kind[search.FINAL]
             if position == 0 and final < 0:
                 continue  # the origin itself
             leg = result.first_legs[final] if position == 0 else result.final_legs[final]
@@ -391,7 +398,7 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
                     border, 0.0, leg.co2e_kg)
             )  # fmt: skip
             continue
-        service_position = int(kind[search.POSITION])
+        service_position = kind[search.POSITION]
         service = (
             timetable.service_name[timetable.service_of[service_position]]
             if service_position >= 0
@@ -410,7 +417,7 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
                 distance_km=float(data.arrays.edge_distance_km[e]),
                 chargeable_kg=float(costs.chargeable_kg[e]),
                 product=PRODUCTS[int(costs.product[e])],
-                line_haul_cny=float(row[search.LINE_HAUL]),
+                line_haul_cny=row[search.LINE_HAUL],
                 handling_cny=handling,
                 border_cny=border,
                 surcharge_cny=0.0,
@@ -484,9 +491,10 @@ def _select(journeys: list[_Journey], max_options: int | None) -> list[_Journey]
         best = min(front, key=key)
         if best not in chosen:
             chosen.append(best)
-    values = np.array([[j.cost_cny, j.arrival_h, j.co2e_kg] for j in front])
-    span = np.where(np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1.0)
-    scaled = (values - values.min(axis=0)) / span
+    if len(chosen) < max_options:
+        values = np.array([[j.cost_cny, j.arrival_h, j.co2e_kg] for j in front])
+        span = np.where(np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1.0)
+        scaled = (values - values.min(axis=0)) / span
     while len(chosen) < max_options:
         picked = [front.index(j) for j in chosen]
         gaps = np.min(np.linalg.norm(scaled[:, None, :] - scaled[None, picked, :], axis=2), axis=1)
@@ -559,12 +567,15 @@ def plan_routes(
     limit = shipment.max_options if max_options == -1 else max_options
     fx = data.fx_cny_per_unit
 
-    def plan(options: tuple[RouteOption, ...], reason: str | None, settled: int = 0) -> RoutePlan:
+    def plan(
+        options: tuple[RouteOption, ...], reason: str | None, settled: int = 0, found: int = 0
+    ) -> RoutePlan:
         return RoutePlan(
-            shipment, origin.label, destination.label, options, reason, network.version, fx, settled
-        )
+            shipment, origin.label, destination.label, options, reason, network.version, fx,
+            settled, found,
+        )  # fmt: skip
 
-    problem = _regime_problem(network, shipment, origin, destination)
+    problem = _regime_problem(data, shipment, origin, destination)
     if problem:
         return plan((), problem)
     result = _run(data, shipment, origin, destination, horizon_days)
@@ -576,7 +587,7 @@ def plan_routes(
     for journey in _select(result.journeys, limit):
         legs = _legs(data, result, journey)
         options.append(RouteOption(legs, _summary(data, legs, ready_h)))
-    return plan(tuple(options), None, result.settled)
+    return plan(tuple(options), None, result.settled, len(result.journeys))
 
 
 def _check_ready(network: Network, shipment: Shipment) -> None:
@@ -592,14 +603,11 @@ def _check_ready(network: Network, shipment: Shipment) -> None:
 
 
 def _regime_problem(
-    network: Network, shipment: Shipment, origin: _Place, destination: _Place
+    data: RoutingData, shipment: Shipment, origin: _Place, destination: _Place
 ) -> str | None:
     regime = shipment.customs_regime
-    kind = (
-        str(network.nodes.at[destination.label, "kind"])
-        if destination.label in network.nodes.index
-        else None
-    )
+    index = data.node_index.get(destination.label)
+    kind = None if index is None else data.node_kind[index]
     if regime == "9810" and kind != "overseas_warehouse":
         return (
             f"customs regime 9810 (export to an overseas warehouse) must end at an "
@@ -624,11 +632,13 @@ def _run(
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
     horizon_h = ready_h + horizon_days * 24
-    regime_bit = REGIME_BIT[shipment.customs_regime]
-    bonded_bit = REGIME_BIT["1210"]
     origin_country = origin.country
     need_export = origin_country == "CN" and destination.country != "CN"
     required = search.BONDED if shipment.customs_regime == "1210" else 0
+    # A customs state the plan never asks about stays unset, so labels that differ only in it
+    # are compared (and the dominated one dropped) instead of being searched twice.
+    regime_bit = REGIME_BIT[shipment.customs_regime] if need_export else 0
+    bonded_bit = REGIME_BIT["1210"] if required else 0
 
     def arrival_state(i: int) -> int:
         state = search.CLEARED if data.node_in_china[i] and data.node_regimes[i] & regime_bit else 0
@@ -674,8 +684,8 @@ def _run(
     timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
     usable = _usable_edges(data, shipment)
     bounds = search.lower_bounds(
-        n, target, final["h"], final["cost"], final["co2e"], arrays.indptr, arrays.edge_destination,
-        usable, arrays.edge_duration_h + data.edge_passage_dwell_h,
+        n, target, final["h"], final["cost"], final["co2e"], data.into_ptr, data.edges_into,
+        arrays.edge_origin, usable, arrays.edge_duration_h + data.edge_passage_dwell_h,
         np.where(arrays.edge_mode == _ROAD, costs.road_continuation_cny, costs.line_haul_cny),
         costs.co2e_kg,
     )  # fmt: skip
@@ -841,8 +851,15 @@ def shipment_from_record(record: dict[str, Any]) -> Shipment:
     )
 
 
+#: Options a batch row needs: the cheapest, the fastest and the greenest.
+SUMMARY_OPTIONS = 3
+
+
 def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
-    """One table row per plan: the cheapest, fastest and greenest option, or the reason."""
+    """One table row per plan: the cheapest, fastest and greenest option, or the reason.
+
+    ``options`` counts the Pareto-best options found (``plan.pareto_size``).
+    """
     options = plan.options
     cheapest = min(options, key=lambda o: o.cost_cny) if options else None
     fastest = min(options, key=lambda o: o.arrival) if options else None
@@ -851,7 +868,7 @@ def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
         "origin_node": plan.origin,
         "destination_node": plan.destination,
         "status": "planned" if options else "no_option",
-        "options": len(options),
+        "options": plan.pareto_size,
         "cheapest_cost_cny": round(cheapest.cost_cny, 2) if cheapest else None,
         "cheapest_arrival": cheapest.arrival.isoformat() if cheapest else None,
         "cheapest_summary": cheapest.summary if cheapest else None,
@@ -866,7 +883,8 @@ def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
 def plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
     """Plan one shipments-table row; an invalid row gives ``status`` invalid and ``error``."""
     try:
-        row = plan_summary_row(plan_routes(network, shipment_from_record(record)))
+        shipment = shipment_from_record(record)
+        row = plan_summary_row(plan_routes(network, shipment, max_options=SUMMARY_OPTIONS))
     except ValueError as exc:
         row = {"status": "invalid", "error": str(exc)}
     return {"id": record.get("id", ""), **row}

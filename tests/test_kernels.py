@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,8 +17,15 @@ from hypothesis import strategies as st
 from network_data import Network, load_network
 from optimizer._compile import epoch_hours, from_epoch_hours, routing_data
 from optimizer.costs.line_haul import line_haul_costs
-from optimizer.costs.reference import reference_line_haul_cny, reference_next_departure
+from optimizer.costs.reference import (
+    reference_line_haul,
+    reference_line_haul_cny,
+    reference_next_departure,
+)
+from optimizer.costs.search import transfer_penalties
 from optimizer.costs.timetable import next_departure
+from optimizer.model import Shipment
+from optimizer.routing import edge_costs
 
 NETWORK = load_network()
 DATA = routing_data(NETWORK)
@@ -50,6 +58,37 @@ def test_every_corridor_matches_reference_for_the_linshui_lot() -> None:
         assert costs[corridor_id] == pytest.approx(
             reference_line_haul_cny(NETWORK, corridor_id, 800, 4.2), rel=1e-9
         ), corridor_id
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(weights, volumes, st.sampled_from([DATA.arrays.edge_ids[e] for e in DATA.road_edges]))
+def test_road_continuation_matches_reference(
+    weight_kg: float, volume_m3: float, corridor_id: str
+) -> None:
+    """A truck driving on pays the road rates without their fixed part and minimum."""
+    costs = edge_costs(DATA, Shipment("Chongqing", "Qinzhou", weight_kg, volume_m3))
+    e = DATA.edge_index[corridor_id]
+    expected, _, _ = reference_line_haul(
+        NETWORK, corridor_id, weight_kg, volume_m3, continues_road=True
+    )
+    assert costs.road_continuation_cny[e] == pytest.approx(expected, rel=1e-9)
+    assert costs.road_continuation_cny[e] <= costs.line_haul_cny[e]
+
+
+def test_transfer_penalties_hand_computed() -> None:
+    """Node 0: a road corridor (CNY 100, 60 driving on, transfer 30), a rail corridor (500,
+    transfer 80) and a last leg whose handling is 15; node 1: a road corridor dearer to drive
+    on (120) than to book (100), transfer 10."""
+    nan = float("nan")
+    penalty, unscheduled = transfer_penalties(
+        2, np.array([0, 2, 3]), np.array([0, 1, 0]), np.array([True, True, True]),
+        np.array([100.0, 500.0, 100.0]), np.array([60.0, 500.0, 120.0]),
+        np.array([30.0, 80.0, 10.0]), np.array([20.0, nan]), np.array([15.0, 15.0]),
+    )  # fmt: skip
+    # node 0: max(last leg 15, road 30 + |100 - 60|, rail 80 + 0); an unscheduled arrival
+    # never pays more there. Node 1: 10 + |100 - 120|, and 120 - 100 more to drive on.
+    assert penalty.tolist() == [80.0, 30.0]
+    assert unscheduled.tolist() == [0.0, 20.0]
 
 
 def test_hand_computed_charges() -> None:

@@ -87,16 +87,15 @@ def _container_mix(
     box_payload_kg: FloatArray,
 ) -> tuple[float, int, int, int]:  # fmt: skip
     """Cheapest (cost, n20, n40, nhq) that holds the volume and the payload."""
-    limit = np.zeros(3, dtype=np.int64)
-    for big in (1, 2):
-        if not math.isnan(price[big]):
-            limit[big] = _boxes_needed(
-                volume_m3, weight_kg, box_volume_m3[big], box_payload_kg[big]
-            )
-    exact = (limit[1] + 1) * (limit[2] + 1) <= EXACT_MIX_PAIRS
+    limit40 = limit_hq = 0
+    if not math.isnan(price[U40]):
+        limit40 = _boxes_needed(volume_m3, weight_kg, box_volume_m3[U40], box_payload_kg[U40])
+    if not math.isnan(price[UHQ]):
+        limit_hq = _boxes_needed(volume_m3, weight_kg, box_volume_m3[UHQ], box_payload_kg[UHQ])
+    exact = (limit40 + 1) * (limit_hq + 1) <= EXACT_MIX_PAIRS
     best, best20, best40, besthq = math.inf, 0, 0, 0
-    for n40 in range(limit[1] + 1):
-        for nhq in range(limit[2] + 1):
+    for n40 in range(limit40 + 1):
+        for nhq in range(limit_hq + 1):
             if not exact and n40 > 1 and nhq > 1:
                 continue
             rest_volume = volume_m3 - n40 * box_volume_m3[1] - nhq * box_volume_m3[2]
@@ -106,6 +105,64 @@ def _container_mix(
             if big_cost + fill < best:
                 best, best20, best40, besthq = big_cost + fill, n20, n40, nhq
     return best, best20, best40, besthq
+
+
+@njit(cache=True, inline="always")
+def _cheapest_unit(
+    weight_kg: float, volume_m3: float, price: FloatArray, minimum: FloatArray,
+    box_volume_m3: FloatArray, box_payload_kg: FloatArray,
+) -> tuple[float, int, float, int, int, int]:  # fmt: skip
+    """Cheapest per-unit product of one corridor: (cost, product, chargeable kg, boxes)."""
+    best, product, chargeable, n20, n40, nhq = math.inf, NONE, 0.0, 0, 0, 0
+    revenue_t = max(weight_kg / 1000.0, volume_m3 * WM_KG_PER_M3 / 1000.0)
+    if not math.isnan(price[UWM]):
+        c = max(revenue_t * price[UWM], minimum[UWM])
+        if c < best:
+            best, product, chargeable = c, LCL, revenue_t * 1000.0
+    if not math.isnan(price[U20]):
+        c, boxes20 = _fill_20gp(volume_m3, weight_kg, price, box_volume_m3, box_payload_kg)
+        if c < best:
+            best, product, chargeable, n20, n40, nhq = c, FCL, weight_kg, boxes20, 0, 0
+    if not (math.isnan(price[U40]) and math.isnan(price[UHQ])):
+        c, boxes20, boxes40, boxes_hq = _container_mix(
+            volume_m3, weight_kg, price, box_volume_m3, box_payload_kg
+        )
+        if c < best:
+            best, product, chargeable = c, FCL, weight_kg
+            n20, n40, nhq = boxes20, boxes40, boxes_hq
+    if not math.isnan(price[UTRUCK]):
+        trucks = _boxes_needed(volume_m3, weight_kg, box_volume_m3[2], box_payload_kg[2])
+        c = max(trucks * price[UTRUCK], minimum[UTRUCK])
+        if c < best:
+            best, product, chargeable, n20, n40, nhq = c, FTL, weight_kg, 0, 0, trucks
+    if not math.isnan(price[ULTL]):
+        ltl_t = max(weight_kg, volume_m3 * ROAD_KG_PER_M3) / 1000.0
+        c = max(ltl_t * price[ULTL], minimum[ULTL])
+        if c < best:
+            best, product, chargeable, n20, n40, nhq = c, LTL, ltl_t * 1000.0, 0, 0, 0
+    return best, product, chargeable, n20, n40, nhq
+
+
+@njit(cache=True)
+def unit_costs(
+    weight_kg: float,
+    volume_m3: float,
+    unit_price: FloatArray,
+    unit_min: FloatArray,
+    box_volume_m3: FloatArray,
+    box_payload_kg: FloatArray,
+) -> FloatArray:
+    """Cheapest charge per row of per-unit prices alone (no per-kg air or express tariffs).
+
+    Used for a truck driving on, whose per-unit prices leave out the fixed part.
+    """
+    n = unit_price.shape[0]
+    cost = np.empty(n)
+    for e in range(n):
+        cost[e] = _cheapest_unit(
+            weight_kg, volume_m3, unit_price[e], unit_min[e], box_volume_m3, box_payload_kg
+        )[0]
+    return cost
 
 
 @njit(cache=True)
@@ -135,47 +192,22 @@ def line_haul_costs(
         ``boxes[e]`` holds the number of 20GP, 40GP and 40HQ (FCL) or trucks in column 2 (FTL).
     """
     n = unit_price.shape[0]
-    cost = np.full(n, math.inf)
-    product = np.zeros(n, dtype=np.int64)
-    chargeable = np.zeros(n)
-    boxes = np.zeros((n, 3), dtype=np.int64)
-    revenue_t = max(weight_kg / 1000.0, volume_m3 * WM_KG_PER_M3 / 1000.0)
+    cost = np.empty(n)
+    product = np.empty(n, dtype=np.int64)
+    chargeable = np.empty(n)
+    boxes = np.empty((n, 3), dtype=np.int64)
+    air_kg = _half_kg_up(max(weight_kg, volume_m3 * AIR_KG_PER_M3))
+    express_kg = _half_kg_up(max(weight_kg, volume_m3 * EXPRESS_KG_PER_M3))
     for e in range(n):
-        price = unit_price[e]
-        if not math.isnan(price[UWM]):
-            c = max(revenue_t * price[UWM], unit_min[e, UWM])
-            if c < cost[e]:
-                cost[e], product[e], chargeable[e] = c, LCL, revenue_t * 1000.0
-        if not math.isnan(price[U20]):
-            c, n20 = _fill_20gp(volume_m3, weight_kg, price, box_volume_m3, box_payload_kg)
-            if c < cost[e]:
-                cost[e], product[e], chargeable[e] = c, FCL, weight_kg
-                boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, 0, 0
-        if not (math.isnan(price[U40]) and math.isnan(price[UHQ])):
-            c, n20, n40, nhq = _container_mix(
-                volume_m3, weight_kg, price, box_volume_m3, box_payload_kg
-            )
-            if c < cost[e]:
-                cost[e], product[e], chargeable[e] = c, FCL, weight_kg
-                boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, n40, nhq
-        if not math.isnan(price[UTRUCK]):
-            trucks = _boxes_needed(volume_m3, weight_kg, box_volume_m3[2], box_payload_kg[2])
-            c = max(trucks * price[UTRUCK], unit_min[e, UTRUCK])
-            if c < cost[e]:
-                cost[e], product[e], chargeable[e] = c, FTL, weight_kg
-                boxes[e, 0], boxes[e, 1], boxes[e, 2] = 0, 0, trucks
-        if not math.isnan(price[ULTL]):
-            ltl_t = max(weight_kg, volume_m3 * ROAD_KG_PER_M3) / 1000.0
-            c = max(ltl_t * price[ULTL], unit_min[e, ULTL])
-            if c < cost[e]:
-                cost[e], product[e], chargeable[e] = c, LTL, ltl_t * 1000.0
-                boxes[e, 0], boxes[e, 1], boxes[e, 2] = 0, 0, 0
-        air_kg = _half_kg_up(max(weight_kg, volume_m3 * AIR_KG_PER_M3))
-        c = _break_charge(air_kg, kg_break[e], kg_rate[e], kg_min[e])
-        if c < cost[e]:
-            cost[e], product[e], chargeable[e] = c, AIR, air_kg
-        express_kg = _half_kg_up(max(weight_kg, volume_m3 * EXPRESS_KG_PER_M3))
-        c = _break_charge(express_kg, express_break[e], express_rate[e], express_min[e])
-        if c < cost[e]:
-            cost[e], product[e], chargeable[e] = c, EXPRESS, express_kg
+        c, p, kg, n20, n40, nhq = _cheapest_unit(
+            weight_kg, volume_m3, unit_price[e], unit_min[e], box_volume_m3, box_payload_kg
+        )
+        boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, n40, nhq
+        air = _break_charge(air_kg, kg_break[e], kg_rate[e], kg_min[e])
+        if air < c:
+            c, p, kg = air, AIR, air_kg
+        express = _break_charge(express_kg, express_break[e], express_rate[e], express_min[e])
+        if express < c:
+            c, p, kg = express, EXPRESS, express_kg
+        cost[e], product[e], chargeable[e] = c, p, kg
     return cost, product, chargeable, boxes

@@ -1,9 +1,14 @@
 """The multi-criteria, time-dependent label-setting search as a numba kernel.
 
-Labels live in flat arrays; ``parent`` links rebuild a journey. A label is settled in order of
-(arrival, cost, CO2e) and kept only if no settled label with the same node, customs state and
-arrival kind dominates it (see :mod:`optimizer.routing` for the model). The brute-force oracle
-in ``tests/test_routing_oracle.py`` is this kernel's reference twin.
+Labels live in flat arrays; ``parent`` links rebuild a journey. Labels leave the queue in
+lexicographic order of (arrival, cost, CO2e) each plus the node's lower bound to the
+destination (A* on all three criteria). The bounds are consistent, so the keys never decrease
+along a journey: a complete journey can never be dominated by one found later, which keeps the
+complete set a Pareto front. A label is kept only if no settled label at its node dominates it
+for every continuation (:func:`_settled_dominated`: the same or a richer customs state, any
+arrival class up to one transfer's handling), nor, with its bounds, a complete journey (see
+:mod:`optimizer.routing` for the model). The brute-force oracle in
+``tests/test_routing_oracle.py`` is this kernel's reference twin.
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 CLEARED, BONDED = 1, 2
+STATES = 4
 ROAD = 0  # index of "road" in optimizer.model.MODES
-#: Arrival kinds: -1 at the origin, else mode x 2 + scheduled; stored shifted by one.
-KINDS = 11
+#: Arrival kinds: -1 at the origin, else mode x 2 + scheduled.
+#: Arrival classes, which decide what the next leg costs: 0 at the origin, 1 off a scheduled
+#: service (every next leg is a transfer), 2 + mode off an unscheduled corridor of that mode.
+CLASSES = 7
+ORIGIN_CLASS, SCHEDULED_CLASS = 0, 1
 #: Label columns (float): arrival, cost, co2e, arrival_p90, depart, handling, border, line_haul
 ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL = range(8)
 #: Label columns (int): node (-1 once complete), state, kind, parent, edge, position, final
@@ -63,14 +72,109 @@ def _bag_dominated(
 
 
 @njit(cache=True)
+def arrival_class(kind: int) -> int:
+    """The arrival class of an arrival kind (see :data:`CLASSES`)."""
+    if kind < 0:
+        return ORIGIN_CLASS
+    if kind % 2 == 1:
+        return SCHEDULED_CLASS
+    return 2 + kind // 2
+
+
+@njit(cache=True)
+def _settled_dominated(
+    floats: FloatArray,
+    head: IntArray,
+    link: IntArray,
+    node: int,
+    state: int,
+    klass: int,
+    a: float,
+    c: float,
+    g: float,
+    penalty_h: float,
+    penalty_cny: float,
+    unscheduled_penalty_cny: float,
+) -> bool:
+    """Whether a settled label at ``node`` dominates (a, c, g) for every continuation.
+
+    A label whose customs state holds every bit of ``state`` can go wherever this one can. In
+    the same arrival class the futures are equal; across classes a label may pay one more
+    transfer (``penalty_h``, ``penalty_cny``: the most handling and the dearest line-haul
+    difference on any next leg), except that an unscheduled arrival never transfers more than
+    a scheduled one (``unscheduled_penalty_cny``: only the road continuation difference).
+    Origin labels are compared only among themselves.
+    """
+    for other_state in range(STATES):
+        if (other_state & state) != state:
+            continue
+        base = (node * STATES + other_state) * CLASSES
+        if klass == ORIGIN_CLASS:
+            if _bag_dominated(floats, head, link, base, a, c, g):
+                return True
+            continue
+        for other in range(1, CLASSES):
+            if head[base + other] < 0:
+                continue
+            if other == klass:
+                if _bag_dominated(floats, head, link, base + other, a, c, g):
+                    return True
+            elif other >= 2 and klass == SCHEDULED_CLASS:
+                if _bag_dominated(
+                    floats, head, link, base + other, a, c - unscheduled_penalty_cny, g
+                ):
+                    return True
+            elif _bag_dominated(
+                floats, head, link, base + other, a - penalty_h, c - penalty_cny, g
+            ):
+                return True
+    return False
+
+
+@njit(cache=True)
+def transfer_penalties(
+    n_nodes: int,
+    indptr: IntArray,
+    edge_mode: IntArray,
+    usable: BoolArray,
+    line_haul_cny: FloatArray,
+    road_continuation_cny: FloatArray,
+    transfer_cny: FloatArray,
+    final_cost_cny: FloatArray,
+    final_handling_cny: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Per node, the most a label's arrival class can add to the cost of any next leg.
+
+    Returns the penalty across classes (the dearest transfer charge plus the road
+    continuation difference) and the penalty of an unscheduled arrival over a scheduled one
+    (the continuation difference alone, when continuing costs more than a new booking).
+    """
+    penalty = np.zeros(n_nodes)
+    unscheduled = np.zeros(n_nodes)
+    for u in range(n_nodes):
+        if not np.isnan(final_cost_cny[u]):
+            penalty[u] = final_handling_cny[u]
+        for e in range(indptr[u], indptr[u + 1]):
+            if not usable[e]:
+                continue
+            extra = 0.0
+            if edge_mode[e] == ROAD:
+                extra = line_haul_cny[e] - road_continuation_cny[e]
+                unscheduled[u] = max(unscheduled[u], -extra)
+            penalty[u] = max(penalty[u], transfer_cny[e] + abs(extra))
+    return penalty, unscheduled
+
+
+@njit(cache=True)
 def lower_bounds(
     n_nodes: int,
     target: int,
     final_duration_h: FloatArray,
     final_cost_cny: FloatArray,
     final_co2e_kg: FloatArray,
-    indptr: IntArray,
-    edge_destination: IntArray,
+    into_ptr: IntArray,
+    edges_into: IntArray,
+    edge_origin: IntArray,
     usable: BoolArray,
     edge_hours: FloatArray,
     edge_cost_cny: FloatArray,
@@ -81,26 +185,11 @@ def lower_bounds(
     Three backward Dijkstra runs, one criterion each, over usable corridors with their
     smallest possible values (no waits, handling or dwell; road legs at the continuation
     price), so each bound is admissible: a label whose bound is dominated by a complete
-    journey cannot lead to a Pareto-optimal one. Unreachable nodes get +inf.
+    journey cannot lead to a Pareto-optimal one. Each is also consistent (a corridor's value is
+    at least the fall in bound along it), which the search's queue order relies on.
+    ``edges_into[into_ptr[v]:into_ptr[v + 1]]`` are the corridors ending at ``v``.
+    Unreachable nodes get +inf.
     """
-    n_edges = edge_destination.shape[0]
-    origin_of = np.empty(n_edges, dtype=np.int64)
-    for u in range(n_nodes):
-        for e in range(indptr[u], indptr[u + 1]):
-            origin_of[e] = u
-    # incoming adjacency, CSR by destination
-    in_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    for e in range(n_edges):
-        if usable[e]:
-            in_ptr[edge_destination[e] + 1] += 1
-    for v in range(n_nodes):
-        in_ptr[v + 1] += in_ptr[v]
-    fill = in_ptr[:-1].copy()
-    in_edges = np.empty(in_ptr[n_nodes], dtype=np.int64)
-    for e in range(n_edges):
-        if usable[e]:
-            in_edges[fill[edge_destination[e]]] = e
-            fill[edge_destination[e]] += 1
     bounds = np.full((n_nodes, 3), np.inf)
     for criterion in range(3):
         weight = (
@@ -125,9 +214,11 @@ def lower_bounds(
             d, node = heapq.heappop(heap)
             if d > best[node]:
                 continue
-            for k in range(in_ptr[node], in_ptr[node + 1]):
-                e = in_edges[k]
-                u = origin_of[e]
+            for k in range(into_ptr[node], into_ptr[node + 1]):
+                e = edges_into[k]
+                if not usable[e]:
+                    continue
+                u = edge_origin[e]
                 candidate = d + weight[e]
                 if candidate < best[u]:
                     best[u] = candidate
@@ -201,9 +292,14 @@ def label_search(
         settled.
     """
     n_nodes = node_handling_h.shape[0]
+    final_handling_cny = revenue_t * node_per_t_cny
+    penalty_cny, unscheduled_penalty_cny = transfer_penalties(
+        n_nodes, indptr, edge_mode, usable, line_haul_cny, road_continuation_cny, transfer_cny,
+        final_cost_cny, final_handling_cny,
+    )  # fmt: skip
     floats = np.empty((1024, 8))
     ints = np.empty((1024, 7), dtype=np.int64)
-    head = np.full(n_nodes * 4 * KINDS, -1, dtype=np.int64)
+    head = np.full(n_nodes * STATES * CLASSES, -1, dtype=np.int64)
     link = np.full(1024, -1, dtype=np.int64)
     complete = np.empty(64, dtype=np.int64)
     n_complete = 0
@@ -219,11 +315,15 @@ def label_search(
         )
         count += 1
     settled = 0
+    no_bound = np.zeros(3)
     while len(queue) > 0:
-        a, c, g, index = heapq.heappop(queue)
-        if _dominated(floats, complete, n_complete, a, c, g):
-            continue
+        _, _, _, index = heapq.heappop(queue)
+        a, c, g = floats[index, ARRIVAL], floats[index, COST], floats[index, CO2E]
         u = ints[index, NODE]
+        # Journeys completed since the label was made may now dominate its best completion.
+        ahead = bounds[u] if u >= 0 else no_bound
+        if _dominated(floats, complete, n_complete, a + ahead[0], c + ahead[1], g + ahead[2]):
+            continue
         if u < 0:
             if n_complete == complete.shape[0]:
                 bigger = np.empty(n_complete * 2, dtype=np.int64)
@@ -234,9 +334,13 @@ def label_search(
             continue
         state = ints[index, STATE]
         kind = ints[index, KIND]
-        key = (u * 4 + state) * KINDS + kind + 1
-        if _bag_dominated(floats, head, link, key, a, c, g):
+        klass = arrival_class(kind)
+        if _settled_dominated(
+            floats, head, link, u, state, klass, a, c, g, node_handling_h[u], penalty_cny[u],
+            unscheduled_penalty_cny[u],
+        ):  # fmt: skip
             continue
+        key = (u * STATES + state) * CLASSES + klass
         if index >= link.shape[0]:
             bigger_link = np.full(floats.shape[0], -1, dtype=np.int64)
             bigger_link[: link.shape[0]] = link
@@ -261,7 +365,7 @@ def label_search(
         if reached and not np.isnan(final_duration_h[u]):
             transfer = _is_transfer(kind, ROAD, False, node_always_transfer[u])
             handling_h = node_handling_h[u] if transfer else 0.0
-            handling = revenue_t * node_per_t_cny[u] if transfer else 0.0
+            handling = final_handling_cny[u] if transfer else 0.0
             arrival = a + dwell + handling_h + final_duration_h[u]
             cost = c + final_cost_cny[u] + handling
             if arrival <= deadline_h:
@@ -331,8 +435,10 @@ def label_search(
             if node_is_bonded_zone[v] and (node_regimes[v] & bonded_bit) != 0:
                 new_state |= BONDED
             new_kind = mode * 2 + (1 if edge_scheduled[e] else 0)
-            new_key = (v * 4 + new_state) * KINDS + new_kind + 1
-            if _bag_dominated(floats, head, link, new_key, arrival, cost, co2e):
+            if _settled_dominated(
+                floats, head, link, v, new_state, arrival_class(new_kind), arrival, cost, co2e,
+                node_handling_h[v], penalty_cny[v], unscheduled_penalty_cny[v],
+            ):  # fmt: skip
                 continue
             if count == floats.shape[0]:
                 floats, ints = _grow(floats, ints)
@@ -352,6 +458,9 @@ def label_search(
             ints[count, EDGE] = e
             ints[count, POSITION] = position
             ints[count, FINAL] = -1
-            heapq.heappush(queue, (arrival, cost, co2e, np.int64(count)))
+            heapq.heappush(
+                queue,
+                (arrival + bounds[v, 0], cost + bounds[v, 1], co2e + bounds[v, 2], np.int64(count)),
+            )
             count += 1
     return floats[:count], ints[:count], complete[:n_complete], settled
