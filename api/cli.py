@@ -711,10 +711,14 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
 ) -> None:
-    """Start the HTTP service (database from SHUDAO_DATABASE_URL, SQLite ./shudao.db if unset)."""
-    import uvicorn
+    """Start the HTTP service (database from SHUDAO_DATABASE_URL, SQLite ./shudao.db if unset).
 
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    With several workers each process listens on its own socket (SO_REUSEPORT), so the kernel
+    spreads connections evenly; a worker that dies is started again.
+    """
+    from api.serve import serve as run_server
+
+    run_server(host, port, workers)
 
 
 @app.command("worker")

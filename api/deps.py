@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.db import repositories
@@ -14,21 +15,32 @@ from api.problems import Problem
 from network_data import Network
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session committed when the request succeeds, rolled back otherwise."""
-    with request.app.state.sessions() as session:
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session committed when the request succeeds, rolled back otherwise.
+
+    Opening a session touches no database, and an endpoint that committed leaves nothing to
+    finish, so only leftover work goes to a worker thread: each hop between the event loop
+    and a thread costs every request time on a busy server.
+    """
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    except Exception:
+        await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_network(request: Request) -> Network:
+async def get_network(request: Request) -> Network:
     network: Network = request.app.state.network
     return network
 
@@ -36,8 +48,12 @@ def get_network(request: Request) -> Network:
 NetworkDep = Annotated[Network, Depends(get_network)]
 
 
-def current_key(request: Request, session: SessionDep) -> ApiKey:
-    """The caller's API key (401 without a valid one), after the rate limit (429)."""
+async def current_key(request: Request, session: SessionDep) -> ApiKey:
+    """The caller's API key (401 without a valid one), after the rate limit (429).
+
+    The lookup is one indexed read, done on the event loop: a trip to a worker thread and
+    back cost more than the read (see :func:`api.main._serve_lean`).
+    """
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="shudao"'}
@@ -46,9 +62,8 @@ def current_key(request: Request, session: SessionDep) -> ApiKey:
             401, "Unauthorized", "send 'Authorization: Bearer <API key>'", headers=challenge
         )
     key = repositories.authenticate(session, secret.strip())
-    # End the read so the pooled connection goes back while this request waits for a worker
-    # thread; holding it there starves the pool under bursts (threads wait on connections that
-    # requests queued for threads hold).
+    # End the read so the pooled connection goes back while a sync endpoint waits for a worker
+    # thread; holding it there starves the pool under bursts.
     session.commit()
     if key is None:
         raise Problem(401, "Unauthorized", "the API key is unknown or revoked", headers=challenge)
@@ -64,10 +79,10 @@ def current_key(request: Request, session: SessionDep) -> ApiKey:
 KeyDep = Annotated[ApiKey, Depends(current_key)]
 
 
-def require_role(*roles: str) -> Callable[[ApiKey], ApiKey]:
+def require_role(*roles: str) -> Callable[[ApiKey], Awaitable[ApiKey]]:
     """A dependency admitting only keys with one of ``roles`` (403 for the others)."""
 
-    def check(key: KeyDep) -> ApiKey:
+    async def check(key: KeyDep) -> ApiKey:
         if key.role not in roles:
             raise Problem(
                 403,

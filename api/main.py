@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -36,6 +38,20 @@ def _warm_up(network: Network) -> None:
     plan_routes(network, Shipment("CNCKG-RLY", "CNQZH", 100, 1, ready_at=ready))
 
 
+def _serve_lean(threads: int) -> None:
+    """Tune the process for serving once the network is loaded and compiled.
+
+    Sync endpoints run on at most ``threads`` worker threads, one by default as in gunicorn's
+    sync workers: the work is Python and numba under one GIL, and 40 threads fighting for it
+    spent 2 ms of CPU per route plan more and stretched the latency tail. The hot endpoints
+    (authentication, route plans) run on the event loop itself. ``gc.freeze`` moves the
+    loaded network out of the collector's sight: a full collection over it took 150 ms.
+    """
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, network: Network | None = None) -> FastAPI:
     """Build the service: database migrated, network loaded, routes, limits and metrics.
 
@@ -59,6 +75,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         app.state.sessions = make_sessionmaker(engine)
         app.state.network = network or load_network(settings.data_dir, tariffs=settings.tariffs)
         _warm_up(app.state.network)
+        _serve_lean(settings.threads)
         worker = Worker(
             app.state.sessions, app.state.network, lease_seconds=settings.job_lease_seconds,
             dask_scheduler=settings.dask_scheduler,

@@ -37,3 +37,7 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=15.0, gt=0, description="A running job whose worker is silent this long is retried."
     )
+    threads: int = Field(
+        default=1, ge=1, le=64,
+        description="Requests a server process works on at once (scale with --workers).",
+    )  # fmt: skip

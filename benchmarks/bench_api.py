@@ -1,7 +1,14 @@
-"""Loopback load test of ``POST /v1/route-plans`` with wrk, 1 and 2 server workers.
+"""Loopback load test of ``POST /v1/route-plans`` with wrk, 1 and 2 server workers (SQLite).
 
-Bounded: wrk runs for DURATION_S seconds with CONNECTIONS connections against 127.0.0.1 only.
-Target (issue 4, 2 cores): >= 300 requests/s with p99 <= 50 ms.
+Two load shapes, each bounded to DURATION_S seconds against 127.0.0.1 only:
+
+- **saturation**: 16 connections sending back to back, the most the service answers;
+- **steady**: 36 clients that each wait a random think time (exponential, mean THINK_MS)
+  after every answer, so about 330 requests/s are offered and the latency is what a client
+  sees at that rate, not the queue that back-to-back senders build up themselves.
+
+Target (issue 4, 2 cores, wrk sharing them): >= 300 requests/s with p99 <= 50 ms, read on the
+steady rows. Every request plans Linshui -> Duisburg and stores the plan.
 """
 
 from __future__ import annotations
@@ -17,12 +24,23 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
-DURATION_S = int(os.environ.get("SHUDAO_BENCH_API_SECONDS", "10"))
-CONNECTIONS = 16
+DURATION_S = int(os.environ.get("SHUDAO_BENCH_API_SECONDS", "15"))
+SATURATION_CONNECTIONS = 16
+STEADY_CONNECTIONS, THINK_MS = 36, 100
 TARGET_RPS, TARGET_P99_MS = 300.0, 50.0
 BODY = {"origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4.2,
         "ready_at": "2026-11-23T08:00:00+08:00"}  # fmt: skip
+
+
+class Load(NamedTuple):
+    """What wrk measured for one load shape."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
 
 
 def _free_port() -> int:
@@ -48,8 +66,21 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run(workers: int, directory: Path) -> tuple[float, float, float, int]:
-    """(requests/s, p50 ms, p99 ms, non-2xx responses) for one server configuration."""
+def _wrk(script: Path, url: str, connections: int) -> Load:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{DURATION_S}s", "--latency", "-s", str(script),
+         f"{url}/v1/route-plans"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Load(rps, p50, p99, int(errors.group(1)) if errors else 0)
+
+
+def run(workers: int, directory: Path) -> tuple[Load, Load]:
+    """(saturation, steady) loads for one server configuration."""
     database = directory / f"bench{workers}.db"
     env = {
         **os.environ,
@@ -68,30 +99,29 @@ def run(workers: int, directory: Path) -> tuple[float, float, float, int]:
     url = f"http://127.0.0.1:{port}"
     serve = [*shudao, "serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    script = directory / "post.lua"
-    script.write_text(
+    request = (
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {key}"\n'
     )
+    back_to_back = directory / "post.lua"
+    back_to_back.write_text(request)
+    thinking = directory / "think.lua"
+    # wrk's delay() runs before each request on that connection: an exponential think time.
+    thinking.write_text(
+        request + f"function delay() return -math.log(1 - math.random()) * {THINK_MS} end\n"
+    )
     try:
         _wait_ready(url)
-        subprocess.run(["wrk", "-t1", "-c2", "-d2s", "-s", str(script), f"{url}/v1/route-plans"],
-                       check=True, capture_output=True)  # warm-up  # fmt: skip
-        output = subprocess.run(
-            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", "--latency", "-s", str(script),
-             f"{url}/v1/route-plans"],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        subprocess.run(["wrk", "-t1", "-c2", "-d2s", "-s", str(back_to_back),
+                        f"{url}/v1/route-plans"], check=True, capture_output=True)  # fmt: skip
+        saturation = _wrk(back_to_back, url, SATURATION_CONNECTIONS)
+        steady = _wrk(thinking, url, STEADY_CONNECTIONS)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return rps, p50, p99, int(errors.group(1)) if errors else 0
+    return saturation, steady
 
 
 def main() -> None:
@@ -99,17 +129,21 @@ def main() -> None:
     if shutil.which("wrk") is None:
         print("API load test skipped: wrk is not installed (Debian package 'wrk')")
         return
-    print(f"API: POST /v1/route-plans, wrk {CONNECTIONS} connections for {DURATION_S} s, loopback")
-    print(f"{'server workers':<16} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
-          f"{'rps/target':>11} {'p99 ok':>7}")  # fmt: skip
+    print(f"API: POST /v1/route-plans on loopback, SQLite, {DURATION_S} s per row; saturation: "
+          f"{SATURATION_CONNECTIONS} connections back to back; steady: {STEADY_CONNECTIONS} "
+          f"clients with a {THINK_MS} ms mean think time")  # fmt: skip
+    print(f"{'server workers':<15} {'load':<11} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'non-2xx':>8} {'target':>8}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (1, 2):
-            rps, p50, p99, errors = run(workers, Path(tmp))
-            p99_ok = "yes" if p99 <= TARGET_P99_MS else "no"
-            print(
-                f"{workers:<16} {rps:>11.1f} {p50:>8.1f} {p99:>8.1f} {errors:>8} "
-                f"{rps / TARGET_RPS:>11.2f} {p99_ok:>7}"
-            )
+            saturation, steady = run(workers, Path(tmp))
+            for name, load in (("saturation", saturation), ("steady", steady)):
+                met = load.rps >= TARGET_RPS and load.p99_ms <= TARGET_P99_MS
+                verdict = ("met" if met else "not met") if name == "steady" else ""
+                print(
+                    f"{workers:<15} {name:<11} {load.rps:>11.1f} {load.p50_ms:>8.1f} "
+                    f"{load.p99_ms:>8.1f} {load.errors:>8} {verdict:>8}"
+                )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from api.db import repositories
 from api.db.models import RoutePlanRecord
@@ -41,10 +41,14 @@ def to_out(record: RoutePlanRecord) -> RoutePlanOut:
 
 
 @router.post("", status_code=201, response_model=RoutePlanOut)
-def create_route_plan(
+async def create_route_plan(
     body: ShipmentIn, request: Request, key: KeyDep, session: SessionDep, network: NetworkDep
-) -> RoutePlanOut:
+) -> Response:
     """Plan the Pareto-best door-to-door options for a shipment and store the plan."""
+    # Runs on the event loop, not a worker thread: a plan is ~1 ms of CPU under the GIL either
+    # way, and the trips between loop and thread cost 1.7 ms of CPU per request and a long
+    # latency tail under steady load (benchmarks/bench_api.py). One request at a time per
+    # process; scale with --workers.
     try:
         shipment = to_shipment(body)
         start = time.perf_counter()
@@ -60,7 +64,10 @@ def create_route_plan(
         session, key.organisation_id, inputs, plan.to_dict(body.currency)
     )
     session.commit()  # stored before the 201 is sent, not after
-    return to_out(record)
+    # Serialized here (pydantic's JSON writer) instead of by FastAPI, which would validate
+    # and encode the model a second time; the declared response model still documents it.
+    document = to_out(record).model_dump_json(by_alias=True)
+    return Response(document, 201, media_type="application/json")
 
 
 @router.get("/{plan_id}", response_model=RoutePlanOut)

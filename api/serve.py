@@ -1,0 +1,74 @@
+"""``shudao serve``: uvicorn, one process per worker, each on its own SO_REUSEPORT socket.
+
+uvicorn's own ``--workers`` shares one listening socket, and the first process to wake takes
+every connection waiting (asyncio accepts them in a batch): under keep-alive clients one
+process served all 16 benchmark connections while the other idled. With a socket per process
+and SO_REUSEPORT, the kernel spreads new connections evenly over the processes. A worker that
+dies is started again; one that cannot start (port taken, bad settings) stops the service.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import sys
+import threading
+from multiprocessing.process import BaseProcess
+
+APP = "api.main:create_app"
+#: uvicorn's exit code for a server that failed to start.
+STARTUP_FAILURE = 3
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app on ``host:port`` with ``workers`` processes until SIGINT or SIGTERM."""
+    import uvicorn
+
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers)
+        return
+    context = multiprocessing.get_context("spawn")
+
+    def start() -> BaseProcess:
+        process = context.Process(target=_worker, args=(host, port), name="shudao-server")
+        process.start()
+        return process
+
+    stopping = threading.Event()
+    handlers = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in _STOP_SIGNALS}
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stopping.wait(0.5):
+            for i, process in enumerate(processes):
+                if process.is_alive():
+                    continue
+                if process.exitcode == STARTUP_FAILURE:
+                    sys.exit(f"a server worker failed to start on {host}:{port}; stopping")
+                print(f"server worker {process.pid} exited ({process.exitcode}); starting another")
+                processes[i] = start()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=30)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _worker(host: str, port: int) -> None:
+    """One server process on its own listening socket."""
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)
+    config = uvicorn.Config(APP, factory=True, host=host, port=port)
+    uvicorn.Server(config).run(sockets=[listener])

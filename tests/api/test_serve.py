@@ -1,0 +1,138 @@
+"""``shudao serve --workers 2``: one listening socket per process, restarts, clean stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+STARTUP_S = 180
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _workers(parent: int) -> set[int]:
+    """Pids of the server worker processes started by ``parent``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"spawn_main" in command:
+            found.add(int(entry.name))
+    return found
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def _wait(condition: object, what: str) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _listeners(pid: int, port: int) -> int:
+    """How many listening sockets on ``port`` process ``pid`` holds."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    held = 0
+    for fd in (Path("/proc") / str(pid) / "fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        held += target.startswith("socket:[") and target[8:-1] in inodes
+    return held
+
+
+def _listening(parent: int, port: int) -> int:
+    """How many of ``parent``'s workers hold exactly one listening socket on ``port``."""
+    return sum(_listeners(pid, port) == 1 for pid in _workers(parent))
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "SHUDAO_DATABASE_URL": f"sqlite:///{tmp_path / 'shudao.db'}",
+            "SHUDAO_INPROCESS_WORKER": "false"}  # fmt: skip
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
+def test_two_workers_each_listen_restart_and_stop(environment: dict[str, str]) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # Each process listens on a socket of its own (once its app has started), so the
+        # kernel spreads connections over both.
+        _wait(lambda: _listening(server.pid, port) == 2, "two listening workers")
+        assert _ready(url)
+        killed = min(_workers(server.pid))
+        os.kill(killed, signal.SIGKILL)
+        _wait(lambda: killed not in _workers(server.pid) and _listening(server.pid, port) == 2,
+              "a replacement worker listening")  # fmt: skip
+        assert _ready(url)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        assert not _workers(server.pid)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_a_taken_port_stops_the_service_with_a_message(environment: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=environment, capture_output=True, text=True, timeout=STARTUP_S,
+        )  # fmt: skip
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "failed to start" in result.stderr
+
+
+def test_processes_starting_together_migrate_in_turn(database_url: str) -> None:
+    """Server and job workers migrate on start; on a fresh database they must not race."""
+    code = "import sys; from api.db.session import make_engine, migrate; " \
+           "migrate(make_engine(sys.argv[1]))"  # fmt: skip
+    starts = [
+        subprocess.Popen([sys.executable, "-c", code, database_url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    for process in starts:
+        _, errors = process.communicate(timeout=STARTUP_S)
+        assert process.returncode == 0, errors.decode()[-2000:]
