@@ -237,9 +237,9 @@ class RoutePlan:
     dataset_version: str
     fx_cny_per_unit: dict[str, float]
     labels_settled: int = 0
-    #: How many mutually non-dominated options the search found; ``options`` holds at most
-    #: ``max_options`` of them.
-    pareto_size: int = 0
+    #: (cost_cny, arrival, co2e_kg) of every Pareto-best option the search found, cheapest
+    #: first; ``options`` details at most ``max_options`` of them.
+    front: tuple[tuple[float, datetime, float], ...] = ()
 
     def to_dict(self, currency: str = "CNY") -> dict[str, Any]:
         """The plan as the JSON document of ``shudao plan --json``, prices in ``currency``."""

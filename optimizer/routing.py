@@ -4,8 +4,9 @@ The search is an exact multi-criteria, time-dependent label-setting algorithm (M
 algorithm on a timetable, in the spirit of McRAPTOR). A label is a partial journey at a node:
 arrival time, cost, CO2e, p90 arrival, the customs state (export cleared, bonded zone entered)
 and how it arrived (mode, scheduled or not), which decides whether the next leg is a transfer.
-Labels leave the queue in order of (arrival, cost, CO2e); a label dominated by a settled label
-with the same node, state and arrival kind, or by a complete journey, is dropped.
+Labels leave the queue in order of (arrival, cost, CO2e) plus lower bounds to the destination;
+a label dominated for every continuation by a settled label at its node, or with its bounds by
+a complete journey, is dropped (see :mod:`optimizer.costs.search` and ``docs/routing.md``).
 
 A transfer (handling time and cost at the node) happens where the mode changes, where a
 scheduled service is joined or left, and at gauge-change stations; a truck or a through train
@@ -568,11 +569,14 @@ def plan_routes(
     fx = data.fx_cny_per_unit
 
     def plan(
-        options: tuple[RouteOption, ...], reason: str | None, settled: int = 0, found: int = 0
+        options: tuple[RouteOption, ...],
+        reason: str | None,
+        settled: int = 0,
+        front: tuple[tuple[float, datetime, float], ...] = (),
     ) -> RoutePlan:
         return RoutePlan(
             shipment, origin.label, destination.label, options, reason, network.version, fx,
-            settled, found,
+            settled, front,
         )  # fmt: skip
 
     problem = _regime_problem(data, shipment, origin, destination)
@@ -587,7 +591,11 @@ def plan_routes(
     for journey in _select(result.journeys, limit):
         legs = _legs(data, result, journey)
         options.append(RouteOption(legs, _summary(data, legs, ready_h)))
-    return plan(tuple(options), None, result.settled, len(result.journeys))
+    front = tuple(
+        (j.cost_cny, from_epoch_hours(j.arrival_h), j.co2e_kg)
+        for j in sorted(result.journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
+    )
+    return plan(tuple(options), None, result.settled, front)
 
 
 def _check_ready(network: Network, shipment: Shipment) -> None:
@@ -851,30 +859,27 @@ def shipment_from_record(record: dict[str, Any]) -> Shipment:
     )
 
 
-#: Options a batch row needs: the cheapest, the fastest and the greenest.
-SUMMARY_OPTIONS = 3
-
-
 def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
     """One table row per plan: the cheapest, fastest and greenest option, or the reason.
 
-    ``options`` counts the Pareto-best options found (``plan.pareto_size``).
+    The cheapest option's summary comes from ``plan.options``, the rest from ``plan.front``,
+    so a plan made with ``max_options=1`` (only the cheapest detailed) gives the full row;
+    ``options`` counts the Pareto-best options found.
     """
-    options = plan.options
-    cheapest = min(options, key=lambda o: o.cost_cny) if options else None
-    fastest = min(options, key=lambda o: o.arrival) if options else None
-    greenest = min(options, key=lambda o: o.co2e_kg) if options else None
+    cheapest = min(plan.options, key=lambda o: o.cost_cny) if plan.options else None
+    fastest = min(plan.front, key=lambda p: (p[1], p[0], p[2])) if plan.front else None
+    greenest = min(plan.front, key=lambda p: (p[2], p[0], p[1])) if plan.front else None
     return {
         "origin_node": plan.origin,
         "destination_node": plan.destination,
-        "status": "planned" if options else "no_option",
-        "options": plan.pareto_size,
+        "status": "planned" if cheapest else "no_option",
+        "options": len(plan.front),
         "cheapest_cost_cny": round(cheapest.cost_cny, 2) if cheapest else None,
         "cheapest_arrival": cheapest.arrival.isoformat() if cheapest else None,
         "cheapest_summary": cheapest.summary if cheapest else None,
-        "fastest_arrival": fastest.arrival.isoformat() if fastest else None,
-        "fastest_cost_cny": round(fastest.cost_cny, 2) if fastest else None,
-        "greenest_co2e_kg": round(greenest.co2e_kg, 2) if greenest else None,
+        "fastest_arrival": fastest[1].isoformat() if fastest else None,
+        "fastest_cost_cny": round(fastest[0], 2) if fastest else None,
+        "greenest_co2e_kg": round(greenest[2], 2) if greenest else None,
         "infeasible_reason": plan.infeasible_reason,
         "error": None,
     }
@@ -884,7 +889,7 @@ def plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
     """Plan one shipments-table row; an invalid row gives ``status`` invalid and ``error``."""
     try:
         shipment = shipment_from_record(record)
-        row = plan_summary_row(plan_routes(network, shipment, max_options=SUMMARY_OPTIONS))
+        row = plan_summary_row(plan_routes(network, shipment, max_options=1))
     except ValueError as exc:
         row = {"status": "invalid", "error": str(exc)}
     return {"id": record.get("id", ""), **row}

@@ -119,11 +119,17 @@ def _cheapest_unit(
         c = max(revenue_t * price[UWM], minimum[UWM])
         if c < best:
             best, product, chargeable = c, LCL, revenue_t * 1000.0
-    if not math.isnan(price[U20]):
+    # Full containers cost at least one box: skip the mix search when that already loses.
+    one_box = math.inf
+    for unit in (U20, U40, UHQ):
+        if price[unit] < one_box:  # False for an unpriced (NaN) box
+            one_box = price[unit]
+    containers = one_box < best or (volume_m3 <= 1e-9 and weight_kg <= 1e-9)
+    if containers and not math.isnan(price[U20]):
         c, boxes20 = _fill_20gp(volume_m3, weight_kg, price, box_volume_m3, box_payload_kg)
         if c < best:
             best, product, chargeable, n20, n40, nhq = c, FCL, weight_kg, boxes20, 0, 0
-    if not (math.isnan(price[U40]) and math.isnan(price[UHQ])):
+    if containers and not (math.isnan(price[U40]) and math.isnan(price[UHQ])):
         c, boxes20, boxes40, boxes_hq = _container_mix(
             volume_m3, weight_kg, price, box_volume_m3, box_payload_kg
         )
