@@ -483,25 +483,25 @@ def _select(journeys: list[_Journey], max_options: int | None) -> list[_Journey]
     front = sorted(journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
     if max_options is None or len(front) <= max_options:
         return front
-    chosen: list[_Journey] = []
-    for key in (
-        lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg),
-        lambda j: (j.arrival_h, j.cost_cny, j.co2e_kg),
-        lambda j: (j.co2e_kg, j.cost_cny, j.arrival_h),
-    ):
-        best = min(front, key=key)
-        if best not in chosen:
-            chosen.append(best)
-    if len(chosen) < max_options:
+    criteria = [(j.arrival_h, j.cost_cny, j.co2e_kg) for j in front]
+    picked: list[int] = []
+    for order in ((1, 0, 2), (0, 1, 2), (2, 1, 0)):  # cheapest, fastest, greenest
+        keys = [tuple(values[i] for i in order) for values in criteria]
+        best = keys.index(min(keys))
+        if best not in picked:
+            picked.append(best)
+    if len(picked) < max_options:
         values = np.array([[j.cost_cny, j.arrival_h, j.co2e_kg] for j in front])
         span = np.where(np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1.0)
         scaled = (values - values.min(axis=0)) / span
-    while len(chosen) < max_options:
-        picked = [front.index(j) for j in chosen]
+        # Each next pick is the option farthest from every option picked so far.
         gaps = np.min(np.linalg.norm(scaled[:, None, :] - scaled[None, picked, :], axis=2), axis=1)
-        gaps[picked] = -1.0
-        chosen.append(front[int(np.argmax(gaps))])
-    return sorted(chosen[:max_options], key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
+        while len(picked) < max_options:
+            gaps[picked] = -1.0
+            farthest = int(np.argmax(gaps))
+            picked.append(farthest)
+            gaps = np.minimum(gaps, np.linalg.norm(scaled - scaled[farthest], axis=1))
+    return [front[i] for i in sorted(picked[:max_options])]
 
 
 def plan_routes(
