@@ -31,10 +31,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(session.rollback)
         raise
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        session.close()  # no transaction is left open by now: nothing to send
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -16,16 +16,15 @@ import sys
 import threading
 from multiprocessing.process import BaseProcess
 
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+
 APP = "api.main:create_app"
-#: uvicorn's exit code for a server that failed to start.
-STARTUP_FAILURE = 3
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app on ``host:port`` with ``workers`` processes until SIGINT or SIGTERM."""
-    import uvicorn
-
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers)
         return
@@ -59,8 +58,6 @@ def serve(host: str, port: int, workers: int) -> None:
 
 def _worker(host: str, port: int) -> None:
     """One server process on its own listening socket."""
-    import uvicorn
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -478,20 +478,20 @@ def _europe_bound(data: RoutingData, node_id: str) -> bool:
     return data.node_country[data.node_index[node_id]] in _EUROPE
 
 
-def _select(journeys: list[_Journey], max_options: int | None) -> list[_Journey]:
-    """At most ``max_options`` journeys spanning the front; cheapest, fastest, greenest kept."""
-    front = sorted(journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
+def _select(front: list[_Journey], max_options: int | None) -> list[_Journey]:
+    """At most ``max_options`` journeys spanning ``front`` (sorted cheapest first); the
+    cheapest, fastest and greenest are kept."""
     if max_options is None or len(front) <= max_options:
         return front
-    criteria = [(j.arrival_h, j.cost_cny, j.co2e_kg) for j in front]
+    criteria = [(j.cost_cny, j.arrival_h, j.co2e_kg) for j in front]
     picked: list[int] = []
-    for order in ((1, 0, 2), (0, 1, 2), (2, 1, 0)):  # cheapest, fastest, greenest
+    for order in ((0, 1, 2), (1, 0, 2), (2, 0, 1)):  # cheapest, fastest, greenest
         keys = [tuple(values[i] for i in order) for values in criteria]
         best = keys.index(min(keys))
         if best not in picked:
             picked.append(best)
     if len(picked) < max_options:
-        values = np.array([[j.cost_cny, j.arrival_h, j.co2e_kg] for j in front])
+        values = np.array(criteria)
         span = np.where(np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1.0)
         scaled = (values - values.min(axis=0)) / span
         # Each next pick is the option farthest from every option picked so far.
@@ -587,14 +587,12 @@ def plan_routes(
         reason = _explain(data, shipment, origin, destination, horizon_days)
         return plan((), reason, result.settled)
     ready_h = epoch_hours(shipment.ready_at)
+    ranked = sorted(result.journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
     options = []
-    for journey in _select(result.journeys, limit):
+    for journey in _select(ranked, limit):
         legs = _legs(data, result, journey)
         options.append(RouteOption(legs, _summary(data, legs, ready_h)))
-    front = tuple(
-        (j.cost_cny, from_epoch_hours(j.arrival_h), j.co2e_kg)
-        for j in sorted(result.journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
-    )
+    front = tuple((j.cost_cny, from_epoch_hours(j.arrival_h), j.co2e_kg) for j in ranked)
     return plan(tuple(options), None, result.settled, front)
 
 
