@@ -56,14 +56,29 @@ def serve(host: str, port: int, workers: int) -> None:
             signal.signal(sig, handler)
 
 
-def _worker(host: str, port: int) -> None:
-    """One server process on its own listening socket."""
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` that other processes may bind too (SO_REUSEPORT).
+
+    It is created as IPPROTO_TCP, not protocol 0: asyncio sets TCP_NODELAY only on sockets
+    that say they are TCP, and without it Nagle holds the body of an answer behind its headers
+    until the client acknowledges them, up to 40 ms later (delayed ACK).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def _worker(host: str, port: int) -> None:
+    """One server process on its own listening socket."""
+    try:
+        listener = listen(host, port)
     except OSError as exc:
         print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         sys.exit(STARTUP_FAILURE)

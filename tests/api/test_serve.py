@@ -136,3 +136,34 @@ def test_processes_starting_together_migrate_in_turn(database_url: str) -> None:
     for process in starts:
         _, errors = process.communicate(timeout=STARTUP_S)
         assert process.returncode == 0, errors.decode()[-2000:]
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
+def test_worker_connections_send_without_nagle_delay() -> None:
+    """Connections accepted on a worker's socket have TCP_NODELAY, as uvicorn's own have.
+
+    Without it an answer's body waited for the client's delayed ACK of its headers: a tenth of
+    the route plans took 40 ms more with two workers than with one.
+    """
+    import asyncio
+
+    from api.serve import listen
+
+    async def accepted_nodelay() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listen("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                return await asyncio.wait_for(seen, 10)
+            finally:
+                writer.close()
+
+    assert asyncio.run(accepted_nodelay()) != 0
