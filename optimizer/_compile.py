@@ -166,6 +166,9 @@ class RoutingData:
     edge_passage_dwell_h: FloatArray
     edge_passage_dwell_p90_h: FloatArray
     edge_service_name: tuple[str, ...]
+    #: (origin id, destination id, mode, corridor id, distance_km) of each edge, as Python
+    #: values: a route plan's legs read them without going through numpy scalars.
+    edge_leg_fields: tuple[tuple[str, str, str, str, float], ...]
     unit_price_cny: FloatArray
     unit_min_cny: FloatArray
     #: Road corridors, and their per-unit prices without the fixed part, for a road leg that
@@ -312,6 +315,16 @@ def compile_network(network: Network) -> RoutingData:
         edge_passage_dwell_h=passage_sum("dwell_median_h"),
         edge_passage_dwell_p90_h=passage_sum("dwell_p90_h"),
         edge_service_name=tuple(str(s) for s in corridors["service_name"]),
+        edge_leg_fields=tuple(
+            zip(
+                [arrays.node_ids[o] for o in arrays.edge_origin.tolist()],
+                [arrays.node_ids[d] for d in arrays.edge_destination.tolist()],
+                [MODES[m] for m in arrays.edge_mode.tolist()],
+                edge_ids,
+                arrays.edge_distance_km.tolist(),
+                strict=True,
+            )
+        ),
         **tariffs,
         road_edges=road_edges,
         into_ptr=np.concatenate(

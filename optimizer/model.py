@@ -272,8 +272,8 @@ class RoutePlan:
                 {
                     "summary": option.summary,
                     "total_cost": round(sum(leg["cost"] for leg in legs), 2),
-                    "departure": option.departure.isoformat(),
-                    "arrival": option.arrival.isoformat(),
+                    "departure": legs[0]["depart"],
+                    "arrival": legs[-1]["arrive"],
                     "arrival_p90": option.arrival_p90.isoformat(),
                     "transit_hours": round(
                         (option.arrival - self.shipment.ready_at).total_seconds() / 3600, 1

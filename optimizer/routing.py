@@ -405,27 +405,13 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
             if service_position >= 0
             else data.edge_service_name[e] or None
         )
+        origin, destination, mode, corridor_id, distance_km = data.edge_leg_fields[e]
         legs.append(
-            Leg(
-                origin=data.arrays.node_ids[data.arrays.edge_origin[e]],
-                destination=data.arrays.node_ids[data.arrays.edge_destination[e]],
-                mode=MODES[data.arrays.edge_mode[e]],
-                corridor_id=data.arrays.edge_ids[e],
-                service=service,
-                depart=depart,
-                arrive=arrive,
-                arrive_p90=arrive_p90,
-                distance_km=float(data.arrays.edge_distance_km[e]),
-                chargeable_kg=float(costs.chargeable_kg[e]),
-                product=PRODUCTS[int(costs.product[e])],
-                line_haul_cny=row[search.LINE_HAUL],
-                handling_cny=handling,
-                border_cny=border,
-                surcharge_cny=0.0,
-                co2e_kg=float(costs.co2e_kg[e]),
-                passages=data.edge_passages[e],
-            )
-        )
+            Leg(origin, destination, mode, corridor_id, service, depart, arrive, arrive_p90,
+                distance_km, float(costs.chargeable_kg[e]), PRODUCTS[int(costs.product[e])],
+                row[search.LINE_HAUL], handling, border, 0.0, float(costs.co2e_kg[e]),
+                data.edge_passages[e])
+        )  # fmt: skip
     return tuple(legs)
 
 
@@ -483,25 +469,50 @@ def _select(front: list[_Journey], max_options: int | None) -> list[_Journey]:
     cheapest, fastest and greenest are kept."""
     if max_options is None or len(front) <= max_options:
         return front
-    criteria = [(j.cost_cny, j.arrival_h, j.co2e_kg) for j in front]
+    # Plain Python: a front has tens of journeys, where numpy's per-call cost dominates.
+    costs = [j.cost_cny for j in front]
+    arrivals = [j.arrival_h for j in front]
+    co2es = [j.co2e_kg for j in front]
+    everyone = range(len(front))
     picked: list[int] = []
-    for order in ((0, 1, 2), (1, 0, 2), (2, 0, 1)):  # cheapest, fastest, greenest
-        keys = [tuple(values[i] for i in order) for values in criteria]
-        best = keys.index(min(keys))
+    for ranking in (  # cheapest, fastest, greenest; ties go to the earlier journey
+        zip(costs, arrivals, co2es, everyone, strict=True),
+        zip(arrivals, costs, co2es, everyone, strict=True),
+        zip(co2es, costs, arrivals, everyone, strict=True),
+    ):
+        best = min(ranking)[3]
         if best not in picked:
             picked.append(best)
     if len(picked) < max_options:
-        values = np.array(criteria)
-        span = np.where(np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1.0)
-        scaled = (values - values.min(axis=0)) / span
+        low_c, low_a, low_g = min(costs), min(arrivals), min(co2es)
+        span_c = (max(costs) - low_c) or 1.0
+        span_a = (max(arrivals) - low_a) or 1.0
+        span_g = (max(co2es) - low_g) or 1.0
+        scaled = [
+            ((c - low_c) / span_c, (a - low_a) / span_a, (g - low_g) / span_g)
+            for c, a, g in zip(costs, arrivals, co2es, strict=True)
+        ]
         # Each next pick is the option farthest from every option picked so far.
-        gaps = np.min(np.linalg.norm(scaled[:, None, :] - scaled[None, picked, :], axis=2), axis=1)
+        gaps = [math.inf] * len(front)
+        for p in picked:
+            gaps = _nearer(gaps, scaled, scaled[p])
         while len(picked) < max_options:
-            gaps[picked] = -1.0
-            farthest = int(np.argmax(gaps))
+            for p in picked:
+                gaps[p] = -1.0
+            farthest = max(everyone, key=gaps.__getitem__)
             picked.append(farthest)
-            gaps = np.minimum(gaps, np.linalg.norm(scaled - scaled[farthest], axis=1))
+            gaps = _nearer(gaps, scaled, scaled[farthest])
     return [front[i] for i in sorted(picked[:max_options])]
+
+
+def _nearer(
+    gaps: list[float], points: list[tuple[float, float, float]], pick: tuple[float, float, float]
+) -> list[float]:
+    """Each point's distance to the nearest pick, now that ``pick`` is one."""
+    return [
+        gap if gap < (d := math.dist(point, pick)) else d
+        for gap, point in zip(gaps, points, strict=True)
+    ]
 
 
 def plan_routes(
