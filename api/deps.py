@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.db import repositories
-from api.db.models import ApiKey
+from api.db.repositories import Caller
+from api.keycache import KeyCache
 from api.problems import Problem
 from network_data import Network
 
@@ -45,10 +46,11 @@ async def get_network(request: Request) -> Network:
 NetworkDep = Annotated[Network, Depends(get_network)]
 
 
-async def current_key(request: Request, session: SessionDep) -> ApiKey:
+async def current_key(request: Request, session: SessionDep) -> Caller:
     """The caller's API key (401 without a valid one), after the rate limit (429).
 
-    The lookup is one indexed read, done on the event loop: a trip to a worker thread and
+    A key seen in the last few seconds comes from :class:`api.keycache.KeyCache`; otherwise
+    the lookup is one indexed read, done on the event loop: a trip to a worker thread and
     back cost more than the read (see :func:`api.main._serve_lean`).
     """
     header = request.headers.get("authorization", "")
@@ -58,12 +60,19 @@ async def current_key(request: Request, session: SessionDep) -> ApiKey:
         raise Problem(
             401, "Unauthorized", "send 'Authorization: Bearer <API key>'", headers=challenge
         )
-    key = repositories.authenticate(session, secret.strip())
-    # End the read so the pooled connection goes back while a sync endpoint waits for a worker
-    # thread; holding it there starves the pool under bursts.
-    session.commit()
+    secret = secret.strip()
+    cache: KeyCache = request.app.state.key_cache
+    key = cache.get(secret)
     if key is None:
-        raise Problem(401, "Unauthorized", "the API key is unknown or revoked", headers=challenge)
+        key = repositories.authenticate(session, secret)
+        # End the read so the pooled connection goes back while a sync endpoint waits for a
+        # worker thread; holding it there starves the pool under bursts.
+        session.commit()
+        if key is None:
+            raise Problem(
+                401, "Unauthorized", "the API key is unknown or revoked", headers=challenge
+            )
+        cache.put(secret, key)
     wait_s = request.app.state.rate_limiter.acquire(key.id)
     if wait_s > 0:
         raise Problem(
@@ -73,13 +82,13 @@ async def current_key(request: Request, session: SessionDep) -> ApiKey:
     return key
 
 
-KeyDep = Annotated[ApiKey, Depends(current_key)]
+KeyDep = Annotated[Caller, Depends(current_key)]
 
 
-def require_role(*roles: str) -> Callable[[ApiKey], Awaitable[ApiKey]]:
+def require_role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting only keys with one of ``roles`` (403 for the others)."""
 
-    async def check(key: KeyDep) -> ApiKey:
+    async def check(key: KeyDep) -> Caller:
         if key.role not in roles:
             raise Problem(
                 403,

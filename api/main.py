@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api import problems
 from api.db.session import database_ready, make_engine, make_sessionmaker, migrate
 from api.jobs.worker import Worker
+from api.keycache import KeyCache
 from api.middleware import BodySizeLimit, Metrics, RequestMetrics
 from api.ratelimit import RateLimiter
 from api.routes import bookings as booking_routes
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.key_cache = KeyCache(settings.key_cache_seconds)
     problems.install(app)
     app.include_router(route_plans.router)
     app.include_router(network_routes.router)

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default=600, ge=1, description="Requests per key and minute."
     )
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests a key may make at once.")
+    key_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300,
+        description="How long a server process trusts a key it has checked; a key revoked "
+        "elsewhere stops working within this time (0: check every request).",
+    )  # fmt: skip
     max_body_bytes: int = Field(default=4_000_000, ge=1024, description="Largest request body.")
     inprocess_worker: bool = Field(default=True, description="Run jobs inside the service.")
     dask_scheduler: str | None = Field(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,33 @@ from api.db.models import (
 
 ROLES = ("forwarder", "planner", "coordinator", "admin")
 KEY_PREFIX_CHARS = 12
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The API key a request authenticated with: its id, organisation and role."""
+
+    id: str
+    organisation_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes the ledger: an API key (id, organisation, role) or a job."""
+
+    api_key_id: str | None
+    organisation_id: str | None
+    role: str | None = None
+    job_id: str | None = None
+
+    @classmethod
+    def of_key(cls, key: Caller) -> Actor:
+        return cls(key.id, key.organisation_id, key.role)
+
+    def manages(self, warehouse: Warehouse) -> bool:
+        """Whether this actor is a coordinator or admin of the warehouse's organisation."""
+        return self.role in MANAGER_ROLES and warehouse.organisation_id == self.organisation_id
 
 
 def new_id() -> str:
@@ -103,31 +130,40 @@ def revoke_key(session: Session, key_id: str) -> ApiKey:
     return key
 
 
-def authenticate(session: Session, secret: str) -> ApiKey | None:
+def authenticate(session: Session, secret: str) -> Caller | None:
     """The live key matching ``secret``, compared in constant time; None if none."""
     wanted = digest(secret)
-    candidates = session.scalars(
-        select(ApiKey).where(
+    candidates = session.execute(
+        select(ApiKey.id, ApiKey.organisation_id, ApiKey.role, ApiKey.key_sha256).where(
             ApiKey.prefix == secret[:KEY_PREFIX_CHARS], ApiKey.revoked_at.is_(None)
         )
     )
-    for key in candidates:
-        if hmac.compare_digest(key.key_sha256, wanted):
-            return key
+    for key_id, organisation_id, role, key_sha256 in candidates:
+        if hmac.compare_digest(key_sha256, wanted):
+            return Caller(key_id, organisation_id, role)
     return None
 
 
 def save_plan(
     session: Session, organisation_id: str, request: dict[str, Any], plan: dict[str, Any]
-) -> RoutePlanRecord:
-    """Store a plan document for an organisation."""
-    record = RoutePlanRecord(
-        id=new_id(), organisation_id=organisation_id, created_at=utc_now(),
-        dataset_version=str(plan["dataset_version"]), request=request, plan=plan,
+) -> tuple[str, datetime]:
+    """Store a plan document for an organisation; its id and creation time.
+
+    One Core insert: the ORM's unit of work would build, flush and track a record that the
+    request never reads back.
+    """
+    plan_id, created_at = new_id(), utc_now()
+    session.execute(
+        _INSERT_PLAN,
+        {
+            "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
+            "dataset_version": str(plan["dataset_version"]), "request": request, "plan": plan,
+        },
     )  # fmt: skip
-    session.add(record)
-    session.flush()
-    return record
+    return plan_id, created_at
+
+
+_INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__])
 
 
 Owned = TypeVar("Owned", RoutePlanRecord, JobRecord, ApiKey)
@@ -274,24 +310,6 @@ def week_range(
     if count > MAX_WEEKS:
         raise WeekError(last_field, f"{first}..{last} is {count} weeks; at most {MAX_WEEKS}")
     return [iso_week(start + timedelta(weeks=i)) for i in range(count)]
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who changes the ledger: an API key (id, organisation, role) or a job."""
-
-    api_key_id: str | None
-    organisation_id: str | None
-    role: str | None = None
-    job_id: str | None = None
-
-    @classmethod
-    def of_key(cls, key: ApiKey) -> Actor:
-        return cls(key.id, key.organisation_id, key.role)
-
-    def manages(self, warehouse: Warehouse) -> bool:
-        """Whether this actor is a coordinator or admin of the warehouse's organisation."""
-        return self.role in MANAGER_ROLES and warehouse.organisation_id == self.organisation_id
 
 
 @dataclass(frozen=True)

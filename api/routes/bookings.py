@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.db import repositories
-from api.db.models import ApiKey, Booking
-from api.db.repositories import Actor
+from api.db.models import Booking
+from api.db.repositories import Actor, Caller
 from api.deps import KeyDep, SessionDep
 from api.problems import Problem
 from api.routes.warehouses import (
@@ -139,7 +139,7 @@ def get_booking(booking_id: IdPath, key: KeyDep, session: SessionDep) -> Booking
 
 def _transition(
     session: Session,
-    key: ApiKey,
+    key: Caller,
     booking_id: IdPath,
     change: Callable[[Session, Actor, str], Booking],
 ) -> BookingOut | JSONResponse:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from api.db import repositories
 from api.db.models import ApiKey, Organisation
+from api.db.repositories import Caller
 from api.deps import SessionDep, require_role
 from api.problems import Problem
 from api.schemas.keys import IssuedKeyOut, KeyIn, KeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
-AdminDep = Annotated[ApiKey, Depends(require_role("admin"))]
+AdminDep = Annotated[Caller, Depends(require_role("admin"))]
 
 
 @router.post("", status_code=201, response_model=IssuedKeyOut)
@@ -43,12 +44,17 @@ def list_keys(admin: AdminDep, session: SessionDep) -> list[KeyOut]:
 
 
 @router.delete("/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: str, admin: AdminDep, session: SessionDep) -> KeyOut:
-    """Revoke one of your organisation's keys (admins only)."""
+def revoke_key(key_id: str, request: Request, admin: AdminDep, session: SessionDep) -> KeyOut:
+    """Revoke one of your organisation's keys (admins only).
+
+    This server process refuses the key at once; other processes within
+    ``SHUDAO_KEY_CACHE_SECONDS``.
+    """
     try:
         repositories.get_owned(session, ApiKey, admin.organisation_id, key_id, "API key")
     except repositories.NotFoundError as exc:
         raise Problem(404, "Not found", f"no API key {key_id!r} in your organisation") from exc
     revoked = repositories.revoke_key(session, key_id)
-    session.commit()  # refused from the moment the answer arrives
+    session.commit()
+    request.app.state.key_cache.forget(key_id)
     return KeyOut.model_validate(revoked, from_attributes=True)

@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.db import repositories
-from api.db.models import ApiKey, LedgerAuditEntry, Warehouse, utc_now
-from api.db.repositories import Actor
+from api.db.models import LedgerAuditEntry, Warehouse, utc_now
+from api.db.repositories import Actor, Caller
 from api.deps import KeyDep, NetworkDep, SessionDep, require_role
 from api.problems import PROBLEM, Problem
 from api.schemas.warehouses import (
@@ -35,7 +35,7 @@ from api.schemas.warehouses import (
 )
 
 router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"])
-ManagerDep = Annotated[ApiKey, Depends(require_role(*repositories.MANAGER_ROLES))]
+ManagerDep = Annotated[Caller, Depends(require_role(*repositories.MANAGER_ROLES))]
 LimitQuery = Annotated[int, Query(ge=1, le=100)]
 CursorQuery = Annotated[Text | None, Query(max_length=200)]
 IdPath = Annotated[Text, Path(max_length=64)]
@@ -83,13 +83,13 @@ def audit_out(entry: LedgerAuditEntry) -> AuditEntryOut:
     return AuditEntryOut.model_validate(entry, from_attributes=True)
 
 
-def to_out(warehouse: Warehouse, key: ApiKey) -> WarehouseOut:
+def to_out(warehouse: Warehouse, key: Caller) -> WarehouseOut:
     return WarehouseOut.model_validate(
         {**_columns(warehouse), "owned": warehouse.organisation_id == key.organisation_id}
     )
 
 
-def to_detail(session: Session, warehouse: Warehouse, key: ApiKey) -> WarehouseDetailOut:
+def to_detail(session: Session, warehouse: Warehouse, key: Caller) -> WarehouseDetailOut:
     overrides = repositories.capacity_overrides(session, warehouse.id)
     return WarehouseDetailOut.model_validate(
         {

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.db import repositories
+from api.db.models import ApiKey
 from api.db.session import make_engine, make_sessionmaker
 
 runner = CliRunner()
@@ -35,7 +36,9 @@ def test_create_org_key_and_revoke(database_url: str, monkeypatch: pytest.Monkey
         with sessions() as session:
             key = repositories.authenticate(session, secret)
             assert key is not None and key.id == key_id and key.role == "planner"
-            assert key.key_sha256 != secret and secret not in str(key.__dict__)
+            stored = session.get(ApiKey, key_id)
+            assert stored is not None and stored.key_sha256 != secret
+            assert secret not in str(stored.__dict__)
         assert runner.invoke(app, ["admin", "revoke-key", key_id]).exit_code == 0
         with sessions() as session:
             assert repositories.authenticate(session, secret) is None

@@ -81,10 +81,17 @@ def test_missing_bad_and_revoked_keys_get_401(client: TestClient) -> None:
         assert response.headers["content-type"] == PROBLEM
         assert response.headers["www-authenticate"].startswith("Bearer")
     key = new_key(client, "acme")
+    cache = client.app.state.key_cache  # type: ignore[attr-defined]
+    now_s = [0.0]
+    cache.clock = lambda: now_s[0]
     assert client.get("/v1/network", headers=auth(key)).status_code == 200
+    # Revoked by another process (the admin CLI): refused once the server's cache expires.
     with client.app.state.sessions() as session:  # type: ignore[attr-defined]
         repositories.revoke_key(session, key["X-Key-Id"])
         session.commit()
+    now_s[0] = cache.ttl_s - 0.1
+    assert client.get("/v1/network", headers=auth(key)).status_code == 200
+    now_s[0] = cache.ttl_s
     assert client.get("/v1/network", headers=auth(key)).status_code == 401
 
 
