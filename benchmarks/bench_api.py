@@ -1,4 +1,6 @@
-"""Loopback load test of ``POST /v1/route-plans`` with wrk, 1 and 2 server workers (SQLite).
+"""Loopback load test of ``POST /v1/route-plans`` with wrk: 1 and 2 server workers on SQLite,
+and 2 on PostgreSQL when the server of ``SHUDAO_TEST_POSTGRES_URL`` answers (a database of
+its own, dropped afterwards).
 
 Two load shapes, each bounded to DURATION_S seconds against 127.0.0.1 only:
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,13 +27,18 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
+
+import psycopg
 
 DURATION_S = int(os.environ.get("SHUDAO_BENCH_API_SECONDS", "15"))
 SATURATION_CONNECTIONS = 16
 STEADY_CONNECTIONS, THINK_MS = 36, 100
 TARGET_RPS, TARGET_P99_MS = 300.0, 50.0
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BODY = {"origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4.2,
         "ready_at": "2026-11-23T08:00:00+08:00"}  # fmt: skip
 
@@ -80,12 +88,30 @@ def _wrk(script: Path, url: str, connections: int) -> Load:
     return Load(rps, p50, p99, int(errors.group(1)) if errors else 0)
 
 
-def run(workers: int, directory: Path) -> tuple[Load, Load]:
+@contextmanager
+def _postgres_database() -> Iterator[str | None]:
+    """URL of a new PostgreSQL database, dropped on exit; None if the server does not answer."""
+    server = os.environ.get("SHUDAO_TEST_POSTGRES_URL", POSTGRES_URL)
+    libpq = server.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = f"shudao_bench_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        yield None
+        return
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(workers: int, database_url: str, directory: Path) -> tuple[Load, Load]:
     """(saturation, steady) loads for one server configuration."""
-    database = directory / f"bench{workers}.db"
     env = {
         **os.environ,
-        "SHUDAO_DATABASE_URL": f"sqlite:///{database}",
+        "SHUDAO_DATABASE_URL": database_url,
         "SHUDAO_RATE_LIMIT_PER_MINUTE": "10000000",
         "SHUDAO_RATE_LIMIT_BURST": "100000",
     }
@@ -130,22 +156,29 @@ def main() -> None:
     if shutil.which("wrk") is None:
         print("API load test skipped: wrk is not installed (Debian package 'wrk')")
         return
-    print(f"API: POST /v1/route-plans on loopback, SQLite, {DURATION_S} s per row; saturation: "
+    print(f"API: POST /v1/route-plans on loopback, {DURATION_S} s per row; saturation: "
           f"{SATURATION_CONNECTIONS} connections back to back; steady: {STEADY_CONNECTIONS} "
           f"clients with a {THINK_MS} ms mean think time")  # fmt: skip
-    print(f"{'server workers':<15} {'load':<11} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'non-2xx':>8} {'target':>8}")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        for workers in (1, 2):
-            saturation, steady = run(workers, Path(tmp))
+    print(f"{'database':<11} {'server workers':<15} {'load':<11} {'requests/s':>11} "
+          f"{'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'target':>8}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp, _postgres_database() as postgres:
+        directory = Path(tmp)
+        configurations = [("SQLite", workers, f"sqlite:///{directory / f'bench{workers}.db'}")
+                          for workers in (1, 2)]  # fmt: skip
+        if postgres is None:
+            print("PostgreSQL rows skipped: no server at SHUDAO_TEST_POSTGRES_URL")
+        else:
+            configurations.append(("PostgreSQL", 2, postgres))
+        for database, workers, url in configurations:
+            saturation, steady = run(workers, url, directory)
             for name, load in (("saturation", saturation), ("steady", steady)):
                 met = load.rps >= TARGET_RPS and load.p99_ms <= TARGET_P99_MS
                 verdict = ""
                 if name == "steady":
                     verdict = ("met" if met else "not met") if workers == 2 else "1 core"
                 print(
-                    f"{workers:<15} {name:<11} {load.rps:>11.1f} {load.p50_ms:>8.1f} "
-                    f"{load.p99_ms:>8.1f} {load.errors:>8} {verdict:>8}"
+                    f"{database:<11} {workers:<15} {name:<11} {load.rps:>11.1f} "
+                    f"{load.p50_ms:>8.1f} {load.p99_ms:>8.1f} {load.errors:>8} {verdict:>8}"
                 )
 
 
