@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -103,14 +103,18 @@ class _Place:
     links: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Journey:
-    """One complete journey found by the search: its totals and where its labels are."""
+class _Journey(NamedTuple):
+    """One complete journey found by the search: its totals and where its labels are.
+
+    A named tuple, not a frozen dataclass: a search yields tens of them per plan, and a frozen
+    dataclass costs several times as much to build.
+    """
 
     arrival_h: float
     cost_cny: float
     co2e_kg: float
-    index: int
+    #: Row of its last label in the search result.
+    label: int
 
 
 @dataclass(frozen=True)
@@ -373,7 +377,7 @@ def _node_name(data: RoutingData, node_id: str) -> str:
 def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, ...]:
     """Rebuild a journey's legs by following parent links."""
     chain: list[int] = []
-    index = journey.index
+    index = journey.label
     while index >= 0:
         chain.append(index)
         index = int(result.ints[index, search.PARENT])
@@ -469,6 +473,8 @@ def _select(front: list[_Journey], max_options: int | None) -> list[_Journey]:
     cheapest, fastest and greenest are kept."""
     if max_options is None or len(front) <= max_options:
         return front
+    if max_options == 1:
+        return front[:1]  # the cheapest, and the first of the picks below
     # Plain Python: a front has tens of journeys, where numpy's per-call cost dominates.
     costs = [j.cost_cny for j in front]
     arrivals = [j.arrival_h for j in front]
@@ -719,15 +725,14 @@ def _run(
         timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
         bounds,
     )  # fmt: skip
+    found = floats[complete]
     journeys = [
-        _Journey(
-            float(floats[i, search.ARRIVAL]),
-            float(floats[i, search.COST]),
-            float(floats[i, search.CO2E]),
-            int(i),
+        _Journey(*values)
+        for values in zip(
+            found[:, search.ARRIVAL].tolist(), found[:, search.COST].tolist(),
+            found[:, search.CO2E].tolist(), complete.tolist(), strict=True,
         )
-        for i in complete
-    ]
+    ]  # fmt: skip
     return _Result(floats, ints, journeys, int(settled), first_legs, final_legs, costs)
 
 
