@@ -64,6 +64,7 @@ async def current_key(request: Request, session: SessionDep) -> Caller:
     cache: KeyCache = request.app.state.key_cache
     key = cache.get(secret)
     if key is None:
+        generation = cache.generation
         key = repositories.authenticate(session, secret)
         # End the read so the pooled connection goes back while a sync endpoint waits for a
         # worker thread; holding it there starves the pool under bursts.
@@ -72,7 +73,7 @@ async def current_key(request: Request, session: SessionDep) -> Caller:
             raise Problem(
                 401, "Unauthorized", "the API key is unknown or revoked", headers=challenge
             )
-        cache.put(secret, key)
+        cache.put(secret, key, generation)
     wait_s = request.app.state.rate_limiter.acquire(key.id)
     if wait_s > 0:
         raise Problem(

@@ -12,10 +12,11 @@ from api.db.repositories import Caller, digest
 class KeyCache:
     """Keys that authenticated in the last ``ttl_s`` seconds, by the digest of their secret.
 
-    Only successful look-ups are kept, so an unknown or revoked key always reaches the
-    database. A key revoked through this process is forgotten at once; one revoked elsewhere
-    (``shudao admin revoke-key``, another server process) stops working within ``ttl_s``.
-    ``ttl_s=0`` turns the cache off.
+    Only successful look-ups are kept: a key not seen in the last ``ttl_s`` seconds reaches
+    the database. A key revoked through this process is forgotten at once, and a look-up that
+    was under way meanwhile is not kept (``generation``); one revoked elsewhere (``shudao admin
+    revoke-key``, another server process) stops working within ``ttl_s``. ``ttl_s=0`` turns
+    the cache off.
 
     Examples
     --------
@@ -34,6 +35,8 @@ class KeyCache:
         self.ttl_s, self.max_keys, self.clock = ttl_s, max_keys, clock
         self._entries: dict[str, tuple[Caller, float]] = {}
         self._lock = threading.Lock()
+        #: Bumped by :meth:`forget`; a look-up started before a revocation is not cached.
+        self.generation = 0
 
     def get(self, secret: str) -> Caller | None:
         """The cached caller for ``secret``, or None if absent or expired."""
@@ -42,12 +45,15 @@ class KeyCache:
             return None
         return entry[0]
 
-    def put(self, secret: str, caller: Caller) -> None:
-        """Remember that ``secret`` authenticated as ``caller``."""
+    def put(self, secret: str, caller: Caller, generation: int | None = None) -> None:
+        """Remember that ``secret`` authenticated as ``caller``, in a look-up that started at
+        ``generation`` (skipped if a key was forgotten since)."""
         if self.ttl_s <= 0:
             return
         now = self.clock()
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return
             if len(self._entries) >= self.max_keys:
                 self._entries = {d: e for d, e in self._entries.items() if e[1] > now}
                 if len(self._entries) >= self.max_keys:
@@ -57,4 +63,5 @@ class KeyCache:
     def forget(self, key_id: str) -> None:
         """Drop a key (by id) at once, after it was revoked."""
         with self._lock:
+            self.generation += 1
             self._entries = {d: e for d, e in self._entries.items() if e[0].id != key_id}

@@ -97,7 +97,7 @@ def _postgres_database() -> Iterator[str | None]:
     try:
         with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
+    except psycopg.Error:  # no server, or one that will not create a database
         yield None
         return
     try:

@@ -411,11 +411,26 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
         )
         origin, destination, mode, corridor_id, distance_km = data.edge_leg_fields[e]
         legs.append(
-            Leg(origin, destination, mode, corridor_id, service, depart, arrive, arrive_p90,
-                distance_km, float(costs.chargeable_kg[e]), PRODUCTS[int(costs.product[e])],
-                row[search.LINE_HAUL], handling, border, 0.0, float(costs.co2e_kg[e]),
-                data.edge_passages[e])
-        )  # fmt: skip
+            Leg(
+                origin=origin,
+                destination=destination,
+                mode=mode,
+                corridor_id=corridor_id,
+                service=service,
+                depart=depart,
+                arrive=arrive,
+                arrive_p90=arrive_p90,
+                distance_km=distance_km,
+                chargeable_kg=float(costs.chargeable_kg[e]),
+                product=PRODUCTS[int(costs.product[e])],
+                line_haul_cny=row[search.LINE_HAUL],
+                handling_cny=handling,
+                border_cny=border,
+                surcharge_cny=0.0,
+                co2e_kg=float(costs.co2e_kg[e]),
+                passages=data.edge_passages[e],
+            )
+        )
     return tuple(legs)
 
 
@@ -514,11 +529,17 @@ def _select(front: list[_Journey], max_options: int | None) -> list[_Journey]:
 def _nearer(
     gaps: list[float], points: list[tuple[float, float, float]], pick: tuple[float, float, float]
 ) -> list[float]:
-    """Each point's distance to the nearest pick, now that ``pick`` is one."""
-    return [
-        gap if gap < (d := math.dist(point, pick)) else d
-        for gap, point in zip(gaps, points, strict=True)
-    ]
+    """Each point's distance to the nearest pick, now that ``pick`` is one.
+
+    The distance is summed and rooted as numpy's norm does it (``math.dist`` rounds
+    differently in the last bit, which turned some ties).
+    """
+    pc, pa, pg = pick
+    distances = (
+        math.sqrt((c - pc) * (c - pc) + (a - pa) * (a - pa) + (g - pg) * (g - pg))
+        for c, a, g in points
+    )
+    return [min(gap, d) for gap, d in zip(gaps, distances, strict=True)]
 
 
 def plan_routes(

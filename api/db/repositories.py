@@ -144,6 +144,9 @@ def authenticate(session: Session, secret: str) -> Caller | None:
     return None
 
 
+_INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__])
+
+
 def save_plan(
     session: Session, organisation_id: str, request: dict[str, Any], plan: dict[str, Any]
 ) -> tuple[str, datetime]:
@@ -161,9 +164,6 @@ def save_plan(
         },
     )  # fmt: skip
     return plan_id, created_at
-
-
-_INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__])
 
 
 Owned = TypeVar("Owned", RoutePlanRecord, JobRecord, ApiKey)

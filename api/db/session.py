@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import pydantic_core
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
@@ -14,23 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _to_json(value: Any) -> str:
-    return pydantic_core.to_json(value).decode()
-
-
-#: JSON columns go through pydantic-core's encoder and parser: a stored route plan is about
-#: 12 kB, which the standard library takes twice as long to write and read.
-_JSON_CODEC: dict[str, Any] = {
-    "json_serializer": _to_json,
-    "json_deserializer": pydantic_core.from_json,
-}
-
-
 def make_engine(database_url: str) -> Engine:
     """An engine for ``database_url``; SQLite gets foreign keys and a busy timeout."""
     if database_url.startswith("sqlite"):
         engine = create_engine(
-            database_url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON_CODEC
+            database_url, connect_args={"check_same_thread": False, "timeout": 30}
         )
 
         @event.listens_for(engine, "connect")
@@ -42,7 +28,7 @@ def make_engine(database_url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True, **_JSON_CODEC)
+    return create_engine(database_url, pool_pre_ping=True)
 
 
 #: Key of the PostgreSQL advisory lock held while migrating.

@@ -55,7 +55,8 @@ def record_document(record: RoutePlanRecord) -> dict[str, Any]:
 
 def json_response(document: Any, status_code: int = 200) -> Response:
     """``document`` encoded once, by pydantic-core, as the answer."""
-    return Response(pydantic_core.to_json(document), status_code, media_type="application/json")
+    body = pydantic_core.to_json(document, inf_nan_mode="null")  # as pydantic's models write them
+    return Response(body, status_code, media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=RoutePlanOut)

@@ -42,3 +42,13 @@ def test_size_stays_bounded_and_expired_entries_go_first() -> None:
     assert [cache.get(s) for s in ("s1", "s2", "s3")] == [caller(1), caller(2), caller(3)]
     cache.put("s4", caller(4))  # full of live keys: start afresh rather than grow
     assert cache.get("s4") == caller(4) and cache.get("s1") is None
+
+
+def test_a_look_up_under_way_during_a_revocation_is_not_kept() -> None:
+    cache = KeyCache(ttl_s=5)
+    generation = cache.generation  # the request starts reading the key from the database
+    cache.forget("k9")  # meanwhile an admin revokes a key through this process
+    cache.put("s1", caller(1), generation)
+    assert cache.get("s1") is None
+    cache.put("s1", caller(1), cache.generation)
+    assert cache.get("s1") == caller(1)
