@@ -1,41 +1,101 @@
-"""Typed dependencies: settings, database session, the caller's key, the network."""
+"""Typed dependencies: settings, database session, the caller's key, the network.
+
+A request's database work never waits for another request. The session of a request is
+opened on the event loop without touching the database; a synchronous endpoint then uses it,
+commits or rolls it back, and closes it on its own worker thread, in one go
+(:class:`SessionRoute`), and work done on the event loop (authentication, storing a route plan)
+commits before it awaits anything. So a process holds at most one pooled connection per thread
+that is running, and neither the loop nor a worker thread can wait for a connection held by a
+request that is itself waiting for a thread: the deadlock that hung a server for minutes under
+32 simultaneous reads (issue 19, case 1).
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from api.db import repositories
 from api.db.repositories import Caller
 from api.keycache import KeyCache
+from api.middleware import check_queue_deadline
 from api.problems import Problem
 from network_data import Network
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session committed when the request succeeds, rolled back otherwise.
+    """A session for the request; whatever the request left open is rolled back at the end.
 
-    Opening a session touches no database, and an endpoint that committed leaves nothing to
-    finish, so only leftover work goes to a worker thread: each hop between the event loop
-    and a thread costs every request time on a busy server.
+    Synchronous endpoints commit and close it themselves on their thread
+    (:class:`SessionRoute`); endpoints on the event loop commit what they mean to keep.
+    Closing here needs no thread: by now nothing but a failed request's rollback is left.
     """
     session: Session = request.app.state.sessions()
     try:
         yield session
-        if session.in_transaction():
-            await run_in_threadpool(session.commit)
-    except Exception:
-        await run_in_threadpool(session.rollback)
-        raise
     finally:
-        session.close()  # no transaction is left open by now: nothing to send
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def finishing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint`` that commits (or, on an error, rolls back) and closes its sessions itself.
+
+    Runs in the same worker thread as the endpoint, so a connection is returned to the pool
+    before the thread is free for another request. A request that waited longer for a thread
+    than the server allows is answered 503 before it touches the database
+    (:func:`api.middleware.check_queue_deadline`).
+
+    Examples
+    --------
+    >>> from sqlalchemy import create_engine, text
+    >>> engine = create_engine("sqlite://")
+    >>> def endpoint(session: Session) -> int:
+    ...     return session.execute(text("SELECT 1")).scalar_one()
+    >>> session = Session(engine)
+    >>> finishing_sessions(endpoint)(session=session), session.in_transaction()
+    (1, False)
+    """
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        sessions = [value for value in kwargs.values() if isinstance(value, Session)]
+        try:
+            check_queue_deadline()
+            result = endpoint(*args, **kwargs)
+            for session in sessions:
+                if session.in_transaction():
+                    session.commit()
+            return result
+        except BaseException:
+            for session in sessions:
+                session.rollback()
+            raise
+        finally:
+            for session in sessions:
+                session.close()
+
+    return run
+
+
+class SessionRoute(APIRoute):
+    """An API route whose synchronous endpoint finishes its session on its own thread.
+
+    Every router of the service uses it (``APIRouter(route_class=SessionRoute)``).
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = finishing_sessions(endpoint)
+        super().__init__(path, endpoint, **kwargs)
 
 
 async def get_network(request: Request) -> Network:
@@ -66,9 +126,7 @@ async def current_key(request: Request, session: SessionDep) -> Caller:
     if key is None:
         generation = cache.generation
         key = repositories.authenticate(session, secret)
-        # End the read so the pooled connection goes back while a sync endpoint waits for a
-        # worker thread; holding it there starves the pool under bursts.
-        session.commit()
+        session.commit()  # the connection goes back before the request awaits anything
         if key is None:
             raise Problem(
                 401, "Unauthorized", "the API key is unknown or revoked", headers=challenge

@@ -17,7 +17,7 @@ from api import problems
 from api.db.session import database_ready, make_engine, make_sessionmaker, migrate
 from api.jobs.worker import Worker
 from api.keycache import KeyCache
-from api.middleware import BodySizeLimit, Metrics, RequestMetrics
+from api.middleware import BodySizeLimit, LoadShedding, Metrics, RequestMetrics
 from api.ratelimit import RateLimiter
 from api.routes import bookings as booking_routes
 from api.routes import jobs as job_routes
@@ -70,7 +70,12 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        # A connection per worker thread, plus the event loop's, the job runner's and its
+        # heartbeat's: requests never hold one while they wait (api.deps).
+        engine = make_engine(
+            settings.database_url, connections=settings.threads + 3,
+            pool_timeout_s=settings.database_wait_seconds,
+        )  # fmt: skip
         migrate(engine)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
@@ -132,6 +137,10 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         body = generate_latest(request.app.state.metrics.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(
+        LoadShedding, max_requests=settings.max_requests_in_progress,
+        max_wait_s=settings.request_queue_seconds,
+    )  # fmt: skip
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

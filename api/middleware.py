@@ -1,14 +1,16 @@
-"""ASGI middleware: request body size limit and Prometheus request metrics."""
+"""ASGI middleware: request body size limit, load shedding and Prometheus request metrics."""
 
 from __future__ import annotations
 
+import math
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem_response
+from api.problems import ServerBusy, problem_response
 
 
 class BodyTooLarge(Exception):  # noqa: N818
@@ -97,3 +99,66 @@ class RequestMetrics:
             name = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(name, str(status["code"])).inc()
             self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+
+
+#: When the request being served must have reached its worker thread (monotonic seconds).
+_QUEUE_DEADLINE: ContextVar[float] = ContextVar("shudao_queue_deadline", default=math.inf)
+#: Paths answered even when the process is saturated: probes and metrics must see it so.
+_UNSHED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def check_queue_deadline() -> None:
+    """Raise :class:`ServerBusy` if the current request waited too long for a thread.
+
+    Called by a synchronous endpoint as it starts (``api.deps.finishing_sessions``): an
+    answer the client has likely given up on is not worth a database connection.
+
+    Examples
+    --------
+    >>> check_queue_deadline()  # outside a request: no deadline
+    >>> token = _QUEUE_DEADLINE.set(time.monotonic() - 1)
+    >>> try:
+    ...     check_queue_deadline()
+    ... except ServerBusy as busy:
+    ...     print(busy)
+    ... finally:
+    ...     _QUEUE_DEADLINE.reset(token)
+    the server is busy: this request waited too long for a worker thread
+    """
+    if time.monotonic() > _QUEUE_DEADLINE.get():
+        raise ServerBusy("the server is busy: this request waited too long for a worker thread")
+
+
+class LoadShedding:
+    """Answer 503 with Retry-After, at once, beyond ``max_requests`` requests in progress.
+
+    A process works on one request at a time per thread; past a few dozen waiting, each new
+    one only lengthens every other's wait until clients time out and the server stalls. The
+    requests let in get a deadline of ``max_wait_s`` to reach their worker thread
+    (:func:`check_queue_deadline`). Health probes and metrics are always answered.
+    """
+
+    def __init__(self, app: ASGIApp, max_requests: int, max_wait_s: float) -> None:
+        self.app, self.max_requests, self.max_wait_s = app, max_requests, max_wait_s
+        self.in_progress = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in _UNSHED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if self.in_progress >= self.max_requests:
+            response = problem_response(
+                503, "Server busy",
+                f"this server process is working on {self.in_progress} requests, its limit; "
+                "retry in a second",
+                headers={"Retry-After": "1"},
+            )  # fmt: skip
+            await response(scope, receive, send)
+            return
+        self.in_progress += 1
+        token = _QUEUE_DEADLINE.set(time.monotonic() + self.max_wait_s)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _QUEUE_DEADLINE.reset(token)
+            self.in_progress -= 1

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("shudao.api")
+#: Seconds a client is asked to wait before retrying when the database is out of reach.
+DATABASE_RETRY_AFTER_S = 5
 
 
 class Problem(Exception):  # noqa: N818 - it is the RFC's name for the thing
@@ -28,6 +34,14 @@ class Problem(Exception):  # noqa: N818 - it is the RFC's name for the thing
         self.status, self.title, self.detail = status, title, detail
         self.headers = headers or {}
         self.errors = errors
+
+
+class ServerBusy(Exception):  # noqa: N818 - it is a condition, answered 503
+    """The server is saturated; ``retry_after_s`` says when to come back."""
+
+    def __init__(self, detail: str, retry_after_s: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
 
 
 def problem_response(
@@ -83,11 +97,51 @@ def install(app: FastAPI) -> None:
             exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail), headers=headers
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    @app.exception_handler(ServerBusy)
+    async def _busy(_: Request, exc: ServerBusy) -> JSONResponse:
         return problem_response(
-            500, "Internal error", f"the server failed on this request ({type(exc).__name__})"
-        )
+            503, "Server busy", f"{exc}; retry in {exc.retry_after_s} s",
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )  # fmt: skip
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            503, "Database unavailable",
+            f"the database did not answer in time; retry in {DATABASE_RETRY_AFTER_S} s",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        incident = secrets.token_hex(6)
+        log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+        return problem_response(
+            500, "Internal error",
+            f"the server failed on this request; quote incident {incident} when reporting it",
+        )  # fmt: skip
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is out of reach or busy, not that a query is wrong.
+
+    A full connection pool, a refused or dropped connection, SQLite's "database is locked"
+    after its busy timeout: the request may succeed if retried, so it is answered 503.
+
+    Examples
+    --------
+    >>> database_unavailable(sa_exc.TimeoutError("QueuePool limit reached"))
+    True
+    >>> database_unavailable(sa_exc.IntegrityError("INSERT", {}, Exception("UNIQUE")))
+    False
+    """
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 def _methods_for(request: Request) -> set[str]:

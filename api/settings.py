@@ -46,3 +46,17 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64,
         description="Requests a server process works on at once (scale with --workers).",
     )  # fmt: skip
+    max_requests_in_progress: int = Field(
+        default=64, ge=1, le=10_000,
+        description="Requests a server process accepts at once; beyond, it answers 503 with "
+        "Retry-After at once instead of queueing work its clients would give up on.",
+    )  # fmt: skip
+    request_queue_seconds: float = Field(
+        default=2.0, gt=0, le=60,
+        description="Longest a request may wait for a worker thread before it is answered 503.",
+    )  # fmt: skip
+    database_wait_seconds: float = Field(
+        default=0.5, gt=0, le=60,
+        description="Longest a request waits for a pooled database connection before it is "
+        "answered 503 with Retry-After.",
+    )  # fmt: skip

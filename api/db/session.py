@@ -6,17 +6,38 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine for ``database_url``; SQLite gets foreign keys and a busy timeout."""
+#: How long a SQLite write waits for another process's write to finish ("database is
+#: locked", answered 503 after it); SQLite retries within it.
+SQLITE_BUSY_TIMEOUT_S = 5.0
+
+
+def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: float = 30.0) -> Engine:
+    """An engine for ``database_url``; SQLite gets foreign keys, WAL and a busy timeout.
+
+    The pool keeps ``connections`` and opens as many again when they are all in use; a
+    checkout that finds all of them in use for ``pool_timeout_s`` raises
+    ``sqlalchemy.exc.TimeoutError``.
+
+    Examples
+    --------
+    >>> engine = make_engine("sqlite:///shudao.db", connections=3, pool_timeout_s=0.5)
+    >>> engine.pool.size(), engine.pool.timeout()
+    (3, 0.5)
+    """
+    pool = {"pool_size": connections, "max_overflow": connections, "pool_timeout": pool_timeout_s}
     if database_url.startswith("sqlite"):
+        if make_url(database_url).database in (None, "", ":memory:"):
+            pool = {}  # one connection per thread: SQLAlchemy's pool for an in-memory database
         engine = create_engine(
-            database_url, connect_args={"check_same_thread": False, "timeout": 30}
+            database_url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            **pool,
         )
 
         @event.listens_for(engine, "connect")
@@ -28,7 +49,7 @@ def make_engine(database_url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    return create_engine(database_url, pool_pre_ping=True, **pool)
 
 
 #: Key of the PostgreSQL advisory lock held while migrating.

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.db import repositories
 from api.db.models import Booking
 from api.db.repositories import Actor, Caller
-from api.deps import KeyDep, SessionDep
+from api.deps import KeyDep, SessionDep, SessionRoute
 from api.problems import Problem
 from api.routes.warehouses import (
     CursorQuery,
@@ -32,7 +32,7 @@ from api.routes.warehouses import (
 from api.schemas.bookings import BookingIn, BookingOut, BookingPage, BookingStatus
 from api.schemas.warehouses import CONFLICT_RESPONSES, AuditPage, Text, Week
 
-router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
+router = APIRouter(prefix="/v1/bookings", tags=["bookings"], route_class=SessionRoute)
 
 
 def to_out(booking: Booking) -> BookingOut:

@@ -6,14 +6,14 @@ from fastapi import APIRouter
 
 from api.db.models import JobRecord
 from api.db.repositories import NotFoundError
-from api.deps import KeyDep, SessionDep
+from api.deps import KeyDep, SessionDep, SessionRoute
 from api.jobs import queue
 from api.jobs.kinds import KINDS
 from api.jobs.records import JobInputError
 from api.problems import Problem
 from api.schemas.jobs import JobIn, JobOut
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionRoute)
 
 
 def to_out(job: JobRecord) -> JobOut:

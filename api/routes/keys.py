@@ -10,11 +10,11 @@ from sqlalchemy import select
 from api.db import repositories
 from api.db.models import ApiKey, Organisation
 from api.db.repositories import Caller
-from api.deps import SessionDep, require_role
+from api.deps import SessionDep, SessionRoute, require_role
 from api.problems import Problem
 from api.schemas.keys import IssuedKeyOut, KeyIn, KeyOut
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=SessionRoute)
 AdminDep = Annotated[Caller, Depends(require_role("admin"))]
 
 

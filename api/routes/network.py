@@ -9,14 +9,14 @@ import geopandas as gpd
 import shapely
 from fastapi import APIRouter, Query
 
-from api.deps import KeyDep, NetworkDep
+from api.deps import KeyDep, NetworkDep, SessionRoute
 from api.problems import Problem
 from api.schemas.network import FeatureCollection, NetworkSummary, PlaceMatch
 from network_data.export import flatten_lists
 from network_data.geo import normalise_name
 from network_data.schema import MODES, NODE_KINDS
 
-router = APIRouter(prefix="/v1/network", tags=["network"])
+router = APIRouter(prefix="/v1/network", tags=["network"], route_class=SessionRoute)
 ModeQuery = Annotated[str | None, Query(description=f"One of {', '.join(MODES)}.")]
 BboxQuery = Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS-84).")]
 

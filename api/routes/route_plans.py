@@ -11,14 +11,14 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.db import repositories
 from api.db.models import RoutePlanRecord
-from api.deps import KeyDep, NetworkDep, SessionDep
+from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute
 from api.problems import Problem
 from api.schemas.route_plans import RoutePlanOut, RoutePlanPage, ShipmentIn
 from optimizer.errors import InvalidInputError
 from optimizer.model import Shipment
 from optimizer.routing import plan_routes
 
-router = APIRouter(prefix="/v1/route-plans", tags=["route plans"])
+router = APIRouter(prefix="/v1/route-plans", tags=["route plans"], route_class=SessionRoute)
 
 
 def to_shipment(body: ShipmentIn) -> Shipment:

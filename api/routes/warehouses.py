@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from api.db import repositories
 from api.db.models import LedgerAuditEntry, Warehouse, utc_now
 from api.db.repositories import Actor, Caller
-from api.deps import KeyDep, NetworkDep, SessionDep, require_role
+from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute, require_role
 from api.problems import PROBLEM, Problem
 from api.schemas.warehouses import (
     CONFLICT_RESPONSES,
@@ -34,7 +34,7 @@ from api.schemas.warehouses import (
     WeekCapacityOut,
 )
 
-router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"])
+router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"], route_class=SessionRoute)
 ManagerDep = Annotated[Caller, Depends(require_role(*repositories.MANAGER_ROLES))]
 LimitQuery = Annotated[int, Query(ge=1, le=100)]
 CursorQuery = Annotated[Text | None, Query(max_length=200)]

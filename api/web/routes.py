@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.types import Scope
 
-from api.deps import NetworkDep
+from api.deps import NetworkDep, SessionRoute
 from api.schemas.route_plans import Mode, ShipmentIn
 from network_data.geo import OUTLINES_PATH
 from network_data.schema import NODE_KINDS
@@ -40,7 +40,7 @@ PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SessionRoute)
 
 
 class Choice(BaseModel):

@@ -121,8 +121,8 @@ def test_a_taken_port_stops_the_service_with_a_message(environment: dict[str, st
             env=environment, capture_output=True, text=True, timeout=STARTUP_S,
         )  # fmt: skip
     assert result.returncode != 0
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert "failed to start" in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: another process listens on it" in result.stderr
+    assert "did not start" in result.stderr
 
 
 def test_processes_starting_together_migrate_in_turn(database_url: str) -> None:
