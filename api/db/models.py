@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     Double,
@@ -108,7 +109,8 @@ class Warehouse(Base):
     Capacity is counted per ISO week: ``pallets_per_week`` pallet positions and
     ``volume_m3_per_week`` cubic metres, unless a :class:`WarehouseWeekCapacity` row overrides a
     week. Booking writers lock this row (``SELECT ... FOR UPDATE``; ``BEGIN IMMEDIATE`` on
-    SQLite) before they sum the ledger, so no two of them can both take the last capacity.
+    SQLite) before they read the ledger's weekly totals (:class:`WarehouseWeekBooked`), so no
+    two of them can both take the last capacity.
     """
 
     __tablename__ = "warehouses"
@@ -171,6 +173,24 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     warehouse: Mapped[Warehouse] = relationship(lazy="joined", innerjoin=True)
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+
+
+class WarehouseWeekBooked(Base):
+    """What the bookings of one status take in one warehouse week: the ledger's running totals.
+
+    Every booking write (create, confirm, cancel) updates the rows of its weeks in its own
+    transaction, under the warehouse lock, so capacity checks and the ledger read one row per
+    week and status instead of every booking overlapping the weeks. Volumes are counted in
+    whole litres (bookings are kept to the litre), so the sums are exact. Cancelled bookings
+    have no rows; a row whose bookings were all cancelled holds zeros.
+    """
+
+    __tablename__ = "warehouse_week_booked"
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    pallets: Mapped[int] = mapped_column(BigInteger)
+    volume_litres: Mapped[int] = mapped_column(BigInteger)
 
 
 class LedgerAuditEntry(Base):

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,7 @@ from api.db.models import (
     Organisation,
     RoutePlanRecord,
     Warehouse,
+    WarehouseWeekBooked,
     WarehouseWeekCapacity,
     utc_now,
 )
@@ -191,38 +194,75 @@ def encode_cursor(created_at: datetime, record_id: str) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{record_id}".encode()).decode()
 
 
+class CursorError(ValueError):
+    """A ``cursor`` query parameter that this API did not make."""
+
+    field = "cursor"
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Inverse of :func:`encode_cursor`; ValueError for anything else."""
+    """Inverse of :func:`encode_cursor`: the record's creation time in UTC and its id.
+
+    Every list reads its cursor here. Anything this API did not write is a CursorError: text
+    that is not base64 or UTF-8, a time without an offset or one that leaves the calendar when
+    moved to UTC, an id with a NUL (PostgreSQL refuses NUL in text).
+
+    Examples
+    --------
+    >>> at = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+    >>> decode_cursor(encode_cursor(at, "ab12")) == (at, "ab12")
+    True
+    >>> try:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+    ...     decode_cursor("MDAwMS0wMS0wMVQwMDowMDowMCsxNDowMHxhYmM=")
+    ... except CursorError as error:
+    ...     print(error.field, "|", str(error).split("; ")[1])
+    cursor | expected a next_cursor returned by this API
+    """
     try:
         created, record_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        if "\x00" in record_id:
-            raise ValueError("NUL in a cursor")
-        return datetime.fromisoformat(created), record_id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("cursor: not a cursor returned by this API") from exc
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None or "\x00" in record_id:
+            raise ValueError("not written by encode_cursor")
+        return at.astimezone(UTC), record_id
+    except (ValueError, OverflowError) as exc:  # UnicodeDecodeError and binascii.Error too
+        shown = cursor if len(cursor) <= 60 else f"{cursor[:60]}..."
+        raise CursorError(
+            f"cursor: got {shown!r}; expected a next_cursor returned by this API"
+        ) from exc
+
+
+Paged = TypeVar("Paged", RoutePlanRecord, Booking, LedgerAuditEntry)
+
+
+def _page_after(
+    query: Select[Paged], created: Any, ident: Any, cursor: str | None
+) -> Select[Paged]:
+    """``query`` restricted to the records after ``cursor`` in newest-first order."""
+    if not cursor:
+        return query
+    at, record_id = decode_cursor(cursor)
+    return query.where(or_(created < at, and_(created == at, ident < record_id)))
+
+
+def _page(session: Session, query: Select[Paged], limit: int) -> tuple[list[Paged], str | None]:
+    records = list(session.scalars(query.limit(limit + 1)).unique())
+    more = len(records) > limit
+    records = records[:limit]
+    last = records[-1] if more and records else None
+    return records, (encode_cursor(last.created_at, last.id) if last is not None else None)
 
 
 def list_plans(
     session: Session, organisation_id: str, limit: int, cursor: str | None
 ) -> tuple[list[RoutePlanRecord], str | None]:
-    """A page of plans, newest first, and the cursor of the next page (None at the end)."""
+    """A page of plans, newest first, and the cursor of the next page (None at the end).
+
+    Raises CursorError for a cursor this API did not make.
+    """
     query = select(RoutePlanRecord).where(RoutePlanRecord.organisation_id == organisation_id)
-    if cursor:
-        created, record_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                RoutePlanRecord.created_at < created,
-                and_(RoutePlanRecord.created_at == created, RoutePlanRecord.id < record_id),
-            )
-        )
+    query = _page_after(query, RoutePlanRecord.created_at, RoutePlanRecord.id, cursor)
     query = query.order_by(RoutePlanRecord.created_at.desc(), RoutePlanRecord.id.desc())
-    records = list(session.scalars(query.limit(limit + 1)))
-    more = len(records) > limit
-    records = records[:limit]
-    next_cursor = (
-        encode_cursor(records[-1].created_at, records[-1].id) if more and records else None
-    )
-    return records, next_cursor
+    return _page(session, query, limit)
 
 
 # --- The shared-warehouse capacity ledger (issue 6) -------------------------------------------
@@ -232,12 +272,15 @@ def list_plans(
 BOOKING_STATUSES = ("proposed", "held", "confirmed", "cancelled")
 #: Bookings that take capacity.
 HOLDING_STATUSES = ("held", "confirmed")
+#: Bookings the ledger keeps weekly totals of (:class:`~api.db.models.WarehouseWeekBooked`).
+COUNTED_STATUSES = ("proposed", "held", "confirmed")
 #: Roles that manage their organisation's warehouses (capacity, confirmations, audit).
 MANAGER_ROLES = ("coordinator", "admin")
 #: Longest week range one request may name (two years).
 MAX_WEEKS = 104
 #: Volumes are kept to the litre; sums are compared with this tolerance.
 VOLUME_EPS_M3 = 1e-6
+LITRES_PER_M3 = 1000
 WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
 FIRST_YEAR, LAST_YEAR = 2000, 2199
 
@@ -519,27 +562,81 @@ def capacity_overrides(session: Session, warehouse_id: str) -> list[WarehouseWee
     )
 
 
+def litres(volume_m3: float) -> int:
+    """A volume in whole litres, as the ledger counts it.
+
+    >>> litres(12.5), litres(0.0004), litres(0.0005)
+    (12500, 0, 0)
+    """
+    return round(volume_m3 * LITRES_PER_M3)
+
+
+_WEEK_TOTALS = WarehouseWeekBooked.metadata.tables[WarehouseWeekBooked.__tablename__]
+
+
+def _count(session: Session, booking: Booking, status: str, sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) the booking's pallets and litres to the totals of
+    ``status`` in each of its weeks (:class:`~api.db.models.WarehouseWeekBooked`).
+
+    One upsert for all the weeks. The caller holds the warehouse lock (:func:`lock_warehouse`),
+    so no other writer changes these rows before the transaction ends.
+    """
+    dialect = session.connection().dialect.name
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_WEEK_TOTALS)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["warehouse_id", "week", "status"],
+        set_={
+            "pallets": _WEEK_TOTALS.c.pallets + upsert.excluded.pallets,
+            "volume_litres": _WEEK_TOTALS.c.volume_litres + upsert.excluded.volume_litres,
+        },
+    )
+    pallets, volume_litres = sign * booking.pallets, sign * litres(booking.volume_m3)
+    session.execute(
+        upsert,
+        [
+            {"warehouse_id": booking.warehouse_id, "week": week, "status": status,
+             "pallets": pallets, "volume_litres": volume_litres}
+            for week in week_range(booking.first_week, booking.last_week)
+        ],
+    )  # fmt: skip
+
+
+def _totals(
+    session: Session, warehouse_id: str, weeks: list[str] | None, statuses: tuple[str, ...]
+) -> list[tuple[str, str, int, int]]:
+    """(week, status, pallets, litres) of the ledger's totals, within ``weeks`` if given."""
+    query = select(
+        WarehouseWeekBooked.week, WarehouseWeekBooked.status, WarehouseWeekBooked.pallets,
+        WarehouseWeekBooked.volume_litres,
+    ).where(
+        WarehouseWeekBooked.warehouse_id == warehouse_id,
+        WarehouseWeekBooked.status.in_(statuses),
+    )  # fmt: skip
+    if weeks is not None:  # ISO weeks written YYYY-Www sort as text in time order
+        query = query.where(WarehouseWeekBooked.week.between(weeks[0], weeks[-1]))
+    wanted = None if weeks is None else set(weeks)
+    return [
+        (week, status, int(pallets), int(volume_litres))
+        for week, status, pallets, volume_litres in session.execute(query)
+        if (pallets or volume_litres) and (wanted is None or week in wanted)
+    ]
+
+
 def _booked_by_week(
     session: Session,
     warehouse_id: str,
     weeks: list[str] | None,
     statuses: tuple[str, ...] = HOLDING_STATUSES,
 ) -> dict[str, tuple[int, float]]:
-    """Pallets and m3 of bookings in ``statuses`` (default: held and confirmed, which take capacity)
-    per week (within ``weeks`` if given)."""
-    query = select(Booking.first_week, Booking.last_week, Booking.pallets, Booking.volume_m3).where(
-        Booking.warehouse_id == warehouse_id, Booking.status.in_(statuses)
-    )
-    if weeks is not None:
-        query = query.where(Booking.first_week <= weeks[-1], Booking.last_week >= weeks[0])
-    booked: dict[str, tuple[int, float]] = {}
-    for first, last, pallets, volume_m3 in session.execute(query):
-        if weeks is not None:
-            first, last = max(first, weeks[0]), min(last, weeks[-1])
-        for week in week_range(first, last):
-            old_pallets, old_volume = booked.get(week, (0, 0.0))
-            booked[week] = (old_pallets + pallets, old_volume + volume_m3)
-    return booked
+    """Pallets and m3 of bookings in ``statuses`` (default: held and confirmed, which take
+    capacity) per week (within ``weeks`` if given), read from the ledger's weekly totals: one
+    row per week and status, however many bookings there are."""
+    summed: dict[str, list[int]] = {}
+    for week, _, pallets, volume_litres in _totals(session, warehouse_id, weeks, statuses):
+        entry = summed.setdefault(week, [0, 0])
+        entry[0] += pallets
+        entry[1] += volume_litres
+    return {week: (p, v / LITRES_PER_M3) for week, (p, v) in summed.items()}
 
 
 def booked_by_status(
@@ -547,10 +644,12 @@ def booked_by_status(
 ) -> dict[str, dict[str, tuple[int, float]]]:
     """Pallets and m3 per week of the proposed, held and confirmed bookings, by status (for a
     ledger that shows confirmed bookings apart from those awaiting confirmation)."""
-    return {
-        status: _booked_by_week(session, warehouse_id, weeks, (status,))
-        for status in ("proposed", "held", "confirmed")
-    }
+    by_status: dict[str, dict[str, tuple[int, float]]] = {status: {} for status in COUNTED_STATUSES}
+    for week, status, pallets, volume_litres in _totals(
+        session, warehouse_id, weeks, COUNTED_STATUSES
+    ):
+        by_status[status][week] = (pallets, volume_litres / LITRES_PER_M3)
+    return by_status
 
 
 def ledger(session: Session, warehouse: Warehouse, weeks: list[str]) -> list[WeekLoad]:
@@ -724,8 +823,10 @@ def create_booking(
 ) -> tuple[Booking, bool]:
     """Book capacity; return the booking and whether it is a replay of an earlier request.
 
-    The warehouse is locked (:func:`lock_warehouse`) before the ledger is summed, and the
-    booking is inserted in that same transaction, so concurrent bookings never overbook a week.
+    The warehouse is locked (:func:`lock_warehouse`) before the ledger's weekly totals are
+    read, and the booking is inserted and added to the totals in that same transaction, so
+    concurrent bookings never overbook a week, and a booking costs the same however many the
+    weeks hold already. Volumes are kept to the litre (``volume_m3`` is rounded to 3 decimals).
     ``held`` (a seller's booking) and ``proposed`` (an allocation job's proposal) bookings must
     both fit now; only ``held`` and ``confirmed`` ones take capacity, so a proposal is checked
     again when it is confirmed. The caller commits.
@@ -737,10 +838,13 @@ def create_booking(
     for field, amount in (("pallets", pallets), ("volume_m3", volume_m3)):
         if amount < 0:
             raise LedgerInputError(field, f"got {amount}; expected a number >= 0")
-    if pallets == 0 and volume_m3 <= 0:
-        raise LedgerInputError("pallets", "a booking needs pallets > 0 or volume_m3 > 0")
+    volume_m3 = litres(volume_m3) / LITRES_PER_M3
+    if pallets == 0 and volume_m3 == 0:
+        raise LedgerInputError(
+            "pallets",
+            "a booking needs pallets > 0 or volume_m3 >= 0.001 (volumes are kept to the litre)",
+        )
     weeks = week_range(first_week, last_week)
-    volume_m3 = round(volume_m3, 3)
     if idempotency_key is not None:
         existing = _by_idempotency_key(session, organisation_id, idempotency_key)
         if existing is not None:
@@ -773,6 +877,7 @@ def create_booking(
         if existing is None:
             raise
         return _replay(existing, idempotency_key, request_sha256), True
+    _count(session, booking, status, 1)
     _audit(
         session, actor, "booking.created", warehouse.id, booking_id=booking.id,
         after=booking_state(booking),
@@ -801,34 +906,6 @@ def get_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
     if booking is None:
         raise NotFoundError(f"no booking {booking_id!r}")
     return booking
-
-
-Paged = TypeVar("Paged", Booking, LedgerAuditEntry)
-
-
-def _page_after(
-    query: Select[Paged], created: Any, ident: Any, cursor: str | None
-) -> Select[Paged]:
-    if not cursor:
-        return query
-    at, record_id = decode_cursor(cursor)
-    # Cursors hold an aware time and a hex id; anything else (a naive or out-of-range time, a
-    # NUL that PostgreSQL refuses in text) was not made by this API.
-    if at.tzinfo is None or "\x00" in record_id:
-        raise ValueError("cursor: not a cursor returned by this API")
-    try:
-        at = at.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("cursor: not a cursor returned by this API") from exc
-    return query.where(or_(created < at, and_(created == at, ident < record_id)))
-
-
-def _page(session: Session, query: Select[Paged], limit: int) -> tuple[list[Paged], str | None]:
-    records = list(session.scalars(query.limit(limit + 1)).unique())
-    more = len(records) > limit
-    records = records[:limit]
-    last = records[-1] if more and records else None
-    return records, (encode_cursor(last.created_at, last.id) if last is not None else None)
 
 
 def list_bookings(
@@ -885,6 +962,8 @@ def confirm_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
             f"warehouse {booking.warehouse.name!r}",
         )  # fmt: skip
     before = booking_state(booking)
+    _count(session, booking, booking.status, -1)
+    _count(session, booking, "confirmed", 1)
     booking.status, booking.confirmed_at = "confirmed", utc_now()
     booking.updated_at = booking.confirmed_at
     _audit(
@@ -901,6 +980,7 @@ def cancel_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
     if booking.status == "cancelled":
         raise StateError(f"booking {booking.id} is cancelled already", booking.status)
     before = booking_state(booking)
+    _count(session, booking, booking.status, -1)
     booking.status, booking.cancelled_at = "cancelled", utc_now()
     booking.updated_at = booking.cancelled_at
     _audit(

@@ -5,19 +5,30 @@ server."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
+from alembic import command
+from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import repositories
-from api.db.models import Booking, LedgerAuditEntry
-from api.db.session import make_engine, make_sessionmaker, migrate
+from api.db.models import (
+    Booking,
+    LedgerAuditEntry,
+    Organisation,
+    Warehouse,
+    WarehouseWeekBooked,
+)
+from api.db.session import MIGRATIONS, make_engine, make_sessionmaker, migrate
 from api.main import create_app
 from api.schemas.warehouses import LedgerProblem
 from api.settings import Settings
@@ -26,6 +37,7 @@ from tests.api.conftest import issue_key, new_key
 from tests.live import serving
 
 PROBLEM = "application/problem+json"
+COUNTED = repositories.COUNTED_STATUSES
 DUISBURG = {"name": "Duisburg logport", "node_id": "WH-DEDUI", "pallets_per_week": 20,
             "volume_m3_per_week": 40.0}  # fmt: skip
 
@@ -469,6 +481,156 @@ def test_same_idempotency_key_racing_into_two_warehouses(database_url: str) -> N
         assert isinstance(outcome.get("error"), repositories.IdempotencyError), outcome
         with sessions() as session:
             assert session.scalar(select(func.count()).select_from(Booking)) == 1
+    finally:
+        engine.dispose()
+
+
+# --- Weekly totals: what capacity checks read, kept equal to the bookings ----------------------
+
+
+def _totals_from_bookings(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(warehouse, week, status) -> (pallets, litres), summed from the bookings themselves."""
+    totals: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for b in session.scalars(select(Booking).where(Booking.status != "cancelled")):
+        for week in repositories.week_range(b.first_week, b.last_week):
+            pallets, litres = totals.get((b.warehouse_id, week, b.status), (0, 0))
+            totals[b.warehouse_id, week, b.status] = (
+                pallets + b.pallets,
+                litres + round(b.volume_m3 * 1000),
+            )
+    return totals
+
+
+def _stored_totals(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """The ledger's weekly totals table, rows of zeros (all cancelled) left out."""
+    return {
+        (t.warehouse_id, t.week, t.status): (t.pallets, t.volume_litres)
+        for t in session.scalars(select(WarehouseWeekBooked))
+        if t.pallets or t.volume_litres
+    }
+
+
+def test_weekly_totals_equal_the_bookings_after_random_changes(database_url: str) -> None:
+    """400 seeded random creates (held and proposed), confirms and cancels in two warehouses,
+    some refused for capacity or state: after each 50, the weekly totals equal the sums over
+    the bookings, and no week holds more than its capacity."""
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        sessions = make_sessionmaker(engine)
+        with sessions() as session:
+            owner = repositories.create_organisation(session, "logport").id
+            coordinator = repositories.Actor(None, owner, "coordinator")
+            sellers = [
+                repositories.Actor(None, repositories.create_organisation(session, name).id,
+                                   "forwarder")
+                for name in ("alice", "bob", "carol")
+            ]  # fmt: skip
+            warehouses = [
+                repositories.create_warehouse(session, coordinator, name, "WH-DEDUI", 30, 45.5).id
+                for name in ("A", "B")
+            ]
+            session.commit()
+        weeks = repositories.week_range("2026-W50", "2027-W03")  # across 2026-W53
+        draw = random.Random(19)
+        done: Counter[str] = Counter()
+        for step in range(400):
+            action = draw.choice(("held", "held", "proposed", "confirm", "cancel"))
+            with sessions() as session:
+                try:
+                    if action in ("held", "proposed"):
+                        seller = draw.choice(sellers)
+                        first = draw.randrange(len(weeks))
+                        last = min(len(weeks) - 1, first + draw.randrange(4))
+                        repositories.create_booking(
+                            session, seller, warehouse_id=draw.choice(warehouses),
+                            organisation_id=seller.organisation_id, first_week=weeks[first],
+                            last_week=weeks[last], pallets=draw.randrange(7),
+                            volume_m3=draw.randrange(1, 9_000) / 1000, status=action,
+                        )  # fmt: skip
+                    else:
+                        wanted = ("held", "proposed") if action == "confirm" else COUNTED
+                        ids = session.scalars(
+                            select(Booking.id)
+                            .where(Booking.status.in_(wanted))
+                            .order_by(Booking.id)
+                        ).all()
+                        if not ids:
+                            continue
+                        change = (
+                            repositories.confirm_booking
+                            if action == "confirm"
+                            else repositories.cancel_booking
+                        )
+                        change(session, coordinator, draw.choice(ids))
+                    session.commit()
+                    done[action] += 1
+                except repositories.CapacityError:
+                    session.rollback()
+                    done["refused"] += 1
+            if step % 50 == 49:
+                with sessions() as session:
+                    assert _stored_totals(session) == _totals_from_bookings(session), step
+                    for warehouse_id in warehouses:
+                        warehouse = session.get(Warehouse, warehouse_id)
+                        assert warehouse is not None
+                        loads = repositories.ledger(session, warehouse, weeks)
+                        assert not any(load.overbooked() for load in loads), loads
+        # Every kind of change happened, and capacity refused some.
+        assert min(done[k] for k in ("held", "proposed", "confirm", "cancel", "refused")) > 10, done
+    finally:
+        engine.dispose()
+
+
+def test_migration_fills_weekly_totals_from_existing_bookings(database_url: str) -> None:
+    """Bookings stored before the totals table existed (revision 0003) are summed into it by
+    the migration that creates it."""
+    engine = make_engine(database_url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003")
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        with Session(engine) as session:
+            session.add_all([
+                Organisation(id="o1", name="logport", created_at=now),
+                Organisation(id="o2", name="alice", created_at=now),
+            ])  # fmt: skip
+            session.flush()
+            session.add(Warehouse(id="w1", organisation_id="o1", name="A", node_id="WH-DEDUI",
+                                  pallets_per_week=20, volume_m3_per_week=40.0, created_at=now,
+                                  updated_at=now))  # fmt: skip
+            session.flush()
+            for ident, status, first, last, pallets, volume_m3 in (
+                ("b1", "held", "2026-W52", "2027-W01", 3, 1.5),
+                ("b2", "confirmed", "2026-W53", "2026-W53", 2, 0.25),
+                ("b3", "cancelled", "2026-W53", "2026-W53", 5, 5.0),
+                ("b4", "proposed", "2027-W01", "2027-W01", 1, 0.001),
+                ("b5", "held", "2026-W53", "2026-W53", 4, 2.0),
+            ):
+                session.add(Booking(id=ident, warehouse_id="w1", organisation_id="o2",
+                                    status=status, first_week=first, last_week=last,
+                                    pallets=pallets, volume_m3=volume_m3, created_at=now,
+                                    updated_at=now))  # fmt: skip
+            session.commit()
+        migrate(engine)
+        with Session(engine) as session:
+            # b1 spans 2026-W52, 2026-W53 (2026 has 53 ISO weeks) and 2027-W01; b3 is cancelled.
+            assert _stored_totals(session) == {
+                ("w1", "2026-W52", "held"): (3, 1500),
+                ("w1", "2026-W53", "held"): (3 + 4, 1500 + 2000),
+                ("w1", "2026-W53", "confirmed"): (2, 250),
+                ("w1", "2027-W01", "held"): (3, 1500),
+                ("w1", "2027-W01", "proposed"): (1, 1),
+            }
+            warehouse = session.get(Warehouse, "w1")
+            assert warehouse is not None
+            loads = repositories.ledger(session, warehouse, ["2026-W52", "2026-W53", "2027-W01"])
+            assert [(w.week, w.booked_pallets, w.booked_volume_m3) for w in loads] == [
+                ("2026-W52", 3, 1.5), ("2026-W53", 9, 3.75), ("2027-W01", 3, 1.5),
+            ]  # fmt: skip
     finally:
         engine.dispose()
 
