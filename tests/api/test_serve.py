@@ -167,3 +167,71 @@ def test_worker_connections_send_without_nagle_delay() -> None:
                 writer.close()
 
     assert asyncio.run(accepted_nodelay()) != 0
+
+
+def _serve(port: int, environment: dict[str, str], **options: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=environment, text=True, **options,  # type: ignore[call-overload]
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
+def test_case6_a_second_service_is_refused_and_a_stop_takes_under_10_s(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    """A second ``serve --workers 2`` on a served port started, and requests alternated between
+    the two services (200, 401, 200...); now it is refused. SIGTERM during a burst of requests
+    stops the service within 10 s."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _serve(port, environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: _listening(server.pid, port) == 2 and _ready(url), "two ready workers")
+        other = {**environment, "SHUDAO_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
+        second = _serve(port, other, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _, errors = second.communicate(timeout=STARTUP_S)
+        assert second.returncode != 0
+        assert f"cannot listen on 127.0.0.1:{port}: another Shudao service" in errors
+        assert _listening(server.pid, port) == 2
+
+        burst = [
+            subprocess.Popen(
+                ["curl", "-s", "-o", "/dev/null", "--max-time", "20", f"{url}/v1/network/corridors"]
+            )
+            for _ in range(40)
+        ]
+        start = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+        assert time.monotonic() - start < 10
+        assert not _workers(server.pid)
+        for client in burst:
+            client.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
+def test_case6_workers_stop_when_their_supervisor_is_killed(environment: dict[str, str]) -> None:
+    """``kill -9`` of the supervising process left its workers serving; they now stop."""
+    port = _free_port()
+    server = _serve(port, environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: _listening(server.pid, port) == 2, "two listening workers")
+        workers = _workers(server.pid)
+        server.kill()
+        server.wait()
+
+        def gone() -> bool:
+            return not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+        _wait(gone, "the orphaned workers to stop")
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
