@@ -107,8 +107,20 @@ def _postgres_database() -> Iterator[str | None]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run(workers: int, database_url: str, directory: Path) -> tuple[Load, Load]:
-    """(saturation, steady) loads for one server configuration."""
+class Server(NamedTuple):
+    """A ``shudao serve`` process under test: its URL, its process and an API key per role."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    keys: dict[str, str]
+
+
+@contextmanager
+def serving(
+    workers: int, database_url: str, roles: tuple[str, ...] = ("forwarder",)
+) -> Iterator[Server]:
+    """``shudao serve --workers N`` on ``database_url`` with rate limits out of the way, and a key
+    of organisation ``bench`` for each of ``roles``; stopped on exit."""
     env = {
         **os.environ,
         "SHUDAO_DATABASE_URL": database_url,
@@ -119,35 +131,51 @@ def run(workers: int, database_url: str, directory: Path) -> tuple[Load, Load]:
     subprocess.run(
         [*shudao, "admin", "create-org", "bench"], env=env, check=True, capture_output=True
     )
-    create_key = [*shudao, "admin", "create-key", "--org", "bench", "--role", "forwarder"]
-    issued = subprocess.run(create_key, env=env, check=True, capture_output=True, text=True)
-    key = issued.stdout.strip().splitlines()[-1]
+    keys = {}
+    for role in roles:
+        create_key = [*shudao, "admin", "create-key", "--org", "bench", "--role", role]
+        issued = subprocess.run(create_key, env=env, check=True, capture_output=True, text=True)
+        keys[role] = issued.stdout.strip().splitlines()[-1]
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     serve = [*shudao, "serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    request = (
-        'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {key}"\n'
-    )
-    back_to_back = directory / "post.lua"
-    back_to_back.write_text(request)
-    thinking = directory / "think.lua"
-    # wrk's delay() runs before each request on that connection: an exponential think time.
-    thinking.write_text(
-        request + f"function delay() return -math.log(1 - math.random()) * {THINK_MS} end\n"
-    )
     try:
         _wait_ready(url)
-        subprocess.run(["wrk", "-t1", "-c2", "-d2s", "-s", str(back_to_back),
-                        f"{url}/v1/route-plans"], check=True, capture_output=True)  # fmt: skip
-        saturation = _wrk(back_to_back, url, SATURATION_CONNECTIONS)
-        steady = _wrk(thinking, url, STEADY_CONNECTIONS)
+        yield Server(url, server, keys)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def run(workers: int, database_url: str, directory: Path) -> tuple[Load, Load]:
+    """(saturation, steady) loads for one server configuration."""
+    with serving(workers, database_url) as server:
+        request = (
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Authorization"] = "Bearer {server.keys["forwarder"]}"\n'
+        )
+        back_to_back = directory / "post.lua"
+        back_to_back.write_text(request)
+        thinking = directory / "think.lua"
+        # wrk's delay() runs before each request on that connection: an exponential think time.
+        thinking.write_text(
+            request + f"function delay() return -math.log(1 - math.random()) * {THINK_MS} end\n"
+        )
+        warm_up = [
+            "wrk",
+            "-t1",
+            "-c2",
+            "-d2s",
+            "-s",
+            str(back_to_back),
+            f"{server.url}/v1/route-plans",
+        ]
+        subprocess.run(warm_up, check=True, capture_output=True)
+        saturation = _wrk(back_to_back, server.url, SATURATION_CONNECTIONS)
+        steady = _wrk(thinking, server.url, STEADY_CONNECTIONS)
     return saturation, steady
 
 
