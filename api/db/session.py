@@ -12,13 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-#: How long a SQLite write waits for another process's write to finish ("database is
-#: locked", answered 503 after it); SQLite retries within it.
-SQLITE_BUSY_TIMEOUT_S = 5.0
+#: How long a statement waits for a lock another transaction holds (SQLite's busy timeout,
+#: within which it retries; PostgreSQL's lock_timeout) before it fails and is answered 503.
+LOCK_WAIT_S = 5.0
+#: How long opening a PostgreSQL connection may take (an unreachable host must not hang us).
+CONNECT_TIMEOUT_S = 5
 
 
 def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: float = 30.0) -> Engine:
-    """An engine for ``database_url``; SQLite gets foreign keys, WAL and a busy timeout.
+    """An engine for ``database_url``: SQLite with foreign keys, WAL and a busy timeout;
+    PostgreSQL with connect and lock timeouts (:data:`LOCK_WAIT_S`).
 
     The pool keeps ``connections`` and opens as many again when they are all in use; a
     checkout that finds all of them in use for ``pool_timeout_s`` raises
@@ -36,7 +39,7 @@ def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: floa
             pool = {}  # one connection per thread: SQLAlchemy's pool for an in-memory database
         engine = create_engine(
             database_url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_S},
             **pool,
         )
 
@@ -49,7 +52,11 @@ def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: floa
             cursor.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True, **pool)
+    limits = {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "options": f"-c lock_timeout={round(LOCK_WAIT_S * 1000)}",
+    }
+    return create_engine(database_url, pool_pre_ping=True, connect_args=limits, **pool)
 
 
 #: Key of the PostgreSQL advisory lock held while migrating.

@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -212,29 +210,53 @@ def test_case1_requests_beyond_the_limit_are_shed_at_once() -> None:
     assert shedding.in_progress == 0
 
 
-def test_case4_database_outage_answers_503(
-    make_client: ClientFactory, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_case4_a_write_blocked_by_another_lock_answers_503(
+    make_client: ClientFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A database out of reach (PostgreSQL gone; SQLite locked by another writer past its busy
-    timeout) answers 503 with Retry-After, not 500."""
-    if database_url.startswith("sqlite"):
-        monkeypatch.setattr(db_session, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    """A booking whose warehouse another transaction keeps locked past the lock wait (SQLite's
+    busy timeout, PostgreSQL's lock_timeout; 5 s, here 0.2 s) answers 503, not 500 or a hang."""
+    monkeypatch.setattr(db_session, "LOCK_WAIT_S", 0.2)
+    client = make_client()
+    coordinator = new_key(client, "hub-operator", "coordinator")
+    warehouse = client.post(
+        "/v1/warehouses", headers=coordinator,
+        json={"name": "Duisburg hall 3", "node_id": "WH-DEDUI", "pallets_per_week": 400,
+              "volume_m3_per_week": 900.0},
+    ).json()  # fmt: skip
+    body = {"warehouse_id": warehouse["id"], "first_week": "2027-W02", "last_week": "2027-W02",
+            "pallets": 3, "volume_m3": 4.5}  # fmt: skip
+    seller = new_key(client, "seller")
+    engine = make_engine(database_url)
+    holder = engine.connect()
+    try:
+        if database_url.startswith("sqlite"):
+            holder.exec_driver_sql("BEGIN EXCLUSIVE")
+        else:
+            holder.exec_driver_sql(
+                f"SELECT id FROM warehouses WHERE id = '{warehouse['id']}' FOR UPDATE"
+            )
+        answer = client.post("/v1/bookings", headers=seller, json=body)
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json()["title"] == "Database unavailable"
+    assert client.post("/v1/bookings", headers=coordinator, json=body).status_code == 201
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_case4_database_outage_answers_503(make_client: ClientFactory, database_url: str) -> None:
+    """PostgreSQL gone (its database dropped under the service) answers 503, not 500. (SQLite
+    is a file of the service's own, with no server to lose.)"""
     client = make_client()
     headers = new_key(client, "acme")
-    shipment = {"origin": "Chengdu", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4}
-    if database_url.startswith("sqlite"):
-        writer = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-        writer.execute("BEGIN EXCLUSIVE")
-        try:
-            answer = client.post("/v1/route-plans", headers=headers, json=shipment)
-        finally:
-            writer.rollback()
-            writer.close()
-    else:
-        name = database_url.rsplit("/", 1)[1]
-        with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        answer = client.get("/v1/route-plans", headers=headers)
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    answer = client.get("/v1/route-plans", headers=headers)
     assert answer.status_code == 503, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["retry-after"] == "5"
