@@ -1,0 +1,289 @@
+"""Reading what people give Shudao: tables (CSV files or text, JSON lists) and dates.
+
+One reader serves every command and job, so a file is read the same way wherever it is given:
+UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark (Excel's "Unicode
+text") and GBK (what Excel writes on a Chinese Windows machine, read as its superset GB 18030)
+are decoded; comma- or tab-separated. A file that is binary, empty, not valid CSV, or whose
+rows do not fit its header raises :class:`TableError` saying so in words, with the line.
+Dates and times must fall within :data:`YEARS` (:func:`check_year`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.errors import InvalidInputError, clipped, quoted
+
+#: The first and last year a date or time given to Shudao may fall in: converting a time of
+#: year 1 or 9999 to UTC overflows, and no timetable, tariff or forecast reaches that far.
+YEARS = (2000, 2199)
+#: What a file's bytes may be, and what a table may be, for error messages.
+TEXT = "text in UTF-8, GBK, or UTF-16 with a byte-order mark"
+ALLOWED = "CSV text with a header line"
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+#: Control characters that text tables never hold (tab, line feed and carriage return do).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class TableError(InvalidInputError):
+    """A table cannot be read; ``field`` names the file or input field, the message says why.
+
+    Examples
+    --------
+    >>> str(TableError("lots.csv", "got an empty file", ALLOWED))[:50]
+    'lots.csv: got an empty file; expected CSV text wit'
+    """
+
+    def __init__(self, field: str, problem: str, allowed: str = ALLOWED) -> None:
+        super().__init__(field, problem, allowed)
+        self.args = (f"{field}: {problem}; expected {allowed}",)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table read as text: its column names and one mapping per row (``""`` when blank)."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, str]]
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame of strings.
+
+        Examples
+        --------
+        >>> table_from_text("id,kg\\nA,5\\n", "lots").frame().to_dict("records")
+        [{'id': 'A', 'kg': '5'}]
+        """
+        return pd.DataFrame(self.rows, columns=list(self.columns), dtype=str)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """The text of a file's bytes: UTF-8, UTF-16 with a byte-order mark, or GBK.
+
+    Raises
+    ------
+    TableError
+        For binary data (a zero byte without a UTF-16 byte-order mark) or bytes that are
+        neither UTF-8 nor GBK.
+
+    Examples
+    --------
+    >>> decode_text("始发地,重量\\n".encode("gbk"), "lots.csv")
+    '始发地,重量\\n'
+    >>> decode_text("id\\n".encode("utf-16"), "lots.csv")
+    'id\\n'
+    >>> decode_text(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00", "lots.csv")
+    Traceback (most recent call last):
+    ...
+    optimizer.inputs.TableError: lots.csv: got binary data (a zero byte at offset 8); expected ...
+    """
+    for bom, encoding, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise TableError(
+                    name, f"got bytes that are not {label} after its byte-order mark "
+                    f"(offset {exc.start:,})", TEXT,
+                ) from None  # fmt: skip
+    if b"\x00" in data:
+        raise TableError(name, f"got binary data (a zero byte at offset {data.index(0):,})", TEXT)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise TableError(
+            name, f"got bytes that are neither UTF-8 nor GBK (0x{data[exc.start]:02x} at "
+            f"offset {exc.start:,})", TEXT,
+        ) from None  # fmt: skip
+
+
+def read_text(path: str | Path) -> str:
+    """The text of a file (see :func:`decode_text`); an unreadable file raises
+    :class:`TableError` naming it.
+
+    Examples
+    --------
+    >>> read_text("/")
+    Traceback (most recent call last):
+    ...
+    optimizer.inputs.TableError: /: got a file that cannot be read (Is a directory); expected ...
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TableError(
+            path.name or str(path), f"got a file that cannot be read ({exc.strerror})", TEXT
+        ) from None
+    return decode_text(data, path.name)
+
+
+def _lines(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The reader's records, skipping blank lines."""
+    for fields in reader:
+        if any(field.strip() for field in fields):
+            yield fields
+
+
+def table_from_text(text: str, name: str, *, max_rows: int | None = None) -> Table:
+    """Read CSV text (comma-separated, or tab-separated when the header has tabs, no commas).
+
+    A row with fewer fields than the header gets ``""`` for the rest; columns without a name
+    (trailing separators) are left out when they hold nothing.
+
+    Raises
+    ------
+    TableError
+        Naming ``name`` and the line: no header, control characters, malformed quoting, more
+        fields than the header, a value under a nameless column, a repeated column name, more
+        than ``max_rows`` rows.
+
+    Examples
+    --------
+    >>> table_from_text("id,kg,\\nA,5,\\nB\\n", "lots").rows
+    [{'id': 'A', 'kg': '5'}, {'id': 'B', 'kg': ''}]
+    >>> table_from_text('origin,destination\\n"x', "input.csv")
+    Traceback (most recent call last):
+    ...
+    optimizer.inputs.TableError: input.csv: got malformed CSV on line 2 (unexpected end of data...
+    >>> table_from_text("", "input.csv")
+    Traceback (most recent call last):
+    ...
+    optimizer.inputs.TableError: input.csv: got an empty table; expected CSV text with a header...
+    """
+    control = _CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        raise TableError(
+            name, f"got binary data (control character U+{ord(control.group()):04X} on line {line})"
+        )
+    first = text.lstrip().partition("\n")[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records = _lines(reader)
+    try:
+        header = next(records, None)
+        if header is None:
+            raise TableError(name, "got an empty table")
+        columns = [column.strip() for column in header]
+        named = [column for column in columns if column]
+        repeated = sorted({column for column in named if named.count(column) > 1})
+        if repeated:
+            raise TableError(name, f"got the column {quoted(repeated[0])} twice in the header")
+        rows = []
+        for fields in records:
+            if len(fields) > len(columns):
+                raise TableError(
+                    name, f"got {len(fields)} fields on line {reader.line_num}; expected at "
+                    f"most {len(columns)}, one per column of the header",
+                )  # fmt: skip
+            row = {}
+            for column, value in zip(columns, fields, strict=False):
+                if column:
+                    row[column] = value
+                elif value.strip():
+                    raise TableError(
+                        name, f"got {quoted(value)} on line {reader.line_num} in a column "
+                        "without a name in the header",
+                    )  # fmt: skip
+            rows.append({**dict.fromkeys(named, ""), **row})
+            if max_rows is not None and len(rows) > max_rows:
+                raise TableError(name, f"got more than {max_rows:,} rows", f"at most {max_rows:,}")
+    except csv.Error as exc:
+        raise TableError(
+            name, f"got malformed CSV on line {reader.line_num} ({clipped(str(exc))})"
+        ) from None
+    return Table(tuple(named), rows)
+
+
+def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
+    """Read a CSV file (see :func:`decode_text` and :func:`table_from_text`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "lots.csv"
+    >>> _ = path.write_text("id,weight_kg\\r\\nA,5\\r\\n", encoding="utf-16")
+    >>> read_table(path).rows
+    [{'id': 'A', 'weight_kg': '5'}]
+    """
+    path = Path(path)
+    return table_from_text(read_text(path), path.name, max_rows=max_rows)
+
+
+def read_rows(path: str | Path, *, required: bool = True) -> list[dict[str, Any]]:
+    """The rows of a CSV file, or of a JSON file (``.json``) holding a list of objects.
+
+    ``required``: a file without rows raises :class:`TableError`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "lots.json"
+    >>> _ = path.write_text('[{"id": "A", "weight_kg": 5}]')
+    >>> read_rows(path)
+    [{'id': 'A', 'weight_kg': 5}]
+    >>> _ = path.write_text("[]")
+    >>> read_rows(path)
+    Traceback (most recent call last):
+    ...
+    optimizer.inputs.TableError: lots.json: got no rows; expected at least one row
+    """
+    path = Path(path)
+    rows: list[dict[str, Any]]
+    if path.suffix.lower() == ".json":
+        objects = "a JSON list of objects"
+        try:
+            document = json.loads(read_text(path))
+        except json.JSONDecodeError as exc:
+            raise TableError(
+                path.name, f"got text that is not JSON ({exc.msg} on line {exc.lineno})", objects
+            ) from None
+        if not isinstance(document, list):
+            raise TableError(path.name, f"got a JSON {type(document).__name__}", objects)
+        odd = next((i for i, row in enumerate(document) if not isinstance(row, dict)), None)
+        if odd is not None:
+            kind = type(document[odd]).__name__
+            raise TableError(path.name, f"got a JSON {kind} as item {odd}", objects)
+        rows = document
+    else:
+        rows = list(read_table(path).rows)
+    if required and not rows:
+        raise TableError(path.name, "got no rows", "at least one row")
+    return rows
+
+
+def check_year(field: str, moment: date, given: object = None) -> None:
+    """Raise :class:`~optimizer.errors.InvalidInputError` on ``field`` unless ``moment`` (a date
+    or datetime) falls within :data:`YEARS`; ``given`` is quoted (default: ``moment``).
+
+    Examples
+    --------
+    >>> check_year("start", date(2026, 12, 3))
+    >>> check_year("start", date(1, 1, 1), "0001-01-01T00:00+14:00")
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: start: got '0001-01-01T00:00+14:00'; expected a date ...
+    """
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        shown = moment.isoformat() if given is None else given
+        raise InvalidInputError(field, shown, f"a date in the years {YEARS[0]}-{YEARS[1]}")
