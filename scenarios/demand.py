@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.spec import Demand, Generate, Scenario, ScenarioError
+from optimizer.errors import clipped, quoted
+from optimizer.inputs import TableError, read_table
+from scenarios.spec import MAX_LOTS, Demand, Generate, Scenario, ScenarioError
 
 
 @dataclass(frozen=True)
@@ -116,12 +118,7 @@ def generate_demand(spec: Generate, growth: float = 1.0) -> pd.DataFrame:
     >>> table.equals(generate_demand(Generate(seed=1, weeks=1, zones=("guangan",))))
     True
     """
-    names = spec.zones if spec.zones is not None else tuple(ZONES)
-    unknown = [z for z in names if z not in ZONES]
-    if unknown:
-        raise ScenarioError(
-            f"demand.generate.zones: got {unknown[0]!r}; expected one of {', '.join(ZONES)}"
-        )
+    names = spec.zone_names
     rng = np.random.default_rng(spec.seed)
     start = datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=UTC) - _CST
     rows = []
@@ -176,7 +173,8 @@ def _check_amounts(table: pd.DataFrame, column: str, path: Path) -> None:
     if bad.any():
         ids, values = table["id"].astype(str).tolist(), table[column].tolist()
         shown = ", ".join(
-            f"line {i + 2} (id {ids[i]}): {values[i]!r}" for i in np.flatnonzero(bad)[:5]
+            f"line {i + 2} (id {clipped(ids[i])}): {quoted(values[i])}"
+            for i in np.flatnonzero(bad)[:5]
         )
         more = f" and {int(bad.sum()) - 5} more" if bad.sum() > 5 else ""
         raise ScenarioError(
@@ -187,8 +185,9 @@ def _check_amounts(table: pd.DataFrame, column: str, path: Path) -> None:
 def read_demand(scenario: Scenario) -> pd.DataFrame:
     """The full demand of ``scenario``: its file (grown), or generated lots.
 
-    A file has the columns of ``shudao plan-batch`` and optionally ``value_cny``, ``zone`` and
-    ``product``; growth repeats rows (the fractional part by a seeded draw).
+    A file (read by :func:`optimizer.inputs.read_table`: UTF-8, GBK or UTF-16) has the
+    columns of ``shudao plan-batch`` and optionally ``value_cny``, ``zone`` and ``product``;
+    growth repeats rows (the fractional part by a seeded draw), up to :data:`MAX_LOTS` rows.
     """
     demand = scenario.demand
     growth = growth_factor(demand)
@@ -197,8 +196,13 @@ def read_demand(scenario: Scenario) -> pd.DataFrame:
     assert demand.file is not None
     path = scenario.resolve(demand.file)
     if not path.is_file():
-        raise ScenarioError(f"demand.file: got {demand.file!r}; expected a CSV file ({path})")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raise ScenarioError(f"demand.file: got {quoted(demand.file)}; expected a CSV file ({path})")
+    try:
+        table = read_table(path, max_rows=int(MAX_LOTS / growth)).frame()
+    except TableError as exc:
+        raise ScenarioError(f"demand.file: {exc}") from None
+    if table.empty:
+        raise ScenarioError(f"demand.file: {path.name}: got no rows; expected shipments")
     missing = {"origin", "destination", "weight_kg", "volume_m3"} - set(table.columns)
     if missing:
         raise ScenarioError(f"demand.file: {path} lacks the columns {', '.join(sorted(missing))}")

@@ -2,8 +2,9 @@
 
 Input: ``scenario`` (YAML text) or ``name`` (a bundled scenario); optional ``sample``
 (shipments planned, 1 to 2,000; default 200) and ``baseline`` (a bundled name, or true for
-``baseline``). A scenario sent as text may not name files (dataset, demand, allocation terms):
-it runs on the service's network with generated demand.
+``baseline``). A scenario sent as text runs on the service's network (it may not name a
+dataset or tariffs) and may name only the bundled data files (``data/warehouses.csv``), as the
+bundled scenarios do.
 """
 
 from __future__ import annotations
@@ -13,8 +14,17 @@ from typing import Any
 
 from api.jobs.records import JobInputError, Progress
 from network_data import Network
+from optimizer.errors import quoted
 from scenarios.runner import kpi_document, run_scenario
-from scenarios.spec import Scenario, ScenarioError, bundled_names, load_scenario, parse_scenario
+from scenarios.spec import (
+    BUNDLED_DATA_DIR,
+    BUNDLED_DIR,
+    Scenario,
+    ScenarioError,
+    bundled_names,
+    load_scenario,
+    parse_scenario,
+)
 
 MAX_SAMPLE = 2_000
 DEFAULT_SAMPLE = 200
@@ -32,9 +42,34 @@ class ScenarioInput:
 def _bundled(field: str, name: object) -> Scenario:
     if not isinstance(name, str) or name not in bundled_names():
         raise JobInputError(
-            f"input.{field}", f"got {name!r}; expected one of {', '.join(bundled_names())}"
+            f"input.{field}", f"got {quoted(name)}; expected one of {', '.join(bundled_names())}"
         )
     return load_scenario(name)
+
+
+def _check_files(scenario: Scenario) -> None:
+    """A job's own scenario names no dataset and only bundled data files."""
+    allocation = scenario.analyses.allocation
+    named = {
+        "network.data": scenario.network.data,
+        "network.tariffs": scenario.network.tariffs,
+        "demand.file": scenario.demand.file,
+        "analyses.allocation.sellers": allocation.sellers if allocation else None,
+        "analyses.allocation.warehouses": allocation.warehouses if allocation else None,
+    }
+    bundled = sorted(f"data/{p.name}" for p in BUNDLED_DATA_DIR.glob("*.csv"))
+    for key, relative in named.items():
+        if relative is None:
+            continue
+        path = scenario.resolve(relative)
+        if key.startswith("network.") or not (
+            path.resolve().parent == BUNDLED_DATA_DIR.resolve() and path.is_file()
+        ):
+            raise JobInputError(
+                f"input.scenario.{key}",
+                f"got {quoted(relative)}; expected no dataset and only bundled data files in "
+                f"a job ({', '.join(bundled)}), or a bundled scenario by name",
+            )
 
 
 def validate(job_input: dict[str, Any]) -> ScenarioInput:
@@ -47,29 +82,20 @@ def validate(job_input: dict[str, Any]) -> ScenarioInput:
     >>> validate({"scenario": "name: x\\ndescription: y\\ndemand: {}\\n"})
     Traceback (most recent call last):
     ...
-    api.jobs.records.JobInputError: input.scenario: demand: exactly one of file, generate
+    api.jobs.records.JobInputError: input.scenario.demand: exactly one of file, generate
     """
     if "scenario" in job_input:
         text = job_input["scenario"]
         if not isinstance(text, str):
             raise JobInputError("input.scenario", "expected the scenario YAML as a string")
         try:
-            scenario = parse_scenario(text)
+            scenario = parse_scenario(text, base_dir=BUNDLED_DIR)
         except ScenarioError as exc:
-            raise JobInputError("input.scenario", str(exc)) from exc
-        named = [
-            key for key, value in (
-                ("network.data", scenario.network.data),
-                ("network.tariffs", scenario.network.tariffs),
-                ("demand.file", scenario.demand.file),
-                ("analyses.allocation", scenario.analyses.allocation),
-            ) if value is not None
-        ]  # fmt: skip
-        if named:
-            raise JobInputError(
-                f"input.scenario.{named[0]}",
-                "files cannot be named in a job; use a bundled scenario",
-            )
+            if exc.key is None:
+                raise JobInputError("input.scenario", str(exc)) from exc
+            message = str(exc).removeprefix(f"{exc.key}: ")
+            raise JobInputError(f"input.scenario.{exc.key}", message) from exc
+        _check_files(scenario)
     elif "name" in job_input:
         scenario = _bundled("name", job_input["name"])
     else:
@@ -85,7 +111,7 @@ def validate(job_input: dict[str, Any]) -> ScenarioInput:
     sample = job_input.get("sample", DEFAULT_SAMPLE)
     if isinstance(sample, bool) or not isinstance(sample, int) or not 1 <= sample <= MAX_SAMPLE:
         raise JobInputError(
-            "input.sample", f"got {sample!r}; expected an integer in [1, {MAX_SAMPLE}]"
+            "input.sample", f"got {quoted(sample)}; expected an integer in [1, {MAX_SAMPLE}]"
         )
     return ScenarioInput(scenario, baseline, sample)
 

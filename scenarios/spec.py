@@ -21,18 +21,87 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from optimizer.errors import clipped, quoted
+from optimizer.inputs import YEARS, TableError, read_text
+
 BUNDLED_DIR = Path(__file__).parent
+#: The data files bundled scenarios name; any scenario file may name them too.
+BUNDLED_DATA_DIR = BUNDLED_DIR / "data"
 Mode = Literal["road", "rail", "inland_water", "sea", "air"]
+#: Problems an error lists at most (the count of the others follows).
+MAX_PROBLEMS = 10
 
 
 class ScenarioError(ValueError):
-    """A scenario file is invalid; the message names the key path of every problem."""
+    """A scenario file is invalid; the message names the key path of every problem, ``key``
+    that of the first (None: the file as a whole)."""
+
+    key: str | None = None
+
+
+_KEY = re.compile(r"^[A-Za-z_][\w.\[\]]*(?=: )")
+
+
+def _problems(lines: list[str]) -> ScenarioError:
+    """One error listing the first :data:`MAX_PROBLEMS` problems, then how many more.
+
+    Examples
+    --------
+    >>> error = _problems([f"changes[{i}].scale.factor: got -1; expected ..." for i in range(12)])
+    >>> error.key, str(error).splitlines()[-1]
+    ('changes[0].scale.factor', '... and 2 more')
+    """
+    more = len(lines) - MAX_PROBLEMS
+    error = ScenarioError(
+        "\n".join(lines[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else []))
+    )
+    key = _KEY.match(lines[0]) if lines else None
+    error.key = key.group() if key else None
+    return error
 
 
 #: The key figures of a run that a sweep writes per sample, beside ``sample`` and ``share_<mode>``.
 KPI_COLUMNS = ("total_cost", "cost_per_t", "mean_days", "p90_days", "co2e_kg", "unserved")
 #: How far a normal or lognormal draw may go: this many standard deviations (a chance of 1e-15).
 TAIL_SD = 8.0
+#: Upper limits of a scenario's numbers, each beyond anything real, so that no value overflows
+#: a time, a cost or the demand generator.
+YEAR_H = 8_760.0
+MAX_FACTOR = 1_000.0
+#: Around the Earth.
+MAX_DISTANCE_KM = 40_075.0
+#: More than one departure every ten minutes.
+MAX_DEPARTURES_PER_WEEK = 1_000.0
+#: The largest container ships carry 24,000 TEU; the largest bulk carriers 400,000 t.
+MAX_TEU_PER_DEPARTURE = 30_000.0
+MAX_T_PER_DEPARTURE = 500_000.0
+MAX_CNY = 1e7
+#: CNY per unit of a currency (the dearest, the Kuwaiti dinar, is about CNY 23) and per
+#: tonne of CO2e (the EU ETS price has stayed below EUR 110).
+MAX_CNY_PER_UNIT = 10_000.0
+MAX_PRICE_PER_T_CO2E = 10_000.0
+#: Demand may grow at most tenfold (15 % a year for 16 years is 9.4-fold) and the generator
+#: draws at most this many lots (53 times the bundled scenarios' four weeks, 9,400 lots).
+MAX_GROWTH = 10.0
+MAX_LOTS = 500_000
+#: libyaml's safe loader where PyYAML has it (seven times faster than the pure Python one).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _refuse_anchors(text: str) -> None:
+    """Raise :class:`ScenarioError` at the first YAML anchor or alias of ``text``: an alias
+    repeats a whole structure, so nested ones make a few hundred bytes stand for gigabytes
+    ("billion laughs")."""
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            kind = "alias *" if isinstance(event, yaml.AliasEvent) else "anchor &"
+            mark = event.start_mark
+            raise ScenarioError(
+                f"(file): line {mark.line + 1}, column {mark.column + 1}: got the YAML "
+                f"{kind}{clipped(anchor)}; expected no anchors or aliases (write each "
+                "value out)"
+            )
 
 
 class _Model(BaseModel):
@@ -75,14 +144,14 @@ class Scale(Selector):
     """
 
     what: Literal["capacity", "frequency", "cost", "dwell"]
-    factor: float = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_FACTOR)
 
 
 class Delay(Selector):
     """Add hours: to node or passage dwell, or to corridors' transit (median and p90)."""
 
-    hours: float = Field(ge=0)
-    p90_hours: float | None = Field(default=None, ge=0)
+    hours: float = Field(ge=0, le=YEAR_H)
+    p90_hours: float | None = Field(default=None, ge=0, le=YEAR_H)
 
 
 class AddNode(_Model):
@@ -100,9 +169,9 @@ class AddNode(_Model):
     lon: float = Field(ge=-180, le=180)
     modes: tuple[Mode, ...] = ("road",)
     regimes: tuple[Literal["9610", "9710", "9810", "1210", "general"], ...] = ()
-    handling_h: float = Field(default=6.0, ge=0)
-    handling_cost_cny_per_container: float = Field(default=450.0, ge=0)
-    handling_cost_cny_per_t: float = Field(default=60.0, ge=0)
+    handling_h: float = Field(default=6.0, ge=0, le=YEAR_H)
+    handling_cost_cny_per_container: float = Field(default=450.0, ge=0, le=MAX_CNY)
+    handling_cost_cny_per_t: float = Field(default=60.0, ge=0, le=MAX_CNY)
     timezone: str = "Asia/Shanghai"
 
 
@@ -115,12 +184,12 @@ class AddCorridor(_Model):
     mode: Mode
     vehicle: str | None = None
     service_name: str = ""
-    distance_km: float = Field(gt=0)
-    duration_h: float = Field(gt=0)
-    duration_p90_h: float | None = Field(default=None, gt=0)
-    departures_per_week: float = Field(default=7.0, gt=0)
-    capacity_teu_per_departure: float | None = Field(default=None, ge=0)
-    capacity_t_per_departure: float | None = Field(default=None, gt=0)
+    distance_km: float = Field(gt=0, le=MAX_DISTANCE_KM)
+    duration_h: float = Field(gt=0, le=YEAR_H)
+    duration_p90_h: float | None = Field(default=None, gt=0, le=YEAR_H)
+    departures_per_week: float = Field(default=7.0, gt=0, le=MAX_DEPARTURES_PER_WEEK)
+    capacity_teu_per_departure: float | None = Field(default=None, ge=0, le=MAX_TEU_PER_DEPARTURE)
+    capacity_t_per_departure: float | None = Field(default=None, gt=0, le=MAX_T_PER_DEPARTURE)
     reefer: bool = False
     passages: tuple[str, ...] = ()
     both_ways: bool = False
@@ -135,20 +204,20 @@ class AddService(_Model):
         min_length=1
     )
     departure_local: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    cutoff_h: float = Field(default=24.0, ge=0)
+    cutoff_h: float = Field(default=24.0, ge=0, le=YEAR_H)
 
 
 class Fx(_Model):
     """Set the CNY value of one unit of a currency."""
 
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    cny_per_unit: float = Field(gt=0)
+    cny_per_unit: float = Field(gt=0, le=MAX_CNY_PER_UNIT)
 
 
 class CarbonPrice(_Model):
     """A price per tonne CO2e added to every leg's cost (and to what shippers weigh)."""
 
-    per_t_co2e: float = Field(ge=0)
+    per_t_co2e: float = Field(ge=0, le=MAX_PRICE_PER_T_CO2E)
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
 
 
@@ -182,14 +251,50 @@ class Change(_Model):
         return body
 
 
+def _zones() -> dict[str, Any]:
+    """The generator's zones (:data:`scenarios.demand.ZONES`; that module imports this one)."""
+    from scenarios.demand import ZONES
+
+    return ZONES
+
+
 class Generate(_Model):
     """Draw shipments from the pilot zones' industry profiles (:mod:`scenarios.demand`)."""
 
     seed: int = Field(default=0, ge=0)
     weeks: int = Field(default=4, ge=1, le=52)
-    start: date = date(2026, 11, 30)
+    start: date = Field(
+        default=date(2026, 11, 30), ge=date(YEARS[0], 1, 1), le=date(YEARS[1], 12, 31)
+    )
     zones: tuple[str, ...] | None = None
-    scale: float = Field(default=1.0, gt=0)
+    scale: float = Field(default=1.0, gt=0, le=MAX_FACTOR)
+
+    @model_validator(mode="after")
+    def _zones(self) -> Generate:
+        unknown = [zone for zone in self.zone_names if zone not in _zones()]
+        if unknown:
+            raise ValueError(
+                f"demand.generate.zones: got {quoted(unknown[0])}; expected one of "
+                f"{', '.join(_zones())}"
+            )
+        return self
+
+    @property
+    def zone_names(self) -> tuple[str, ...]:
+        """The zones drawn from (all when ``zones`` is not given)."""
+        return self.zones if self.zones is not None else tuple(_zones())
+
+    @property
+    def lots_per_week(self) -> float:
+        """Lots the generator draws a week, before growth.
+
+        Examples
+        --------
+        >>> Generate(zones=("guangan", "dazhou"), scale=0.5).lots_per_week
+        200.0
+        """
+        zones = _zones()
+        return float(sum(zones[name].lots_per_week for name in self.zone_names) * self.scale)
 
 
 class Demand(_Model):
@@ -204,6 +309,18 @@ class Demand(_Model):
     def _source(self) -> Demand:
         if (self.file is None) == (self.generate is None):
             raise ValueError("exactly one of file, generate")
+        if self.years * math.log1p(self.growth_per_year) > math.log(MAX_GROWTH):
+            raise ValueError(
+                f"demand.growth_per_year: got {self.growth_per_year:g} for {self.years:g} years; "
+                f"expected growth of at most {MAX_GROWTH:g}-fold"
+            )
+        if self.generate is not None:
+            lots = self.generate.lots_per_week * self.generate.weeks
+            if lots * (1 + self.growth_per_year) ** self.years > MAX_LOTS:
+                raise ValueError(
+                    f"demand.generate: got about {lots:,.0f} lots before growth; expected at "
+                    f"most {MAX_LOTS:,} with growth (fewer weeks, a smaller scale or zones)"
+                )
         return self
 
 
@@ -215,7 +332,7 @@ class Choice(_Model):
     ``capacity_share`` is the share of each corridor's weekly capacity open to this demand.
     """
 
-    value_of_time_per_day: float = Field(default=0.001, ge=0)
+    value_of_time_per_day: float = Field(default=0.001, ge=0, le=1)
     capacity_share: float = Field(default=1.0, gt=0, le=1)
 
 
@@ -234,7 +351,7 @@ class Allocation(_Model):
     sellers: str
     warehouses: str
     weeks: int = Field(default=4, ge=1, le=52)
-    service_days: float = Field(default=5.0, ge=0)
+    service_days: float = Field(default=5.0, ge=0, le=365)
     time_limit_s: float = Field(default=10.0, gt=0, le=600)
 
 
@@ -263,7 +380,7 @@ class Uncertain(_Model):
     mean: float | None = None
     sd: float | None = Field(default=None, gt=0)
     median: float | None = Field(default=None, gt=0)
-    sigma: float | None = Field(default=None, gt=0)
+    sigma: float | None = Field(default=None, gt=0, le=10)
 
     @model_validator(mode="after")
     def _parameters(self) -> Uncertain:
@@ -323,6 +440,28 @@ class Scenario(_Model):
     base_dir: str = Field(default=".", exclude=True)
 
     @model_validator(mode="after")
+    def _files_inside(self) -> Scenario:
+        """Files are read only from the scenario's own folder and the bundled data folder."""
+        named = {
+            "network.data": self.network.data,
+            "network.tariffs": self.network.tariffs,
+            "demand.file": self.demand.file,
+            "analyses.allocation.sellers": getattr(self.analyses.allocation, "sellers", None),
+            "analyses.allocation.warehouses": getattr(self.analyses.allocation, "warehouses", None),
+        }
+        folders = (Path(self.base_dir).resolve(), BUNDLED_DATA_DIR.resolve())
+        for key, relative in named.items():
+            if relative is None:
+                continue
+            path = self.resolve(relative).resolve()
+            if not any(path.is_relative_to(folder) for folder in folders):
+                raise ValueError(
+                    f"{key}: got {quoted(relative)}; expected a path inside the scenario "
+                    "file's folder or the bundled scenarios' data folder"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _uncertain(self) -> Scenario:
         document = self.model_dump(mode="json")
         columns = f"sample, {', '.join(KPI_COLUMNS)} or share_<mode>"
@@ -344,12 +483,12 @@ class Scenario(_Model):
                 _get(document, path)
             except KeyError as exc:
                 raise ValueError(
-                    f"uncertain[{i}].path: got {path!r}; expected the path of a "
+                    f"uncertain[{i}].path: got {quoted(path)}; expected the path of a "
                     f"number in this file ({exc.args[0]})"
                 ) from exc
             if path in paths:
                 raise ValueError(
-                    f"uncertain[{i}].path: got {path!r}; expected a path not drawn by "
+                    f"uncertain[{i}].path: got {quoted(path)}; expected a path not drawn by "
                     f"{paths[path]} already"
                 )
             paths[path] = f"uncertain[{i}]"
@@ -365,6 +504,11 @@ class Scenario(_Model):
             "uncertain": [],
             "base_dir": self.base_dir,
         }
+        if not all(math.isfinite(end) for end in parameter.support):
+            raise ValueError(
+                f"uncertain[{i}] ({parameter.name}): got draws without bound; expected "
+                "parameters whose draws stay finite (set low and high)"
+            )
         for end in parameter.support:
             value = self.snap(parameter, end)
             _set(trial, parameter.path, value)
@@ -422,6 +566,7 @@ class Scenario(_Model):
         return scenario_from_dict(document, base_dir=self.base_dir)
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
 
@@ -430,7 +575,7 @@ def _steps(path: str) -> list[str | int]:
     for part in path.split("."):
         matched = _STEP.findall(part)
         if not matched or "".join(n or f"[{i}]" for n, i in matched) != part:
-            raise KeyError(f"{part!r} is not a key or [index]")
+            raise KeyError(f"{quoted(part)} is not a key or [index]")
         steps.extend(name or int(index) for name, index in matched)
     return steps
 
@@ -441,7 +586,7 @@ def _get(document: Any, path: str) -> Any:
         try:
             value = value[step]
         except (KeyError, IndexError, TypeError) as exc:
-            raise KeyError(f"no {step!r}") from exc
+            raise KeyError(f"no {quoted(step)}") from exc
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise KeyError("not a number")
     return value
@@ -469,13 +614,19 @@ def _number(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _bound(relation: str, limit: object) -> str:
+    """``a number >= 0``, ``a date <= 2199-12-31`` (pydantic gives a date limit as text)."""
+    noun = "a date" if isinstance(limit, str) and _DATE.match(limit) else "a number"
+    return f"{noun} {relation} {_number(limit)}"
+
+
 def _expected(error: Any) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     words: dict[str, Callable[[], str]] = {
-        "greater_than": lambda: f"a number > {_number(ctx.get('gt'))}",
-        "greater_than_equal": lambda: f"a number >= {_number(ctx.get('ge'))}",
-        "less_than": lambda: f"a number < {_number(ctx.get('lt'))}",
-        "less_than_equal": lambda: f"a number <= {_number(ctx.get('le'))}",
+        "greater_than": lambda: _bound(">", ctx.get("gt")),
+        "greater_than_equal": lambda: _bound(">=", ctx.get("ge")),
+        "less_than": lambda: _bound("<", ctx.get("lt")),
+        "less_than_equal": lambda: _bound("<=", ctx.get("le")),
         "finite_number": lambda: "a finite number",
         "float_parsing": lambda: "a number",
         "float_type": lambda: "a number",
@@ -504,7 +655,9 @@ def _message(error: Any) -> str:
         return expected
     if error["type"] in ("missing", "value_error", "model_type", "extra_forbidden"):
         return f"{path}: {expected}"
-    return f"{path}: got {error.get('input')!r}; expected {expected}"
+    given = error.get("input")
+    shown = given.isoformat() if isinstance(given, date) else given
+    return f"{path}: got {quoted(shown)}; expected {expected}"
 
 
 def scenario_from_dict(document: Any, *, base_dir: str | Path = ".") -> Scenario:
@@ -528,7 +681,7 @@ def scenario_from_dict(document: Any, *, base_dir: str | Path = ".") -> Scenario
     try:
         return Scenario.model_validate({**copy.deepcopy(document), "base_dir": str(base_dir)})
     except ValidationError as exc:
-        raise ScenarioError("\n".join(_message(e) for e in exc.errors())) from None
+        raise _problems([_message(e) for e in exc.errors()]) from None
 
 
 def bundled_names() -> list[str]:
@@ -543,11 +696,34 @@ def bundled_names() -> list[str]:
 
 
 def parse_scenario(text: str, *, base_dir: str | Path = ".") -> Scenario:
-    """Parse and validate scenario YAML text (``yaml.safe_load``)."""
+    """Parse and validate scenario YAML text: safe YAML without anchors or aliases.
+
+    Raises
+    ------
+    ScenarioError
+        Quoting at most a short prefix of any value; an anchor or alias is refused by its line.
+
+    Examples
+    --------
+    >>> parse_scenario("name: x\\ndescription: &a [lol, lol]\\nlaughs: *a\\n")
+    Traceback (most recent call last):
+    ...
+    scenarios.spec.ScenarioError: (file): line 2, column 14: got the YAML anchor &a; expected no ...
+    """
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"(file): not valid YAML ({exc})") from None
+        _refuse_anchors(text)
+        document = yaml.load(text, Loader=_YAML_LOADER)  # a safe loader
+    except ScenarioError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = clipped(exc.problem or exc.context or "")
+        raise ScenarioError(f"(file): not valid YAML{where} ({problem})") from None
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of 4,301 digits
+        raise ScenarioError(f"(file): not valid YAML ({clipped(str(exc))})") from None
+    except RecursionError:
+        raise ScenarioError("(file): not valid YAML (nested too deeply)") from None
     return scenario_from_dict(document, base_dir=base_dir)
 
 
@@ -564,6 +740,11 @@ def load_scenario(source: str | Path) -> Scenario:
         path = BUNDLED_DIR / f"{source}.yaml"
     if not path.is_file():
         raise ScenarioError(
-            f"{source}: no such file, and not a bundled scenario ({', '.join(bundled_names())})"
+            f"{quoted(str(source))}: no such file, and not a bundled scenario "
+            f"({', '.join(bundled_names())})"
         )
-    return parse_scenario(path.read_text(encoding="utf-8"), base_dir=path.parent)
+    try:
+        text = read_text(path)
+    except TableError as exc:
+        raise ScenarioError(str(exc)) from None
+    return parse_scenario(text, base_dir=path.parent)
