@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from api.jobs.records import MAX_SEED
 from network_data import Network, NetworkValidationError, load_network
 from network_data.export import export_network
 from scenarios.cli import scenario_app
@@ -232,7 +233,7 @@ def plan_batch_command(
     if output.suffix not in (".parquet", ".csv"):
         _fail(f"output: got {output.name!r}; expected a .parquet or .csv file name")
     network = _load(data, tariffs)
-    table = pd.read_csv(shipments, dtype=str, keep_default_na=False)
+    table = pd.DataFrame(_read_rows(shipments))
     missing = {"origin", "destination", "weight_kg", "volume_m3"} - set(table.columns)
     if missing:
         _fail(f"{shipments.name}: missing columns {', '.join(sorted(missing))}")
@@ -245,20 +246,16 @@ def plan_batch_command(
     typer.echo(f"wrote {len(result)} plans to {output} ({counts})")
 
 
-def _read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV file, or of a JSON file holding a list of objects."""
-    import pandas as pd
+def _read_rows(path: Path, *, required: bool = True) -> list[dict[str, Any]]:
+    """Rows of a CSV file (UTF-8, GBK or UTF-16) or of a JSON list of objects, read by
+    :func:`optimizer.inputs.read_rows` for every command; a file that cannot be read fails in
+    words (exit 2), as does one without rows when ``required``."""
+    from optimizer.inputs import TableError, read_rows
 
-    if path.suffix.lower() == ".json":
-        try:
-            rows = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            _fail(f"{path.name}: not valid JSON ({exc})")
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            _fail(f"{path.name}: expected a JSON list of shipment objects")
-        return rows
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+    try:
+        return read_rows(path, required=required)
+    except TableError as exc:
+        _fail(str(exc))
 
 
 def _parse_day(name: str, value: str) -> date:
@@ -335,7 +332,7 @@ def consolidate(
     first_day: Annotated[str, typer.Option("--from", help="First departure day (UTC date).")],
     last_day: Annotated[str, typer.Option("--to", help="Last departure day (inclusive).")],
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 60.0,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     slots_teu: Annotated[
         float | None, typer.Option(min=0, help="TEU allotment per departure (default: capacity).")
     ] = None,
@@ -483,7 +480,7 @@ def allocate(
         float, typer.Option("--unserved-penalty", min=0, help="CNY per order not served.")
     ] = 300.0,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 60.0,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="allocation.json")] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
     data: DataOption = None,
@@ -508,7 +505,8 @@ def allocate(
             service_days=service_days, service_level=service_level,
             lead_time_limit_days=lead_time_limit, single_sourcing=single_sourcing,
             fairness=fairness, unserved_penalty_cny=unserved_penalty,
-            confirmed=bookings_from_records(_read_rows(bookings)) if bookings else (),
+            confirmed=bookings_from_records(_read_rows(bookings, required=False))
+            if bookings else (),
             workers=workers,
         )  # fmt: skip
         with native_stdout_silenced():
@@ -577,7 +575,7 @@ def pickups(
         str | None, typer.Option(help="Earliest truck departure (default: 24 h before cut-off).")
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 30.0,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     backend: Annotated[str | None, typer.Option(help="pyvrp (default) or ortools.")] = None,
     terrain: Annotated[
         str, typer.Option(help="Terrain where a row gives none: plain, hilly or mountain.")

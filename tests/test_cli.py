@@ -166,7 +166,9 @@ def test_consolidate_writes_the_plan_and_prints_a_summary(tmp_path: Path) -> Non
 )
 def test_consolidate_bad_arguments_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
     lots = tmp_path / "lots.csv"
-    lots.write_text("id,origin,destination,deadline,weight_kg,volume_m3\n")
+    lots.write_text(
+        "id,origin,destination,deadline,weight_kg,volume_m3\nL1,Chengdu,Duisburg,2026-12-31,5,1\n"
+    )
     result = runner.invoke(app, ["consolidate", str(lots), *extra])
     assert result.exit_code == 2
     assert message in result.output
