@@ -50,6 +50,7 @@ from optimizer._compile import (
 from optimizer.costs import search
 from optimizer.costs.line_haul import FCL, PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
 from optimizer.errors import InvalidInputError
+from optimizer.inputs import check_year
 from optimizer.model import MODES, Leg, RouteOption, RoutePlan, Shipment
 
 FloatArray = npt.NDArray[np.float64]
@@ -846,6 +847,11 @@ def shipment_from_record(record: dict[str, Any]) -> Shipment:
     ...     "avoid": "suez|russia-transit"})
     >>> sorted(s.avoid)
     ['russia-transit', 'suez']
+    >>> shipment_from_record({"origin": "Linshui", "destination": "Duisburg", "weight_kg": "800",
+    ...     "volume_m3": "4.2", "pieces": "inf"})
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: pieces: got 'inf'; expected a whole number
     """
 
     def text(name: str) -> str:
@@ -863,22 +869,29 @@ def shipment_from_record(record: dict[str, Any]) -> Shipment:
         except ValueError as exc:
             raise InvalidInputError(name, record.get(name), "a number > 0") from exc
 
+    def integer(name: str) -> int:
+        value = number(name)
+        if not (math.isfinite(value) and value == int(value)):
+            raise InvalidInputError(name, record.get(name), "a whole number")
+        return int(value)
+
     def moment(name: str) -> datetime | None:
         if not text(name):
             return None
         try:
-            return datetime.fromisoformat(text(name))
+            value = datetime.fromisoformat(text(name))
         except ValueError as exc:
             raise InvalidInputError(name, text(name), "an ISO 8601 time with offset") from exc
+        check_year(name, value, text(name))
+        return value
 
     optional: dict[str, Any] = {}
     ready = moment("ready_at")
     if ready is not None:
         optional["ready_at"] = ready
-    if text("pieces"):
-        optional["pieces"] = int(number("pieces"))
-    if text("max_options"):
-        optional["max_options"] = int(number("max_options"))
+    for name in ("pieces", "max_options"):
+        if text(name):
+            optional[name] = integer(name)
     for name in ("cargo_class", "customs_regime"):
         if text(name):
             optional[name] = text(name)

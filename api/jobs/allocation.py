@@ -31,7 +31,7 @@ from optimizer.allocation import (
     solve_allocation,
     warehouses_from_records,
 )
-from optimizer.errors import InvalidInputError
+from optimizer.errors import InvalidInputError, quoted
 
 MAX_SECONDS = 600.0
 MAX_WEEKS = 26
@@ -59,6 +59,29 @@ def _ref(row: dict[str, Any]) -> str:
     return str(row.get("warehouse") or row.get("warehouse_id") or "").strip()
 
 
+def _weeks(job_input: dict[str, Any]) -> list[str]:
+    """The ISO weeks planned: ``weeks`` (default 4) from ``first_week``.
+
+    >>> _weeks({"first_week": "2026-W52", "weeks": 2})
+    ['2026-W52', '2026-W53']
+    >>> _weeks({"first_week": "2199-W52", "weeks": 26})
+    Traceback (most recent call last):
+    ...
+    api.db.repositories.WeekError: first_week: got '2199-W52'; the last of 26 weeks from it ...
+    """
+    first_week = str(job_input.get("first_week"))
+    weeks = job_input.get("weeks", 4)
+    first_monday = repositories.week_monday(first_week, "first_week")
+    last_monday = first_monday + timedelta(weeks=weeks - 1)
+    if last_monday.isocalendar().year > repositories.LAST_YEAR:
+        raise repositories.WeekError(
+            "first_week",
+            f"got {quoted(first_week)}; the last of {weeks} weeks from it must fall by "
+            f"{repositories.LAST_YEAR}",
+        )
+    return repositories.week_range(first_week, repositories.iso_week(last_monday))
+
+
 def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     """Check an ``allocation`` input before it is queued; return the solve options."""
     sellers = _rows(job_input, "sellers")
@@ -69,16 +92,15 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     warehouses = _rows(job_input, "warehouses")
     placeholder = {"pallets_per_week": 0, "volume_m3_per_week": 0}
     _checked_warehouses(warehouses, {_ref(row): placeholder for row in warehouses})
-    first_week = job_input.get("first_week")
-    try:
-        repositories.week_monday(str(first_week), "first_week")
-    except repositories.WeekError as exc:
-        raise JobInputError("input.first_week", str(exc)) from exc
     weeks = job_input.get("weeks", 4)
     if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
         raise JobInputError(
-            "input.weeks", f"got {weeks!r}; expected an integer in [1, {MAX_WEEKS}]"
+            "input.weeks", f"got {quoted(weeks)}; expected an integer in [1, {MAX_WEEKS}]"
         )
+    try:
+        _weeks(job_input)
+    except repositories.WeekError as exc:
+        raise JobInputError(f"input.{exc.field}", exc.message) from exc
     options: dict[str, Any] = {
         name: number_field(job_input, name, low, high, default)
         for name, low, high, default in (
@@ -104,13 +126,7 @@ def prepare(session: Session, job: JobRecord) -> dict[str, Any]:
     may name the ``organisation`` its bookings are for (default: the job's).
     """
     job_input = dict(job.input)
-    weeks = repositories.week_range(
-        job_input["first_week"],
-        repositories.iso_week(
-            repositories.week_monday(job_input["first_week"])
-            + timedelta(weeks=job_input.get("weeks", 4) - 1)
-        ),
-    )
+    weeks = _weeks(job_input)
     own = [
         w for w in repositories.list_warehouses(session) if w.organisation_id == job.organisation_id
     ]

@@ -16,20 +16,22 @@ from api.jobs import allocation, pickups
 from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.consolidation import problem_from_records, solve_consolidation
-from optimizer.errors import InvalidInputError
+from optimizer.consolidation.problem import MAX_WINDOW_DAYS
+from optimizer.errors import InvalidInputError, quoted
+from optimizer.inputs import check_year
 from optimizer.routing import plan_record
 from scenarios import jobs as scenario_jobs
 
 
 def _shipment_records(job_input: dict[str, Any], required: set[str]) -> list[dict[str, Any]]:
     """The shipment rows of a job input: ``shipments`` (a list) or ``csv`` (CSV text)."""
-    if "csv" in job_input:  # the first kinds took their table as plain ``csv``
-        job_input = {"shipments_csv": job_input["csv"]}
-    records = rows_field(job_input, "shipments")
+    # the first kinds took their table as plain ``csv``
+    csv_name = "csv" if "csv" in job_input else None
+    records = rows_field(job_input, "shipments", csv_name)
     if records is None:
         raise JobInputError("input", "expected 'shipments' (a list) or 'csv' (CSV text)")
     if not records:
-        raise JobInputError("input", "no shipments")
+        raise JobInputError(f"input.{csv_name or 'shipments'}", "got no rows; expected shipments")
     for i, record in enumerate(records):
         missing = required - set(record)
         if missing:
@@ -78,19 +80,32 @@ def _consolidation_input(job_input: dict[str, Any]) -> ConsolidationInput:
     if isinstance(hubs, str):
         hubs = [hubs]
     if not isinstance(hubs, list) or not hubs or not all(isinstance(h, str) for h in hubs):
-        raise JobInputError("input.hubs", "expected a hub name or id, or a list of them")
+        raise JobInputError(
+            "input.hubs", f"got {quoted(hubs)}; expected a hub name or id, or a list of them"
+        )
     days = []
     for name in ("from", "to"):
+        value = job_input.get(name)
         try:
-            days.append(date.fromisoformat(str(job_input.get(name))))
+            day = date.fromisoformat(str(value))
+            check_year(f"input.{name}", day, value)
+        except InvalidInputError as exc:
+            raise JobInputError.of(exc) from exc
         except ValueError as exc:
-            raise JobInputError(f"input.{name}", "expected a date such as 2026-12-01") from exc
+            raise JobInputError(
+                f"input.{name}", f"got {quoted(value)}; expected a date such as 2026-12-01"
+            ) from exc
+        days.append(day)
+    if not 0 <= (days[1] - days[0]).days <= MAX_WINDOW_DAYS:
+        raise JobInputError(
+            "input.to", f"got {days[1]}; expected a day 0 to {MAX_WINDOW_DAYS} days after {days[0]}"
+        )
     numbers: dict[str, float] = {}
     for name, low, high in (
         ("time_limit_s", 0.1, MAX_CONSOLIDATION_SECONDS),
         ("slots_teu", 0.0, 10_000.0),
         ("max_late_days", 0.0, 90.0),
-        ("max_wait_days", 0.0, 92.0),
+        ("max_wait_days", 0.0, float(MAX_WINDOW_DAYS)),
         ("storage_cny_per_m3_day", 0.0, 1e6),
         ("lateness_share_per_day", 0.0, 1.0),
     ):

@@ -13,14 +13,14 @@ from typing import Any
 
 from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
 from network_data import Network
-from optimizer.errors import InvalidInputError
+from optimizer.errors import InvalidInputError, quoted
 from optimizer.first_mile import (
     BACKENDS,
     fleet_from_records,
     problem_from_records,
     solve_pickups,
 )
-from optimizer.first_mile.problem import DROP_PENALTY_CNY, aware_moment
+from optimizer.first_mile.problem import DROP_PENALTY_CNY, aware_moment, check_pickup_records
 from optimizer.first_mile.travel import TERRAINS
 
 MAX_SECONDS = 600.0
@@ -41,21 +41,24 @@ def _moment(job_input: dict[str, Any], name: str, required: bool) -> str | None:
     try:
         aware_moment(f"input.{name}", str(value))
     except InvalidInputError as exc:
-        raise JobInputError(exc.field, f"got {exc.value!r}; expected {exc.allowed}") from exc
+        raise JobInputError.of(exc) from exc
     return str(value)
 
 
 def _choice(job_input: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
     value = job_input.get(name)
     if value is not None and value not in allowed:
-        raise JobInputError(f"input.{name}", f"got {value!r}; expected one of {', '.join(allowed)}")
+        raise JobInputError(
+            f"input.{name}", f"got {quoted(value)}; expected one of {', '.join(allowed)}"
+        )
     return value
 
 
 def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     """Check a ``pickups`` input before it is queued; return the solve options.
 
-    Places are resolved when the job runs, on the service's network.
+    Every number, time and window of the rows is checked here; places are resolved when the
+    job runs, on the service's network.
 
     Examples
     --------
@@ -68,35 +71,56 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     Traceback (most recent call last):
     ...
     api.jobs.records.JobInputError: input.cutoff: got '2026-12-03 18:00'; expected an ISO ...
+    >>> validate({**job, "pickups": [{"id": "P1", "place": "Linshui", "weight_kg": "heavy"}]})
+    Traceback (most recent call last):
+    ...
+    api.jobs.records.JobInputError: input.pickups.0.weight_kg: got 'heavy'; expected a number
     """
-    _rows(job_input, "pickups")
+    records = _rows(job_input, "pickups")
     for i, row in enumerate(_rows(job_input, "fleet")):
         try:
             fleet_from_records([row])
         except InvalidInputError as exc:
             column = exc.field.rsplit(".", 1)[-1]
-            raise JobInputError(f"input.fleet.{i}.{column}", str(exc)) from exc
+            raise JobInputError.of(exc, f"input.fleet.{i}.{column}") from exc
     hub = job_input.get("hub")
     if not isinstance(hub, str) or not hub.strip():
-        raise JobInputError("input.hub", f"got {hub!r}; expected a node id, name or 'lat,lon'")
-    return {
+        raise JobInputError(
+            "input.hub", f"got {quoted(hub)}; expected a node id, name or 'lat,lon'"
+        )
+    cutoff = str(_moment(job_input, "cutoff", required=True))
+    start = _moment(job_input, "start", required=False)
+    terrain = _choice(job_input, "terrain", TERRAINS) or "hilly"
+    options = {
         "hub": hub,
-        "cutoff": _moment(job_input, "cutoff", required=True),
-        "start": _moment(job_input, "start", required=False),
+        "cutoff": cutoff,
+        "start": start,
         "time_limit_s": number_field(job_input, "time_limit_s", 0.1, MAX_SECONDS, DEFAULT_SECONDS),
         "drop_penalty_cny": number_field(job_input, "drop_penalty_cny", 0.0, 1e9, DROP_PENALTY_CNY),
         "seed": seed_field(job_input),
         "backend": _choice(job_input, "backend", BACKENDS),
-        "terrain": _choice(job_input, "terrain", TERRAINS) or "hilly",
+        "terrain": terrain,
     }
+    try:
+        check_pickup_records(records, cutoff=cutoff, start=start, terrain=terrain)
+    except InvalidInputError as exc:
+        raise JobInputError.of(exc, _pickup_field(records, exc.field)) from exc
+    return options
 
 
 def _pickup_field(records: list[dict[str, Any]], field: str) -> str:
-    """``P2.place`` as ``input.pickups.1.place`` when ``P2`` is a row's id."""
+    """``P2.place`` as ``input.pickups.1.place`` when ``P2`` is a row's id (``row 2.place``
+    when the row has none).
+
+    >>> _pickup_field([{"id": "P1"}, {"id": "P2"}, {}], "P2.place")
+    'input.pickups.1.place'
+    >>> _pickup_field([{"id": "P1"}, {"id": "P2"}, {}], "row 3.weight_kg")
+    'input.pickups.2.weight_kg'
+    """
     owner, _, column = field.rpartition(".")
-    for i, record in enumerate(records):
-        if owner and str(record.get("id", "")).strip() == owner:
-            return f"input.pickups.{i}.{column}"
+    for i, record in enumerate(records, start=1):
+        if owner and owner in (str(record.get("id", "")).strip(), f"row {i}"):
+            return f"input.pickups.{i - 1}.{column}"
     return f"input.{field}"
 
 
@@ -111,7 +135,7 @@ def run(job_input: dict[str, Any], network: Network, progress: Progress) -> dict
             drop_penalty_cny=options["drop_penalty_cny"], terrain=options["terrain"],
         )  # fmt: skip
     except InvalidInputError as exc:
-        raise JobInputError(_pickup_field(records, exc.field), str(exc)) from exc
+        raise JobInputError.of(exc, _pickup_field(records, exc.field)) from exc
     if not progress(0.05):
         raise InterruptedError("cancelled")
     result = solve_pickups(

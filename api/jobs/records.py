@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
+from optimizer.errors import InvalidInputError, quoted
+from optimizer.inputs import TableError, table_from_text
 
 MAX_ROWS = 10_000
+#: The largest seed every solver takes: CP-SAT's and HiGHS's ``random_seed`` are signed 32-bit
+#: integers (2**31 is refused, "Value out of range"), PyVRP's unsigned 32-bit.
+MAX_SEED = 2**31 - 1
 #: Called by a running job with its progress in [0, 1]; False means cancel.
 Progress = Callable[[float], bool]
 
@@ -20,21 +23,44 @@ class JobInputError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
 
+    @classmethod
+    def of(cls, exc: InvalidInputError, field: str | None = None) -> JobInputError:
+        """The same problem on ``field`` (default: the error's own field).
 
-def rows_field(job_input: dict[str, Any], name: str) -> list[dict[str, Any]] | None:
-    """The rows of a table field: ``name`` (a list of objects) or ``name_csv`` (CSV text).
+        Examples
+        --------
+        >>> str(JobInputError.of(InvalidInputError("start", "x", "a time"), "input.start"))
+        "input.start: got 'x'; expected a time"
+        """
+        return cls(field or exc.field, str(exc).removeprefix(f"{exc.field}: "))
 
-    None when neither is there; at most :data:`MAX_ROWS` rows.
+
+def rows_field(
+    job_input: dict[str, Any], name: str, csv_name: str | None = None
+) -> list[dict[str, Any]] | None:
+    """The rows of a table field: ``name`` (a list of objects) or ``csv_name`` (CSV text,
+    default ``name_csv``).
+
+    None when neither is there; at most :data:`MAX_ROWS` rows. CSV text is read by
+    :func:`optimizer.inputs.table_from_text`.
 
     >>> rows_field({"lots_csv": "id,kg\\nA,5\\n"}, "lots")
     [{'id': 'A', 'kg': '5'}]
+    >>> rows_field({"lots_csv": ""}, "lots")
+    Traceback (most recent call last):
+    ...
+    api.jobs.records.JobInputError: input.lots_csv: got an empty table; expected CSV text ...
     """
-    if f"{name}_csv" in job_input:
-        text = job_input[f"{name}_csv"]
+    csv_name = csv_name or f"{name}_csv"
+    if csv_name in job_input:
+        field = f"input.{csv_name}"
+        text = job_input[csv_name]
         if not isinstance(text, str):
-            raise JobInputError(f"input.{name}_csv", "expected the CSV text as a string")
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        rows: Any = [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
+            raise JobInputError(field, f"got {quoted(text)}; expected the CSV text as a string")
+        try:
+            rows: Any = table_from_text(text, field, max_rows=MAX_ROWS).rows
+        except TableError as exc:
+            raise JobInputError.of(exc) from None
     elif name in job_input:
         rows = job_input[name]
         if not isinstance(rows, list):
@@ -58,20 +84,22 @@ def number_field(
         return default
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise JobInputError(
-            f"input.{name}", f"got {value!r}; expected a number in [{low:g}, {high:g}]"
+            f"input.{name}", f"got {quoted(value)}; expected a number in [{low:g}, {high:g}]"
         )
     return float(value)
 
 
 def seed_field(job_input: dict[str, Any]) -> int:
-    """``seed``: an integer >= 0 (default 0).
+    """``seed``: an integer in [0, :data:`MAX_SEED`] (default 0).
 
-    >>> seed_field({"seed": -1})
+    >>> seed_field({"seed": 2**70})
     Traceback (most recent call last):
     ...
-    api.jobs.records.JobInputError: input.seed: got -1; expected an integer >= 0
+    api.jobs.records.JobInputError: input.seed: got 1180591620717411303424; expected an integer ...
     """
     seed = job_input.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise JobInputError("input.seed", f"got {seed!r}; expected an integer >= 0")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise JobInputError(
+            "input.seed", f"got {quoted(seed)}; expected an integer in [0, {MAX_SEED:,}]"
+        )
     return seed

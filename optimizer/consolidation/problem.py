@@ -32,6 +32,11 @@ LATENESS_SHARE_PER_DAY = 0.01
 #: A city stands for its terminals within this distance, and a lot there may use any of them
 #: (Chengdu's rail port and both airports lie within 61 km of each other).
 HUB_RADIUS_KM = 80.0
+#: The longest departure window, days: a quarter of a year.
+MAX_WINDOW_DAYS = 92
+#: The largest declared value of a lot read from a row, CNY: ten billion, above any cargo a
+#: container or aircraft pallet holds (the lateness penalty is a share of it).
+MAX_VALUE_CNY = 1e10
 #: Dates without a time are read in China Standard Time: ready at 00:00, deadline at 23:59.
 DATE_OFFSET = "+08:00"
 _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -160,10 +165,11 @@ class ConsolidationProblem:
             raise InvalidInputError(
                 "last_day", self.last_day.isoformat(), f"a day on or after {self.first_day}"
             )
-        if (self.last_day - self.first_day).days > 92:
+        if (self.last_day - self.first_day).days > MAX_WINDOW_DAYS:
             raise InvalidInputError(
-                "last_day", self.last_day.isoformat(), "at most 92 days after first_day"
-            )
+                "last_day", self.last_day.isoformat(),
+                f"at most {MAX_WINDOW_DAYS} days after first_day",
+            )  # fmt: skip
         for name, value in (
             ("storage_cny_per_m3_day", self.storage_cny_per_m3_day),
             ("lateness_share_per_day", self.lateness_share_per_day),
@@ -326,10 +332,13 @@ def _lot(
         shipment = shipment_from_record(fields)
         _check_fits(largest, shipment)
         raw_value = record.get("value_cny", record.get("value", 0)) or 0
+        allowed = f"a number in [0, {MAX_VALUE_CNY:,.0f}]"
         try:
             value_cny = float(raw_value)
         except (TypeError, ValueError) as exc:
-            raise InvalidInputError("value_cny", raw_value, "a number >= 0") from exc
+            raise InvalidInputError("value_cny", raw_value, allowed) from exc
+        if not 0 <= value_cny <= MAX_VALUE_CNY:
+            raise InvalidInputError("value_cny", raw_value, allowed)
         return ConsolidationShipment(
             shipment_id, str(record.get("seller", "") or ""), shipment, value_cny
         )

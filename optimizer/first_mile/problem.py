@@ -13,11 +13,10 @@ it unserved with the reason.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from functools import cached_property
@@ -33,7 +32,8 @@ from network_data.road import CHINA
 from network_data.validate import haversine_km
 from optimizer.errors import InvalidInputError
 from optimizer.first_mile.travel import TERRAINS, travel_matrices
-from optimizer.model import CARGO_CLASSES
+from optimizer.inputs import check_year, read_rows
+from optimizer.model import CARGO_CLASSES, MAX_VOLUME_M3, MAX_WEIGHT_KG
 from optimizer.routing import SNAP_KM, find_place
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,6 +61,22 @@ DROP_PENALTY_CNY = 10_000.0
 #: Without a start time, the planning day is the 24 hours before the cut-off.
 PLANNING_DAY = timedelta(hours=24)
 _CLOCK_RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
+#: The most a fleet or pickups row may say (:func:`fleet_from_records`,
+#: :func:`problem_from_records`), each with where it comes from.
+RECORD_LIMITS: dict[str, tuple[float, str]] = {
+    "capacity_kg": (100_000, "twice the 49 t gross weight GB 1589-2016 allows a road truck"),
+    "capacity_m3": (200, "above a 17.5 m semi-trailer's box, about 140 m3"),
+    "count": (1_000, "trucks of one type"),
+    "fixed_cost_cny": (1e7, "CNY 10 million a truck-day"),
+    "cost_cny_per_km": (1e7, "CNY 10 million a km"),
+    "cost_cny_per_h": (1e7, "CNY 10 million an hour"),
+    "shift_h": (168, "a week"),
+    "co2e_g_per_tkm": (10_000, "ten times a freighter aircraft's"),
+    "weight_kg": (MAX_WEIGHT_KG, "a shipment's largest weight"),
+    "volume_m3": (MAX_VOLUME_M3, "a shipment's largest volume"),
+    "pieces": (1_000_000, "packages in one lot"),
+    "service_min": (1_440, "a day"),
+}
 
 
 def _number(name: str, value: object, low: float, *, strict: bool = False) -> float:
@@ -477,6 +493,7 @@ def _text(record: Mapping[str, Any], name: str) -> str:
 
 
 def _field_number(record: Mapping[str, Any], owner: str, name: str, default: float | None) -> float:
+    """The row's ``name`` as a finite number at most its :data:`RECORD_LIMITS` entry."""
     text = _text(record, name)
     if not text:
         if default is None:
@@ -488,6 +505,11 @@ def _field_number(record: Mapping[str, Any], owner: str, name: str, default: flo
         raise InvalidInputError(f"{owner}.{name}", record.get(name), "a number") from exc
     if not math.isfinite(number):
         raise InvalidInputError(f"{owner}.{name}", record.get(name), "a finite number")
+    limit, reason = RECORD_LIMITS[name]
+    if number > limit:
+        raise InvalidInputError(
+            f"{owner}.{name}", record.get(name), f"a number <= {limit:,g} ({reason})"
+        )
     return number
 
 
@@ -514,6 +536,7 @@ def _parse_moment(owner: str, name: str, text: str, day_start: datetime) -> date
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInputError(f"{owner}.{name}", text, "an ISO 8601 time or HH:MM") from exc
+    check_year(f"{owner}.{name}", moment, text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=day_start.tzinfo)
 
 
@@ -556,7 +579,8 @@ def _windows(record: Mapping[str, Any], owner: str, day_start: datetime) -> tupl
 
 
 def aware_moment(name: str, value: datetime | str) -> datetime:
-    """A timezone-aware time from a datetime or an ISO 8601 text with offset.
+    """A timezone-aware time from a datetime or an ISO 8601 text with offset, in the years
+    :data:`~optimizer.inputs.YEARS`.
 
     Examples
     --------
@@ -566,6 +590,10 @@ def aware_moment(name: str, value: datetime | str) -> datetime:
     Traceback (most recent call last):
     ...
     optimizer.errors.InvalidInputError: cutoff: got '2026-12-03 18:00'; expected an ISO 8601 ...
+    >>> aware_moment("start", "0001-01-01T00:00+14:00")
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: start: got '0001-01-01T00:00+14:00'; expected a date in ...
     """
     if isinstance(value, str):
         try:
@@ -574,17 +602,24 @@ def aware_moment(name: str, value: datetime | str) -> datetime:
             moment = None
         if moment is None or moment.tzinfo is None:
             raise InvalidInputError(name, value, f"an ISO 8601 time with offset, {_ISO_EXAMPLE}")
-        return moment
-    return _aware(name, value)
+    else:
+        moment = _aware(name, value)
+    check_year(name, moment, value if isinstance(value, str) else None)
+    return moment
 
 
-def _place(network: Network | None, owner: str, query: str, terrain: str) -> Place:
+def _lat_lon(owner: str, query: str) -> tuple[float, float] | None:
+    """The point of a ``"lat,lon"`` query; None for a node id or name."""
     if not query:
         raise InvalidInputError(owner, query, "a node id, a place name or 'lat,lon'")
     try:
-        point = parse_lat_lon(query)
+        return parse_lat_lon(query)
     except ValueError as exc:
         raise InvalidInputError(owner, query, "'lat,lon' within [-90, 90] and [-180, 180]") from exc
+
+
+def _place(network: Network | None, owner: str, query: str, terrain: str) -> Place:
+    point = _lat_lon(owner, query)
     if network is not None:
         node = find_place(network, owner, query)
         lat, lon = float(network.nodes.at[node, "lat"]), float(network.nodes.at[node, "lon"])
@@ -614,6 +649,10 @@ def fleet_from_records(records: Iterable[Mapping[str, Any]]) -> tuple[VehicleTyp
     Traceback (most recent call last):
     ...
     optimizer.errors.InvalidInputError: van.capacity_kg: got 'heavy'; expected a number
+    >>> fleet_from_records([{"name": "van", "capacity_kg": 1e308, "capacity_m3": "9"}])
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: van.capacity_kg: got 1e+308; expected a number <= 100,000...
     """
     fleet = []
     for row, record in enumerate(records, start=1):
@@ -639,9 +678,23 @@ def fleet_from_records(records: Iterable[Mapping[str, Any]]) -> tuple[VehicleTyp
 
 
 def read_fleet(path: str | Path) -> tuple[VehicleType, ...]:
-    """Read a fleet CSV file (columns of :func:`fleet_from_records`)."""
-    with Path(path).open(newline="", encoding="utf-8-sig") as file:
-        return fleet_from_records(csv.DictReader(file))
+    """Read a fleet CSV file, or a JSON list (columns of :func:`fleet_from_records`), with
+    :func:`optimizer.inputs.read_rows`."""
+    return fleet_from_records(read_rows(path))
+
+
+def _planning_times(
+    cutoff: datetime | str, start: datetime | str | None
+) -> tuple[datetime, datetime | None, datetime]:
+    """The cut-off, the start (None: not given) and the planning day's start in the cut-off's
+    time zone."""
+    cutoff_at = aware_moment("cutoff", cutoff)
+    start_at = None if start is None else aware_moment("start", start)
+    if start_at is not None and start_at >= cutoff_at:
+        raise InvalidInputError(
+            "start", start_at.isoformat(), f"a time before the cut-off {cutoff_at.isoformat()}"
+        )
+    return cutoff_at, start_at, (start_at or cutoff_at - PLANNING_DAY).astimezone(cutoff_at.tzinfo)
 
 
 def problem_from_records(
@@ -710,9 +763,7 @@ def problem_from_records(
     ...
     optimizer.errors.InvalidInputError: P2.place: got 'Linshu'; expected a known place (closest ...
     """
-    cutoff_at = aware_moment("cutoff", cutoff)
-    start_at = None if start is None else aware_moment("start", start)
-    day_start = (start_at or cutoff_at - PLANNING_DAY).astimezone(cutoff_at.tzinfo)
+    cutoff_at, start_at, day_start = _planning_times(cutoff, start)
     if terrain not in TERRAINS:
         raise InvalidInputError("terrain", terrain, f"one of {', '.join(TERRAINS)}")
     hub_place = _place(network, "hub", hub.strip(), terrain)
@@ -731,11 +782,27 @@ def problem_from_records(
         vehicles.append(
             replace(vehicle, start_depot=ends.get("start_depot"), end_depot=ends.get("end_depot"))
         )
+    pickups = _pickups(
+        records, day_start, lambda owner, query, kind: _place(network, owner, query, kind), terrain
+    )
+    return PickupProblem(
+        pickups, tuple(vehicles), hub_place, cutoff_at, start_at, tuple(depots.values()),
+        drop_penalty_cny,
+    )  # fmt: skip
+
+
+def _pickups(
+    records: Iterable[Mapping[str, Any]],
+    day_start: datetime,
+    place_of: Callable[[str, str, str], Place],
+    terrain: str,
+) -> tuple[Pickup, ...]:
+    """The pickup rows read; ``place_of(field, query, terrain)`` makes each one's place."""
     pickups = []
     for row, record in enumerate(records, start=1):
         owner = _text(record, "id") or f"row {row}"
-        place = _place(
-            network, f"{owner}.place", _text(record, "place"), _text(record, "terrain") or terrain
+        place = place_of(
+            f"{owner}.place", _text(record, "place"), _text(record, "terrain") or terrain
         )
         pieces = _field_integer(record, owner, "pieces", 1)
         pickups.append(
@@ -750,7 +817,40 @@ def problem_from_records(
                 cargo_class=_text(record, "cargo_class") or "general",
             )
         )
-    return PickupProblem(
-        tuple(pickups), tuple(vehicles), hub_place, cutoff_at, start_at, tuple(depots.values()),
-        drop_penalty_cny,
-    )  # fmt: skip
+    return tuple(pickups)
+
+
+def check_pickup_records(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    cutoff: datetime | str,
+    start: datetime | str | None = None,
+    terrain: str = "hilly",
+) -> None:
+    """Check pickup rows as :func:`problem_from_records` reads them, without a network: every
+    number, time and window, and the form of each place (whether a named place exists needs
+    the network).
+
+    Raises
+    ------
+    optimizer.errors.InvalidInputError
+        Naming the pickup and the field, as :func:`problem_from_records` does.
+
+    Examples
+    --------
+    >>> check_pickup_records([{"id": "P1", "place": "Linshui", "weight_kg": "800"}],
+    ...     cutoff="2026-12-03T18:00+08:00")
+    >>> check_pickup_records([{"id": "P1", "place": "Linshui", "weight_kg": "800",
+    ...     "windows": "0001-01-01T08:00+14:00/2026-12-03T12:00+08:00"}],
+    ...     cutoff="2026-12-03T18:00+08:00")
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: P1.windows: got '0001-01-01T08:00+14:00'; expected a ...
+    """
+    day_start = _planning_times(cutoff, start)[2]
+
+    def place_form(owner: str, query: str, kind: str) -> Place:
+        _lat_lon(owner, query)
+        return Place(query, terrain=kind)
+
+    _pickups(records, day_start, place_form, terrain)

@@ -39,12 +39,15 @@ def wait_for(client: TestClient, key: dict[str, str], job_id: str, timeout_s: fl
 
 def assert_rejected(
     client: TestClient, key: dict[str, str], kind: str, job_input: dict, field: str
-) -> None:
-    """Submitting ``job_input`` answers 422 problem+json whose first error names ``field``."""
+) -> dict:
+    """Submitting ``job_input`` answers 422 problem+json whose first error names ``field``, in
+    under 2 KB (a bad value is quoted by a short prefix); returns the answer's document."""
     answer = client.post("/v1/jobs", json={"kind": kind, "input": job_input}, headers=key)
-    assert answer.status_code == 422, answer.text
+    assert answer.status_code == 422, answer.text[:2000]
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["errors"][0]["field"] == field
+    assert len(answer.content) < 2048, answer.text[:2000]
+    return answer.json()
 
 
 def test_route_batch_job_runs_in_process(client: TestClient) -> None:

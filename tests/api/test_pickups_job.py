@@ -73,4 +73,4 @@ def test_pickups_job_errors_name_the_field(client: TestClient) -> None:
     ).json()
     failed = wait_for(client, forwarder, submitted["id"])
     assert failed["status"] == "failed"
-    assert failed["error"].startswith("input.pickups.0.place: P1.place: got 'Mianyan Hitech'")
+    assert failed["error"].startswith("input.pickups.0.place: got 'Mianyan Hitech'")
