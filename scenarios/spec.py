@@ -471,12 +471,13 @@ class Scenario(_Model):
             name, path = parameter.name, parameter.path
             if name in ("sample", *KPI_COLUMNS) or name.startswith("share_"):
                 raise ValueError(
-                    f"uncertain[{i}].name: got {name!r}; expected a name other than the "
+                    f"uncertain[{i}].name: got {quoted(name)}; expected a name other than the "
                     f"sweep's own columns ({columns})"
                 )
             if name in names:
                 raise ValueError(
-                    f"uncertain[{i}].name: got {name!r}; expected a name not used by {names[name]}"
+                    f"uncertain[{i}].name: got {quoted(name)}; expected a name not used by "
+                    f"{names[name]}"
                 )
             names[name] = f"uncertain[{i}]"
             try:

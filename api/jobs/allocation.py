@@ -70,6 +70,10 @@ def _weeks(job_input: dict[str, Any]) -> list[str]:
     api.db.repositories.WeekError: first_week: got '2199-W52'; the last of 26 weeks from it ...
     """
     first_week = str(job_input.get("first_week"))
+    if len(first_week) > len("2026-W49"):  # the ledger's own message quotes it whole
+        raise repositories.WeekError(
+            "first_week", f"got {quoted(first_week)}; expected an ISO week like 2026-W49"
+        )
     weeks = job_input.get("weeks", 4)
     first_monday = repositories.week_monday(first_week, "first_week")
     last_monday = first_monday + timedelta(weeks=weeks - 1)
@@ -115,7 +119,9 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     seed = seed_field(job_input)
     single = job_input.get("single_sourcing", False)
     if not isinstance(single, bool):
-        raise JobInputError("input.single_sourcing", f"got {single!r}; expected true or false")
+        raise JobInputError(
+            "input.single_sourcing", f"got {quoted(single)}; expected true or false"
+        )
     return {**options, "seed": seed, "single_sourcing": single, "weeks": weeks}
 
 

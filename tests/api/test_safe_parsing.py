@@ -170,6 +170,9 @@ def test_case4_year_one_start_answers_422(client: TestClient) -> None:
                       "changes: [{delay: {modes: [rail], hours: 1, p90_hours: 1e300}}]\n"},
          "input.scenario.changes[0].delay.p90_hours"),
         ("pickups", {**PICKUPS, "backend": "x" * 100_000}, "input.backend"),
+        ("allocation", {**ALLOCATION, "first_week": "x" * 100_000}, "input.first_week"),
+        ("allocation", {**ALLOCATION, "single_sourcing": ["x" * 100] * 1000},
+         "input.single_sourcing"),
     ],
 )  # fmt: skip
 def test_case4_other_numbers_and_dates_answer_422(
