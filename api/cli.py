@@ -727,21 +727,37 @@ def worker(
     data: DataOption = None,
     tariffs: TariffsOption = None,
 ) -> None:
-    """Run queued jobs until stopped (database from SHUDAO_DATABASE_URL)."""
+    """Run queued jobs until stopped (database from SHUDAO_DATABASE_URL).
+
+    Nothing but Ctrl-C or SIGTERM ends it: a database that does not answer, at start or
+    later, is waited for (backing off up to 30 s), and the jobs in hand are queued again on
+    the way out.
+    """
+    import signal
+
     from api.db.session import make_engine, make_sessionmaker, migrate
-    from api.jobs.worker import Worker
+    from api.jobs.worker import Backoff, Worker
     from api.settings import Settings
 
     settings = Settings()
     engine = make_engine(settings.database_url)
-    migrate(engine)
     runner = Worker(
         make_sessionmaker(engine), _load(data, tariffs),
         lease_seconds=settings.job_lease_seconds, poll_seconds=poll_seconds,
-        dask_scheduler=settings.dask_scheduler,
+        dask_scheduler=settings.dask_scheduler, slots=settings.job_slots,
     )  # fmt: skip
-    typer.echo(f"worker {runner.name} waiting for jobs")
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop.set())
+    backoff = Backoff()
     try:
+        while not runner.stop.is_set():
+            try:
+                migrate(engine)
+                break
+            except Exception as exc:  # the database is not there yet: wait for it
+                delay_s = backoff.next_s()
+                typer.echo(f"database not ready ({type(exc).__name__}); again in {delay_s} s")
+                runner.stop.wait(delay_s)
+        typer.echo(f"worker {runner.name} waiting for jobs ({settings.job_slots} slots)")
         runner.run_forever()
     except KeyboardInterrupt:
         runner.stop.set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -82,18 +81,19 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         app.state.network = network or load_network(settings.data_dir, tariffs=settings.tariffs)
         _warm_up(app.state.network)
         _serve_lean(settings.threads)
+        # The job runner has a pool of its own: it waits for the database, requests do not.
+        runner_engine = make_engine(settings.database_url)
         worker = Worker(
-            app.state.sessions, app.state.network, lease_seconds=settings.job_lease_seconds,
-            dask_scheduler=settings.dask_scheduler,
+            make_sessionmaker(runner_engine), app.state.network,
+            lease_seconds=settings.job_lease_seconds, dask_scheduler=settings.dask_scheduler,
+            slots=settings.job_slots,
         )  # fmt: skip
-        thread = threading.Thread(target=worker.run_forever, daemon=True, name="shudao-worker")
+        app.state.runner = worker if settings.inprocess_worker else None
         if settings.inprocess_worker:
-            thread.start()
+            worker.start()
         yield
-        worker.stop.set()
-        if thread.is_alive():
-            thread.join()
         worker.close()
+        runner_engine.dispose()
         engine.dispose()
 
     app = FastAPI(
@@ -123,13 +123,22 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
 
     @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
     def readyz(request: Request) -> JSONResponse:
-        """The database answers and the network is loaded."""
+        """The database answers, the network is loaded and the in-process job runner runs.
+
+        ``runner`` (when the service runs jobs itself): whether its loop is running and when
+        it last turned and last succeeded, and its last error.
+        """
         checks = {
             "database": database_ready(request.app.state.engine),
             "network": getattr(request.app.state, "network", None) is not None,
         }
+        body: dict[str, object] = {"checks": checks}
+        runner: Worker | None = getattr(request.app.state, "runner", None)
+        if runner is not None:
+            checks["runner"] = runner.health.ok()
+            body["runner"] = runner.health.to_dict()
         ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse({"ready": ready, **body}, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics(request: Request) -> Response:

@@ -60,3 +60,20 @@ class Settings(BaseSettings):
         description="Longest a request waits for a pooled database connection before it is "
         "answered 503 with Retry-After.",
     )  # fmt: skip
+    job_slots: int = Field(
+        default=2, ge=1, le=32,
+        description="Jobs one runner (the service's in-process one, or a `shudao worker`) works "
+        "on at once, each in a child process of its own; the last free slot only takes a job "
+        "of an organisation that has none running, so one organisation cannot fill them all.",
+    )  # fmt: skip
+    job_max_active_per_organisation: int = Field(
+        default=10, ge=1, le=10_000,
+        description="Jobs an organisation may have queued or running at once; one more is "
+        "answered 429.",
+    )  # fmt: skip
+    job_seconds_per_hour: float = Field(
+        default=3600.0, gt=0,
+        description="Seconds an organisation's jobs may have run in the last hour (start to "
+        "finish, every kind, cancelled and failed runs included) before a new job is answered "
+        "429 with Retry-After; the default is one slot for the whole hour.",
+    )  # fmt: skip

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from api.db.models import JobRecord
 from api.db.repositories import MANAGER_ROLES
 from api.jobs import allocation, pickups
-from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
+from api.jobs.records import (
+    MAX_ROWS,
+    JobInputError,
+    Progress,
+    number_field,
+    rows_field,
+    seed_field,
+)
 from network_data import Network
 from optimizer.consolidation import problem_from_records, solve_consolidation
 from optimizer.consolidation.problem import MAX_WINDOW_DAYS
@@ -167,3 +174,33 @@ KINDS: dict[str, JobKind] = {
     "pickups": JobKind(pickups.validate, pickups.run),
     "scenario": JobKind(scenario_jobs.validate, scenario_jobs.run, roles=("planner", "admin")),
 }
+
+
+#: What each kind accepts at most, as JobIn's OpenAPI shows it (``x-limits``): rows per table
+#: field (a list or its ``*_csv`` text), ``time_limit_s`` and the other bounded sizes, each
+#: with its range and default. Larger inputs are answered 422 naming the field and the limit;
+#: a body over ``SHUDAO_MAX_BODY_BYTES`` 413.
+LIMITS: dict[str, dict[str, Any]] = {
+    "route-batch": {"rows": {"shipments": MAX_ROWS}},
+    "consolidation": {
+        "rows": {"shipments": MAX_ROWS},
+        "time_limit_s": {"minimum": 0.1, "maximum": MAX_CONSOLIDATION_SECONDS, "default": 60.0},
+    },
+    "allocation": {
+        "rows": {"sellers": MAX_ROWS, "warehouses": MAX_ROWS},
+        "weeks": {"minimum": 1, "maximum": allocation.MAX_WEEKS, "default": 4},
+        "time_limit_s": {"minimum": 0.1, "maximum": allocation.MAX_SECONDS, "default": 60.0},
+    },
+    "pickups": {
+        "rows": {"pickups": MAX_ROWS, "fleet": MAX_ROWS},
+        "time_limit_s": {
+            "minimum": 0.1, "maximum": pickups.MAX_SECONDS, "default": pickups.DEFAULT_SECONDS
+        },
+    },
+    "scenario": {
+        "sample": {
+            "minimum": 1, "maximum": scenario_jobs.MAX_SAMPLE,
+            "default": scenario_jobs.DEFAULT_SAMPLE,
+        },
+    },
+}  # fmt: skip

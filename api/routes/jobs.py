@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.db.models import JobRecord
 from api.db.repositories import NotFoundError
@@ -27,9 +27,19 @@ def _job(session: SessionDep, organisation_id: str, job_id: str) -> JobRecord:
         raise Problem(404, "Not found", f"no job {job_id!r} in your organisation") from exc
 
 
+def _limits(request: Request) -> queue.JobLimits:
+    settings = request.app.state.settings
+    return queue.JobLimits(settings.job_max_active_per_organisation, settings.job_seconds_per_hour)
+
+
 @router.post("", status_code=202, response_model=JobOut)
-def submit_job(body: JobIn, key: KeyDep, session: SessionDep) -> JobOut:
-    """Queue a job; follow it at ``GET /v1/jobs/{id}``."""
+def submit_job(body: JobIn, key: KeyDep, session: SessionDep, request: Request) -> JobOut:
+    """Queue a job; follow it at ``GET /v1/jobs/{id}``.
+
+    429 when your organisation already has ``SHUDAO_JOB_MAX_ACTIVE_PER_ORGANISATION`` jobs
+    queued or running, or its jobs ran ``SHUDAO_JOB_SECONDS_PER_HOUR`` seconds in the last
+    hour (then with ``Retry-After``).
+    """
     roles = KINDS[body.kind].roles
     if roles is not None and key.role not in roles:
         raise Problem(
@@ -41,7 +51,14 @@ def submit_job(body: JobIn, key: KeyDep, session: SessionDep) -> JobOut:
         raise Problem(
             422, "Invalid job input", str(exc), errors=[{"field": exc.field, "message": str(exc)}]
         ) from exc
-    return to_out(queue.submit(session, key.organisation_id, body.kind, body.input))
+    try:
+        job = queue.submit(
+            session, key.organisation_id, body.kind, body.input, limits=_limits(request)
+        )
+    except queue.JobLimitError as exc:
+        headers = {} if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+        raise Problem(429, "Too many jobs", str(exc), headers=headers) from exc
+    return to_out(job)
 
 
 @router.get("/{job_id}", response_model=JobOut)
@@ -52,6 +69,6 @@ def get_job(job_id: str, key: KeyDep, session: SessionDep) -> JobOut:
 
 @router.delete("/{job_id}", response_model=JobOut)
 def cancel_job(job_id: str, key: KeyDep, session: SessionDep) -> JobOut:
-    """Cancel a queued job, or ask a running one to stop at its next checkpoint."""
+    """Cancel a queued job, or stop a running one: it ends ``cancelled`` within a second."""
     _job(session, key.organisation_id, job_id)
     return to_out(queue.cancel(session, key.organisation_id, job_id))

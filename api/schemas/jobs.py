@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.jobs.kinds import LIMITS
+
 
 class JobIn(BaseModel):
     """A job to run.
@@ -33,9 +35,18 @@ class JobIn(BaseModel):
     ``sample`` (shipments planned, 1 to 2,000; default 200) and ``baseline`` (a bundled name, or
     true for ``baseline``); its result is ``{"scenario": KPIS, "baseline": KPIS}`` as
     ``shudao scenario run --json`` prints.
+
+    Limits per kind (``x-limits`` of this schema holds them as JSON): at most 10,000 rows in
+    every table (``shipments``, ``sellers``, ``warehouses``, ``pickups``, ``fleet``, as a list
+    or CSV text); ``time_limit_s`` from 0.1 to 600 s (default 60 for ``consolidation`` and
+    ``allocation``, 30 for ``pickups``); ``weeks`` 1 to 26; ``sample`` 1 to 2,000. Beyond
+    them a job is answered 422 naming the field and the limit, a body over the server's size
+    limit 413. Per organisation, the server also bounds the jobs queued or running at once
+    and the seconds its jobs ran in the last hour (429 with the limit, and ``Retry-After``
+    when the hour's budget is spent).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"x-limits": LIMITS})  # type: ignore[dict-item]
     kind: Literal["route-batch", "consolidation", "allocation", "pickups", "scenario"]
     input: dict[str, Any] = Field(
         examples=[
@@ -54,7 +65,11 @@ class JobIn(BaseModel):
 
 
 class JobOut(BaseModel):
-    """A job's state; ``result`` once it has succeeded, ``error`` once it has failed."""
+    """A job's state; ``result`` once it has succeeded, ``error`` once it has failed.
+
+    ``cancel_requested``: a ``DELETE`` asked a running job to stop; it ends ``cancelled``
+    within a second.
+    """
 
     id: str
     kind: str
@@ -66,3 +81,4 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     result: dict[str, Any] | None
     error: str | None
+    cancel_requested: bool = False
