@@ -13,12 +13,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import ServerBusy, problem_response
 
 
-class BodyTooLarge(Exception):  # noqa: N818
-    """The body went over the limit while streaming."""
-
-
 class BodySizeLimit:
-    """Answer 413 when a request body exceeds ``max_bytes`` (declared or streamed)."""
+    """Answer 413 when a request body exceeds ``max_bytes`` (declared or streamed).
+
+    A declared ``Content-Length`` over the limit is refused before the app runs. A body sent
+    without one (chunked) is counted as it streams: once past the limit, the 413 is sent from
+    here and the app is told the client left (``http.disconnect``), so it stops reading and
+    whatever it answers to that is dropped. Raising inside ``receive`` would not do: FastAPI
+    reads the body under ``except Exception`` and answers any failure there with a 400.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -31,25 +34,37 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(scope, receive, send)
             return
-        received = 0
+        received, over, started, rejected = 0, False, False, False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, over, rejected
+            if over:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    over = True
+                    if not started:  # an app answering before it read the body keeps its answer
+                        rejected = True
+                        await self._reject(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except BodyTooLarge:
-            await self._reject(scope, receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if not rejected:
+                started = True
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
-            413, "Request body too large", f"the request body exceeds {self.max_bytes} bytes"
+            413,
+            "Request body too large",
+            f"the request body exceeds the limit of {self.max_bytes} bytes "
+            "(SHUDAO_MAX_BODY_BYTES); send less, or split it",
         )
         await response(scope, receive, send)
 

@@ -31,6 +31,7 @@ from api.db.models import (
     WarehouseWeekCapacity,
     utc_now,
 )
+from optimizer.errors import quoted
 
 ROLES = ("forwarder", "planner", "coordinator", "admin")
 KEY_PREFIX_CHARS = 12
@@ -225,9 +226,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError("not written by encode_cursor")
         return at.astimezone(UTC), record_id
     except (ValueError, OverflowError) as exc:  # UnicodeDecodeError and binascii.Error too
-        shown = cursor if len(cursor) <= 60 else f"{cursor[:60]}..."
         raise CursorError(
-            f"cursor: got {shown!r}; expected a next_cursor returned by this API"
+            f"cursor: got {quoted(cursor)}; expected a next_cursor returned by this API"
         ) from exc
 
 
@@ -530,6 +530,20 @@ def get_warehouse(session: Session, warehouse_id: str) -> Warehouse:
     if warehouse is None:
         raise NotFoundError(f"no warehouse {warehouse_id!r}")
     return warehouse
+
+
+def booking_organisations(session: Session, organisation_id: str) -> dict[str, str]:
+    """Name -> id of the organisations that have booked (in any state) in a warehouse of
+    ``organisation_id``: those its coordinators already see in the ledger. An allocation job
+    may propose bookings for these and for its own organisation only, so that it cannot be
+    used to learn which other organisation names exist.
+    """
+    managed = select(Warehouse.id).where(Warehouse.organisation_id == organisation_id)
+    booked = select(Booking.organisation_id).where(Booking.warehouse_id.in_(managed))
+    rows = session.execute(
+        select(Organisation.name, Organisation.id).where(Organisation.id.in_(booked))
+    )
+    return {name: ident for name, ident in rows}
 
 
 def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> Warehouse:
@@ -1008,3 +1022,24 @@ def list_audit(
     query = _page_after(query, LedgerAuditEntry.created_at, LedgerAuditEntry.id, cursor)
     query = query.order_by(LedgerAuditEntry.created_at.desc(), LedgerAuditEntry.id.desc())
     return _page(session, query, limit)
+
+
+@dataclass(frozen=True)
+class AuditActors:
+    """Who the actors of some audit entries are: each key's role, each organisation's name."""
+
+    roles: dict[str, str]
+    organisations: dict[str, str]
+
+
+def audit_actors(session: Session, entries: list[LedgerAuditEntry]) -> AuditActors:
+    """The roles of the keys and the names of the organisations that made ``entries``."""
+    key_ids = {e.api_key_id for e in entries if e.api_key_id is not None}
+    organisation_ids = {e.organisation_id for e in entries if e.organisation_id is not None}
+    roles = session.execute(select(ApiKey.id, ApiKey.role).where(ApiKey.id.in_(key_ids)))
+    names = session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
+    )
+    return AuditActors(
+        {key_id: role for key_id, role in roles}, {ident: name for ident, name in names}
+    )

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.db import repositories
-from api.db.models import JobRecord
+from api.db.models import JobRecord, Organisation
 from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.allocation import (
@@ -129,7 +129,8 @@ def prepare(session: Session, job: JobRecord) -> dict[str, Any]:
     """The job's input with each warehouse's capacity and bookings read from the ledger.
 
     Warehouse rows name a warehouse of the job's organisation by id or name; each seller row
-    may name the ``organisation`` its bookings are for (default: the job's).
+    may name the ``organisation`` its bookings are for (default: the job's): the job's own, or
+    one that has booked in its warehouses (any other name, existing or not, is refused alike).
     """
     job_input = dict(job.input)
     weeks = _weeks(job_input)
@@ -158,16 +159,25 @@ def prepare(session: Session, job: JobRecord) -> dict[str, Any]:
             "booked": [[load.booked_pallets, load.booked_volume_m3] for load in loads],
         }
     organisations: dict[str, str] = {}
+    # Your own organisation, or one that has booked in your warehouses: any other name gets the
+    # same answer whether or not it exists, so a job cannot probe the names of other tenants.
+    known_organisations = repositories.booking_organisations(session, job.organisation_id)
+    own_organisation = session.get(Organisation, job.organisation_id)
+    if own_organisation is not None:
+        known_organisations[own_organisation.name] = own_organisation.id
     for i, row in enumerate(_rows(job_input, "sellers")):
         name = str(row.get("organisation") or "").strip()
         seller = str(row.get("seller") or row.get("seller_id") or "").strip()
         if not name:
             organisations.setdefault(seller, job.organisation_id)
             continue
-        try:
-            organisations[seller] = repositories.organisation_by_name(session, name).id
-        except repositories.NotFoundError as exc:
-            raise JobInputError(f"input.sellers.{i}.organisation", str(exc)) from exc
+        if name not in known_organisations:
+            raise JobInputError(
+                f"input.sellers.{i}.organisation",
+                f"got {quoted(name)}; expected your organisation or one that has booked in "
+                f"your warehouses: {', '.join(sorted(known_organisations))}",
+            )
+        organisations[seller] = known_organisations[name]
     job_input[LEDGER_KEY] = {
         "weeks": weeks,
         "warehouses": warehouses,

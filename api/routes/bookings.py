@@ -20,6 +20,7 @@ from api.db.models import Booking
 from api.db.repositories import Actor, Caller
 from api.deps import KeyDep, SessionDep, SessionRoute
 from api.problems import Problem
+from api.routes.route_plans import invalid_cursor
 from api.routes.warehouses import (
     CursorQuery,
     IdPath,
@@ -124,10 +125,8 @@ def list_bookings(
         )  # fmt: skip
     except repositories.LedgerInputError as exc:
         raise invalid(exc) from exc
-    except ValueError as exc:
-        raise Problem(
-            422, "Invalid cursor", str(exc), errors=[{"field": "cursor", "message": str(exc)}]
-        ) from exc
+    except repositories.CursorError as exc:
+        raise invalid_cursor(exc) from exc
     return BookingPage(items=[to_out(b) for b in bookings], next_cursor=next_cursor)
 
 
@@ -186,6 +185,11 @@ def booking_audit(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> AuditPage:
-    """Who created, confirmed or cancelled this booking, and when, newest first."""
-    _booking(session, Actor.of_key(key), booking_id)
-    return audit_page(session, limit, cursor, booking_id=booking_id)
+    """Who created, confirmed or cancelled this booking, and when, newest first: the role and
+    organisation of each key, and the key's id for the warehouse's coordinators and admins."""
+    actor = Actor.of_key(key)
+    booking = _booking(session, actor, booking_id)
+    return audit_page(
+        session, limit, cursor, shows_key_ids=actor.manages(booking.warehouse),
+        booking_id=booking_id,
+    )  # fmt: skip

@@ -53,6 +53,13 @@ def record_document(record: RoutePlanRecord) -> dict[str, Any]:
     return plan_document(record.id, record.created_at, record.request, record.plan)
 
 
+def invalid_cursor(exc: repositories.CursorError) -> Problem:
+    """422 naming ``cursor``, for every list that pages with one."""
+    return Problem(
+        422, "Invalid cursor", str(exc), errors=[{"field": exc.field, "message": str(exc)}]
+    )
+
+
 def json_response(document: Any, status_code: int = 200) -> Response:
     """``document`` encoded once, by pydantic-core, as the answer."""
     body = pydantic_core.to_json(document, inf_nan_mode="null")  # as pydantic's models write them
@@ -108,9 +115,7 @@ def list_route_plans(
     """Your organisation's plans, newest first, a page at a time."""
     try:
         records, next_cursor = repositories.list_plans(session, key.organisation_id, limit, cursor)
-    except ValueError as exc:
-        raise Problem(
-            422, "Invalid cursor", str(exc), errors=[{"field": "cursor", "message": str(exc)}]
-        ) from exc
+    except repositories.CursorError as exc:
+        raise invalid_cursor(exc) from exc
     items = [record_document(r) for r in records]
     return json_response({"items": items, "next_cursor": next_cursor})

@@ -19,6 +19,7 @@ from api.db.models import LedgerAuditEntry, Warehouse, utc_now
 from api.db.repositories import Actor, Caller
 from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute, require_role
 from api.problems import PROBLEM, Problem
+from api.routes.route_plans import invalid_cursor
 from api.schemas.warehouses import (
     CONFLICT_RESPONSES,
     AuditEntryOut,
@@ -79,8 +80,18 @@ def not_found(exc: repositories.NotFoundError) -> Problem:
     return Problem(404, "Not found", str(exc))
 
 
-def audit_out(entry: LedgerAuditEntry) -> AuditEntryOut:
-    return AuditEntryOut.model_validate(entry, from_attributes=True)
+def audit_out(
+    entry: LedgerAuditEntry, actors: repositories.AuditActors, shows_key_ids: bool
+) -> AuditEntryOut:
+    """An audit entry as ``AuditEntryOut``; the key id only when ``shows_key_ids``."""
+    return AuditEntryOut.model_validate(
+        {
+            **{c: getattr(entry, c) for c in AuditEntryOut.model_fields if hasattr(entry, c)},
+            "actor_role": actors.roles.get(entry.api_key_id or ""),
+            "actor_organisation": actors.organisations.get(entry.organisation_id or ""),
+            "api_key_id": entry.api_key_id if shows_key_ids else None,
+        }
+    )
 
 
 def to_out(warehouse: Warehouse, key: Caller) -> WarehouseOut:
@@ -249,15 +260,19 @@ def warehouse_audit(
         repositories.managed_warehouse(session, Actor.of_key(key), warehouse_id)
     except repositories.ForbiddenError as exc:
         raise Problem(403, "Forbidden", str(exc)) from exc
-    return audit_page(session, limit, cursor, warehouse_id=warehouse_id)
+    return audit_page(session, limit, cursor, shows_key_ids=True, warehouse_id=warehouse_id)
 
 
-def audit_page(session: Session, limit: int, cursor: str | None, **where: str) -> AuditPage:
-    """A page of audit entries (422 for a bad cursor)."""
+def audit_page(
+    session: Session, limit: int, cursor: str | None, *, shows_key_ids: bool, **where: str
+) -> AuditPage:
+    """A page of audit entries (422 for a bad cursor), with the key ids only when
+    ``shows_key_ids`` (the reader manages the warehouse)."""
     try:
         entries, next_cursor = repositories.list_audit(session, limit, cursor, **where)
-    except ValueError as exc:
-        raise Problem(
-            422, "Invalid cursor", str(exc), errors=[{"field": "cursor", "message": str(exc)}]
-        ) from exc
-    return AuditPage(items=[audit_out(e) for e in entries], next_cursor=next_cursor)
+    except repositories.CursorError as exc:
+        raise invalid_cursor(exc) from exc
+    actors = repositories.audit_actors(session, entries)
+    return AuditPage(
+        items=[audit_out(e, actors, shows_key_ids) for e in entries], next_cursor=next_cursor
+    )

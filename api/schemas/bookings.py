@@ -22,7 +22,7 @@ class BookingIn(BaseModel):
     first_week: Week
     last_week: Week
     pallets: Pallets = Field(examples=[12])
-    volume_m3: VolumeM3 = Field(examples=[20.5], description="Cubic metres.")
+    volume_m3: VolumeM3 = Field(examples=[20.5])
     reference: Text | None = Field(
         default=None, max_length=200, description="Your own reference (an order number)."
     )

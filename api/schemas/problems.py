@@ -20,10 +20,39 @@ class ProblemDocument(BaseModel):
     errors: list[FieldError] | None = None
 
 
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its ``#/$defs/...`` references replaced by the definitions.
+
+    A schema placed inside an OpenAPI document resolves ``#/...`` against the document's root,
+    where pydantic's ``$defs`` are not: left as they are, the references dangle.
+
+    Examples
+    --------
+    >>> inline_refs(ProblemDocument.model_json_schema())["properties"]["errors"]["anyOf"][0][
+    ...     "items"]["required"]
+    ['field', 'message']
+    """
+    definitions = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[1]])
+            return {k: inline(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": ProblemDocument.model_json_schema()}},
+        "content": {
+            "application/problem+json": {"schema": inline_refs(ProblemDocument.model_json_schema())}
+        },
     }
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from api.schemas.numbers import Float, Int
+
 Mode = Literal["road", "rail", "inland_water", "sea", "air"]
 
 
@@ -16,11 +18,11 @@ class ShipmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     origin: str = Field(min_length=1, max_length=200, examples=["Linshui"])
     destination: str = Field(min_length=1, max_length=200, examples=["Duisburg"])
-    weight_kg: float = Field(gt=0, le=1_000_000, examples=[800])
-    volume_m3: float = Field(gt=0, le=10_000, examples=[4.2])
+    weight_kg: Float = Field(gt=0, le=1_000_000, examples=[800])
+    volume_m3: Float = Field(gt=0, le=10_000, examples=[4.2])
     ready_at: AwareDatetime | None = Field(default=None, description="Default: now.")
     deadline: AwareDatetime | None = None
-    pieces: int = Field(default=1, ge=1, le=1_000_000)
+    pieces: Int = Field(default=1, ge=1, le=1_000_000)
     cargo_class: Literal["general", "battery", "perishable", "high_value"] = "general"
     customs_regime: Literal["9610", "9710", "9810", "1210", "general"] = "general"
     allowed_modes: list[Mode] | None = None
@@ -28,7 +30,7 @@ class ShipmentIn(BaseModel):
     avoid: list[str] = Field(
         default=[], max_length=100, description="Node ids, corridor ids, passages."
     )
-    max_options: int = Field(default=5, ge=1, le=20)
+    max_options: Int = Field(default=5, ge=1, le=20)
     currency: Literal["CNY", "USD", "EUR"] = "CNY"
 
     @field_validator("ready_at", "deadline", mode="before")

@@ -9,8 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from api.db.repositories import WEEK_PATTERN, WeekError, week_monday
-from api.schemas.problems import ProblemDocument
+from api.db.repositories import WeekError, week_monday
+from api.schemas.numbers import JSON_NUMBER
+from api.schemas.problems import ProblemDocument, inline_refs
 
 
 def _check_week(value: object) -> object:
@@ -31,17 +32,30 @@ def _no_nul(value: str) -> str:
 
 #: Text that any database can store and compare (PostgreSQL refuses NUL characters).
 Text = Annotated[str, AfterValidator(_no_nul)]
+#: The weeks the ledger takes (years FIRST_YEAR 2000 to LAST_YEAR 2199, weeks 01 to 53) as a
+#: pattern for the schema; W53 exists in some years only, and the validator says which.
+SCHEMA_WEEK_PATTERN = r"^(20|21)[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 Week = Annotated[
     str,
-    BeforeValidator(_check_week),
     Field(
-        pattern=WEEK_PATTERN,
+        pattern=SCHEMA_WEEK_PATTERN,
         examples=["2026-W49"],
         description="An ISO 8601 week, YYYY-Www (2026-W49 is the week of Monday 2026-11-30).",
     ),
+    BeforeValidator(_check_week),  # last, so the pattern above reaches query parameters' schema
 ]
-Pallets = Annotated[int, Field(ge=0, le=10_000_000, description="Pallet positions.")]
-VolumeM3 = Annotated[float, Field(ge=0, le=100_000_000, allow_inf_nan=False)]
+
+Pallets = Annotated[int, Field(ge=0, le=10_000_000, description="Pallet positions."), JSON_NUMBER]
+#: Cubic metres to the litre, as the ledger keeps them: finer volumes are refused, not rounded
+#: away (0.0004 m3 and no pallets would have booked nothing).
+VolumeM3 = Annotated[
+    float,
+    Field(
+        ge=0, le=100_000_000, allow_inf_nan=False, multiple_of=0.001,
+        description="Cubic metres, to the litre (a multiple of 0.001).",
+    ),
+    JSON_NUMBER,
+]  # fmt: skip
 
 
 class WarehouseIn(BaseModel):
@@ -53,7 +67,7 @@ class WarehouseIn(BaseModel):
         min_length=1, max_length=64, examples=["WH-DEDUI"], description="A network node id."
     )
     pallets_per_week: Pallets = Field(examples=[400])
-    volume_m3_per_week: VolumeM3 = Field(examples=[900.0], description="Cubic metres.")
+    volume_m3_per_week: VolumeM3 = Field(examples=[900.0])
 
 
 class CapacityIn(BaseModel):
@@ -133,14 +147,21 @@ AuditAction = Literal[
 
 
 class AuditEntryOut(BaseModel):
-    """A change: who (key and organisation, or job), when, what, from what to what."""
+    """A change: who (the role and organisation of the key that made it, or a job), when,
+    what, from what to what. ``api_key_id`` is shown to the coordinators and admins of the
+    warehouse's organisation only; a booking's owner sees the role and organisation."""
 
     id: str
     created_at: datetime
     action: AuditAction
     warehouse_id: str
     booking_id: str | None
-    api_key_id: str | None
+    actor_role: str | None = Field(description="The role of the key; null when a job acted.")
+    actor_organisation: str | None = Field(description="The name of the key's organisation.")
+    api_key_id: str | None = Field(
+        description="The key (null for a job, and for anyone but the warehouse's coordinators "
+        "and admins)."
+    )
     organisation_id: str | None
     job_id: str | None
     before: dict[str, Any] | None
@@ -181,22 +202,11 @@ class LedgerProblem(ProblemDocument):
     overbooked_weeks: list[OverbookedWeekOut] | None = None
 
 
-def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
-    """``schema`` with its ``#/$defs/...`` references replaced by the definitions."""
-    if isinstance(schema, dict):
-        if "$ref" in schema:
-            return _inline(definitions[schema["$ref"].rsplit("/", 1)[1]], definitions)
-        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(v, definitions) for v in schema]
-    return schema
-
-
 def _conflict_doc(description: str) -> dict[str, Any]:
     schema = LedgerProblem.model_json_schema()
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": _inline(schema, schema["$defs"])}},
+        "content": {"application/problem+json": {"schema": inline_refs(schema)}},
     }
 
 

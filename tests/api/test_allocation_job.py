@@ -28,9 +28,19 @@ DUISBURG = {"name": "Duisburg logport", "node_id": "WH-DEDUI", "pallets_per_week
 def test_allocation_job_proposes_bookings_that_fill_the_ledger(client: TestClient) -> None:
     coordinator = auth(new_key(client, "cq-logistics", "coordinator"))
     seller_a = auth(new_key(client, "chengdu-a"))
-    new_key(client, "linshui-b")
+    seller_b = auth(new_key(client, "linshui-b"))
     other = auth(new_key(client, "wuhu-c"))
     warehouse = client.post("/v1/warehouses", json=DUISBURG, headers=coordinator).json()
+    # A job proposes bookings only for organisations that have booked in its warehouses: each
+    # seller holds a pallet in 2026-W52, after the weeks planned.
+    for seller in (seller_a, seller_b):
+        earlier = client.post(
+            "/v1/bookings",
+            json={"warehouse_id": warehouse["id"], "first_week": "2026-W52",
+                  "last_week": "2026-W52", "pallets": 1, "volume_m3": 1},
+            headers=seller,
+        )  # fmt: skip
+        assert earlier.status_code == 201, earlier.text
     held = client.post(
         "/v1/bookings",
         json={"warehouse_id": warehouse["id"], "first_week": "2026-W49",
