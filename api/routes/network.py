@@ -17,7 +17,17 @@ from network_data.geo import normalise_name
 from network_data.schema import MODES, NODE_KINDS
 
 router = APIRouter(prefix="/v1/network", tags=["network"], route_class=SessionRoute)
-ModeQuery = Annotated[str | None, Query(description=f"One of {', '.join(MODES)}.")]
+# The allowed values are in the schema (``enum``) and checked by ``_choice``, which names them.
+ModeQuery = Annotated[
+    str | None,
+    Query(description=f"One of {', '.join(MODES)}.", json_schema_extra={"enum": list(MODES)}),
+]
+KindQuery = Annotated[
+    str | None,
+    Query(
+        description=f"One of {', '.join(NODE_KINDS)}.", json_schema_extra={"enum": list(NODE_KINDS)}
+    ),
+]
 BboxQuery = Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS-84).")]
 
 
@@ -58,7 +68,7 @@ def network_nodes(
     _: KeyDep,
     network: NetworkDep,
     mode: ModeQuery = None,
-    kind: Annotated[str | None, Query(description=f"One of {', '.join(NODE_KINDS)}.")] = None,
+    kind: KindQuery = None,
     bbox: BboxQuery = None,
 ) -> FeatureCollection:
     """Nodes as a GeoJSON FeatureCollection, filtered by mode, kind and bounding box."""
