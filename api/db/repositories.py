@@ -32,6 +32,7 @@ from api.db.models import (
     utc_now,
 )
 from optimizer.errors import quoted
+from optimizer.inputs import YEARS
 
 ROLES = ("forwarder", "planner", "coordinator", "admin")
 KEY_PREFIX_CHARS = 12
@@ -282,7 +283,7 @@ MAX_WEEKS = 104
 VOLUME_EPS_M3 = 1e-6
 LITRES_PER_M3 = 1000
 WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
-FIRST_YEAR, LAST_YEAR = 2000, 2199
+FIRST_YEAR, LAST_YEAR = YEARS  # as every date Shudao reads
 
 
 class ForbiddenError(PermissionError):
@@ -319,15 +320,15 @@ def week_monday(week: str, field: str = "week") -> date:
         with contextlib.suppress(TypeError, ValueError):
             day = date.fromisoformat(week)
             hint = f" (for the week of {day.isoformat()} send {iso_week(day)})"
-        raise WeekError(field, f"got {week!r}; expected an ISO week like 2026-W49{hint}")
+        raise WeekError(field, f"got {quoted(week)}; expected an ISO week like 2026-W49{hint}")
     year, number = int(week[:4]), int(week[6:])
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise WeekError(field, f"got {week!r}; the year must be {FIRST_YEAR} to {LAST_YEAR}")
+        raise WeekError(field, f"got {quoted(week)}; the year must be {FIRST_YEAR} to {LAST_YEAR}")
     try:
         return date.fromisocalendar(year, number, 1)
     except ValueError:
         last = date(year, 12, 28).isocalendar().week
-        raise WeekError(field, f"got {week!r}; {year} has weeks W01 to W{last:02d}") from None
+        raise WeekError(field, f"got {quoted(week)}; {year} has weeks W01 to W{last:02d}") from None
 
 
 def iso_week(day: date) -> str:
@@ -453,15 +454,15 @@ def lock_warehouse(session: Session, warehouse_id: str) -> Warehouse:
 
     SQLite has no row locks; the database has one write lock. ``BEGIN IMMEDIATE`` takes it
     before anything is read, waiting for other writers up to the connection's busy timeout
-    (30 s, ``make_engine``). A deferred transaction would not do: it reads a snapshot first and
-    its first write then fails at once with SQLITE_BUSY_SNAPSHOT if another writer committed
-    meanwhile, which no busy timeout retries. pysqlite (Python 3.11, the default isolation
-    level) opens a transaction only before an INSERT/UPDATE/DELETE, so a request that has only
-    read is not in one and can begin immediately. A caller already in a transaction (a job
-    that wrote first) holds the write lock since its first write, so its reads are current; a
-    no-op UPDATE of the warehouse makes sure of it: should the transaction only have read
-    (inside a SAVEPOINT), SQLite refuses the write ("database is locked") rather than let it
-    sum stale bookings.
+    (:data:`api.db.session.LOCK_WAIT_S`; PostgreSQL's lock_timeout is the same). A deferred
+    transaction would not do: it reads a snapshot first and its first write then fails at once
+    with SQLITE_BUSY_SNAPSHOT if another writer committed meanwhile, which no busy timeout
+    retries. pysqlite (Python 3.11, the default isolation level) opens a transaction only before
+    an INSERT/UPDATE/DELETE, so a request that has only read is not in one and can begin
+    immediately. A caller already in a transaction (a job that wrote first) holds the write lock
+    since its first write, so its reads are current; a no-op UPDATE of the warehouse makes sure
+    of it: should the transaction only have read (inside a SAVEPOINT), SQLite refuses the write
+    ("database is locked") rather than let it sum stale bookings.
     """
     connection = session.connection()
     if connection.dialect.name == "sqlite":
