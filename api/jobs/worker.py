@@ -27,6 +27,7 @@ went, for ``/readyz``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -386,6 +387,12 @@ class Worker:
         self.dask_scheduler, self.slots = dask_scheduler, slots
         self.name = worker_name()
         self.stop = threading.Event()
+        # A self-pipe: :meth:`wake` writes a byte; the loop waits on it beside its children.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._pipe_open = True
+        self._pipe_lock = threading.Lock()
         self.health = RunnerHealth()
         self._dask: Any = None
         self._context: BaseContext | None = None
@@ -464,16 +471,22 @@ class Worker:
         return bool(self._jobs)
 
     def _wait(self) -> None:
-        """Until a child reports or the next cancel check is due; ``poll_seconds`` when idle."""
-        connections = [
+        """Until a child reports, the next cancel check is due or :meth:`wake` is called;
+        ``poll_seconds`` when no job is in hand."""
+        children: list[Connection | int] = [
             job.run.child.connection
             for job in self._jobs.values()
             if isinstance(job.run, _ChildRun)
         ]
-        if connections:
-            wait(connections, timeout=CANCEL_POLL_S)
-        else:
-            self.stop.wait(CANCEL_POLL_S if self._jobs else self.poll_seconds)
+        if wait([*children, self._wake_r], CANCEL_POLL_S if self._jobs else self.poll_seconds):
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_r, 4096)
+
+    def wake(self) -> None:
+        """Look for work now rather than at the next poll (a job was just queued)."""
+        with self._pipe_lock, contextlib.suppress(BlockingIOError):  # an unread byte wakes it
+            if self._pipe_open:
+                os.write(self._wake_w, b"\0")
 
     # -- the steps of a pass -------------------------------------------------------------
 
@@ -642,12 +655,17 @@ class Worker:
             del self._jobs[job.id]
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Stop the loop (waiting up to ``timeout_s`` for its thread), its jobs and processes."""
+        """Stop the loop (waiting up to ``timeout_s`` for its thread), its jobs and processes.
+
+        A loop still running after ``timeout_s`` keeps its jobs: their leases run out.
+        """
         self.stop.set()
+        self.wake()
         if self._thread is not None:
             self._thread.join(timeout_s)
+        stopped = self._thread is None or not self._thread.is_alive()
         with self._closed:
-            if self._thread is None or not self._thread.is_alive():
+            if stopped:
                 self._release_all()
             for child in self._idle:
                 child.stop()
@@ -655,3 +673,8 @@ class Worker:
             if self._dask is not None:
                 self._dask[0].close()
                 self._dask = None
+        with self._pipe_lock:
+            if stopped and self._pipe_open:
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._pipe_open = False

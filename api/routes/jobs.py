@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from api.db.models import JobRecord
 from api.db.repositories import NotFoundError
@@ -33,7 +33,9 @@ def _limits(request: Request) -> queue.JobLimits:
 
 
 @router.post("", status_code=202, response_model=JobOut)
-def submit_job(body: JobIn, key: KeyDep, session: SessionDep, request: Request) -> JobOut:
+def submit_job(
+    body: JobIn, key: KeyDep, session: SessionDep, request: Request, tasks: BackgroundTasks
+) -> JobOut:
     """Queue a job; follow it at ``GET /v1/jobs/{id}``.
 
     429 when your organisation already has ``SHUDAO_JOB_MAX_ACTIVE_PER_ORGANISATION`` jobs
@@ -58,6 +60,9 @@ def submit_job(body: JobIn, key: KeyDep, session: SessionDep, request: Request) 
     except queue.JobLimitError as exc:
         headers = {} if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
         raise Problem(429, "Too many jobs", str(exc), headers=headers) from exc
+    runner = request.app.state.runner
+    if runner is not None:  # once the job is committed and answered, not a poll later
+        tasks.add_task(runner.wake)
     return to_out(job)
 
 
