@@ -557,6 +557,8 @@ class Worker:
             return _DaskRun(
                 client.submit(run_body, kind, job_input, network, _no_progress, pure=False)
             )
+        while self._idle and not self._idle[-1].process.is_alive():  # killed while idle
+            self._idle.pop().stop()
         if self._idle:
             child = self._idle.pop()
         else:

@@ -12,6 +12,7 @@ import os
 import re
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -229,6 +230,30 @@ def test_a_stopping_runner_queues_its_jobs_again(make_client: ClientFactory) -> 
     assert time.monotonic() - started < 5
     job = client.get(f"/v1/jobs/{job_id}", headers=key).json()
     assert (job["status"], job["attempts"]) == ("queued", 0)
+
+
+def test_a_job_whose_process_is_killed_fails_with_the_reason_and_the_runner_goes_on(
+    client: TestClient,
+) -> None:
+    """The kernel's OOM killer (SIGKILL) ends a job's process, during a job or between two."""
+    key = auth(new_key(client, "acme"))
+    runner = client.app.state.runner  # type: ignore[attr-defined]
+    job_id = client.post("/v1/jobs", json=long_pickups(), headers=key).json()["id"]
+    wait_until(client, key, job_id, "solving")
+    os.kill(runner._jobs[job_id].run.child.process.pid, signal.SIGKILL)
+    killed = wait_for(client, key, job_id, timeout_s=10)
+    assert killed["status"] == "failed"
+    assert killed["error"] == (
+        "the job's process ended before the job did (exit code -9, e.g. out of memory); not retried"
+    )
+    first = client.post("/v1/jobs", json=ONE_ROW_BATCH, headers=key).json()["id"]
+    assert wait_for(client, key, first)["status"] == "succeeded"
+    [idle] = runner._idle
+    os.kill(idle.process.pid, signal.SIGKILL)
+    idle.process.join(5)
+    second = client.post("/v1/jobs", json=ONE_ROW_BATCH, headers=key).json()["id"]
+    assert wait_for(client, key, second)["status"] == "succeeded"
+    assert runner.health.failures_in_a_row == 0
 
 
 # -- item 5: bounded, fair, cancellable work -------------------------------------------------
