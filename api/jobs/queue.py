@@ -74,7 +74,7 @@ def _lock_organisation(session: Session, organisation_id: str) -> None:
         )
 
 
-def seconds_run(
+def _seconds_run(
     session: Session, organisation_id: str, now: datetime, window_s: float = HOUR_S
 ) -> list[tuple[float, float]]:
     """The organisation's job runs overlapping the last ``window_s`` seconds before ``now``.
@@ -105,7 +105,7 @@ def seconds_run(
 def seconds_until_within(runs: Iterable[tuple[float, float]], budget_s: float) -> float:
     """How long until the runs' seconds inside the sliding window fall below ``budget_s``.
 
-    ``runs`` as :func:`seconds_run` gives them (seconds before now, inside the window); the
+    ``runs`` as :func:`_seconds_run` gives them (seconds before now, inside the window); the
     window slides forward and no new run starts meanwhile, so the oldest seconds leave first.
 
     Examples
@@ -179,7 +179,7 @@ def _check_limits(session: Session, organisation_id: str, limits: JobLimits, now
             "this one when one of them has finished or been cancelled",
             limit="jobs queued or running", allowed=limits.max_active, retry_after_s=None,
         )  # fmt: skip
-    runs = seconds_run(session, organisation_id, now)
+    runs = _seconds_run(session, organisation_id, now)
     used_s = sum(start - end for start, end in runs)
     if used_s >= limits.seconds_per_hour:
         wait_s = max(math.ceil(seconds_until_within(runs, limits.seconds_per_hour)), 1)
@@ -222,6 +222,29 @@ def claim(
     organisations running that many jobs or more are passed over. The counts are read before
     the claim, so workers claiming at the same moment may both count the same job as not yet
     running; the claim itself stays exclusive.
+
+    Examples
+    --------
+    Organisation a queues two jobs, then b one: a's first, then b's (a runs one, b none); with
+    ``max_running_per_organisation=1`` the next claim passes a's second job over.
+
+    >>> import tempfile, pathlib
+    >>> from api.db.repositories import create_organisation
+    >>> from api.db.session import make_engine, make_sessionmaker, migrate
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     engine = make_engine(f"sqlite:///{pathlib.Path(tmp) / 'jobs.db'}")
+    ...     migrate(engine)
+    ...     sessions = make_sessionmaker(engine)
+    ...     with sessions() as session:
+    ...         a, b = (create_organisation(session, name).id for name in ("a", "b"))
+    ...         names = {submit(session, org, "route-batch", {}).id: name
+    ...                  for org, name in ((a, "a1"), (a, "a2"), (b, "b1"))}
+    ...         session.commit()
+    ...     order = [names[claim(sessions, "w")[0]] for _ in range(2)]
+    ...     last = claim(sessions, "w", max_running_per_organisation=1)
+    ...     engine.dispose()
+    >>> order, last
+    (['a1', 'b1'], None)
     """
     with sessions() as session:
         running = dict(

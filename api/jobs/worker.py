@@ -421,6 +421,7 @@ class Worker:
                 self.health.last_loop_at = datetime.now(UTC)
                 try:
                     self.turn()
+                    self._wait()
                 except Exception as exc:
                     delay_s = backoff.next_s()
                     self.health.failures_in_a_row += 1
@@ -436,7 +437,6 @@ class Worker:
                 backoff.reset()
                 self.health.failures_in_a_row = 0
                 self.health.last_ok_at = datetime.now(UTC)
-                self._wait()
         finally:
             self._release_all()
             self.health.running = False
@@ -459,8 +459,8 @@ class Worker:
             self._wait()
         return True
 
-    def turn(self) -> bool:
-        """One pass: outcomes, cancels, heartbeats, recovery, claims; whether jobs are in hand."""
+    def turn(self) -> None:
+        """One pass: outcomes, cancels, heartbeats, recovery, claims, starts."""
         self._collect()
         self._check_cancels()
         self._beat()
@@ -468,7 +468,6 @@ class Worker:
         self._claim_free_slots()
         self._start_claimed()
         self.health.jobs_in_hand = len(self._jobs)
-        return bool(self._jobs)
 
     def _wait(self) -> None:
         """Until a child reports, the next cancel check is due or :meth:`wake` is called;
@@ -645,16 +644,20 @@ class Worker:
     # -- stopping ------------------------------------------------------------------------
 
     def _release_all(self) -> None:
-        """Stop the bodies in hand and queue their jobs again (best effort: a job that cannot
-        be released is recovered once its lease runs out)."""
+        """Record the outcomes in hand, stop the bodies still running and queue their jobs
+        again (best effort: a job left behind is recovered once its lease runs out)."""
         for job in list(self._jobs.values()):
-            if job.run is not None and job.outcome is None:
-                job.run.stop()
             try:
+                if job.outcome is not None:
+                    self._record(job, job.outcome)
+                    continue
+                if job.run is not None:
+                    job.run.stop()
                 queue.release(self.sessions, job.id, self.name, job.attempt)
             except Exception as exc:
                 log.warning("could not release job %s (%s); its lease will run out", job.id, exc)
-            del self._jobs[job.id]
+            finally:
+                self._jobs.pop(job.id, None)
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop the loop (waiting up to ``timeout_s`` for its thread), its jobs and processes.
