@@ -43,17 +43,14 @@ class JobLimits:
 
 
 class JobLimitError(Exception):
-    """A submission beyond an organisation's :class:`JobLimits`.
+    """A submission beyond an organisation's :class:`JobLimits`; the message names the limit.
 
-    ``limit`` names the limit, ``allowed`` its value; ``retry_after_s`` says when a submission
-    can succeed, when that is known.
+    ``retry_after_s`` says when a submission can succeed, when that is known.
     """
 
-    def __init__(
-        self, detail: str, *, limit: str, allowed: float, retry_after_s: int | None
-    ) -> None:
+    def __init__(self, detail: str, *, retry_after_s: int | None) -> None:
         super().__init__(detail)
-        self.limit, self.allowed, self.retry_after_s = limit, allowed, retry_after_s
+        self.retry_after_s = retry_after_s
 
 
 def _rowcount(result: Any) -> int:
@@ -177,7 +174,7 @@ def _check_limits(session: Session, organisation_id: str, limits: JobLimits, now
             f"your organisation has {limits.max_active} jobs queued or running, the most it "
             f"may have (SHUDAO_JOB_MAX_ACTIVE_PER_ORGANISATION = {limits.max_active}); submit "
             "this one when one of them has finished or been cancelled",
-            limit="jobs queued or running", allowed=limits.max_active, retry_after_s=None,
+            retry_after_s=None,
         )  # fmt: skip
     runs = _seconds_run(session, organisation_id, now)
     used_s = sum(start - end for start, end in runs)
@@ -187,7 +184,7 @@ def _check_limits(session: Session, organisation_id: str, limits: JobLimits, now
             f"your organisation's jobs ran {used_s:,.0f} s in the last hour; the limit is "
             f"{limits.seconds_per_hour:,.0f} s per hour (SHUDAO_JOB_SECONDS_PER_HOUR); "
             f"retry in {wait_s} s",
-            limit="job seconds per hour", allowed=limits.seconds_per_hour, retry_after_s=wait_s,
+            retry_after_s=wait_s,
         )  # fmt: skip
 
 
