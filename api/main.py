@@ -31,6 +31,10 @@ from network_data import Network, load_network
 from optimizer.model import Shipment
 from optimizer.routing import plan_routes
 
+#: Seconds a stopping service waits for its job runner: with uvicorn's 5 s for open
+#: connections, a stop stays within the 10 s ``shudao serve`` allows (api.serve.STOP_S).
+RUNNER_STOP_S = 4.0
+
 
 def _warm_up(network: Network) -> None:
     """Compile the routing arrays and JIT kernels before the first request."""
@@ -69,10 +73,10 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # A connection per worker thread, plus the event loop's, the job runner's and its
-        # heartbeat's: requests never hold one while they wait (api.deps).
+        # A connection per worker thread, and the event loop's: requests never hold one while
+        # they wait (api.deps).
         engine = make_engine(
-            settings.database_url, connections=settings.threads + 3,
+            settings.database_url, connections=settings.threads + 1,
             pool_timeout_s=settings.database_wait_seconds,
         )  # fmt: skip
         migrate(engine)
@@ -92,7 +96,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         if settings.inprocess_worker:
             worker.start()
         yield
-        worker.close()
+        worker.close(timeout_s=RUNNER_STOP_S)
         runner_engine.dispose()
         engine.dispose()
 

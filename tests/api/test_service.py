@@ -24,6 +24,7 @@ def test_operations_endpoints(client: TestClient) -> None:
     assert ready.status_code == 200 and ready.json()["checks"] == {
         "database": True,
         "network": True,
+        "runner": True,
     }
     client.get("/healthz")
     metrics = client.get("/metrics").text
