@@ -13,9 +13,9 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from api.jobs.records import MAX_SEED
 from network_data import Network, NetworkValidationError, load_network
 from network_data.export import export_network
+from optimizer.inputs import MAX_SEED
 from scenarios.cli import scenario_app
 
 app = typer.Typer(

@@ -16,6 +16,7 @@ from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
 
 from optimizer.errors import InvalidInputError
+from optimizer.inputs import MAX_SEED
 
 _T = TypeVar("_T")
 
@@ -48,6 +49,11 @@ def check_run_limits(time_limit_s: object, seed: object) -> None:
     Traceback (most recent call last):
     ...
     optimizer.errors.InvalidInputError: time_limit_s: got 0; expected a number of seconds > 0
+    >>> try:
+    ...     check_run_limits(10, 2**31)
+    ... except ValueError as error:
+    ...     print(error.field, error.allowed)
+    seed an integer in [0, 2,147,483,647]
     """
     if (
         isinstance(time_limit_s, bool)
@@ -55,8 +61,8 @@ def check_run_limits(time_limit_s: object, seed: object) -> None:
         or not (math.isfinite(time_limit_s) and time_limit_s > 0)
     ):
         raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInputError("seed", seed, "an integer >= 0")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InvalidInputError("seed", seed, f"an integer in [0, {MAX_SEED:,}]")
 
 
 def cp_sat_status(code: int) -> SolveStatus:

@@ -28,6 +28,9 @@ from optimizer.errors import InvalidInputError, clipped, quoted
 #: The first and last year a date or time given to Shudao may fall in: converting a time of
 #: year 1 or 9999 to UTC overflows, and no timetable, tariff or forecast reaches that far.
 YEARS = (2000, 2199)
+#: The largest seed every solver takes: CP-SAT's and HiGHS's ``random_seed`` are signed 32-bit
+#: integers (2**31 is refused, "Value out of range"), PyVRP's unsigned 32-bit.
+MAX_SEED = 2**31 - 1
 #: What a file's bytes may be, and what a table may be, for error messages.
 TEXT = "text in UTF-8, GBK, or UTF-16 with a byte-order mark"
 ALLOWED = "CSV text with a header line"

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from network_data import Network, load_network
+from optimizer.inputs import TableError, read_table
 from optimizer.routing import TEU_USABLE_M3, map_on_network, plan_routes, shipment_from_record
 from scenarios.changes import ChangedNetwork, apply_changes
 from scenarios.demand import growth_factor, read_demand, sample_demand
@@ -313,12 +314,16 @@ def _allocation(scenario: Scenario, network: Network) -> tuple[dict[str, Any] | 
         path = scenario.resolve(getattr(spec, name))
         if not path.is_file():
             raise ScenarioError(f"analyses.allocation.{name}: no such file {path}")
-        tables[name] = pd.read_csv(path, dtype=str, keep_default_na=False)
+        try:
+            tables[name] = read_table(path).frame()
+        except TableError as exc:
+            raise ScenarioError(f"analyses.allocation.{name}: {exc}") from exc
     growth = growth_factor(scenario.demand)
-    tables["sellers"]["orders_per_week"] = tables["sellers"]["orders_per_week"].map(
-        lambda text: ";".join(f"{float(x) * growth:g}" for x in str(text).split(";"))
-    )
     try:
+        if "orders_per_week" in tables["sellers"]:
+            tables["sellers"]["orders_per_week"] = tables["sellers"]["orders_per_week"].map(
+                lambda text: ";".join(f"{float(x) * growth:g}" for x in str(text).split(";"))
+            )
         problem = allocation_problem(
             network,
             sellers_from_records(_records(tables["sellers"])),

@@ -180,3 +180,20 @@ def test_case8_binary_scenario_file_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["scenario", "run", str(scenario)])
     assert result.exit_code == 2
     assert result.output.startswith("error: scenario.yaml: got binary data (a zero byte at offset")
+
+
+def test_case8_scenario_allocation_file_binary_exits_2(tmp_path: Path) -> None:
+    """A scenario's allocation tables go through the one reader too (they were read with
+    pandas, so a binary file was a traceback)."""
+    bundled = Path(__file__).resolve().parents[1] / "scenarios" / "data" / "warehouses.csv"
+    (tmp_path / "sellers.csv").write_bytes(b"\x00\x01\x02PK\x03\x04" * 10)
+    scenario = tmp_path / "binary.yaml"
+    scenario.write_text(
+        "name: binary\ndescription: a binary sellers file\ndemand: {generate: {weeks: 1}}\n"
+        f"analyses:\n  allocation: {{sellers: sellers.csv, warehouses: {bundled}}}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["scenario", "run", str(scenario), "--sample", "1"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: analyses.allocation.sellers: sellers.csv: ")
+    assert "Traceback" not in result.output

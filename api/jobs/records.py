@@ -6,12 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from optimizer.errors import InvalidInputError, quoted
-from optimizer.inputs import TableError, table_from_text
+from optimizer.inputs import MAX_SEED, TableError, table_from_text
 
 MAX_ROWS = 10_000
-#: The largest seed every solver takes: CP-SAT's and HiGHS's ``random_seed`` are signed 32-bit
-#: integers (2**31 is refused, "Value out of range"), PyVRP's unsigned 32-bit.
-MAX_SEED = 2**31 - 1
 #: Called by a running job with its progress in [0, 1]; False means cancel.
 Progress = Callable[[float], bool]
 
