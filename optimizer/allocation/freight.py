@@ -260,7 +260,41 @@ def _field(record: Mapping[str, Any], *names: str) -> Any:
     return None
 
 
+#: The largest figure each column of a seller, warehouse or booking row may hold, and why:
+#: beyond it the row is a typo (or a probe of the solver), not a business.
+RECORD_LIMITS: dict[str, tuple[float, str]] = {
+    "pallets_per_week": (10_000_000, "as the ledger's warehouses"),
+    "pallets": (10_000_000, "as the ledger's warehouses"),
+    "volume_m3_per_week": (100_000_000, "as the ledger's warehouses"),
+    "volume_m3": (100_000_000, "as the ledger's warehouses"),
+    "rent_cny_per_pallet_week": (1_000_000, "CNY 1 million a pallet-week"),
+    "handling_cny_per_inbound_pallet": (1_000_000, "CNY 1 million a pallet"),
+    "handling_cny_per_order": (1_000_000, "CNY 1 million an order"),
+    "fixed_cost_cny_per_week": (1e10, "CNY 10 billion a week"),
+    "last_mile_cny_per_order": (1_000_000, "CNY 1 million an order"),
+    "delivery_days": (365, "a year"),
+    "orders_per_week": (100_000_000, "a hundred million orders a week"),
+    "m3_per_order": (100, "a 40-foot high cube holds 76 m3"),
+    "value_cny_per_order": (1e10, "CNY 10 billion an order"),
+    "week": (520, "ten years of weeks"),
+    "first_week": (520, "ten years of weeks"),
+    "last_week": (520, "ten years of weeks"),
+}
+
+
 def _as_number(row: int, record_id: str, column: str, value: Any, *, required: bool) -> float:
+    """``value`` as a finite number in [0, the column's :data:`RECORD_LIMITS` entry].
+
+    Examples
+    --------
+    >>> _as_number(2, "Acme", "m3_per_order", "0.03", required=True)
+    0.03
+    >>> _as_number(2, "Acme", "orders_per_week", 1e308, required=True)
+    Traceback (most recent call last):
+    ...
+    optimizer.allocation.freight.RecordError: row 2 (Acme): orders_per_week: got 1e+308; \
+expected a number <= 1e+08 (a hundred million orders a week)
+    """
     if value is None:
         if required:
             raise RecordError(row, record_id, column, None, "a number")
@@ -271,6 +305,9 @@ def _as_number(row: int, record_id: str, column: str, value: Any, *, required: b
         raise RecordError(row, record_id, column, value, "a number >= 0") from exc
     if not math.isfinite(number) or number < 0:
         raise RecordError(row, record_id, column, value, "a finite number >= 0")
+    limit, reason = RECORD_LIMITS[column]
+    if number > limit:
+        raise RecordError(row, record_id, column, value, f"a number <= {limit:g} ({reason})")
     return number
 
 

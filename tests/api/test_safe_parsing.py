@@ -173,6 +173,10 @@ def test_case4_year_one_start_answers_422(client: TestClient) -> None:
         ("allocation", {**ALLOCATION, "first_week": "x" * 100_000}, "input.first_week"),
         ("allocation", {**ALLOCATION, "single_sourcing": ["x" * 100] * 1000},
          "input.single_sourcing"),
+        ("allocation", {"warehouses_csv": ALLOCATION["warehouses_csv"], "first_week": "2026-W49",
+                        "sellers": [{"seller": "ga", "hub": "Linshui", "market": "MKT-DE",
+                                     "orders_per_week": 1e308, "m3_per_order": 0.03}]},
+         "input.sellers.0.orders_per_week"),
     ],
 )  # fmt: skip
 def test_case4_other_numbers_and_dates_answer_422(
