@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db.session import database_unavailable
+
 PROBLEM = "application/problem+json"
 log = logging.getLogger("shudao.api")
 #: Seconds a client is asked to wait before retrying when the database is out of reach.
@@ -124,24 +126,6 @@ def install(app: FastAPI) -> None:
             500, "Internal error",
             f"the server failed on this request; quote incident {incident} when reporting it",
         )  # fmt: skip
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` means the database is out of reach or busy, not that a query is wrong.
-
-    A full connection pool, a refused or dropped connection, SQLite's "database is locked"
-    after its busy timeout: the request may succeed if retried, so it is answered 503.
-
-    Examples
-    --------
-    >>> database_unavailable(sa_exc.TimeoutError("QueuePool limit reached"))
-    True
-    >>> database_unavailable(sa_exc.IntegrityError("INSERT", {}, Exception("UNIQUE")))
-    False
-    """
-    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 def _methods_for(request: Request) -> set[str]:

@@ -128,9 +128,8 @@ def serving(
         "SHUDAO_RATE_LIMIT_BURST": "100000",
     }
     shudao = [sys.executable, "-m", "api.cli"]
-    subprocess.run(
-        [*shudao, "admin", "create-org", "bench"], env=env, check=True, capture_output=True
-    )
+    # Migrates the database; "bench" may exist from an earlier run on the same database.
+    subprocess.run([*shudao, "admin", "create-org", "bench"], env=env, capture_output=True)
     keys = {}
     for role in roles:
         create_key = [*shudao, "admin", "create-key", "--org", "bench", "--role", role]

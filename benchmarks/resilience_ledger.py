@@ -18,33 +18,25 @@ PostgreSQL at ``SHUDAO_TEST_POSTGRES_URL`` when that server answers).
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import repositories
 from api.db.models import Booking
 from api.db.session import make_engine, make_sessionmaker, migrate
+from benchmarks.bench_api import _postgres_database, serving
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 #: Bookings timed on each warehouse, and bookings already in its weeks for the second figure.
 TIMED_BOOKINGS, EXISTING_BOOKINGS = 100, 3_000
 #: The weeks every timed booking asks for, and the weeks the existing bookings lie in.
@@ -164,48 +156,6 @@ def booking_latency(database_url: str) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _server(database_url: str) -> Iterator[str]:
-    """``shudao serve --workers 2`` on ``database_url`` until the block ends; its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SHUDAO_DATABASE_URL": database_url,
-        "SHUDAO_RATE_LIMIT_PER_MINUTE": "10000000",
-        "SHUDAO_RATE_LIMIT_BURST": "100000",
-        "SHUDAO_INPROCESS_WORKER": "false",
-    }
-    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    error = server.stderr.read().decode() if server.stderr else ""
-                    raise RuntimeError(f"the server did not start: {error[-2000:]}") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def _key(sessions: sessionmaker[Session], organisation: str, role: str) -> dict[str, str]:
     with sessions() as session:
         repositories.create_organisation(session, organisation)
@@ -305,29 +255,10 @@ def last_capacity_race(database_url: str, base_url: str | None = None) -> dict[s
         sessions = make_sessionmaker(engine)
         if base_url is not None:
             return _race(base_url, sessions)
-        with _server(database_url) as url:
-            return _race(url, sessions)
+        with serving(2, database_url, roles=()) as server:
+            return _race(server.url, sessions)
     finally:
         engine.dispose()
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str | None]:
-    """URL of a new PostgreSQL database, dropped on exit; None if the server does not answer."""
-    server = os.environ.get("SHUDAO_TEST_POSTGRES_URL", POSTGRES_URL)
-    libpq = server.replace("postgresql+psycopg://", "postgresql://", 1)
-    name = f"shudao_bench_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error:
-        yield None
-        return
-    try:
-        yield server.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(libpq, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -93,3 +94,22 @@ def database_ready(engine: Engine) -> bool:
     except Exception:  # any failure means "not ready"
         return False
     return True
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is out of reach or busy, not that a query is wrong.
+
+    A full connection pool, a refused or dropped connection, SQLite's "database is locked"
+    after its busy timeout: the same work may succeed if retried, so the service answers 503
+    and the job runner backs off and tries again.
+
+    Examples
+    --------
+    >>> database_unavailable(sa_exc.TimeoutError("QueuePool limit reached"))
+    True
+    >>> database_unavailable(sa_exc.IntegrityError("INSERT", {}, Exception("UNIQUE")))
+    False
+    """
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated

@@ -44,10 +44,10 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any, NamedTuple
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db.models import JobRecord
+from api.db.session import database_unavailable
 from api.jobs import queue
 from api.jobs.kinds import KINDS
 from api.jobs.records import JobInputError, Progress
@@ -78,21 +78,6 @@ class Outcome(NamedTuple):
     status: str
     result: dict[str, Any] | None = None
     error: str | None = None
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` means the database is out of reach, so the same work may succeed later.
-
-    Examples
-    --------
-    >>> database_unavailable(sa_exc.OperationalError("SELECT 1", {}, Exception("refused")))
-    True
-    >>> database_unavailable(ValueError("first_week: got '2199-W52'"))
-    False
-    """
-    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 def failure_reason(exc: BaseException, doing: str) -> str:
