@@ -14,6 +14,7 @@ from benchmarks import (
     bench_load,
     bench_routing,
     bench_scenarios,
+    resilience,
 )
 
 
@@ -43,3 +44,5 @@ if __name__ == "__main__":
     bench_first_mile.main()
     print()
     bench_scenarios.main()
+    print()
+    resilience.main()
