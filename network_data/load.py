@@ -57,6 +57,10 @@ class Network:
         Well-to-wheel g CO2e per tonne-km by vehicle type, indexed by vehicle.
     passages
         Named passages (straits, canals, transit countries, locks) with their dwell.
+    passage_status
+        Dated status of passages: whether the main container carriers sail through
+        (``open``) or round (``avoided``) from ``valid_from`` to ``valid_to``
+        (:func:`optimizer.validity.passage_status_on`).
     waypoints
         Alignment points used to draw land and river paths.
     container_types
@@ -75,6 +79,7 @@ class Network:
     fx: pd.DataFrame
     emission_factors: pd.DataFrame
     passages: pd.DataFrame
+    passage_status: pd.DataFrame
     waypoints: pd.DataFrame
     container_types: pd.DataFrame
     version: str
@@ -347,6 +352,9 @@ def load_network(
         set(tables["passages.csv"]["id"]),
         problems,
     )
+    v.check_passage_status(
+        tables["passage_status.csv"], set(tables["passages.csv"]["id"]), problems
+    )
     directed = _expand_reverse(corridors)
     v.check_services(
         tables["services.csv"],
@@ -497,6 +505,7 @@ def _assemble(
         fx=tables["fx.csv"].set_index("currency"),
         emission_factors=emission,
         passages=tables["passages.csv"].set_index("id"),
+        passage_status=tables["passage_status.csv"],
         waypoints=tables["waypoints.csv"].set_index("id"),
         container_types=tables["container_types.csv"].set_index("container_type"),
         version=f"{date}+{_content_hash(hashed_files)}",

@@ -35,6 +35,9 @@ CUSTOMS_REGIMES: Final = ("9610", "9710", "9810", "1210", "general")
 
 LITHIUM_RULES: Final = ("allowed", "forbidden")
 
+#: Whether the main container carriers sail through a passage on a date (``passage_status.csv``).
+PASSAGE_STATUSES: Final = ("open", "avoided")
+
 WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEK_PARITIES: Final = ("all", "odd", "even")
 #: "odd" and "even" services alternate weekly from this Monday (ISO week 1 of 2024, odd), so
@@ -163,6 +166,8 @@ TARIFF_COLUMNS: Final = (
     _num("min_charge"),
     Column("currency"),
     Column("quoted_on"),
+    Column("valid_from"),
+    Column("valid_to"),
     Column("source", "list", separator=";"),
 )
 
@@ -205,6 +210,18 @@ PASSAGE_COLUMNS: Final = (
     Column("source", "list", separator=";"),
 )
 
+#: Dated status of passages: from ``valid_from`` to ``valid_to`` (inclusive; empty: still so on
+#: the dataset date, until a later row says otherwise) the main container carriers sail through
+#: the passage (``open``) or route round it (``avoided``). A passage without rows is open.
+PASSAGE_STATUS_COLUMNS: Final = (
+    Column("passage"),
+    Column("valid_from"),
+    Column("valid_to", required=False),
+    Column("status", choices=PASSAGE_STATUSES),
+    Column("note"),
+    Column("source", "list", separator=";"),
+)
+
 WAYPOINT_COLUMNS: Final = (
     Column("id"),
     Column("name"),
@@ -223,6 +240,7 @@ FILES: Final[dict[str, tuple[Column, ...]]] = {
     "fx.csv": FX_COLUMNS,
     "emission_factors.csv": EMISSION_COLUMNS,
     "passages.csv": PASSAGE_COLUMNS,
+    "passage_status.csv": PASSAGE_STATUS_COLUMNS,
     "container_types.csv": CONTAINER_COLUMNS,
 }
 PATHS_FILE: Final = "corridor_paths.geojson"

@@ -12,6 +12,8 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -329,8 +331,103 @@ def check_tariffs(
                 f"currency {row.currency!r} has no rate in fx.csv; known: "
                 f"{', '.join(sorted(currencies))}",
             )
-        if row.quoted_on and not _DATE.match(row.quoted_on):
-            problems.add(file, where, f"quoted_on {row.quoted_on!r} is not a YYYY-MM-DD date")
+        dates = {"quoted_on": row.quoted_on, "valid_from": row.valid_from, "valid_to": row.valid_to}
+        check_period(file, where, dates, problems)
+
+
+def parse_date(text: str) -> date | None:
+    """A ``YYYY-MM-DD`` cell as a date; None when it is not a real date in that form.
+
+    Examples
+    --------
+    >>> parse_date("2025-06-30"), parse_date("2025-02-30"), parse_date("30/06/2025")
+    (datetime.date(2025, 6, 30), None, None)
+    """
+    if not _DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def check_period(
+    file: str, where: str, cells: Mapping[str, str], problems: Collector
+) -> dict[str, date]:
+    """Parse the named date cells of one row (empty ones are skipped) and check the period.
+
+    Reports every cell that is not a ``YYYY-MM-DD`` date, and a ``valid_from`` after its
+    ``valid_to``; returns the dates that parsed.
+
+    Examples
+    --------
+    >>> problems = Collector()
+    >>> cells = {"quoted_on": "2025-06-30", "valid_from": "2025-07-01", "valid_to": "2025-06-30"}
+    >>> sorted(check_period("tariffs.csv", "line 2", cells, problems))
+    ['quoted_on', 'valid_from', 'valid_to']
+    >>> print(problems.problems[0])  # doctest: +NORMALIZE_WHITESPACE
+    tariffs.csv line 2: valid_from 2025-07-01 is after valid_to 2025-06-30; a period must end on
+    or after its first day
+    """
+    parsed: dict[str, date] = {}
+    for name, text in cells.items():
+        if not text:
+            continue
+        day = parse_date(text)
+        if day is None:
+            problems.add(file, where, f"{name} {text!r} is not a YYYY-MM-DD date")
+        else:
+            parsed[name] = day
+    start, end = parsed.get("valid_from"), parsed.get("valid_to")
+    if start is not None and end is not None and start > end:
+        problems.add(
+            file,
+            where,
+            f"valid_from {start} is after valid_to {end}; a period must end on or after its "
+            "first day",
+        )
+    return parsed
+
+
+def check_passage_status(status: pd.DataFrame, passage_ids: set[str], problems: Collector) -> None:
+    """Rows of passage_status.csv: known passages, real dates, periods that do not overlap.
+
+    A row with an empty ``valid_to`` holds until a later row of its passage; one that a later
+    row follows must end first.
+
+    Examples
+    --------
+    >>> problems = Collector()
+    >>> table = pd.DataFrame({"passage": ["suez", "suez"],
+    ...     "valid_from": ["2023-12-15", "2024-06-01"], "valid_to": ["", "2024-12-31"]})
+    >>> check_passage_status(table, {"suez"}, problems)
+    >>> print(problems.problems[0])  # doctest: +NORMALIZE_WHITESPACE
+    passage_status.csv line 3 (passage suez): valid_from 2024-06-01 falls in the period of line 2
+    (2023-12-15 to open end); periods of one passage must not overlap
+    """
+    file = "passage_status.csv"
+    periods: dict[str, list[tuple[date, date | None, int]]] = {}
+    for position, row in enumerate(records(status)):
+        where = f"{line_of(position)} (passage {row.passage})"
+        if row.passage and row.passage not in passage_ids:
+            known = ", ".join(sorted(passage_ids))
+            problems.add(file, where, f"passage {row.passage!r} is not defined; known: {known}")
+        cells = {"valid_from": row.valid_from, "valid_to": row.valid_to}
+        dates = check_period(file, where, cells, problems)
+        if "valid_from" in dates and (not row.valid_to or "valid_to" in dates):
+            periods.setdefault(row.passage, []).append(
+                (dates["valid_from"], dates.get("valid_to"), position)
+            )
+    for passage, rows in periods.items():
+        ordered = sorted(rows, key=lambda period: period[0])
+        for (start, end, first), (later_start, _, position) in pairwise(ordered):
+            if end is None or later_start <= end:
+                problems.add(
+                    file,
+                    f"{line_of(position)} (passage {passage})",
+                    f"valid_from {later_start} falls in the period of {line_of(first)} ({start} "
+                    f"to {end or 'open end'}); periods of one passage must not overlap",
+                )
 
 
 def _scope_mode(scope: str, corridor_modes: Mapping[str, str]) -> str | None:

@@ -55,7 +55,8 @@ def write_subnetwork(node_ids: Iterable[str], target: Path) -> Path:
         tariffs[tariffs["scope"].str.startswith("mode:") | tariffs["scope"].isin(ids)],
         target / "tariffs.csv",
     )
-    for name in ("fx.csv", "emission_factors.csv", "passages.csv", "container_types.csv",
+    for name in ("fx.csv", "emission_factors.csv", "passages.csv", "passage_status.csv",
+                 "container_types.csv",
                  "dataset.json"):  # fmt: skip
         (target / name).write_bytes((source / name).read_bytes())
     paths = json.loads((source / "corridor_paths.geojson").read_text(encoding="utf-8"))

@@ -214,8 +214,10 @@ def test_tariffs_most_specific_scope_wins_per_unit(network: Network) -> None:
 def test_contract_tariffs_override_bundled_rates(tmp_path: Path) -> None:
     rates = tmp_path / "rates.csv"
     rates.write_text(
-        "scope,unit,break_from,rate,rate_per_km,min_charge,currency,quoted_on,source\n"
-        "RAIL-KZDOS-BYBRE,container:40GP,0,2950,0,0,USD,2026-11-01,contract\n",
+        "scope,unit,break_from,rate,rate_per_km,min_charge,currency,quoted_on,valid_from,"
+        "valid_to,source\n"
+        "RAIL-KZDOS-BYBRE,container:40GP,0,2950,0,0,USD,2026-11-01,2026-11-01,2027-04-30,"
+        "contract\n",
         encoding="utf-8",
     )
     network = load_network(tariffs=rates)
@@ -230,8 +232,9 @@ def test_contract_tariffs_override_bundled_rates(tmp_path: Path) -> None:
 def test_contract_tariffs_are_validated(tmp_path: Path) -> None:
     rates = tmp_path / "rates.csv"
     rates.write_text(
-        "scope,unit,break_from,rate,rate_per_km,min_charge,currency,quoted_on,source\n"
-        "RAIL-NOWHERE,container:40GP,0,-5,0,0,XYZ,2026-11-01,contract\n",
+        "scope,unit,break_from,rate,rate_per_km,min_charge,currency,quoted_on,valid_from,"
+        "valid_to,source\n"
+        "RAIL-NOWHERE,container:40GP,0,-5,0,0,XYZ,2026-11-01,2026-11-01,2027-04-30,contract\n",
         encoding="utf-8",
     )
     with pytest.raises(NetworkValidationError) as info:
