@@ -144,6 +144,10 @@ def _plan_table(plan_doc: dict[str, Any]) -> str:
     from rich.table import Table
 
     console = Console(width=160, record=True, file=io.StringIO())
+    for warning in plan_doc["warnings"]:
+        console.print(f"Warning: {warning}", markup=False)
+    if plan_doc["warnings"]:
+        console.print()
     if not plan_doc["options"]:
         console.print(f"No option: {plan_doc['infeasible_reason']}")
     for number, option in enumerate(plan_doc["options"], 1):
@@ -185,6 +189,10 @@ def plan(
         str | None, typer.Option(help="Comma list: node/corridor ids, passages.")
     ] = None,
     modes: Annotated[str | None, typer.Option(help="Comma list of allowed modes.")] = None,
+    use_passages: Annotated[
+        str | None,
+        typer.Option(help="Comma list of passages to use even when the main carriers avoid them."),
+    ] = None,
     pieces: Annotated[int, typer.Option()] = 1,
     max_options: Annotated[int, typer.Option()] = 5,
     currency: Annotated[str, typer.Option(help="CNY, USD or EUR.")] = "CNY",
@@ -205,7 +213,8 @@ def plan(
         shipment = Shipment(
             origin, destination, weight_kg, volume_m3, deadline=_parse_time("deadline", deadline),
             pieces=pieces, cargo_class=cargo, customs_regime=regime, avoid=_split(avoid),
-            allowed_modes=_split(modes) or None, max_options=max_options, **optional,
+            allowed_modes=_split(modes) or None, max_options=max_options,
+            use_passages=_split(use_passages), **optional,
         )  # fmt: skip
         document = plan_routes(network, shipment).to_dict(currency)
     except ValueError as exc:

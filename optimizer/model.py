@@ -72,6 +72,10 @@ class Shipment:
         ``three-gorges-locks``) to stay off.
     max_options
         How many options to return at most (>= 1).
+    use_passages
+        Passages to route through even when the main container carriers avoid them on the
+        ready date (``passage_status.csv``); by default sea corridors through such a passage
+        are left out (:func:`optimizer.validity.passages_left_out`).
 
     Examples
     --------
@@ -99,6 +103,7 @@ class Shipment:
     forbidden_modes: frozenset[str] = frozenset()
     avoid: frozenset[str] = frozenset()
     max_options: int = 5
+    use_passages: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("origin", "destination"):
@@ -148,6 +153,12 @@ class Shipment:
         object.__setattr__(self, "avoid", _names("avoid", self.avoid))
         if not isinstance(self.max_options, int) or self.max_options < 1:
             raise InvalidInputError("max_options", self.max_options, "an integer >= 1")
+        object.__setattr__(self, "use_passages", _names("use_passages", self.use_passages))
+        both = sorted(self.use_passages & self.avoid)
+        if both:
+            raise InvalidInputError(
+                "use_passages", ",".join(both), "passages that are not also in avoid"
+            )
 
     def modes_used(self) -> frozenset[str]:
         """Modes the shipment may travel on."""
@@ -240,6 +251,9 @@ class RoutePlan:
     #: (cost_cny, arrival, co2e_kg) of every Pareto-best option the search found, cheapest
     #: first; ``options`` details at most ``max_options`` of them.
     front: tuple[tuple[float, datetime, float], ...] = ()
+    #: What to know before acting on the plan, in words: rates used outside their validity, an
+    #: FX table far from the departure, passages left out (:mod:`optimizer.validity`).
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self, currency: str = "CNY") -> dict[str, Any]:
         """The plan as the JSON document of ``shudao plan --json``, prices in ``currency``."""
@@ -288,4 +302,5 @@ class RoutePlan:
             "currency": currency,
             "options": options,
             "infeasible_reason": self.infeasible_reason,
+            "warnings": list(self.warnings),
         }

@@ -39,6 +39,7 @@ from network_data.errors import UnknownPlaceError
 from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
 from network_data.validate import haversine_km, records, tariff_scopes
+from optimizer import validity
 from optimizer._compile import (
     MAX_BREAKS,
     REGIME_BIT,
@@ -590,6 +591,7 @@ def plan_routes(
             "horizon_days", horizon_days, f"an integer in [60, {MAX_HORIZON_DAYS}]"
         )
     _check_ready(network, shipment)
+    asked, shipment = shipment, validity.follow_passage_status(network, shipment)
     data = routing_data(network)
     _check_avoid(data, shipment.avoid)
     origin = _resolve(data, "origin", shipment.origin)
@@ -613,10 +615,11 @@ def plan_routes(
         settled: int = 0,
         front: tuple[tuple[float, datetime, float], ...] = (),
     ) -> RoutePlan:
-        return RoutePlan(
+        built = RoutePlan(
             shipment, origin.label, destination.label, options, reason, network.version, fx,
             settled, front,
         )  # fmt: skip
+        return validity.with_warnings(network, asked, built)
 
     problem = _regime_problem(data, shipment, origin, destination)
     if problem:

@@ -32,7 +32,7 @@ def to_shipment(body: ShipmentIn) -> Shipment:
         cargo_class=body.cargo_class, customs_regime=body.customs_regime,
         allowed_modes=frozenset(body.allowed_modes) if body.allowed_modes else None,
         forbidden_modes=frozenset(body.forbidden_modes), avoid=frozenset(body.avoid),
-        max_options=body.max_options, **optional,
+        max_options=body.max_options, use_passages=frozenset(body.use_passages), **optional,
     )  # fmt: skip
 
 

@@ -31,6 +31,12 @@ class ShipmentIn(BaseModel):
         default=[], max_length=100, description="Node ids, corridor ids, passages."
     )
     max_options: Int = Field(default=5, ge=1, le=20)
+    use_passages: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="Passages to route through even when the main container carriers avoid "
+        "them on the ready date; by default sea routes through them are left out.",
+    )
     currency: Literal["CNY", "USD", "EUR"] = "CNY"
 
     @field_validator("ready_at", "deadline", mode="before")
@@ -77,6 +83,12 @@ class RoutePlanOut(BaseModel):
     currency: str
     options: list[OptionOut]
     infeasible_reason: str | None
+    warnings: list[str] = Field(
+        default=[],
+        description="What to check before acting on the plan, in words: rates used outside "
+        "their validity, an FX table far from the departure, passages left out or used while "
+        "the main carriers avoid them.",
+    )
     request: ShipmentIn
 
 

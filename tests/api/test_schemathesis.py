@@ -27,7 +27,8 @@ from tests.api.conftest import new_key
 #: Operations that may refuse schema-valid data with 422, and the rule the schema cannot state.
 SEMANTIC_422 = {
     "POST /v1/route-plans": "origin and destination must be places of the network, the deadline "
-    "after ready_at, ready_at within the timetables",
+    "after ready_at, ready_at within the timetables, use_passages passages of the network that "
+    "avoid does not name",
     "GET /v1/route-plans": "a cursor must be a next_cursor this API returned",
     "GET /v1/network/nodes": "a bbox must be west < east and south < north within WGS-84",
     "GET /v1/network/corridors": "a bbox must be west < east and south < north within WGS-84",

@@ -172,9 +172,10 @@ export function initPlanner() {
     const { plan } = current;
     ensureMap();
     routeLayer.clearLayers();
+    const notice = warningsNotice(plan);
     if (!plan.options.length) {
       chartBody.replaceChildren(h("p", { class: "chart-empty muted" }, "No option to show."));
-      results.replaceChildren(h("div", { class: "panel empty-state no-route", id: "no-route" },
+      results.replaceChildren(...notice, h("div", { class: "panel empty-state no-route", id: "no-route" },
         h("h2", {}, "No route found"),
         h("p", { class: "reason" }, plan.infeasible_reason || "The planner found no option for this shipment."),
         h("p", { class: "muted" }, "Change the dates, the modes or the passages to avoid, and try again.")));
@@ -216,10 +217,21 @@ export function initPlanner() {
       h("p", { class: "chart-note" }, "Lower left is better; the bar runs to the 90th-percentile arrival. Select a dot to see that option."));
 
     results.replaceChildren(
+      ...notice,
       head,
       h("div", { class: "panel table-panel" }, h("div", { class: "table-scroll" }, table)),
       h("div", { class: "panel legs-panel", id: "legs" }));
     select(current.selected, { focus: false });
+  }
+
+  // What to check before acting on the plan (stale rates, FX, passages left out), to go above
+  // the options: a list of one notice, or none when the plan has no warnings.
+  function warningsNotice(plan) {
+    const warnings = plan.warnings || [];
+    if (!warnings.length) return [];
+    return [h("section", { class: "panel plan-warnings", id: "plan-warnings", "aria-labelledby": "plan-warnings-title" },
+      h("h2", { id: "plan-warnings-title" }, `Check before you book (${warnings.length})`),
+      h("ul", {}, warnings.map((w) => h("li", {}, w))))];
   }
 
   function optionRow(r, marks) {
