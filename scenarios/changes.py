@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from network_data import Network
+from optimizer.inputs import YEARS
 from scenarios.spec import (
     AddCorridor,
     AddNode,
@@ -33,6 +34,7 @@ from scenarios.spec import (
     Scale,
     ScenarioError,
     Selector,
+    SetPassageStatus,
 )
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -58,6 +60,7 @@ class _Tables:
         self.tariffs = network.tariffs.copy()
         self.fx = network.fx.copy()
         self.passages = network.passages.copy()
+        self.passage_status = network.passage_status.copy()
 
     def network(self, version: str | None = None) -> Network:
         scheduled = self.corridors["scheduled"].astype(bool)
@@ -88,6 +91,7 @@ class _Tables:
             tariffs=self.tariffs.reset_index(drop=True),
             fx=self.fx,
             passages=self.passages,
+            passage_status=self.passage_status.reset_index(drop=True),
             version=version or self.base.version,
         )
 
@@ -119,6 +123,24 @@ def _close(tables: _Tables, where: str, change: Close) -> None:
     closed = _corridors_of(tables, where, change)
     tables.corridors = tables.corridors.drop(closed)
     tables.services = tables.services[~tables.services["corridor_id"].isin(closed)]
+
+
+def _set_passage_status(tables: _Tables, where: str, change: SetPassageStatus) -> None:
+    """One row per passage, from the planner's first year on, replacing the dated rows."""
+    _check_ids(f"{where}.passages", change.passages, tables.passages.index, "a passage id")
+    status = tables.passage_status
+    kept = status[~status["passage"].isin(change.passages)]
+    rows = pd.DataFrame(
+        {
+            "passage": list(change.passages),
+            "valid_from": f"{YEARS[0]}-01-01",
+            "valid_to": "",
+            "status": change.status,
+            "note": f"{change.status} in the scenario",
+            "source": [["scenario"] for _ in change.passages],
+        }
+    )
+    tables.passage_status = pd.concat([kept, rows], ignore_index=True)
 
 
 def _thin_weekdays(weekdays: Sequence[str], factor: float) -> list[str]:
@@ -367,6 +389,8 @@ def apply_changes(network: Network, changes: Sequence[Change]) -> ChangedNetwork
             _fx(tables, body)
         elif isinstance(body, CarbonPrice):
             carbon = body
+        elif isinstance(body, SetPassageStatus):
+            _set_passage_status(tables, where, body)
     changed = tables.network(f"{network.version}+scenario.{changes_digest(changes)}")
     carbon_cny_per_kg = 0.0
     if carbon is not None:

@@ -221,6 +221,14 @@ class CarbonPrice(_Model):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
 
 
+class SetPassageStatus(_Model):
+    """What the main container carriers do at passages for the whole run, whatever
+    ``passage_status.csv`` dates: sail through (``open``) or route round (``avoided``)."""
+
+    passages: tuple[str, ...] = Field(min_length=1)
+    status: Literal["open", "avoided"]
+
+
 class Change(_Model):
     """One change: exactly one of its keys is set."""
 
@@ -232,6 +240,7 @@ class Change(_Model):
     add_service: AddService | None = None
     fx: Fx | None = None
     carbon_price: CarbonPrice | None = None
+    passage_status: SetPassageStatus | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Change:

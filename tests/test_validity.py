@@ -18,6 +18,8 @@ from optimizer import validity
 from optimizer.errors import InvalidInputError
 from optimizer.model import RoutePlan, Shipment
 from optimizer.routing import plan_routes
+from scenarios.changes import apply_changes
+from scenarios.spec import load_scenario
 
 #: The mode:rail:CN rows of tariffs.csv (TAR-RAIL-CN), quoted again as a contract.
 CONTRACT_HEADER = (
@@ -276,6 +278,14 @@ def test_default_plan_follows_the_status_on_the_ready_date(network: Network) -> 
     # A rail plan does not hear about Suez.
     rail = plan_routes(network, rail_lcl(ready))
     assert not any("Suez" in w for w in rail.warnings)
+
+
+def test_reopening_scenario_sails_through_suez_without_a_passage_warning(network: Network) -> None:
+    reopened = apply_changes(network, load_scenario("red_sea_reopening").changes).network
+    ready = datetime(2026, 12, 10, 8, tzinfo=UTC)
+    plan = plan_routes(reopened, sea_to_rotterdam(ready))
+    assert cheapest_corridors(plan) == ["ROAD-CNCKG-CNQZH", "SEA-CNQZH-NLRTM"]
+    assert not any("Suez" in w for w in plan.warnings)
 
 
 def test_use_passages_names_passages_not_avoided(network: Network) -> None:
