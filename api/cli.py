@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ import typer
 from network_data import Network, NetworkValidationError, load_network
 from network_data.export import export_network
 from optimizer.inputs import MAX_SEED
+from optimizer.quotable import Similarity
 from scenarios.cli import scenario_app
 
 app = typer.Typer(
@@ -151,7 +153,9 @@ def _plan_table(plan_doc: dict[str, Any]) -> str:
     if not plan_doc["options"]:
         console.print(f"No option: {plan_doc['infeasible_reason']}")
     for number, option in enumerate(plan_doc["options"], 1):
-        console.print(f"[bold]Option {number}[/bold]: {option['summary']}")
+        label = f" ({option['family']})" if option.get("family") else ""
+        hidden = f" [not quoted: {option['hidden']}]" if option.get("hidden") else ""
+        console.print(f"[bold]Option {number}{label}{hidden}[/bold]: {option['summary']}")
         table = Table(show_edge=False)
         for column in ("from", "to", "mode", "service", "depart (UTC)", "arrive (UTC)", "km",
                        f"cost {plan_doc['currency']}", "kg CO2e"):  # fmt: skip
@@ -168,7 +172,33 @@ def _plan_table(plan_doc: dict[str, Any]) -> str:
             f"{option['arrival'][:16]} (p90 {option['arrival_p90'][:16]}); "
             f"{option['transit_hours'] / 24:.1f} days; {option['co2e_kg']:,.1f} kg CO2e\n"
         )
+    not_shown = Counter(j["hidden"] for j in plan_doc.get("front", []) if j["hidden"])
+    if not_shown and not any(option.get("hidden") for option in plan_doc["options"]):
+        reasons = ", ".join(f"{count} {reason}" for reason, count in not_shown.most_common())
+        console.print(
+            f"{sum(not_shown.values())} more Pareto-best journeys not shown ({reasons}); "
+            "--all shows every one"
+        )
     return console.export_text()
+
+
+_SIMILAR_KEYS = {"cost": "cost_pct", "days": "time_days", "time": "time_pct", "co2e": "co2e_pct"}
+
+
+def _similarity(text: str | None) -> Similarity:
+    """``--similar cost=5,days=1,time=10,co2e=10`` (any of them; the others keep defaults)."""
+    if not text:
+        return Similarity()
+    values: dict[str, float] = {}
+    for part in text.split(","):
+        key, _, number = part.partition("=")
+        if key.strip() not in _SIMILAR_KEYS:
+            _fail(f"similar: got {part.strip()!r}; expected cost=, days=, time= or co2e= numbers")
+        try:
+            values[_SIMILAR_KEYS[key.strip()]] = float(number)
+        except ValueError:
+            _fail(f"similar: got {part.strip()!r}; expected {key.strip()}=<number>")
+    return Similarity(**values)
 
 
 @app.command("plan")
@@ -195,12 +225,23 @@ def plan(
     ] = None,
     pieces: Annotated[int, typer.Option()] = 1,
     max_options: Annotated[int, typer.Option()] = 5,
+    similar: Annotated[
+        str | None,
+        typer.Option(
+            help="When two options are the same offer, e.g. 'cost=5,days=1,time=10,co2e=10' "
+            "(per cent, days, per cent, per cent: the defaults)."
+        ),
+    ] = None,
+    every_journey: Annotated[
+        bool,
+        typer.Option("--all", help="Show every Pareto-best journey, with why a plan hides it."),
+    ] = False,
     currency: Annotated[str, typer.Option(help="CNY, USD or EUR.")] = "CNY",
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     data: DataOption = None,
     tariffs: TariffsOption = None,
 ) -> None:
-    """Plan the Pareto-best door-to-door options for one shipment."""
+    """Plan the door-to-door options a forwarder would quote for one shipment."""
     from optimizer.model import Shipment
     from optimizer.routing import plan_routes
 
@@ -214,9 +255,9 @@ def plan(
             origin, destination, weight_kg, volume_m3, deadline=_parse_time("deadline", deadline),
             pieces=pieces, cargo_class=cargo, customs_regime=regime, avoid=_split(avoid),
             allowed_modes=_split(modes) or None, max_options=max_options,
-            use_passages=_split(use_passages), **optional,
+            use_passages=_split(use_passages), similar_within=_similarity(similar), **optional,
         )  # fmt: skip
-        document = plan_routes(network, shipment).to_dict(currency)
+        document = plan_routes(network, shipment, every_journey=every_journey).to_dict(currency)
     except ValueError as exc:
         _fail(str(exc))
     typer.echo(

@@ -14,6 +14,7 @@ from benchmarks import (
     bench_load,
     bench_routing,
     bench_scenarios,
+    plan_quality,
     resilience,
 )
 
@@ -34,6 +35,8 @@ if __name__ == "__main__":
     bench_load.main()
     print()
     bench_routing.main()
+    print()
+    plan_quality.main()
     print()
     bench_api.main()
     print()

@@ -17,6 +17,7 @@ import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -24,7 +25,8 @@ import pandas as pd
 
 from network_data import Network, load_network
 from optimizer.costs.reference import reference_path_value
-from optimizer.routing import Shipment, plan_batch, plan_routes
+from optimizer.model import Shipment
+from optimizer.routing import plan_batch, plan_routes
 
 SEED = 20261122
 LATENCY_SHIPMENTS = int(os.environ.get("SHUDAO_BENCH_LATENCY", "1000"))
@@ -62,7 +64,8 @@ def random_shipments(network: Network, count: int, seed: int = SEED) -> pd.DataF
     )
 
 
-def _shipment(row: pd.Series) -> Shipment:
+def _shipment(row: Any) -> Shipment:
+    """The shipment of a row of :func:`random_shipments` (a Series or a dict)."""
     return Shipment(
         str(row["origin"]), str(row["destination"]), float(row["weight_kg"]),
         float(row["volume_m3"]), ready_at=datetime.fromisoformat(str(row["ready_at"])),

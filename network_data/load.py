@@ -66,6 +66,9 @@ class Network:
     container_types
         Unit loads: 20GP, 40GP and 40HQ boxes, reefer boxes and the PMC air pallet, with
         volume and payload limits.
+    products
+        What forwarders sell, indexed by id: a name and the chain of main-haul modes a route
+        must follow to be offered as that product (:mod:`optimizer.quotable`).
     version
         ``<dataset date>+<12 hex digits of the content hash>``.
     date
@@ -82,6 +85,7 @@ class Network:
     passage_status: pd.DataFrame
     waypoints: pd.DataFrame
     container_types: pd.DataFrame
+    products: pd.DataFrame
     version: str
     date: str
 
@@ -334,9 +338,11 @@ def load_network(
         ("emission_factors.csv", "vehicle"),
         ("passages.csv", "id"),
         ("container_types.csv", "container_type"),
+        ("products.csv", "id"),
     ]:
         v.check_unique(name, tables[name], key, problems)
     v.check_nodes(nodes, problems)
+    v.check_unique_chains(tables["products.csv"], problems)
     vehicles = dict(
         zip(
             v.values(tables["emission_factors.csv"], "vehicle"),
@@ -508,6 +514,7 @@ def _assemble(
         passage_status=tables["passage_status.csv"],
         waypoints=tables["waypoints.csv"].set_index("id"),
         container_types=tables["container_types.csv"].set_index("container_type"),
+        products=tables["products.csv"].set_index("id"),
         version=f"{date}+{_content_hash(hashed_files)}",
         date=date,
     )

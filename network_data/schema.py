@@ -230,6 +230,15 @@ WAYPOINT_COLUMNS: Final = (
     Column("source", "list", separator=";"),
 )
 
+#: Products forwarders sell: the chain of main-haul modes (road pre- and on-carriage, and short
+#: drayage between terminals, aside) that a route must follow to be offered as one.
+PRODUCT_COLUMNS: Final = (
+    Column("id"),
+    Column("name"),
+    Column("chain", "list", choices=MODES),
+    Column("source", "list", separator=";"),
+)
+
 #: File name -> columns, in the order the validator reads them.
 FILES: Final[dict[str, tuple[Column, ...]]] = {
     "nodes.csv": NODE_COLUMNS,
@@ -242,5 +251,6 @@ FILES: Final[dict[str, tuple[Column, ...]]] = {
     "passages.csv": PASSAGE_COLUMNS,
     "passage_status.csv": PASSAGE_STATUS_COLUMNS,
     "container_types.csv": CONTAINER_COLUMNS,
+    "products.csv": PRODUCT_COLUMNS,
 }
 PATHS_FILE: Final = "corridor_paths.geojson"

@@ -158,6 +158,35 @@ def check_unique(file: str, table: pd.DataFrame, column: str, problems: Collecto
             seen[value] = position
 
 
+def check_unique_chains(products: pd.DataFrame, problems: Collector) -> None:
+    """Report products without a chain, and a chain that two products claim.
+
+    Examples
+    --------
+    >>> problems = Collector()
+    >>> table = pd.DataFrame({"id": ["RAIL", "TRAIN"], "chain": [["rail"], ["rail"]]})
+    >>> check_unique_chains(table, problems)
+    >>> print(problems.problems[0])
+    products.csv line 3 (id TRAIN): chain rail is product RAIL's already
+    """
+    owners: dict[tuple[str, ...], str] = {}
+    for position, (product, chain) in enumerate(
+        zip(values(products, "id"), products["chain"], strict=True)
+    ):
+        where = f"{line_of(position)} (id {product})"
+        steps = tuple(chain) if isinstance(chain, list) else ()
+        if not steps:
+            problems.add("products.csv", where, "a product needs a chain of modes")
+        elif steps in owners:
+            problems.add(
+                "products.csv",
+                where,
+                f"chain {'|'.join(steps)} is product {owners[steps]}'s already",
+            )
+        else:
+            owners[steps] = product
+
+
 def check_nodes(nodes: pd.DataFrame, problems: Collector) -> None:
     """Row-level rules of nodes.csv beyond single cells."""
     file = "nodes.csv"

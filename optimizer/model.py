@@ -6,9 +6,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from optimizer.errors import InvalidInputError
+from optimizer.quotable import Similarity
 
 MODES = ("road", "rail", "inland_water", "sea", "air")
 CARGO_CLASSES = ("general", "battery", "perishable", "high_value")
@@ -76,6 +77,9 @@ class Shipment:
         Passages to route through even when the main container carriers avoid them on the
         ready date (``passage_status.csv``); by default sea corridors through such a passage
         are left out (:func:`optimizer.validity.passages_left_out`).
+    similar_within
+        When two options count as the same offer, so that only the better is shown
+        (:class:`optimizer.quotable.Similarity`).
 
     Examples
     --------
@@ -104,6 +108,7 @@ class Shipment:
     avoid: frozenset[str] = frozenset()
     max_options: int = 5
     use_passages: frozenset[str] = frozenset()
+    similar_within: Similarity = field(default_factory=Similarity)
 
     def __post_init__(self) -> None:
         for name in ("origin", "destination"):
@@ -159,6 +164,8 @@ class Shipment:
             raise InvalidInputError(
                 "use_passages", ",".join(both), "passages that are not also in avoid"
             )
+        if not isinstance(self.similar_within, Similarity):
+            raise InvalidInputError("similar_within", self.similar_within, "a Similarity")
 
     def modes_used(self) -> frozenset[str]:
         """Modes the shipment may travel on."""
@@ -200,10 +207,19 @@ class Leg:
 
 @dataclass(frozen=True)
 class RouteOption:
-    """A door-to-door sequence of legs and its totals."""
+    """A door-to-door sequence of legs and its totals.
+
+    ``product`` is the ``products.csv`` id of what a forwarder would sell it as (None: no
+    product follows its chain of modes), ``family`` names it with what sets it apart ("Rail
+    freight via Alashankou"), and ``hidden`` says why a plan would not show it (None: shown;
+    set only on the options of a plan asked for every Pareto-best journey).
+    """
 
     legs: tuple[Leg, ...]
     summary: str
+    product: str | None = None
+    family: str = ""
+    hidden: str | None = None
 
     @property
     def cost_cny(self) -> float:
@@ -236,6 +252,19 @@ class RouteOption:
         return tuple(dict.fromkeys(leg.mode for leg in self.legs))
 
 
+class FrontJourney(NamedTuple):
+    """One Pareto-best journey of a plan's search, shown as an option or not, and why not."""
+
+    cost_cny: float
+    arrival: datetime
+    co2e_kg: float
+    family: str = ""
+    product: str | None = None
+    #: None when the plan shows it; else :data:`optimizer.quotable.NOT_SOLD`,
+    #: ``DOUBLES_BACK``, ``BARELY_DIFFERENT`` or ``BEYOND_LIMIT``.
+    hidden: str | None = None
+
+
 @dataclass(frozen=True)
 class RoutePlan:
     """The answer for one shipment: Pareto-best options, or why there is none."""
@@ -248,9 +277,9 @@ class RoutePlan:
     dataset_version: str
     fx_cny_per_unit: dict[str, float]
     labels_settled: int = 0
-    #: (cost_cny, arrival, co2e_kg) of every Pareto-best option the search found, cheapest
-    #: first; ``options`` details at most ``max_options`` of them.
-    front: tuple[tuple[float, datetime, float], ...] = ()
+    #: Every Pareto-best journey the search found, cheapest first, with its family and why it
+    #: is not among ``options`` if it is not.
+    front: tuple[FrontJourney, ...] = ()
     #: What to know before acting on the plan, in words: rates used outside their validity, an
     #: FX table far from the departure, passages left out (:mod:`optimizer.validity`).
     warnings: tuple[str, ...] = ()
@@ -294,6 +323,9 @@ class RoutePlan:
                     ),
                     "co2e_kg": round(sum(leg["co2e_kg"] for leg in legs), 2),
                     "modes": list(option.modes),
+                    "product": option.product,
+                    "family": option.family,
+                    **({"hidden": option.hidden} if option.hidden else {}),
                     "legs": legs,
                 }
             )
@@ -301,6 +333,18 @@ class RoutePlan:
             "dataset_version": self.dataset_version,
             "currency": currency,
             "options": options,
+            "front": [
+                {
+                    "cost": money(journey.cost_cny),
+                    "arrival": journey.arrival.isoformat(),
+                    "co2e_kg": round(journey.co2e_kg, 2),
+                    "product": journey.product,
+                    "family": journey.family,
+                    "shown": journey.hidden is None,
+                    "hidden": journey.hidden,
+                }
+                for journey in self.front
+            ],
             "infeasible_reason": self.infeasible_reason,
             "warnings": list(self.warnings),
         }

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -38,8 +40,8 @@ from network_data import Network
 from network_data.errors import UnknownPlaceError
 from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
-from network_data.validate import haversine_km, records, tariff_scopes
-from optimizer import validity
+from network_data.validate import EARTH_RADIUS_KM, haversine_km, records, tariff_scopes
+from optimizer import quotable, validity
 from optimizer._compile import (
     MAX_BREAKS,
     REGIME_BIT,
@@ -52,7 +54,7 @@ from optimizer.costs import search
 from optimizer.costs.line_haul import FCL, PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
 from optimizer.errors import InvalidInputError
 from optimizer.inputs import check_year
-from optimizer.model import MODES, Leg, RouteOption, RoutePlan, Shipment
+from optimizer.model import MODES, FrontJourney, Leg, RouteOption, RoutePlan, Shipment
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -485,63 +487,72 @@ def _europe_bound(data: RoutingData, node_id: str) -> bool:
     return data.node_country[data.node_index[node_id]] in _EUROPE
 
 
-def _select(front: list[_Journey], max_options: int | None) -> list[_Journey]:
-    """At most ``max_options`` journeys spanning ``front`` (sorted cheapest first); the
-    cheapest, fastest and greenest are kept."""
-    if max_options is None or len(front) <= max_options:
-        return front
-    if max_options == 1:
-        return front[:1]  # the cheapest, and the first of the picks below
-    # Plain Python: a front has tens of journeys, where numpy's per-call cost dominates.
-    costs = [j.cost_cny for j in front]
-    arrivals = [j.arrival_h for j in front]
-    co2es = [j.co2e_kg for j in front]
-    everyone = range(len(front))
-    picked: list[int] = []
-    for ranking in (  # cheapest, fastest, greenest; ties go to the earlier journey
-        zip(costs, arrivals, co2es, everyone, strict=True),
-        zip(arrivals, costs, co2es, everyone, strict=True),
-        zip(co2es, costs, arrivals, everyone, strict=True),
-    ):
-        best = min(ranking)[3]
-        if best not in picked:
-            picked.append(best)
-    if len(picked) < max_options:
-        low_c, low_a, low_g = min(costs), min(arrivals), min(co2es)
-        span_c = (max(costs) - low_c) or 1.0
-        span_a = (max(arrivals) - low_a) or 1.0
-        span_g = (max(co2es) - low_g) or 1.0
-        scaled = [
-            ((c - low_c) / span_c, (a - low_a) / span_a, (g - low_g) / span_g)
-            for c, a, g in zip(costs, arrivals, co2es, strict=True)
-        ]
-        # Each next pick is the option farthest from every option picked so far.
-        gaps = [math.inf] * len(front)
-        for p in picked:
-            gaps = _nearer(gaps, scaled, scaled[p])
-        while len(picked) < max_options:
-            for p in picked:
-                gaps[p] = -1.0
-            farthest = max(everyone, key=gaps.__getitem__)
-            picked.append(farthest)
-            gaps = _nearer(gaps, scaled, scaled[farthest])
-    return [front[i] for i in sorted(picked[:max_options])]
+class _Products(NamedTuple):
+    """What :func:`optimizer.quotable.shape` needs of a network, built once per network."""
+
+    by_chain: dict[tuple[str, ...], tuple[str, str]]
+    node_names: dict[str, str]
+    #: Per edge: the leg as the shape sees it, and the index of the node it reaches.
+    edge_legs: tuple[quotable.Leg, ...]
+    edge_destination: tuple[int, ...]
 
 
-def _nearer(
-    gaps: list[float], points: list[tuple[float, float, float]], pick: tuple[float, float, float]
-) -> list[float]:
-    """Each point's distance to the nearest pick, now that ``pick`` is one.
+_PRODUCTS: weakref.WeakKeyDictionary[Network, _Products] = weakref.WeakKeyDictionary()
 
-    The distance is summed and rooted as numpy's norm does it (``math.dist`` rounds
-    differently in the last bit, which turned some ties).
-    """
-    pc, pa, pg = pick
-    distances = (
-        math.sqrt((c - pc) * (c - pc) + (a - pa) * (a - pa) + (g - pg) * (g - pg))
-        for c, a, g in points
-    )
-    return [min(gap, d) for gap, d in zip(gaps, distances, strict=True)]
+
+def _products(network: Network, data: RoutingData) -> _Products:
+    known = _PRODUCTS.get(network)
+    if known is None:
+        by_chain = {
+            tuple(chain): (str(product), str(name))
+            for product, name, chain in zip(
+                network.products.index, network.products["name"], network.products["chain"],
+                strict=True,
+            )
+        }  # fmt: skip
+        names = dict(zip(network.nodes.index, network.nodes["name_en"], strict=True))
+        destinations = tuple(int(d) for d in data.arrays.edge_destination)
+        legs = tuple(
+            quotable.Leg(mode, distance_km, destination, bool(data.node_is_border[node]), passages)
+            for (_, destination, mode, _, distance_km), node, passages in zip(
+                data.edge_leg_fields, destinations, data.edge_passages, strict=True
+            )
+        )
+        known = _PRODUCTS[network] = _Products(by_chain, names, legs, destinations)
+    return known
+
+
+def _remaining_km(data: RoutingData, place: _Place) -> FloatArray:
+    """Great-circle km from every node to ``place``."""
+    lat, lon = np.radians(data.arrays.node_lat), np.radians(data.arrays.node_lon)
+    lat0, lon0 = math.radians(place.lat), math.radians(place.lon)
+    h = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat) * math.cos(lat0) * np.sin((lon - lon0) / 2) ** 2
+    distances: FloatArray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    return distances
+
+
+def _shape(
+    result: _Result,
+    journey: _Journey,
+    origin_km: float,
+    remaining_km: list[float],
+    products: _Products,
+) -> quotable.Shape:
+    """The product, family and doubling back of a journey, read off its labels' corridors."""
+    ints = result.ints
+    legs: list[quotable.Leg] = []
+    distances: list[float] = []
+    index = journey.label
+    while index >= 0:
+        edge = ints.item(index, search.EDGE)
+        if edge >= 0:  # not the origin, nor a road leg joining a coordinate
+            legs.append(products.edge_legs[edge])
+            distances.append(remaining_km[products.edge_destination[edge]])
+        index = ints.item(index, search.PARENT)
+    legs.reverse()
+    distances.append(origin_km)
+    distances.reverse()
+    return quotable.shape(legs, distances, products.by_chain, products.node_names)
 
 
 def plan_routes(
@@ -550,8 +561,14 @@ def plan_routes(
     *,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     max_options: int | None = -1,
+    every_journey: bool = False,
 ) -> RoutePlan:
-    """Plan the Pareto-best door-to-door options for ``shipment`` on ``network``.
+    """Plan the door-to-door options a forwarder would quote for ``shipment`` on ``network``.
+
+    The search finds every journey no other beats on cost, arrival and CO2e; the plan shows
+    those a forwarder sells as a product, that do not double back and that differ
+    meaningfully, covering the families that compete on the lane (:mod:`optimizer.quotable`).
+    ``plan.front`` keeps every journey found, each with why it is not shown.
 
     Parameters
     ----------
@@ -562,7 +579,10 @@ def plan_routes(
     horizon_days
         Longest journey searched (>= 60 so that sea via the Cape fits).
     max_options
-        Overrides ``shipment.max_options`` when >= 1; None returns the whole Pareto front.
+        Overrides ``shipment.max_options`` when >= 1; None shows every quotable option.
+    every_journey
+        Show every Pareto-best journey as an option, quotable or not, each with ``hidden``
+        saying why the plan would leave it out.
 
     Returns
     -------
@@ -613,7 +633,7 @@ def plan_routes(
         options: tuple[RouteOption, ...],
         reason: str | None,
         settled: int = 0,
-        front: tuple[tuple[float, datetime, float], ...] = (),
+        front: tuple[FrontJourney, ...] = (),
     ) -> RoutePlan:
         built = RoutePlan(
             shipment, origin.label, destination.label, options, reason, network.version, fx,
@@ -630,12 +650,52 @@ def plan_routes(
         return plan((), reason, result.settled)
     ready_h = epoch_hours(shipment.ready_at)
     ranked = sorted(result.journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
+    remaining_km = _remaining_km(data, destination).tolist()
+    origin_km = (
+        remaining_km[data.node_index[origin.label]]
+        if origin.is_node
+        else haversine_km(origin.lat, origin.lon, destination.lat, destination.lon)
+    )
+    products = _products(network, data)
+    shapes = [_shape(result, j, origin_km, remaining_km, products) for j in ranked]
+    candidates = [
+        quotable.Candidate(
+            j.cost_cny, j.arrival_h - ready_h, j.co2e_kg, shape.family,
+            quotable.NOT_SOLD if shape.product is None
+            else quotable.DOUBLES_BACK if shape.doubles_back_at else None,
+        )
+        for j, shape in zip(ranked, shapes, strict=True)
+    ]  # fmt: skip
+    hidden = quotable.choose(candidates, limit, shipment.similar_within)
     options = []
-    for journey in _select(ranked, limit):
-        legs = _legs(data, result, journey)
-        options.append(RouteOption(legs, _summary(data, legs, ready_h)))
-    front = tuple((j.cost_cny, from_epoch_hours(j.arrival_h), j.co2e_kg) for j in ranked)
-    return plan(tuple(options), None, result.settled, front)
+    for journey, shape, why in zip(ranked, shapes, hidden, strict=True):
+        if why is None or every_journey:
+            legs = _legs(data, result, journey)
+            summary = _summary(data, legs, ready_h)
+            options.append(RouteOption(legs, summary, shape.product, shape.family, why))
+    front = tuple(
+        FrontJourney(j.cost_cny, from_epoch_hours(j.arrival_h), j.co2e_kg, shape.family,
+                     shape.product, why)
+        for j, shape, why in zip(ranked, shapes, hidden, strict=True)
+    )  # fmt: skip
+    return plan(
+        tuple(options), None if options else _nothing_quotable(front), result.settled, front
+    )
+
+
+def _nothing_quotable(front: Sequence[FrontJourney]) -> str:
+    """Why a plan whose search found journeys shows none of them."""
+    families = ", ".join(dict.fromkeys(j.family for j in front))
+    reasons = Counter(j.hidden for j in front)
+    why = " and ".join(
+        f"{count} {'is' if count == 1 else 'are'} "
+        + ("no product a forwarder sells" if reason == quotable.NOT_SOLD else "doubling back")
+        for reason, count in reasons.most_common()
+    )
+    return (
+        f"the {len(front)} Pareto-best journeys found ({families}) are not offered: {why}; "
+        "plan with every_journey (--all) to see them"
+    )
 
 
 def _check_ready(network: Network, shipment: Shipment) -> None:

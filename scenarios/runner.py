@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -27,6 +27,7 @@ import pandas as pd
 
 from network_data import Network, load_network
 from optimizer.inputs import TableError, read_table
+from optimizer.quotable import EXACT
 from optimizer.routing import TEU_USABLE_M3, map_on_network, plan_routes, shipment_from_record
 from scenarios.changes import ChangedNetwork, apply_changes
 from scenarios.demand import growth_factor, read_demand, sample_demand
@@ -87,7 +88,7 @@ def plan_options(network: Network, record: dict[str, Any]) -> dict[str, Any]:
     """The whole Pareto front of one shipment row, reduced to what the choice needs."""
     try:
         shipment = shipment_from_record(record)
-        plan = plan_routes(network, shipment, max_options=None)
+        plan = plan_routes(network, replace(shipment, similar_within=EXACT), max_options=None)
     except ValueError as exc:
         return {"status": "invalid", "reason": str(exc), "options": []}
     ready = shipment.ready_at

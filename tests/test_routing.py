@@ -66,7 +66,7 @@ def test_same_origin_and_destination(network: Network) -> None:
 
 def test_chengdu_to_lodz_by_rail_hand_checked(network: Network) -> None:
     plan = plan_routes(
-        network, ship("CNCTU-RLY", "PLLOD", allowed_modes={"rail"}), max_options=None
+        network, ship("CNCTU-RLY", "PLLOD", allowed_modes={"rail"}), every_journey=True
     )
     option = next(
         o for o in plan.options if [leg.corridor_id for leg in o.legs] == [
@@ -124,7 +124,7 @@ def test_wuhu_to_rotterdam_by_yangtze_and_sea(network: Network) -> None:
     plan = plan_routes(
         network, ship("Wuhu", "Rotterdam", allowed_modes={"road", "inland_water", "sea"},
                       use_passages={"suez", "bab-el-mandeb"}),
-        max_options=None,
+        every_journey=True,
     )  # fmt: skip
     corridor_paths = [[leg.corridor_id for leg in o.legs] for o in plan.options]
     assert [
@@ -257,12 +257,14 @@ def test_same_input_same_output(network: Network) -> None:
 
 def test_json_document(network: Network) -> None:
     doc = plan_routes(network, ship("Linshui", "Duisburg")).to_dict("USD")
-    assert set(doc) == {"dataset_version", "currency", "options", "infeasible_reason", "warnings"}
+    assert set(doc) == {
+        "dataset_version", "currency", "options", "front", "infeasible_reason", "warnings",
+    }  # fmt: skip
     assert doc["currency"] == "USD" and doc["dataset_version"] == network.version
     for option in doc["options"]:
         assert set(option) == {
             "summary", "total_cost", "departure", "arrival", "arrival_p90", "transit_hours",
-            "co2e_kg", "modes", "legs",
+            "co2e_kg", "modes", "product", "family", "legs",
         }  # fmt: skip
         assert option["total_cost"] == pytest.approx(sum(leg["cost"] for leg in option["legs"]))
         assert option["arrival_p90"] >= option["arrival"]

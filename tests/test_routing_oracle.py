@@ -74,7 +74,7 @@ def brute_force_front(
 
 
 def planner_front(network: Network, shipment: Shipment) -> list[tuple[float, float, float]]:
-    plan = plan_routes(network, shipment, max_options=None)
+    plan = plan_routes(network, shipment, every_journey=True)  # the search's whole front
     return pareto([
         ((o.arrival - shipment.ready_at).total_seconds() / 3600, o.cost_cny, o.co2e_kg)
         for o in plan.options

@@ -16,6 +16,7 @@ from api.problems import Problem
 from api.schemas.route_plans import RoutePlanOut, RoutePlanPage, ShipmentIn
 from optimizer.errors import InvalidInputError
 from optimizer.model import Shipment
+from optimizer.quotable import Similarity
 from optimizer.routing import plan_routes
 
 router = APIRouter(prefix="/v1/route-plans", tags=["route plans"], route_class=SessionRoute)
@@ -32,7 +33,8 @@ def to_shipment(body: ShipmentIn) -> Shipment:
         cargo_class=body.cargo_class, customs_regime=body.customs_regime,
         allowed_modes=frozenset(body.allowed_modes) if body.allowed_modes else None,
         forbidden_modes=frozenset(body.forbidden_modes), avoid=frozenset(body.avoid),
-        max_options=body.max_options, use_passages=frozenset(body.use_passages), **optional,
+        max_options=body.max_options, use_passages=frozenset(body.use_passages),
+        similar_within=Similarity(**body.similar_within.model_dump()), **optional,
     )  # fmt: skip
 
 
@@ -78,7 +80,7 @@ async def create_route_plan(
     try:
         shipment = to_shipment(body)
         start = time.perf_counter()
-        plan = plan_routes(network, shipment)
+        plan = plan_routes(network, shipment, every_journey=body.all_options)
         request.app.state.metrics.solver.labels("route_plan").observe(time.perf_counter() - start)
     except InvalidInputError as exc:
         errors = [{"field": exc.field, "message": str(exc)}]

@@ -12,6 +12,17 @@ from api.schemas.numbers import Float, Int
 Mode = Literal["road", "rail", "inland_water", "sea", "air"]
 
 
+class SimilarityIn(BaseModel):
+    """Option A leaves out option B when A is at most this much worse on every criterion and
+    better on one (:class:`optimizer.quotable.Similarity`; all 0: only dominated options)."""
+
+    model_config = ConfigDict(extra="forbid")
+    cost_pct: Float = Field(default=5.0, ge=0, le=100)
+    time_days: Float = Field(default=1.0, ge=0, le=365)
+    time_pct: Float = Field(default=10.0, ge=0, le=100)
+    co2e_pct: Float = Field(default=10.0, ge=0, le=100)
+
+
 class ShipmentIn(BaseModel):
     """A shipment to plan (the fields of :class:`optimizer.model.Shipment`)."""
 
@@ -36,6 +47,17 @@ class ShipmentIn(BaseModel):
         max_length=20,
         description="Passages to route through even when the main container carriers avoid "
         "them on the ready date; by default sea routes through them are left out.",
+    )
+    similar_within: SimilarityIn = Field(
+        default_factory=lambda: SimilarityIn(),
+        description="When two options are the same offer: the better is shown, the other left "
+        "out (listed in `front` as barely different).",
+    )
+    all_options: bool = Field(
+        default=False,
+        description="Show every Pareto-best journey the search found as an option, each that "
+        "a plan would leave out with `hidden` saying why (not sold, doubles back, barely "
+        "different, beyond max_options).",
     )
     currency: Literal["CNY", "USD", "EUR"] = "CNY"
 
@@ -71,7 +93,24 @@ class OptionOut(BaseModel):
     transit_hours: float
     co2e_kg: float
     modes: list[str]
+    product: str | None = Field(description="What a forwarder sells it as (`products.csv` id).")
+    family: str = Field(description="The product and what sets it apart, e.g. its border.")
+    hidden: str | None = Field(
+        default=None, description="With `all_options`: why a plan would leave it out."
+    )
     legs: list[LegOut]
+
+
+class FrontOut(BaseModel):
+    """One Pareto-best journey of the search, and why the plan does not show it if it does not."""
+
+    cost: float
+    arrival: datetime
+    co2e_kg: float
+    product: str | None
+    family: str
+    shown: bool
+    hidden: str | None
 
 
 class RoutePlanOut(BaseModel):
@@ -82,6 +121,9 @@ class RoutePlanOut(BaseModel):
     dataset_version: str
     currency: str
     options: list[OptionOut]
+    front: list[FrontOut] = Field(
+        default=[], description="Every Pareto-best journey the search found, cheapest first."
+    )
     infeasible_reason: str | None
     warnings: list[str] = Field(
         default=[],

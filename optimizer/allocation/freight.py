@@ -35,6 +35,7 @@ from optimizer.allocation.problem import (
 )
 from optimizer.errors import InvalidInputError
 from optimizer.model import CARGO_CLASSES, Shipment
+from optimizer.quotable import EXACT
 from optimizer.routing import map_on_network, plan_routes
 
 #: One pallet position: a EUR pallet (1.2 x 0.8 m) stacked 1.5 m high, 1.44 m3 (SOURCES.md
@@ -590,7 +591,7 @@ def _plan_inbound(network: Network, task: tuple[Any, ...]) -> Inbound | None:
     shipment = Shipment(
         hub, location, weight_kg, lot_m3, ready_at=ready,
         deadline=ready + timedelta(days=limit_days), cargo_class=cargo_class,
-        customs_regime=regime,
+        customs_regime=regime, similar_within=EXACT,
     )  # fmt: skip
     plan = plan_routes(network, shipment, max_options=None)
     if not plan.options:

@@ -21,6 +21,7 @@ from network_data import Network
 from optimizer._compile import RoutingData, epoch_hours, from_epoch_hours, routing_data
 from optimizer.consolidation.problem import ConsolidationProblem, ConsolidationShipment
 from optimizer.model import MODES, RouteOption, Shipment
+from optimizer.quotable import EXACT
 from optimizer.routing import EdgeCosts, edge_costs, plan_routes
 
 #: Air chargeable kg per m3 (IATA 1:6000): a unit load is priced as its volume at this density.
@@ -224,7 +225,7 @@ def through_route(
     weight_kg, volume_m3 = _reference_load(offered)
     reference = Shipment(
         departure.hub, destination, weight_kg, volume_m3, ready_at=departure.cutoff,
-        cargo_class=segregation, avoid=others,
+        cargo_class=segregation, avoid=others, similar_within=EXACT,
     )  # fmt: skip
     plan = plan_routes(network, reference, max_options=None)
     options = [
@@ -389,7 +390,9 @@ def standalone_option(
     deadline = lot.shipment.deadline
     assert deadline is not None
     latest = deadline + timedelta(days=timing.max_late_days)
-    plan = plan_routes(network, replace(lot.shipment, deadline=latest), max_options=3)
+    plan = plan_routes(
+        network, replace(lot.shipment, deadline=latest, similar_within=EXACT), max_options=3
+    )
     best: Option | None = None
     for option in plan.options:
         waiting = timing.costs(lot, option.departure, option.arrival)

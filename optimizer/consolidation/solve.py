@@ -51,6 +51,7 @@ from optimizer.consolidation.result import (
     Placement,
     Unplaced,
 )
+from optimizer.quotable import EXACT
 from optimizer.routing import map_on_network, plan_routes
 
 _EPS = 1e-6
@@ -222,7 +223,9 @@ def _why_not(
     assert shipment.deadline is not None
     boardable = [r for r in routes if shipment.ready_at <= r.departure.cutoff]
     arrivals = [(r.option.arrival, f"on {r.departure.service}") for r in boardable]
-    fastest = plan_routes(network, replace(shipment, deadline=None), max_options=None)
+    fastest = plan_routes(
+        network, replace(shipment, deadline=None, similar_within=EXACT), max_options=None
+    )
     if fastest.options:
         option = min(fastest.options, key=lambda o: o.arrival)
         arrivals.append((option.arrival, f"booked alone ({option.summary})"))

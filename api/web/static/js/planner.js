@@ -252,6 +252,7 @@ export function initPlanner() {
       "aria-label": `Option ${index + 1}`, onchange: () => select(index, { focus: false }) })),
     h("td", { class: "route wide" },
       h("label", { for: id, class: "opt-label" }, `Option ${index + 1}`),
+      option.family ? h("p", { class: "route-family" }, option.family) : null,
       h("p", { class: "route-chain" }, routeChain(option)),
       viaWords(option.summary) ? h("p", { class: "route-via" }, `via ${viaWords(option.summary)}`) : null,
       badges.length ? h("div", {}, badges) : null),

@@ -1,0 +1,272 @@
+"""What a forwarder would read in the plans (issue 17): ``python -m benchmarks.plan_quality``.
+
+On 1,000 random shipments from the pilot zones (``bench_routing.random_shipments``), each
+shown option is read again from its legs, independently of the planner's own bookkeeping:
+
+- options *barely different* from another shown option (one covers it, :class:`Similarity`;
+  target 0), options that follow no product (target 0) and options that double back (target 0);
+- the same counts for the planner as it was before (``SHUDAO_BENCH_BASELINE_REV``, default
+  30c7eae), run from a git worktree of that commit in a child process on the same shipments,
+  and its single-plan p50 beside ours (target: ours at most 1.5x);
+- on 100 of the lanes, a sweep of growing loads (1 to 60 m3 at 250 kg/m3): lanes where the
+  cheapest option's cost falls as the load grows (target 0; issue 17 item 2);
+- door-to-door days on the lanes with published times, beside them (issue 17 item 3).
+
+Without git or the baseline commit (a copy without history), the baseline rows are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_routing import _shipment, random_shipments
+from network_data import Network, load_network
+from network_data.validate import haversine_km
+from optimizer import quotable
+from optimizer.model import Shipment
+from optimizer.routing import plan_routes
+
+SHIPMENTS = int(os.environ.get("SHUDAO_BENCH_QUALITY_SHIPMENTS", "1000"))
+SWEEP_LANES = 100
+SWEEP_M3 = (1, 2, 5, 10, 15, 20, 30, 40, 50, 60)
+DENSITY_KG_PER_M3 = 250.0
+BASELINE_REV = os.environ.get("SHUDAO_BENCH_BASELINE_REV", "30c7eae")
+TARGET_SLOWDOWN = 1.5
+REPO = Path(__file__).resolve().parents[1]
+READY = datetime(2026, 12, 7, 8, tzinfo=UTC)
+#: Lanes with published door-to-door times: (what, origin, destination, product, days).
+PUBLISHED = (
+    ("Chengdu -> Lodz by rail", "CNCTU-RLY", "PLLOD", "RAIL", (12, 16)),
+    ("Chongqing -> Vientiane by rail", "CNCKG-RLY", "LAVTE", "RAIL", (4, 5)),
+    ("Chongqing -> Hanoi by rail", "CNCKG-RLY", "VNHAN", "RAIL", (4, 5)),
+    ("Chongqing -> Singapore by rail-sea", "CNCKG-RLY", "SGSIN", "RAIL-SEA", (7, 9)),
+    ("Chongqing -> Istanbul by the Middle Corridor", "CNCKG-RLY", "TRIST", "MIDDLE-CORRIDOR",
+     (20, 25)),
+)  # fmt: skip
+
+
+def option_shape(network: Network, corridor_ids: Sequence[str | None], destination: str) -> Any:
+    """The shape of a shown option, read from its corridors (road links to coordinates aside)."""
+    nodes, corridors = network.nodes, network.corridors
+    goal = nodes.loc[destination, ["lat", "lon"]]
+
+    def km(node: str) -> float:
+        return haversine_km(nodes.at[node, "lat"], nodes.at[node, "lon"], goal["lat"], goal["lon"])
+
+    legs: list[quotable.Leg] = []
+    remaining: list[float] = []
+    for corridor_id in corridor_ids:
+        if corridor_id is None:
+            continue
+        row = corridors.loc[corridor_id]
+        if not remaining:
+            remaining.append(km(row["origin"]))
+        legs.append(
+            quotable.Leg(row["mode"], float(row["distance_km"]), row["destination"],
+                         nodes.at[row["destination"], "kind"] == "border_crossing",
+                         tuple(row["passages"]))
+        )  # fmt: skip
+        remaining.append(km(row["destination"]))
+    products = {tuple(c): (str(p), str(n)) for p, n, c in zip(
+        network.products.index, network.products["name"], network.products["chain"], strict=True
+    )}  # fmt: skip
+    return quotable.shape(legs, remaining, products, dict(network.nodes["name_en"]))
+
+
+def read_options(
+    network: Network, options: Sequence[dict[str, Any]], destination: str
+) -> Counter[str]:
+    """How many of a plan's shown options are not sold, double back or are barely different."""
+    counts: Counter[str] = Counter()
+    candidates = []
+    for option in options:
+        shape = option_shape(network, option["corridors"], destination)
+        counts["shown"] += 1
+        counts["not sold"] += shape.product is None
+        counts["doubles back"] += shape.doubles_back_at is not None
+        candidates.append(
+            quotable.Candidate(option["cost_cny"], option["transit_h"], option["co2e_kg"])
+        )
+    similarity = quotable.Similarity()
+    counts["barely different"] += sum(
+        any(similarity.covers(other, candidate) for other in candidates if other is not candidate)
+        for candidate in candidates
+    )
+    return counts
+
+
+def _option_rows(plan: Any, ready: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "corridors": [leg.corridor_id for leg in option.legs],
+            "cost_cny": option.cost_cny,
+            "transit_h": (option.arrival - ready).total_seconds() / 3600,
+            "co2e_kg": option.co2e_kg,
+        }
+        for option in plan.options
+    ]
+
+
+def plan_all(network: Network, rows: list[dict[str, Any]]) -> tuple[list[float], list[Any]]:
+    """Plan every row: seconds per plan and the shown options of each."""
+    shipments = [_shipment(row) for row in rows]
+    plan_routes(network, shipments[0])  # compile
+    seconds, options = [], []
+    for shipment in shipments:
+        start = time.perf_counter()
+        plan = plan_routes(network, shipment)
+        seconds.append(time.perf_counter() - start)
+        options.append(_option_rows(plan, shipment.ready_at))
+    return seconds, options
+
+
+@contextlib.contextmanager
+def baseline_tree() -> Iterator[Path | None]:
+    """A git worktree of :data:`BASELINE_REV`, removed afterwards; None when there is none."""
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        yield None
+        return
+    tree = Path(tempfile.mkdtemp(prefix="shudao-baseline-"))
+    added = subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), BASELINE_REV],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    try:
+        yield tree if added.returncode == 0 else None
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(tree, ignore_errors=True)
+
+
+#: What the baseline's child process runs: :func:`plan_all` and :func:`_option_rows` written
+#: against the baseline's own API (the child must not import anything of this tree).
+_BASELINE_CHILD = """
+import json, sys, time
+from datetime import datetime
+from network_data import load_network
+from optimizer.routing import Shipment, plan_routes
+rows = json.load(sys.stdin)
+network = load_network()
+shipments = [
+    Shipment(r["origin"], r["destination"], float(r["weight_kg"]), float(r["volume_m3"]),
+             ready_at=datetime.fromisoformat(r["ready_at"]))
+    for r in rows
+]
+plan_routes(network, shipments[0])
+seconds, options = [], []
+for shipment in shipments:
+    start = time.perf_counter()
+    plan = plan_routes(network, shipment)
+    seconds.append(time.perf_counter() - start)
+    options.append([
+        {"corridors": [leg.corridor_id for leg in o.legs], "cost_cny": o.cost_cny,
+         "transit_h": (o.arrival - shipment.ready_at).total_seconds() / 3600,
+         "co2e_kg": o.co2e_kg}
+        for o in plan.options
+    ])
+json.dump({"seconds": seconds, "options": options}, sys.stdout)
+"""
+
+
+def run_baseline(tree: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`plan_all` with the baseline's planner, in a child process in its tree."""
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    finished = subprocess.run(
+        [sys.executable, "-c", _BASELINE_CHILD], input=json.dumps(rows), capture_output=True,
+        text=True, cwd=tree, env=environment, check=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(finished.stdout)
+    return result
+
+
+def sweep(network: Network, rows: list[dict[str, Any]]) -> tuple[int, float]:
+    """Lanes whose cheapest option costs less for a larger load, and the largest such fall."""
+    falling, worst = 0, 0.0
+    for row in rows[:SWEEP_LANES]:
+        base = _shipment(row)
+        costs = []
+        for m3 in SWEEP_M3:
+            shipment = replace(base, weight_kg=m3 * DENSITY_KG_PER_M3, volume_m3=float(m3),
+                               max_options=1)  # fmt: skip
+            plan = plan_routes(network, shipment)
+            costs.append(min((o.cost_cny for o in plan.options), default=math.nan))
+        drops = [(a - b) / a for a, b in itertools.pairwise(costs) if b < a]
+        falling += bool(drops)
+        worst = max([worst, *drops])
+    return falling, worst
+
+
+def published(network: Network) -> list[tuple[str, str, float | None]]:
+    """Door-to-door days of the fastest option of each published lane's product."""
+    rows = []
+    for what, origin, destination, product, (low, high) in PUBLISHED:
+        shipment = Shipment(origin, destination, 2_000, 10, ready_at=READY, max_options=20)
+        plan = plan_routes(network, shipment, every_journey=True)
+        days = [
+            (o.arrival - READY).total_seconds() / 86400
+            for o in plan.options
+            if o.product == product
+        ]
+        rows.append((f"{what} (published {low}-{high})", product, min(days) if days else None))
+    return rows
+
+
+def main() -> None:
+    """Print the plan-quality table."""
+    network = load_network()
+    table = random_shipments(network, SHIPMENTS)
+    rows = [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+    seconds, options = plan_all(network, rows)
+    ours: Counter[str] = Counter()
+    for row, shown in zip(rows, options, strict=True):
+        ours += read_options(network, shown, str(row["destination"]))
+    print(f"Plan quality, {SHIPMENTS:,} random shipments (options read again from their legs)")
+    print(f"{'planner':<22} {'shown':>7} {'barely diff.':>13} {'not sold':>9} "
+          f"{'doubles back':>13} {'p50 ms':>8}")  # fmt: skip
+    p50_ms = statistics.median(seconds) * 1000
+    print(f"{'now':<22} {ours['shown']:>7} {ours['barely different']:>13} "
+          f"{ours['not sold']:>9} {ours['doubles back']:>13} {p50_ms:>8.2f}")  # fmt: skip
+    with baseline_tree() as tree:
+        if tree is None:
+            print(f"baseline skipped: no git worktree of {BASELINE_REV}")
+        else:
+            before = run_baseline(tree, rows)
+            theirs: Counter[str] = Counter()
+            for row, shown in zip(rows, before["options"], strict=True):
+                theirs += read_options(network, shown, str(row["destination"]))
+            base_ms = statistics.median(before["seconds"]) * 1000
+            print(f"{'before (' + BASELINE_REV + ')':<22} {theirs['shown']:>7} "
+                  f"{theirs['barely different']:>13} {theirs['not sold']:>9} "
+                  f"{theirs['doubles back']:>13} {base_ms:>8.2f}")  # fmt: skip
+            ratio = p50_ms / base_ms
+            verdict = "met" if ratio <= TARGET_SLOWDOWN else "not met"
+            print(f"single-plan p50 now / before: {ratio:.2f} (target <= {TARGET_SLOWDOWN}: "
+                  f"{verdict})")  # fmt: skip
+    falling, worst = sweep(network, rows)
+    print(f"load sweep, {SWEEP_LANES} lanes x {len(SWEEP_M3)} loads: {falling} lanes where a "
+          f"larger load costs less (target 0), largest fall {worst:.1%}")  # fmt: skip
+    print("published lanes: fastest option of the product, door-to-door days")
+    for what, product, days in published(network):
+        shown = f"{days:.1f}" if days is not None else "no option"
+        print(f"  {what:<62} {product:<16} {shown:>9}")
+
+
+if __name__ == "__main__":
+    main()
