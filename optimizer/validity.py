@@ -100,6 +100,8 @@ class _Dated:
             str(currency): _day(str(as_of)) for currency, as_of in network.fx["as_of"].items()
         }
         self._rates: dict[str, tuple[Rate, ...]] = {}
+        #: (scope, unit, mode) -> how a warning names those rates.
+        self.scope_words: dict[tuple[str, str, str], str] = {}
         self._passage_pairs: dict[str, frozenset[tuple[str, str]]] = {}
 
     def rates_for(self, corridor_id: str) -> tuple[Rate, ...]:
@@ -283,6 +285,15 @@ def _age(earlier: date, later: date) -> str:
 
 
 def _scope_words(network: Network, rate: Rate) -> str:
+    """How a warning names the rates of ``rate``'s scope (pandas look-ups: cached per network)."""
+    words = _dated(network).scope_words
+    key = (rate.scope, rate.unit, rate.mode)
+    if key not in words:
+        words[key] = _describe_scope(network, rate)
+    return words[key]
+
+
+def _describe_scope(network: Network, rate: Rate) -> str:
     kind = "express" if rate.unit == "express_kg" else _MODE_WORDS[rate.mode]
     parts = rate.scope.split(":")
     if parts[0] != "mode":
