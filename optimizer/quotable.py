@@ -7,8 +7,9 @@ far beyond the destination and sails back. Others differ from a better journey b
 cent of CO2e and nothing else. A plan shows what a forwarder would put before a customer:
 
 1. **Products only.** A journey's *chain* is the sequence of its main-haul modes: road legs at
-   either end (pre- and on-carriage, a road feeder service at an airport) and road drayage of
-   at most :data:`DRAYAGE_KM` between two terminals are part of every product. A chain that
+   either end (pre- and on-carriage, a road feeder service at an airport) shorter than the haul
+   they feed, and road drayage of at most :data:`DRAYAGE_KM` between two terminals, are part
+   of every product. A chain that
    ``products.csv`` does not list is not sold (``air`` then ``rail`` is not; ``rail`` then
    ``sea`` is: the Western Land-Sea Corridor).
 2. **No doubling back.** A journey that passes a node much farther from the destination (by
@@ -192,10 +193,15 @@ doubles_back_at=None)
         else:
             segments.append((leg.mode, leg.distance_km, i, i))
     main = list(segments)
-    while len(main) > 1 and main[0][0] == "road":
-        main.pop(0)
-    while len(main) > 1 and main[-1][0] == "road":
-        main.pop()
+    pre = main.pop(0) if len(main) > 1 and main[0][0] == "road" else None
+    on = main.pop() if len(main) > 1 and main[-1][0] == "road" else None
+    haul_km = sum(segment[1] for segment in main)
+    # Pre- and on-carriage shorter than the haul they feed belong to the product; a truck run
+    # longer than that haul is a main leg of its own (1,100 km by road to a 160 km train).
+    if pre is not None and pre[1] > haul_km:
+        main.insert(0, pre)
+    if on is not None and on[1] > haul_km:
+        main.append(on)
     chain: list[str] = []
     kept: list[tuple[str, float, int, int]] = []
     for segment in main:

@@ -133,6 +133,12 @@ def test_the_shapes_the_issue_names() -> None:
     assert tuple(land_sea) == (
         ("rail", "sea"), "RAIL-SEA", "Rail-sea intermodal via Qinzhou", None,
     )  # fmt: skip
+    # 1,100 km by truck to a 160 km train is no rail product (it was "Rail freight").
+    truck_first = shape(
+        _legs(("road", 1_127, "CNPXG"), ("road", 194, "VNDDG"), ("rail", 160, "VNHAN")),
+        [1_200, 300, 150, 0], PRODUCTS, NAMES,
+    )  # fmt: skip
+    assert (truck_first.chain, truck_first.product) == (("road", "rail"), None)
     # A truck of 69 km between two airports is drayage: the chain stays air.
     airports = shape(
         _legs(("air", 1_250, "CNCTU-CTU"), ("road", 69, "CNCTU-TFU"), ("air", 2_800, "KZALA-ALA")),
