@@ -12,6 +12,14 @@ from optimizer.errors import InvalidInputError
 from optimizer.quotable import Similarity
 
 MODES = ("road", "rail", "inland_water", "sea", "air")
+#: How a plan's words name each mode.
+MODE_WORDS = {
+    "road": "road",
+    "rail": "rail",
+    "inland_water": "river barge",
+    "sea": "sea",
+    "air": "air",
+}
 CARGO_CLASSES = ("general", "battery", "perishable", "high_value")
 CUSTOMS_REGIMES = ("9610", "9710", "9810", "1210", "general")
 

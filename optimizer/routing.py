@@ -54,7 +54,15 @@ from optimizer.costs import search
 from optimizer.costs.line_haul import FCL, PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
 from optimizer.errors import InvalidInputError
 from optimizer.inputs import check_year
-from optimizer.model import MODES, FrontJourney, Leg, RouteOption, RoutePlan, Shipment
+from optimizer.model import (
+    MODE_WORDS,
+    MODES,
+    FrontJourney,
+    Leg,
+    RouteOption,
+    RoutePlan,
+    Shipment,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -82,13 +90,6 @@ _SUMMARY_PASSAGES = {
     "cape": "the Cape",
     "caspian": "the Caspian",
     "three-gorges-locks": "the Three Gorges locks",
-}
-_MODE_WORDS = {
-    "road": "road",
-    "rail": "rail",
-    "inland_water": "river barge",
-    "sea": "sea",
-    "air": "air",
 }
 
 
@@ -453,7 +454,7 @@ def _summary(data: RoutingData, legs: tuple[Leg, ...], ready_h: float) -> str:
             if leg.destination in data.node_index
             and data.node_is_border[data.node_index[leg.destination]]
         ]
-        mode_word = _MODE_WORDS[group[0].mode]
+        mode_word = MODE_WORDS[group[0].mode]
         if group[0].mode == "rail" and any(
             b in data.node_index and data.node_in_china[data.node_index[b]] for b in borders
         ):

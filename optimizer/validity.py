@@ -28,7 +28,7 @@ import pandas as pd
 from network_data import Network
 from network_data.validate import parse_date, records
 from optimizer.errors import InvalidInputError
-from optimizer.model import Leg, RoutePlan, Shipment
+from optimizer.model import MODE_WORDS, Leg, RoutePlan, Shipment
 
 #: An FX table this many days or more from a departure is worth a warning: over 2023-2025 the
 #: PBOC central parity moved within CNY 6.70-7.35 per USD and 7.30-8.45 per EUR (``FX`` in
@@ -42,13 +42,6 @@ PRODUCT_UNITS: dict[str, tuple[str, ...]] = {
     "LTL": ("ltl_t",),
     "AIR": ("kg",),
     "EXPRESS": ("express_kg",),
-}
-_MODE_WORDS = {
-    "road": "road",
-    "rail": "rail",
-    "inland_water": "river barge",
-    "sea": "sea",
-    "air": "air",
 }
 
 
@@ -294,15 +287,15 @@ def _scope_words(network: Network, rate: Rate) -> str:
 
 
 def _describe_scope(network: Network, rate: Rate) -> str:
-    kind = "express" if rate.unit == "express_kg" else _MODE_WORDS[rate.mode]
+    kind = "express" if rate.unit == "express_kg" else MODE_WORDS[rate.mode]
     parts = rate.scope.split(":")
     if parts[0] != "mode":
         corridor = network.corridors.loc[rate.scope]
         names = network.nodes["name_en"]
         return f"{kind} rates for {names[corridor['origin']]} → {names[corridor['destination']]}"
     if len(parts) == 3:
-        return f"{kind} rates (the default for {_MODE_WORDS[rate.mode]} legs from {parts[2]})"
-    return f"{kind} rates (the default for every {_MODE_WORDS[rate.mode]} leg)"
+        return f"{kind} rates (the default for {MODE_WORDS[rate.mode]} legs from {parts[2]})"
+    return f"{kind} rates (the default for every {MODE_WORDS[rate.mode]} leg)"
 
 
 def rate_warnings(network: Network, plan: RoutePlan) -> list[str]:
