@@ -7,8 +7,10 @@ arrays. Money is converted to CNY with the network's FX table.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +28,7 @@ from optimizer.model import CUSTOMS_REGIMES, MODES
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+_Built = TypeVar("_Built")
 
 #: Bit of each customs regime in ``node_regimes``.
 REGIME_BIT = {regime: 1 << i for i, regime in enumerate(CUSTOMS_REGIMES)}
@@ -348,13 +351,32 @@ def compile_network(network: Network) -> RoutingData:
     )
 
 
-_CACHE: weakref.WeakKeyDictionary[Network, RoutingData] = weakref.WeakKeyDictionary()
+class PerNetwork(Generic[_Built]):
+    """What ``build`` makes of a network, built on first use and kept while the network lives.
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> node_count = PerNetwork(lambda network: len(network.nodes))
+    >>> network = load_network()
+    >>> node_count(network) == node_count(network) == len(network.nodes)
+    True
+    """
+
+    def __init__(self, build: Callable[[Network], _Built]) -> None:
+        self._build = build
+        self._cache: weakref.WeakKeyDictionary[Network, _Built] = weakref.WeakKeyDictionary()
+
+    def __call__(self, network: Network) -> _Built:
+        built = self._cache.get(network)
+        if built is None:
+            built = self._cache[network] = self._build(network)
+        return built
+
+
+_ROUTING_DATA = PerNetwork(compile_network)
 
 
 def routing_data(network: Network) -> RoutingData:
     """The compiled form of ``network``, built on first use and kept while the network lives."""
-    compiled = _CACHE.get(network)
-    if compiled is None:
-        compiled = compile_network(network)
-        _CACHE[network] = compiled
-    return compiled
+    return _ROUTING_DATA(network)

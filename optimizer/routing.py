@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -45,6 +44,7 @@ from optimizer import quotable, validity
 from optimizer._compile import (
     MAX_BREAKS,
     REGIME_BIT,
+    PerNetwork,
     RoutingData,
     epoch_hours,
     from_epoch_hours,
@@ -498,29 +498,27 @@ class _Products(NamedTuple):
     edge_destination: tuple[int, ...]
 
 
-_PRODUCTS: weakref.WeakKeyDictionary[Network, _Products] = weakref.WeakKeyDictionary()
-
-
-def _products(network: Network, data: RoutingData) -> _Products:
-    known = _PRODUCTS.get(network)
-    if known is None:
-        by_chain = {
-            tuple(chain): (str(product), str(name))
-            for product, name, chain in zip(
-                network.products.index, network.products["name"], network.products["chain"],
-                strict=True,
-            )
-        }  # fmt: skip
-        names = dict(zip(network.nodes.index, network.nodes["name_en"], strict=True))
-        destinations = tuple(int(d) for d in data.arrays.edge_destination)
-        legs = tuple(
-            quotable.Leg(mode, distance_km, destination, bool(data.node_is_border[node]), passages)
-            for (_, destination, mode, _, distance_km), node, passages in zip(
-                data.edge_leg_fields, destinations, data.edge_passages, strict=True
-            )
+def _build_products(network: Network) -> _Products:
+    data = routing_data(network)
+    by_chain = {
+        tuple(chain): (str(product), str(name))
+        for product, name, chain in zip(
+            network.products.index, network.products["name"], network.products["chain"],
+            strict=True,
         )
-        known = _PRODUCTS[network] = _Products(by_chain, names, legs, destinations)
-    return known
+    }  # fmt: skip
+    names = dict(zip(network.nodes.index, network.nodes["name_en"], strict=True))
+    destinations = tuple(int(d) for d in data.arrays.edge_destination)
+    legs = tuple(
+        quotable.Leg(mode, distance_km, destination, bool(data.node_is_border[node]), passages)
+        for (_, destination, mode, _, distance_km), node, passages in zip(
+            data.edge_leg_fields, destinations, data.edge_passages, strict=True
+        )
+    )
+    return _Products(by_chain, names, legs, destinations)
+
+
+_products = PerNetwork(_build_products)
 
 
 def _remaining_km(data: RoutingData, place: _Place) -> FloatArray:
@@ -657,7 +655,7 @@ def plan_routes(
         if origin.is_node
         else haversine_km(origin.lat, origin.lon, destination.lat, destination.lon)
     )
-    products = _products(network, data)
+    products = _products(network)
     shapes = [_shape(result, j, origin_km, remaining_km, products) for j in ranked]
     candidates = [
         quotable.Candidate(

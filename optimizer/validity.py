@@ -18,7 +18,6 @@ the unit its product is charged by (:data:`PRODUCT_UNITS`).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -27,6 +26,7 @@ import pandas as pd
 
 from network_data import Network
 from network_data.validate import parse_date, records
+from optimizer._compile import PerNetwork
 from optimizer.errors import InvalidInputError
 from optimizer.model import MODE_WORDS, Leg, RoutePlan, Shipment
 
@@ -150,15 +150,7 @@ def _rates(rows: pd.DataFrame, mode: str) -> tuple[Rate, ...]:
     )
 
 
-_CACHE: weakref.WeakKeyDictionary[Network, _Dated] = weakref.WeakKeyDictionary()
-
-
-def _dated(network: Network) -> _Dated:
-    dated = _CACHE.get(network)
-    if dated is None:
-        dated = _Dated(network)
-        _CACHE[network] = dated
-    return dated
+_dated = PerNetwork(_Dated)
 
 
 def passage_status_on(network: Network, passage: str, day: date) -> PassageStatus | None:
