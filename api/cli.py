@@ -167,6 +167,12 @@ def _plan_table(plan_doc: dict[str, Any]) -> str:
                 f"{leg['cost']:,.2f}", f"{leg['co2e_kg']:,.1f}",
             )  # fmt: skip
         console.print(table)
+        charges = [
+            f"{c['kind'].replace('_', ' ')} {c['amount']:,.2f} ({c['basis']})"
+            for leg in option["legs"] for c in leg["charges"] if c["kind"] != "line_haul"
+        ]  # fmt: skip
+        if charges:
+            console.print("besides line haul: " + "; ".join(charges), markup=False)
         console.print(
             f"total {plan_doc['currency']} {option['total_cost']:,.2f}; arrival "
             f"{option['arrival'][:16]} (p90 {option['arrival_p90'][:16]}); "

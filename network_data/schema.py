@@ -51,14 +51,22 @@ UNIT_LOAD_TYPES: Final = (*CONTAINER_TYPES, "20RF", "40RH", "PMC")
 UNIT_LOAD_KINDS: Final = ("dry", "reefer", "air_pallet")
 #: Tariff units and the modes they may be used for. ``container:*`` is per box, ``wm`` per revenue
 #: tonne (1 m3 = 1000 kg), ``kg`` per chargeable kg (air 1:6000), ``express_kg`` per chargeable kg
-#: (1:5000), ``truck`` per full truck and ``ltl_t`` per chargeable tonne of road groupage (1:3000).
+#: (1:5000), ``truck`` per full truck and ``ltl_t`` per chargeable tonne of road groupage (1:3000);
+#: ``fuel_kg`` and ``security_kg`` are air surcharges per chargeable kg, ``booking`` the documents
+#: of one booking (bill of lading, air waybill, rail waybill), and the ``customs`` scope
+#: (``customs[:<country>]``) holds the fee of one export or import declaration.
 TARIFF_UNITS: Final[dict[str, tuple[str, ...]]] = {
     **{f"container:{c}": ("rail", "sea", "inland_water") for c in CONTAINER_TYPES},
     "wm": ("rail", "sea", "inland_water"),
     "kg": ("air",),
     "express_kg": ("air",),
+    "fuel_kg": ("air",),
+    "security_kg": ("air",),
+    "booking": ("rail", "sea", "inland_water", "air"),
     "truck": ("road",),
     "ltl_t": ("road",),
+    "export_declaration": ("customs",),
+    "import_declaration": ("customs",),
 }
 
 #: Cut-off for "geometry endpoint far from its node".

@@ -343,8 +343,8 @@ def check_tariffs(
             problems.add(
                 file,
                 where,
-                f"scope {row.scope!r} is neither a corridor id nor mode:<mode>[:<country>] "
-                f"with mode in {', '.join(MODES)}",
+                f"scope {row.scope!r} is neither a corridor id, mode:<mode>[:<country>] "
+                f"with mode in {', '.join(MODES)}, nor customs[:<country>]",
             )
         if scope_mode is not None and row.unit and scope_mode not in TARIFF_UNITS[row.unit]:
             problems.add(
@@ -465,6 +465,8 @@ def _scope_mode(scope: str, corridor_modes: Mapping[str, str]) -> str | None:
     parts = scope.split(":")
     if parts[0] == "mode" and len(parts) in (2, 3) and parts[1] in MODES:
         return parts[1]
+    if parts[0] == "customs" and len(parts) in (1, 2):
+        return "customs"
     return None
 
 

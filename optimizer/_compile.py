@@ -22,7 +22,7 @@ from network_data.geo import LandIndex
 from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
 from network_data.validate import values as v_values
-from optimizer.costs.line_haul import UNIT_COLUMNS
+from optimizer.costs.line_haul import UNIT_COLUMNS, Tariffs
 from optimizer.model import CUSTOMS_REGIMES, MODES
 
 FloatArray = npt.NDArray[np.float64]
@@ -149,6 +149,7 @@ class RoutingData:
     node_dwell_h: FloatArray
     node_dwell_p90_h: FloatArray
     node_is_border: BoolArray
+    node_is_airport: BoolArray
     #: Gauge-change stations and bonded zones: passing them always means unloading.
     node_always_transfer: BoolArray
     node_in_china: BoolArray
@@ -172,8 +173,16 @@ class RoutingData:
     #: (origin id, destination id, mode, corridor id, distance_km) of each edge, as Python
     #: values: a route plan's legs read them without going through numpy scalars.
     edge_leg_fields: tuple[tuple[str, str, str, str, float], ...]
-    unit_price_cny: FloatArray
-    unit_min_cny: FloatArray
+    #: Every corridor's tariff with every product, and as each load basis may use it
+    #: (:data:`BASES`).
+    tariffs: Tariffs
+    basis_tariffs: dict[str, Tariffs]
+    #: Per corridor: the documents of a booking on it (bill of lading, air waybill, rail
+    #: waybill), CNY; zero for road.
+    edge_booking_cny: FloatArray
+    #: Customs declarations per country, CNY: what clearing goods out of and into it costs.
+    export_declaration_cny: dict[str, float]
+    import_declaration_cny: dict[str, float]
     #: Road corridors, and their per-unit prices without the fixed part, for a road leg that
     #: continues a road leg (the same truck drives on, so the per-truck or per-consignment base
     #: is paid once); rows follow ``road_edges``.
@@ -182,14 +191,6 @@ class RoutingData:
     into_ptr: IntArray
     edges_into: IntArray
     road_continuation_price_cny: FloatArray
-    kg_break: FloatArray
-    kg_rate_cny: FloatArray
-    kg_min_cny: FloatArray
-    express_break: FloatArray
-    express_rate_cny: FloatArray
-    express_min_cny: FloatArray
-    box_volume_m3: FloatArray
-    box_payload_kg: FloatArray
     timetable: Timetable
     fx_cny_per_unit: dict[str, float] = field(default_factory=dict)
     passage_ids: frozenset[str] = field(default_factory=frozenset)
@@ -217,6 +218,8 @@ def _tariff_arrays(
     kg_break = np.zeros((n, MAX_BREAKS))
     kg_rate = np.full((n, MAX_BREAKS), np.nan)
     kg_min = np.zeros(n)
+    kg_surcharge = np.zeros(n)
+    booking = np.zeros(n)
     express_break = np.zeros((n, MAX_BREAKS))
     express_rate = np.full((n, MAX_BREAKS), np.nan)
     express_min = np.zeros(n)
@@ -239,6 +242,10 @@ def _tariff_arrays(
                 express_break[e, express_slot] = row.break_from
                 express_rate[e, express_slot], express_min[e] = rate, minimum
                 express_slot += 1
+            elif row.unit in AIR_SURCHARGE_UNITS:
+                kg_surcharge[e] += rate
+            elif row.unit == "booking":
+                booking[e] = rate
     return {
         "unit_price_cny": unit_price,
         "unit_min_cny": unit_min,
@@ -246,9 +253,44 @@ def _tariff_arrays(
         "kg_break": kg_break,
         "kg_rate_cny": kg_rate,
         "kg_min_cny": kg_min,
+        "kg_surcharge_cny": kg_surcharge,
         "express_break": express_break,
         "express_rate_cny": express_rate,
         "express_min_cny": express_min,
+        "booking_cny": booking,
+    }
+
+
+#: How a journey's load is priced over the whole move: ``loose`` (LCL per revenue tonne,
+#: groupage or a whole truck by road, air and express per chargeable kg) or ``boxed`` (the
+#: shipper's own containers, trucked as full loads).
+BASES = ("loose", "boxed")
+AIR_SURCHARGE_UNITS = ("fuel_kg", "security_kg")
+_BOXED_UNITS = ("container:20GP", "container:40GP", "container:40HQ", "truck")
+
+
+def _basis_tariffs(tariffs: Tariffs) -> dict[str, Tariffs]:
+    """The tariff as each load basis may use it: other products' rates set to NaN."""
+    boxed_columns = [UNIT_COLUMNS.index(unit) for unit in _BOXED_UNITS]
+    loose_price = tariffs.unit_price.copy()
+    loose_price[:, [UNIT_COLUMNS.index(u) for u in _BOXED_UNITS if u != "truck"]] = np.nan
+    boxed_price = np.full_like(tariffs.unit_price, np.nan)
+    boxed_price[:, boxed_columns] = tariffs.unit_price[:, boxed_columns]
+    no_rates = np.full_like(tariffs.kg_rate, np.nan)
+    return {
+        "loose": tariffs._replace(unit_price=loose_price),
+        "boxed": tariffs._replace(
+            unit_price=boxed_price, kg_rate=no_rates, express_rate=no_rates.copy()
+        ),
+    }
+
+
+def _declarations(network: Network, unit: str) -> dict[str, float]:
+    """CNY per customs declaration by country (``customs:<country>`` rows; ``""`` the default)."""
+    rows = network.tariffs[network.tariffs["unit"] == unit]
+    return {
+        scope.partition(":")[2]: network.to_cny(rate, currency)
+        for scope, rate, currency in zip(rows["scope"], rows["rate"], rows["currency"], strict=True)
     }
 
 
@@ -270,15 +312,21 @@ def compile_network(network: Network) -> RoutingData:
         )
 
     edge_ids = tuple(arrays.edge_ids)
-    tariffs = _tariff_arrays(network, edge_ids, arrays.edge_distance_km)
+    rates = _tariff_arrays(network, edge_ids, arrays.edge_distance_km)
     road_edges = np.flatnonzero(arrays.edge_mode == MODES.index("road"))
-    tariffs["road_continuation_price_cny"] = tariffs["road_continuation_price_cny"][road_edges]
+    containers = network.container_types.loc[list(CONTAINER_ORDER)]
+    tariffs = Tariffs(
+        rates["unit_price_cny"], rates["unit_min_cny"], rates["kg_break"], rates["kg_rate_cny"],
+        rates["kg_min_cny"], rates["kg_surcharge_cny"], rates["express_break"],
+        rates["express_rate_cny"], rates["express_min_cny"],
+        containers["usable_volume_m3"].to_numpy(np.float64),
+        containers["max_payload_kg"].to_numpy(np.float64),
+    )  # fmt: skip
     regimes = np.array(
         [sum(REGIME_BIT[r] for r in row) for row in nodes["regimes"]], dtype=np.int64
     )
     today = date.fromisoformat(network.date)
     land = LandIndex()
-    containers = network.container_types.loc[list(CONTAINER_ORDER)]
     return RoutingData(
         network=network,
         arrays=arrays,
@@ -292,6 +340,7 @@ def compile_network(network: Network) -> RoutingData:
         node_dwell_h=dwell("dwell_median_h"),
         node_dwell_p90_h=dwell("dwell_p90_h"),
         node_is_border=(nodes["kind"] == "border_crossing").to_numpy(),
+        node_is_airport=(nodes["kind"] == "airport").to_numpy(),
         node_always_transfer=(
             nodes["gauge_change"].astype(bool) | (nodes["kind"] == "bonded_zone")
         ).to_numpy(bool),
@@ -328,14 +377,17 @@ def compile_network(network: Network) -> RoutingData:
                 strict=True,
             )
         ),
-        **tariffs,
+        tariffs=tariffs,
+        basis_tariffs=_basis_tariffs(tariffs),
+        edge_booking_cny=rates["booking_cny"],
+        export_declaration_cny=_declarations(network, "export_declaration"),
+        import_declaration_cny=_declarations(network, "import_declaration"),
+        road_continuation_price_cny=rates["road_continuation_price_cny"][road_edges],
         road_edges=road_edges,
         into_ptr=np.concatenate(
             ([0], np.cumsum(np.bincount(arrays.edge_destination, minlength=len(arrays.node_ids))))
         ).astype(np.int64),
         edges_into=np.argsort(arrays.edge_destination, kind="stable").astype(np.int64),
-        box_volume_m3=containers["usable_volume_m3"].to_numpy(np.float64),
-        box_payload_kg=containers["max_payload_kg"].to_numpy(np.float64),
         timetable=build_timetable(
             network,
             edge_ids,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from optimizer.charges import Charge
 from optimizer.errors import InvalidInputError
 from optimizer.quotable import Similarity
 
@@ -185,8 +186,10 @@ class Shipment:
 class Leg:
     """One movement on one corridor (or a first/last-mile road leg to a coordinate).
 
-    Costs are in CNY; ``cost_cny`` is the sum of the breakdown. Handling and border charges
-    belong to the leg that leaves the node where they occur.
+    Costs are in CNY; ``cost_cny`` is the sum of ``charges`` (:mod:`optimizer.charges`).
+    Handling, border and booking charges belong to the leg that leaves the node where they
+    occur; the export declaration to the leg that leaves the origin's country and the import
+    declaration to the leg that enters the destination's.
     """
 
     origin: str
@@ -200,17 +203,18 @@ class Leg:
     distance_km: float
     chargeable_kg: float
     product: str
-    line_haul_cny: float
-    handling_cny: float
-    border_cny: float
-    surcharge_cny: float
+    charges: tuple[Charge, ...]
     co2e_kg: float
     passages: tuple[str, ...] = ()
 
     @property
     def cost_cny(self) -> float:
         """Total charge of the leg in CNY."""
-        return self.line_haul_cny + self.handling_cny + self.border_cny + self.surcharge_cny
+        return sum(charge.amount_cny for charge in self.charges)
+
+    def charge_cny(self, kind: str) -> float:
+        """The leg's charges of one kind (:data:`optimizer.charges.KINDS`), CNY."""
+        return sum(charge.amount_cny for charge in self.charges if charge.kind == kind)
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,11 @@ class RoutePlan:
             return round(cny / rate, 2)
 
         def leg_dict(leg: Leg) -> dict[str, Any]:
+            amounts = [money(c.amount_cny) for c in leg.charges]
+            charges = [
+                {"kind": c.kind, "amount": amount, "basis": c.basis}
+                for c, amount in zip(leg.charges, amounts, strict=True)
+            ]
             return {
                 "from": leg.origin,
                 "to": leg.destination,
@@ -312,7 +321,8 @@ class RoutePlan:
                 "arrive": leg.arrive.isoformat(),
                 "distance_km": round(leg.distance_km, 1),
                 "chargeable_kg": round(leg.chargeable_kg, 1),
-                "cost": money(leg.cost_cny),
+                "cost": round(sum(amounts), 2),
+                "charges": charges,
                 "co2e_kg": round(leg.co2e_kg, 2),
             }
 

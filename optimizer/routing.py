@@ -40,6 +40,7 @@ from network_data.errors import UnknownPlaceError
 from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
 from network_data.validate import EARTH_RADIUS_KM, haversine_km, records, tariff_scopes
+from optimizer import charges as charges_
 from optimizer import quotable, validity
 from optimizer._compile import (
     MAX_BREAKS,
@@ -50,8 +51,15 @@ from optimizer._compile import (
     from_epoch_hours,
     routing_data,
 )
+from optimizer.charges import Charge
 from optimizer.costs import search
-from optimizer.costs.line_haul import FCL, PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
+from optimizer.costs.line_haul import (
+    AIR_KG_PER_M3,
+    PRODUCTS,
+    UNIT_COLUMNS,
+    line_haul_costs,
+    unit_costs,
+)
 from optimizer.errors import InvalidInputError
 from optimizer.inputs import check_year
 from optimizer.model import (
@@ -120,6 +128,8 @@ class _Journey(NamedTuple):
     co2e_kg: float
     #: Row of its last label in the search result.
     label: int
+    #: Which of the search's results (one per load basis) holds its labels.
+    result: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,15 @@ class _Result:
 
 
 @dataclass(frozen=True)
+class _Search:
+    """A shipment searched with each load basis: the results and their merged Pareto front."""
+
+    results: tuple[_Result, ...]
+    journeys: list[_Journey]
+    settled: int
+
+
+@dataclass(frozen=True)
 class _SyntheticLeg:
     """A first- or last-mile road leg between a coordinate and a node."""
 
@@ -148,23 +167,135 @@ class _SyntheticLeg:
     chargeable_kg: float
     product: str
     co2e_kg: float
+    trucks: int = 0
 
 
 @dataclass(frozen=True)
 class EdgeCosts:
     """What one shipment would pay and emit on every corridor (arrays in edge order).
 
-    ``transfer_cny`` is charged on leaving a node where the shipment is handled (mode change,
-    scheduled service joined or left, gauge change, bonded zone); ``road_continuation_cny`` is
-    the road price when the same truck drives on from a road leg.
+    ``transfer_cny`` is added on leaving a node where the shipment is handled (mode change,
+    scheduled service joined or left, gauge change, bonded zone, or the first leg when it is
+    not by road): handling there and the documents of the booking, with the product and boxes
+    then cheapest (``transfer_product``, ``transfer_boxes``); ``road_continuation_cny`` is the
+    road price when the same truck drives on from a road leg. ``basis`` is how the load is
+    priced over the whole move (:data:`optimizer._compile.BASES`; None: each corridor's
+    cheaper of the two).
     """
 
     line_haul_cny: FloatArray
     road_continuation_cny: FloatArray
     product: npt.NDArray[np.int64]
     chargeable_kg: FloatArray
+    boxes: npt.NDArray[np.int64]
     transfer_cny: FloatArray
+    transfer_product: npt.NDArray[np.int64]
+    transfer_boxes: npt.NDArray[np.int64]
     co2e_kg: FloatArray
+    #: Per edge: handling per box and per consignment at its origin when transferring there.
+    per_box_cny: FloatArray
+    per_loose_cny: FloatArray
+    basis: str | None = None
+
+
+def air_chargeable_kg(weight_kg: float, volume_m3: float) -> float:
+    """Chargeable kg of air freight: the greater of weight and volume at 1:6000, up to 0.5 kg.
+
+    Examples
+    --------
+    >>> air_chargeable_kg(5000, 25)  # 25 m3 x 166.7 kg = 4,166.7 kg: the weight counts
+    5000.0
+    >>> air_chargeable_kg(800, 12)
+    2000.0
+    """
+    return math.ceil(max(weight_kg, volume_m3 * AIR_KG_PER_M3) * 2 - 1e-9) / 2
+
+
+def handling_rates(
+    data: RoutingData, shipment: Shipment, basis: str
+) -> tuple[FloatArray, FloatArray]:
+    """Per node, what a transfer costs a box (``boxed``) or the whole consignment (``loose``).
+
+    Loose cargo pays per revenue tonne (1 m3 = 1 t), except at airports, which charge per
+    chargeable kg of air freight.
+    """
+    n = len(data.arrays.node_ids)
+    if basis == "boxed":
+        return data.node_per_container_cny, np.zeros(n)
+    revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
+    air_t = air_chargeable_kg(shipment.weight_kg, shipment.volume_m3) / 1000.0
+    loose: FloatArray = np.where(data.node_is_airport, air_t, revenue_t) * data.node_per_t_cny
+    return np.zeros(n), loose
+
+
+def edge_costs(data: RoutingData, shipment: Shipment, basis: str | None = None) -> EdgeCosts:
+    """Line haul, transfer charges and CO2e of ``shipment`` on every corridor of ``data``.
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> from optimizer._compile import routing_data
+    >>> data = routing_data(load_network())
+    >>> costs = edge_costs(data, Shipment("Chongqing", "Qinzhou", 800, 4.2), "loose")
+    >>> e = data.edge_index["RAIL-CNCKG-RLY-CNQZH"]
+    >>> round(float(costs.line_haul_cny[e]), 2)  # 4.2 W/M x (CNY 60 + 0.08 x 1,225 km)
+    663.6
+    """
+    if basis is None:
+        return _cheaper(edge_costs(data, shipment, "loose"), edge_costs(data, shipment, "boxed"))
+    weight_kg, volume_m3 = float(shipment.weight_kg), float(shipment.volume_m3)
+    origin = data.arrays.edge_origin
+    per_box, per_loose = handling_rates(data, shipment, basis)
+    tariffs = data.basis_tariffs[basis]
+    prices = line_haul_costs(
+        weight_kg, volume_m3, tariffs, per_box[origin], per_loose[origin], data.edge_booking_cny
+    )
+    # Driving on never costs more than booking the leg afresh; other modes have no such price.
+    cost = prices.cost_cny
+    continuation = cost.copy()
+    road = data.road_edges
+    continuing = data.road_continuation_price_cny
+    if basis == "boxed":
+        continuing = np.where(_TRUCK_COLUMN, continuing, np.nan)
+    driving_on = unit_costs(
+        weight_kg, volume_m3, continuing, np.zeros_like(continuing),
+        tariffs.box_volume_m3, tariffs.box_payload_kg,
+    )  # fmt: skip
+    continuation[road] = np.minimum(driving_on, cost[road])
+    co2e = (
+        weight_kg / 1000.0 * data.arrays.edge_distance_km * data.arrays.edge_co2e_g_per_tkm / 1000.0
+    )
+    return EdgeCosts(
+        cost, continuation, prices.product, prices.chargeable_kg, prices.boxes,
+        prices.transfer_cny, prices.transfer_product, prices.transfer_boxes, co2e,
+        per_box[origin], per_loose[origin], basis,
+    )  # fmt: skip
+
+
+_TRUCK_COLUMN = np.array([unit == "truck" for unit in UNIT_COLUMNS])
+
+
+def _cheaper(a: EdgeCosts, b: EdgeCosts) -> EdgeCosts:
+    """Per corridor, the cheaper of two pricings, alone and with a transfer."""
+    alone = b.line_haul_cny < a.line_haul_cny
+    moved = b.line_haul_cny + b.transfer_cny < a.line_haul_cny + a.transfer_cny
+    line_haul = np.where(alone, b.line_haul_cny, a.line_haul_cny)
+    with_transfer = np.where(
+        moved, b.line_haul_cny + b.transfer_cny, a.line_haul_cny + a.transfer_cny
+    )
+    return EdgeCosts(
+        line_haul,
+        np.minimum(a.road_continuation_cny, b.road_continuation_cny),
+        np.where(alone, b.product, a.product),
+        np.where(alone, b.chargeable_kg, a.chargeable_kg),
+        np.where(alone[:, None], b.boxes, a.boxes),
+        with_transfer - line_haul,
+        np.where(moved, b.transfer_product, a.transfer_product),
+        np.where(moved[:, None], b.transfer_boxes, a.transfer_boxes),
+        a.co2e_kg,
+        np.where(moved, b.per_box_cny, a.per_box_cny),
+        np.where(moved, b.per_loose_cny, a.per_loose_cny),
+    )
 
 
 def find_place(network: Network, field: str, query: str) -> str:
@@ -216,59 +347,6 @@ def _resolve(data: RoutingData, field: str, query: str) -> _Place:
     return _Place(query, True, lat, lon, data.arrays.node_ids[i], data.node_country[i])
 
 
-def edge_costs(data: RoutingData, shipment: Shipment) -> EdgeCosts:
-    """Line haul, handling and CO2e of ``shipment`` on every corridor of ``data``.
-
-    Examples
-    --------
-    >>> from network_data import load_network
-    >>> from optimizer._compile import routing_data
-    >>> data = routing_data(load_network())
-    >>> costs = edge_costs(data, Shipment("Chongqing", "Qinzhou", 800, 4.2))
-    >>> e = data.edge_index["RAIL-CNCKG-RLY-CNQZH"]
-    >>> round(float(costs.line_haul_cny[e]), 2)  # 4.2 W/M x (CNY 60 + 0.08 x 1,225 km)
-    663.6
-    """
-    cost, product, chargeable, boxes = line_haul_costs(
-        float(shipment.weight_kg),
-        float(shipment.volume_m3),
-        data.unit_price_cny,
-        data.unit_min_cny,
-        data.kg_break,
-        data.kg_rate_cny,
-        data.kg_min_cny,
-        data.express_break,
-        data.express_rate_cny,
-        data.express_min_cny,
-        data.box_volume_m3,
-        data.box_payload_kg,
-    )
-    # Driving on never costs more than booking the leg afresh; other modes have no such price.
-    continuation = cost.copy()
-    road = data.road_edges
-    driving_on = unit_costs(
-        float(shipment.weight_kg), float(shipment.volume_m3), data.road_continuation_price_cny,
-        np.zeros_like(data.road_continuation_price_cny), data.box_volume_m3, data.box_payload_kg,
-    )  # fmt: skip
-    continuation[road] = np.minimum(driving_on, cost[road])
-    revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
-    origin = data.arrays.edge_origin
-    containers = boxes.sum(axis=1)
-    transfer = np.where(
-        product == FCL,
-        containers * data.node_per_container_cny[origin],
-        revenue_t * data.node_per_t_cny[origin],
-    )
-    co2e = (
-        shipment.weight_kg
-        / 1000.0
-        * data.arrays.edge_distance_km
-        * data.arrays.edge_co2e_g_per_tkm
-        / 1000.0
-    )
-    return EdgeCosts(cost, continuation, product, chargeable, transfer, co2e)
-
-
 def _usable_edges(data: RoutingData, shipment: Shipment) -> npt.NDArray[np.bool_]:
     modes = shipment.modes_used()
     mode_allowed = np.array([mode in modes for mode in MODES])
@@ -311,6 +389,7 @@ def _road_leg(
     start: tuple[str, float, float],
     end: tuple[str, float, float],
     country: str,
+    basis: str,
 ) -> _SyntheticLeg:
     """A road leg between a coordinate and a node, priced with the road default tariff."""
     network = data.network
@@ -322,17 +401,21 @@ def _road_leg(
         rows = network.tariffs[network.tariffs["scope"] == scope]
         for row in records(rows):
             u = UNIT_COLUMNS.index(row.unit)
-            if math.isnan(unit_price[0, u]):
+            if math.isnan(unit_price[0, u]) and (basis == "loose" or row.unit == "truck"):
                 unit_price[0, u] = network.to_cny(
                     row.rate + row.rate_per_km * distance_km, row.currency
                 )
                 unit_min[0, u] = network.to_cny(row.min_charge, row.currency)
     empty = np.zeros((1, MAX_BREAKS))
     nan = np.full((1, MAX_BREAKS), np.nan)
-    cost, product, chargeable, _ = line_haul_costs(
-        float(shipment.weight_kg), float(shipment.volume_m3), unit_price, unit_min,
-        empty, nan, np.zeros(1), empty, nan, np.zeros(1), data.box_volume_m3, data.box_payload_kg,
+    zero = np.zeros(1)
+    tariffs = data.tariffs._replace(
+        unit_price=unit_price, unit_min=unit_min, kg_break=empty, kg_rate=nan, kg_min=zero,
+        kg_surcharge=zero, express_break=empty, express_rate=nan, express_min=zero,
     )  # fmt: skip
+    prices = line_haul_costs(
+        float(shipment.weight_kg), float(shipment.volume_m3), tariffs, zero, zero, zero
+    )
     co2e = shipment.weight_kg / 1000.0 * distance_km * 90.0 / 1000.0
     return _SyntheticLeg(
         origin=start[0],
@@ -340,10 +423,11 @@ def _road_leg(
         distance_km=distance_km,
         duration_h=road_transit_h(distance_km, rules),
         duration_p90_h=road_transit_p90_h(distance_km, rules),
-        cost_cny=float(cost[0]),
-        chargeable_kg=float(chargeable[0]),
-        product=PRODUCTS[int(product[0])],
+        cost_cny=float(prices.cost_cny[0]),
+        chargeable_kg=float(prices.chargeable_kg[0]),
+        product=PRODUCTS[int(prices.product[0])],
         co2e_kg=co2e,
+        trucks=int(prices.boxes[0, 2]),
     )
 
 
@@ -379,8 +463,11 @@ def _node_name(data: RoutingData, node_id: str) -> str:
     return node_id if index is None else data.node_name[index]
 
 
-def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, ...]:
-    """Rebuild a journey's legs by following parent links."""
+def _legs(
+    data: RoutingData, found: _Search, journey: _Journey, shipment: Shipment
+) -> tuple[Leg, ...]:
+    """Rebuild a journey's legs by following parent links, each with its charges."""
+    result = found.results[journey.result]
     chain: list[int] = []
     index = journey.label
     while index >= 0:
@@ -389,23 +476,40 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
     chain.reverse()
     timetable = data.timetable
     costs = result.costs
+    boxed = costs.basis == "boxed"
+    revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
+    air_kg = air_chargeable_kg(shipment.weight_kg, shipment.volume_m3)
     legs: list[Leg] = []
     rows, kinds = result.floats[chain].tolist(), result.ints[chain].tolist()
     for position, (row, kind) in enumerate(zip(rows, kinds, strict=True)):
         depart = from_epoch_hours(row[search.DEPART])
         arrive = from_epoch_hours(row[search.ARRIVAL])
         arrive_p90 = from_epoch_hours(row[search.ARRIVAL_P90])
-        handling, border = row[search.HANDLING], row[search.BORDER]
+        transfer_cny = row[search.HANDLING] + row[search.BORDER]
         e = kind[search.EDGE]
         if e < 0:
             final = kind[search.FINAL]
             if position == 0 and final < 0:
                 continue  # the origin itself
             leg = result.first_legs[final] if position == 0 else result.final_legs[final]
+            product = PRODUCTS.index(leg.product)
+            charges = [
+                charges_.line_haul_charge(
+                    leg.cost_cny, product, leg.chargeable_kg, (0, 0, leg.trucks)
+                )
+            ]
+            if transfer_cny > 0:
+                u = data.node_index[leg.origin]
+                per_box, per_loose = handling_rates(data, shipment, costs.basis or "loose")
+                charges.append(
+                    charges_.handling_charge(
+                        data.node_kind[u], data.node_name[u], boxed, leg.trucks,
+                        float(per_box[u]), float(per_loose[u]), revenue_t, air_kg,
+                    )
+                )  # fmt: skip
             legs.append(
                 Leg(leg.origin, leg.destination, "road", None, None, depart, arrive, arrive_p90,
-                    leg.distance_km, leg.chargeable_kg, leg.product, leg.cost_cny, handling,
-                    border, 0.0, leg.co2e_kg)
+                    leg.distance_km, leg.chargeable_kg, leg.product, tuple(charges), leg.co2e_kg)
             )  # fmt: skip
             continue
         service_position = kind[search.POSITION]
@@ -415,6 +519,13 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
             else data.edge_service_name[e] or None
         )
         origin, destination, mode, corridor_id, distance_km = data.edge_leg_fields[e]
+        charged = transfer_cny > 0
+        product, boxes = (
+            (costs.transfer_product[e], costs.transfer_boxes[e])
+            if transfer_cny > 0
+            else (costs.product[e], costs.boxes[e])
+        )
+        box_counts = (int(boxes[0]), int(boxes[1]), int(boxes[2]))
         legs.append(
             Leg(
                 origin=origin,
@@ -427,16 +538,51 @@ def _legs(data: RoutingData, result: _Result, journey: _Journey) -> tuple[Leg, .
                 arrive_p90=arrive_p90,
                 distance_km=distance_km,
                 chargeable_kg=float(costs.chargeable_kg[e]),
-                product=PRODUCTS[int(costs.product[e])],
-                line_haul_cny=row[search.LINE_HAUL],
-                handling_cny=handling,
-                border_cny=border,
-                surcharge_cny=0.0,
+                product=PRODUCTS[int(product)],
+                charges=_edge_charges(
+                    data, costs, e, row[search.LINE_HAUL], transfer_cny, int(product),
+                    box_counts, revenue_t, air_kg,
+                ) if charged else (
+                    charges_.line_haul_charge(
+                        row[search.LINE_HAUL], int(product), float(costs.chargeable_kg[e]),
+                        box_counts,
+                    ),
+                ),
                 co2e_kg=float(costs.co2e_kg[e]),
                 passages=data.edge_passages[e],
             )
-        )
+        )  # fmt: skip
     return tuple(legs)
+
+
+def _edge_charges(
+    data: RoutingData,
+    costs: EdgeCosts,
+    e: int,
+    line_haul_cny: float,
+    transfer_cny: float,
+    product: int,
+    boxes: tuple[int, int, int],
+    revenue_t: float,
+    air_kg: float,
+) -> tuple[Charge, ...]:
+    """A corridor's charges when the shipment is handled at its origin: the handling, the
+    booking's documents, and the line haul of the product then chosen (the rest)."""
+    u = int(data.arrays.edge_origin[e])
+    boxed = costs.basis == "boxed"
+    count = sum(boxes) if boxed else 0
+    handling = charges_.handling_charge(
+        data.node_kind[u], data.node_name[u], boxed, count, float(costs.per_box_cny[e]),
+        float(costs.per_loose_cny[e]), revenue_t, air_kg,
+    )  # fmt: skip
+    items = [handling] if handling.amount_cny > 0 else []
+    booking = float(data.edge_booking_cny[e])
+    mode = data.edge_leg_fields[e][2]
+    if booking > 0:
+        items.append(Charge("documentation", booking, charges_.BOOKING_DOCUMENT[mode]))
+    line_haul = line_haul_cny + transfer_cny - sum(item.amount_cny for item in items)
+    chargeable = float(costs.chargeable_kg[e])
+    return (charges_.line_haul_charge(line_haul, product, chargeable, boxes), *items)
 
 
 def _summary(data: RoutingData, legs: tuple[Leg, ...], ready_h: float) -> str:
@@ -531,14 +677,14 @@ def _remaining_km(data: RoutingData, place: _Place) -> FloatArray:
 
 
 def _shape(
-    result: _Result,
+    found: _Search,
     journey: _Journey,
     origin_km: float,
     remaining_km: list[float],
     products: _Products,
 ) -> quotable.Shape:
     """The product, family and doubling back of a journey, read off its labels' corridors."""
-    ints = result.ints
+    ints = found.results[journey.result].ints
     legs: list[quotable.Leg] = []
     distances: list[float] = []
     index = journey.label
@@ -648,7 +794,10 @@ def plan_routes(
         reason = _explain(data, shipment, origin, destination, horizon_days)
         return plan((), reason, result.settled)
     ready_h = epoch_hours(shipment.ready_at)
-    ranked = sorted(result.journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
+    declarations = _declarations(data, origin, destination)
+    fees = sum(charge.amount_cny for _, charge in declarations)
+    journeys = [j._replace(cost_cny=j.cost_cny + fees) for j in result.journeys]
+    ranked = sorted(journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
     remaining_km = _remaining_km(data, destination).tolist()
     origin_km = (
         remaining_km[data.node_index[origin.label]]
@@ -669,7 +818,7 @@ def plan_routes(
     options = []
     for journey, shape, why in zip(ranked, shapes, hidden, strict=True):
         if why is None or every_journey:
-            legs = _legs(data, result, journey)
+            legs = _declared(data, _legs(data, result, journey, shipment), declarations)
             summary = _summary(data, legs, ready_h)
             options.append(RouteOption(legs, summary, shape.product, shape.family, why))
     front = tuple(
@@ -680,6 +829,49 @@ def plan_routes(
     return plan(
         tuple(options), None if options else _nothing_quotable(front), result.settled, front
     )
+
+
+def _declarations(
+    data: RoutingData, origin: _Place, destination: _Place
+) -> tuple[tuple[str, Charge], ...]:
+    """The customs declarations a move between two countries needs, each with its country.
+
+    Declaration fees come from the ``customs`` tariff rows of each country (else the default).
+    """
+    if origin.country == destination.country:
+        return ()
+    out, into = data.export_declaration_cny, data.import_declaration_cny
+    return (
+        (origin.country, Charge(
+            "export_declaration", out.get(origin.country, out.get("", 0.0)),
+            f"export declaration in {origin.country}",
+        )),
+        (destination.country, Charge(
+            "import_declaration", into.get(destination.country, into.get("", 0.0)),
+            f"import declaration in {destination.country}",
+        )),
+    )  # fmt: skip
+
+
+def _declared(
+    data: RoutingData, legs: tuple[Leg, ...], declarations: tuple[tuple[str, Charge], ...]
+) -> tuple[Leg, ...]:
+    """The legs with the export declaration on the first leaving the origin's country and the
+    import declaration on the first entering the destination's."""
+    if not declarations:
+        return legs
+    (home, export), (abroad, import_) = declarations
+    country = [
+        data.node_country[data.node_index[leg.destination]]
+        if leg.destination in data.node_index else abroad
+        for leg in legs
+    ]  # fmt: skip
+    leaves = next(i for i, c in enumerate(country) if c != home)
+    enters = next(i for i, c in enumerate(country) if c == abroad)
+    out = list(legs)
+    out[leaves] = replace(out[leaves], charges=(*out[leaves].charges, export))
+    out[enters] = replace(out[enters], charges=(*out[enters].charges, import_))
+    return tuple(out)
 
 
 def _nothing_quotable(front: Sequence[FrontJourney]) -> str:
@@ -733,9 +925,71 @@ def _run(
     origin: _Place,
     destination: _Place,
     horizon_days: int,
+) -> _Search:
+    """Search the shipment priced loose, then boxed (unless boxed costs more on every corridor).
+
+    The boxed search starts knowing the loose journeys, so it keeps only what beats them; loose
+    journeys a boxed one dominates are then dropped, leaving the exact front of both.
+    """
+    loose = _run_basis(data, shipment, origin, destination, horizon_days, "loose", [])
+    boxed_costs = edge_costs(data, shipment, "boxed")
+    if _never_cheaper(data, shipment, loose.costs, boxed_costs):
+        return _Search((loose,), loose.journeys, loose.settled)
+    boxed = _run_basis(
+        data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, boxed_costs
+    )
+    boxed_journeys = [j._replace(result=1) for j in boxed.journeys]
+    kept = [
+        j for j in loose.journeys
+        if not any(
+            b.arrival_h <= j.arrival_h and b.cost_cny <= j.cost_cny and b.co2e_kg <= j.co2e_kg
+            for b in boxed_journeys
+        )
+    ]  # fmt: skip
+    return _Search((loose, boxed), kept + boxed_journeys, loose.settled + boxed.settled)
+
+
+def final_handling(data: RoutingData, shipment: Shipment, basis: str) -> FloatArray:
+    """Per node, the handling when a last road leg to a coordinate starts there with a transfer
+    (per truck when boxed, per consignment when loose)."""
+    per_box, per_loose = handling_rates(data, shipment, basis)
+    if basis == "boxed":
+        trucks = max(
+            math.ceil(shipment.volume_m3 / data.tariffs.box_volume_m3[2] - 1e-9),
+            math.ceil(shipment.weight_kg / data.tariffs.box_payload_kg[2] - 1e-9),
+        )
+        by_truck: FloatArray = trucks * per_box
+        return by_truck
+    return per_loose
+
+
+def _never_cheaper(
+    data: RoutingData, shipment: Shipment, loose: EdgeCosts, boxed: EdgeCosts
+) -> bool:
+    """Whether boxed costs at least as much as loose on every corridor, alone or transferring,
+    and at every last leg (then no boxed journey can beat the loose one on the same path)."""
+    return bool(
+        np.all(final_handling(data, shipment, "boxed") >= final_handling(data, shipment, "loose"))
+        and np.all(boxed.line_haul_cny >= loose.line_haul_cny)
+        and np.all(
+            boxed.line_haul_cny + boxed.transfer_cny >= loose.line_haul_cny + loose.transfer_cny
+        )
+        and np.all(boxed.road_continuation_cny >= loose.road_continuation_cny)
+    )
+
+
+def _run_basis(
+    data: RoutingData,
+    shipment: Shipment,
+    origin: _Place,
+    destination: _Place,
+    horizon_days: int,
+    basis: str,
+    known: list[_Journey],
+    costs: EdgeCosts | None = None,
 ) -> _Result:
     arrays = data.arrays
-    costs = edge_costs(data, shipment)
+    costs = costs or edge_costs(data, shipment, basis)
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
     horizon_h = ready_h + horizon_days * 24
@@ -764,7 +1018,7 @@ def _run(
         for i in origin.links:
             leg = _road_leg(
                 data, shipment, (origin.label, origin.lat, origin.lon),
-                _node_point(data, i), origin_country,
+                _node_point(data, i), origin_country, basis,
             )  # fmt: skip
             start_floats.append(
                 [ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg, ready_h + leg.duration_p90_h,
@@ -783,31 +1037,41 @@ def _run(
         for i in destination.links:
             leg = _road_leg(
                 data, shipment, _node_point(data, i),
-                (destination.label, destination.lat, destination.lon), country,
+                (destination.label, destination.lat, destination.lon), country, basis,
             )  # fmt: skip
             final_legs[i] = leg
             final["h"][i], final["p90"][i] = leg.duration_h, leg.duration_p90_h
             final["cost"][i], final["co2e"][i] = leg.cost_cny, leg.co2e_kg
     timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
-    usable = _usable_edges(data, shipment)
+    usable = _usable_edges(data, shipment) & np.isfinite(costs.line_haul_cny)
     bounds = search.lower_bounds(
         n, target, final["h"], final["cost"], final["co2e"], data.into_ptr, data.edges_into,
         arrays.edge_origin, usable, arrays.edge_duration_h + data.edge_passage_dwell_h,
         np.where(arrays.edge_mode == _ROAD, costs.road_continuation_cny, costs.line_haul_cny),
         costs.co2e_kg,
     )  # fmt: skip
-    floats, ints, complete, settled = search.label_search(
-        np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64), target,
-        final["h"], final["p90"], final["cost"], final["co2e"], required, regime_bit, bonded_bit,
-        need_export, deadline_h, horizon_h, max(shipment.weight_kg / 1000, shipment.volume_m3),
+    graph = search.SearchGraph(
         arrays.indptr, arrays.edge_destination, arrays.edge_mode, data.edge_scheduled,
-        usable, costs.line_haul_cny, costs.road_continuation_cny,
-        costs.transfer_cny, costs.co2e_kg, arrays.edge_duration_h, arrays.edge_duration_p90_h,
-        data.edge_passage_dwell_h, data.edge_passage_dwell_p90_h, data.node_handling_h,
-        data.node_per_t_cny, data.node_dwell_h, data.node_dwell_p90_h, data.node_always_transfer,
-        data.node_is_border, data.node_in_china, data.node_regimes, data.node_is_bonded_zone,
-        timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
-        bounds,
+        arrays.edge_duration_h, arrays.edge_duration_p90_h, data.edge_passage_dwell_h,
+        data.edge_passage_dwell_p90_h, data.node_handling_h, data.node_dwell_h,
+        data.node_dwell_p90_h, data.node_always_transfer, data.node_is_border,
+        data.node_in_china, data.node_regimes, data.node_is_bonded_zone, timetable.ptr,
+        timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
+    )  # fmt: skip
+    search_costs = search.SearchCosts(
+        usable, costs.line_haul_cny, costs.road_continuation_cny, costs.transfer_cny,
+        costs.co2e_kg, final["h"], final["p90"], final["cost"], final["co2e"],
+        final_handling(data, shipment, basis),
+    )  # fmt: skip
+    query = search.SearchQuery(
+        target, required, regime_bit, bonded_bit, need_export, deadline_h, horizon_h
+    )
+    seeds = np.array(
+        [(j.arrival_h, j.cost_cny, j.co2e_kg) for j in known], dtype=np.float64
+    ).reshape(-1, 3)
+    floats, ints, complete, settled = search.label_search(
+        np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64), query,
+        graph, search_costs, bounds, seeds,
     )  # fmt: skip
     found = floats[complete]
     journeys = [
@@ -830,7 +1094,7 @@ def _explain(
     """Say in words why no option exists, by relaxing one constraint at a time."""
     to = f"{_node_name(data, destination.label)} ({destination.label})"
 
-    def feasible(relaxed: Shipment, horizon: int = horizon_days) -> _Result | None:
+    def feasible(relaxed: Shipment, horizon: int = horizon_days) -> _Search | None:
         result = _run(data, relaxed, origin, destination, horizon)
         return result if result.journeys else None
 
@@ -858,7 +1122,7 @@ def _explain(
                 {
                     item
                     for j in found.journeys
-                    for leg in _legs(data, found, j)
+                    for leg in _legs(data, found, j, shipment)
                     for item in (*leg.passages, leg.origin, leg.destination, leg.corridor_id or "")
                     if item in shipment.avoid
                 }

@@ -93,6 +93,12 @@ class _Dated:
             str(currency): _day(str(as_of)) for currency, as_of in network.fx["as_of"].items()
         }
         self._rates: dict[str, tuple[Rate, ...]] = {}
+        self.node_country = dict(
+            zip(network.nodes.index, network.nodes["country"].astype(str), strict=True)
+        )
+        #: (corridor id, or None and the country of a coordinate's road leg; product) -> the
+        #: rows that priced such a leg.
+        self.leg_rates: dict[tuple[str | None, str, str], tuple[Rate, ...]] = {}
         #: (scope, unit, mode) -> how a warning names those rates.
         self.scope_words: dict[tuple[str, str, str], str] = {}
         self._passage_pairs: dict[str, frozenset[tuple[str, str]]] = {}
@@ -248,19 +254,27 @@ def leg_rates(network: Network, leg: Leg) -> tuple[Rate, ...]:
     >>> network = load_network()
     >>> moment = datetime(2026, 12, 10, tzinfo=timezone.utc)
     >>> leg = Leg("CNCKG-RLY", "CNQZH", "rail", "RAIL-CNCKG-RLY-CNQZH", None, moment, moment,
-    ...           moment, 1225.0, 4200.0, "LCL", 663.6, 0.0, 0.0, 0.0, 22.6)
+    ...           moment, 1225.0, 4200.0, "LCL", (), 22.6)
     >>> [(r.scope, r.unit, str(r.quoted_on), str(r.valid_to)) for r in leg_rates(network, leg)]
     [('mode:rail:CN', 'wm', '2025-06-30', '2025-09-28')]
     """
     dated = _dated(network)
-    if leg.corridor_id is not None:
-        rates = dated.rates_for(leg.corridor_id)
-    else:
-        nodes = network.nodes
-        node = leg.destination if leg.destination in nodes.index else leg.origin
-        rates = dated.road_rates(str(nodes.at[node, "country"]))
-    units = PRODUCT_UNITS.get(leg.product)
-    return tuple(rate for rate in rates if units is None or rate.unit in units)
+    country = ""
+    if leg.corridor_id is None:
+        country = dated.node_country.get(leg.destination) or dated.node_country[leg.origin]
+    key = (leg.corridor_id, country, leg.product)
+    found = dated.leg_rates.get(key)
+    if found is None:
+        rates = (
+            dated.rates_for(leg.corridor_id)
+            if leg.corridor_id is not None
+            else dated.road_rates(country)
+        )
+        units = PRODUCT_UNITS.get(leg.product)
+        found = dated.leg_rates[key] = tuple(
+            rate for rate in rates if units is None or rate.unit in units
+        )
+    return found
 
 
 def _age(earlier: date, later: date) -> str:

@@ -70,7 +70,7 @@ def box_price(network: Network, volume_m3: float) -> float:
     load = Shipment(
         "CNCTU-RLY", "DEDUI", volume_m3 * 1e6 / 6000, volume_m3, ready_at=departure.cutoff
     )
-    value = reference_path_value(network, path, load)
+    value = reference_path_value(network, path, load, basis="boxed")
     assert value is not None
     return value[1]
 

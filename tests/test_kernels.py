@@ -35,12 +35,9 @@ volumes = st.floats(min_value=0.01, max_value=250)
 
 
 def kernel_costs(weight_kg: float, volume_m3: float) -> dict[str, float]:
-    cost, _, _, _ = line_haul_costs(
-        weight_kg, volume_m3, DATA.unit_price_cny, DATA.unit_min_cny, DATA.kg_break,
-        DATA.kg_rate_cny, DATA.kg_min_cny, DATA.express_break, DATA.express_rate_cny,
-        DATA.express_min_cny, DATA.box_volume_m3, DATA.box_payload_kg,
-    )  # fmt: skip
-    return dict(zip(DATA.arrays.edge_ids, cost.tolist(), strict=True))
+    zero = np.zeros(len(DATA.arrays.edge_ids))
+    prices = line_haul_costs(weight_kg, volume_m3, DATA.tariffs, zero, zero, zero)
+    return dict(zip(DATA.arrays.edge_ids, prices.cost_cny.tolist(), strict=True))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

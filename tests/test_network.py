@@ -241,7 +241,7 @@ def test_contract_tariffs_are_validated(tmp_path: Path) -> None:
         load_network(tariffs=rates)
     text = str(info.value)
     assert "rates.csv line 2 (scope RAIL-NOWHERE): rate -5 is negative" in text
-    assert "scope 'RAIL-NOWHERE' is neither a corridor id nor mode:<mode>" in text
+    assert "scope 'RAIL-NOWHERE' is neither a corridor id, mode:<mode>" in text
     assert "currency 'XYZ' has no rate in fx.csv" in text
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from network_data import Network
+from optimizer.charges import KINDS
 from optimizer.errors import InvalidInputError
 from optimizer.routing import Shipment, plan_routes
 
@@ -95,10 +96,17 @@ def test_chengdu_to_lodz_by_rail_hand_checked(network: Network) -> None:
         "RAIL-PLMAL-PLLOD": 4.2 * (15 + 0.03 * 305) * 8.40,  # EU rail, EUR
     }
     for leg in legs:
-        assert leg.line_haul_cny == pytest.approx(expected[leg.corridor_id]), leg.corridor_id
-    # Reloading at the two gauge-change stations, CNY 60 per tonne, is a border charge.
-    assert [leg.border_cny for leg in legs] == pytest.approx([0, 252, 0, 0, 252])
-    assert option.cost_cny == pytest.approx(sum(expected.values()) + 504)
+        assert leg.charge_cny("line_haul") == pytest.approx(expected[leg.corridor_id])
+    # CFS at Chengdu railport and reloading at the two gauge-change stations (a border
+    # charge), each CNY 60 per W/M tonne; no rail waybill fee (it is in the rail rate).
+    assert [leg.charge_cny("cfs") for leg in legs] == pytest.approx([252, 0, 0, 0, 0])
+    assert [leg.charge_cny("border") for leg in legs] == pytest.approx([0, 252, 0, 0, 252])
+    # Export declaration CNY 200 on the leg leaving China, import EUR 125 entering Poland.
+    assert [leg.charge_cny("export_declaration") for leg in legs] == [0, 200, 0, 0, 0]
+    assert [leg.charge_cny("import_declaration") for leg in legs] == pytest.approx(
+        [0, 0, 0, 125 * 8.40, 0]
+    )
+    assert option.cost_cny == pytest.approx(sum(expected.values()) + 3 * 252 + 200 + 1050)
     # CO2e: 0.8 t x km x g/t-km
     assert legs[0].co2e_kg == pytest.approx(0.8 * 3019 * 22 / 1000)
     assert "China-Europe rail via Alashankou" in option.summary
@@ -106,9 +114,10 @@ def test_chengdu_to_lodz_by_rail_hand_checked(network: Network) -> None:
 
 def test_chongqing_to_singapore_by_the_land_sea_corridor(network: Network) -> None:
     plan = plan_routes(network, ship("CNCKG-RLY", "SGSIN"))
-    cheapest = plan.options[0]
-    assert [leg.corridor_id for leg in cheapest.legs] == ["RAIL-CNCKG-RLY-CNQZH", "SEA-CNQZH-SGSIN"]
-    train, ship_leg = cheapest.legs
+    rail_sea = [[leg.corridor_id for leg in o.legs] == ["RAIL-CNCKG-RLY-CNQZH", "SEA-CNQZH-SGSIN"]
+                for o in plan.options]  # fmt: skip
+    assert any(rail_sea)
+    train, ship_leg = plan.options[rail_sea.index(True)].legs
     # Trains at 10:00 and 22:00 Beijing time, 48 h cut-off: Wed 22:00 (14:00 UTC), 40 h run.
     assert train.depart == datetime(2026, 11, 25, 14, tzinfo=UTC)
     assert train.arrive == datetime(2026, 11, 27, 6, tzinfo=UTC)
@@ -116,8 +125,10 @@ def test_chongqing_to_singapore_by_the_land_sea_corridor(network: Network) -> No
     # first sailing is Tue 1 Dec 16:00 Beijing time.
     assert ship_leg.depart == datetime(2026, 12, 1, 8, tzinfo=UTC)
     assert ship_leg.service == "ILSTC Qinzhou-SIN feeder"
-    assert train.line_haul_cny == pytest.approx(4.2 * (60 + 0.08 * 1225))
-    assert ship_leg.handling_cny == pytest.approx(4.2 * 80)  # seaport CNY 80 per tonne
+    assert train.charge_cny("line_haul") == pytest.approx(4.2 * (60 + 0.08 * 1225))
+    assert train.charge_cny("cfs") == pytest.approx(4.2 * 60)  # loaded at the railport
+    assert ship_leg.charge_cny("cfs") == pytest.approx(4.2 * 80)  # seaport CNY 80 per W/M
+    assert ship_leg.charge_cny("documentation") == 450  # bill of lading, China origin
 
 
 def test_wuhu_to_rotterdam_by_yangtze_and_sea(network: Network) -> None:
@@ -271,5 +282,7 @@ def test_json_document(network: Network) -> None:
         for leg in option["legs"]:
             assert set(leg) == {
                 "from", "to", "mode", "service", "depart", "arrive", "distance_km",
-                "chargeable_kg", "cost", "co2e_kg",
+                "chargeable_kg", "cost", "charges", "co2e_kg",
             }  # fmt: skip
+            assert leg["cost"] == pytest.approx(sum(c["amount"] for c in leg["charges"]))
+            assert {c["kind"] for c in leg["charges"]} <= set(KINDS)

@@ -67,9 +67,11 @@ def brute_force_front(
     graph = network.graph
     results = []
     for edge_path in nx.all_simple_edge_paths(graph, origin, destination, cutoff=None):
-        value = reference_path_value(network, [key for _, _, key in edge_path], shipment)
-        if value is not None:
-            results.append(value)
+        for basis in ("loose", "boxed"):  # a journey is priced one way over the whole move
+            path = [key for _, _, key in edge_path]
+            value = reference_path_value(network, path, shipment, basis=basis)
+            if value is not None:
+                results.append(value)
     return pareto(results)
 
 

@@ -117,6 +117,7 @@ def test_bundled_rates_are_valid_by_their_kind(network: Network) -> None:
     days = {
         ("VALID-SEA", "container"): 14, ("VALID-SEA", "wm"): 30, ("VALID-AIR", "kg"): 7,
         ("VALID-EXPRESS", "express_kg"): 30, ("VALID-RAIL", None): 91, ("VALID-ROAD", None): 14,
+        ("VALID-FEE", None): 365,
     }  # fmt: skip
     modes = {"VALID-SEA": "sea", "VALID-AIR": "air", "VALID-EXPRESS": "air", "VALID-ROAD": "road"}
     table = pd.read_csv(
@@ -126,8 +127,11 @@ def test_bundled_rates_are_valid_by_their_kind(network: Network) -> None:
     corridors = network.corridors["mode"]
     for row in table.itertuples():
         (key,) = [k for k in row.source.split(";") if k.startswith("VALID-")]
-        mode = row.scope.split(":")[1] if row.scope.startswith("mode:") else corridors[row.scope]
-        assert mode in (("rail", "inland_water") if key == "VALID-RAIL" else (modes[key],))
+        if key != "VALID-FEE":  # documents and declarations: any mode, or customs
+            mode = (
+                row.scope.split(":")[1] if row.scope.startswith("mode:") else corridors[row.scope]
+            )
+            assert mode in (("rail", "inland_water") if key == "VALID-RAIL" else (modes[key],))
         unit = row.unit.split(":")[0]
         n = days.get((key, unit), days.get((key, None)))
         assert row.valid_from == row.quoted_on

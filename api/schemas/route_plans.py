@@ -71,6 +71,17 @@ class ShipmentIn(BaseModel):
         return value
 
 
+class ChargeOut(BaseModel):
+    """One line of a leg's price (the amounts of a leg sum to its ``cost``)."""
+
+    kind: str = Field(
+        description="line_haul, thc, cfs, terminal_handling, airport_handling, loading, "
+        "bonded_zone_handling, border, documentation, export_declaration or import_declaration."
+    )
+    amount: float
+    basis: str = Field(description="What it is charged on, e.g. '1 box x CNY 860.00 at Qinzhou'.")
+
+
 class LegOut(BaseModel):
     from_: str = Field(alias="from")
     to: str
@@ -81,6 +92,7 @@ class LegOut(BaseModel):
     distance_km: float
     chargeable_kg: float
     cost: float
+    charges: list[ChargeOut]
     co2e_kg: float
 
 

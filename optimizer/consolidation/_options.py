@@ -76,6 +76,8 @@ class ThroughRoute:
     continues_road: npt.NDArray[np.bool_]
     transfer: npt.NDArray[np.bool_]
     unit_price_cny: dict[str, float]
+    #: The export and import declarations of the box's consignment.
+    declarations_cny: float = 0.0
 
     def price(self, costs: EdgeCosts) -> tuple[float, float]:
         """(cost CNY, CO2e kg) of a load with these edge costs on this route."""
@@ -85,7 +87,7 @@ class ThroughRoute:
             costs.line_haul_cny[self.edges],
         )
         cost = float(line_haul.sum() + costs.transfer_cny[self.edges][self.transfer].sum())
-        return cost, float(costs.co2e_kg[self.edges].sum())
+        return cost + self.declarations_cny, float(costs.co2e_kg[self.edges].sum())
 
 
 @dataclass(frozen=True)
@@ -240,15 +242,19 @@ def through_route(
     option = min(options, key=lambda o: (o.cost_cny, o.arrival))
     edges = np.array([data.edge_index[str(leg.corridor_id)] for leg in option.legs], np.int64)
     continues_road, transfer = _path_rules(data, edges)
-    route = ThroughRoute(
-        departure, destination, segregation, option, edges, continues_road, transfer, {}
+    declarations = sum(
+        c.amount_cny for leg in option.legs for c in leg.charges if c.kind.endswith("_declaration")
     )
+    route = ThroughRoute(
+        departure, destination, segregation, option, edges, continues_road, transfer, {},
+        declarations,
+    )  # fmt: skip
     for unit in offered:
         load = Shipment(
             departure.hub, destination, unit.pricing_volume_m3 * AIR_KG_PER_M3,
             unit.pricing_volume_m3, ready_at=departure.cutoff,
         )  # fmt: skip
-        cost, _ = route.price(edge_costs(data, load))
+        cost, _ = route.price(edge_costs(data, load, "boxed"))
         route.unit_price_cny[unit.name] = cost * unit.rate_factor
     return route
 
@@ -296,7 +302,8 @@ def _path_rules(
     """Where the same truck drives on, and where the load is handled, along ``edges``.
 
     The route planner's rules: handled where the mode changes, a scheduled service is joined or
-    left, or the node always transfers (gauge change, bonded zone); never at the start.
+    left, or the node always transfers (gauge change, bonded zone); at the start only when the
+    first leg is not by road (the box is lifted onto the train or ship there).
     """
     modes = data.arrays.edge_mode[edges]
     scheduled = data.edge_scheduled[edges]
@@ -304,6 +311,7 @@ def _path_rules(
     road = MODES.index("road")
     continues_road = np.zeros(len(edges), dtype=bool)
     transfer = np.zeros(len(edges), dtype=bool)
+    transfer[0] = modes[0] != road
     for j in range(1, len(edges)):
         continues_road[j] = modes[j] == modes[j - 1] == road and not scheduled[j - 1]
         transfer[j] = bool(

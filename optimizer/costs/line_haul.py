@@ -9,12 +9,20 @@ Tariff arrays (all in CNY, NaN where a corridor has no such rate) are built by
 - ``FTL``: whole trucks; ``LTL``: road groupage per chargeable tonne (1:3000);
 - ``AIR``: per chargeable kg (1:6000), ``EXPRESS`` per chargeable kg (1:5000), each with weight
   breaks: the charge is the lowest of ``max(chargeable, break) x rate`` over the breaks, and at
-  least the minimum charge.
+  least the minimum charge; air adds its per-kg surcharges (fuel, security) on the chargeable kg.
+
+Which products a search may use is decided by the caller masking the tariff arrays (NaN): a
+journey is priced either loose (LCL, groupage, air) or boxed (FCL) over the whole move. Each
+corridor gets two prices: the line haul alone (the cargo stays on the vehicle at the corridor's
+origin) and the line haul plus what a transfer there costs (handling per box or per loose unit,
+and the booking's documents), each the cheapest over the products for what it includes, so a
+larger or heavier load never costs less.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -69,7 +77,7 @@ EXACT_MIX_PAIRS = 400
 
 @njit(cache=True)
 def _fill_20gp(volume_m3: float, weight_kg: float, price: FloatArray, box_volume_m3: FloatArray,
-               box_payload_kg: FloatArray) -> tuple[float, int]:  # fmt: skip
+               box_payload_kg: FloatArray, per_box: float) -> tuple[float, int]:  # fmt: skip
     """Cost and count of 20GP boxes for what the 40' boxes leave (inf if 20GP is unpriced)."""
     if volume_m3 <= 1e-9 and weight_kg <= 1e-9:
         return 0.0, 0
@@ -78,15 +86,16 @@ def _fill_20gp(volume_m3: float, weight_kg: float, price: FloatArray, box_volume
     n20 = _boxes_needed(
         max(volume_m3, 0.0), max(weight_kg, 0.0), box_volume_m3[0], box_payload_kg[0]
     )
-    return n20 * price[U20], n20
+    return n20 * (price[U20] + per_box), n20
 
 
 @njit(cache=True)
 def _container_mix(
     volume_m3: float, weight_kg: float, price: FloatArray, box_volume_m3: FloatArray,
-    box_payload_kg: FloatArray,
+    box_payload_kg: FloatArray, per_box: float,
 ) -> tuple[float, int, int, int]:  # fmt: skip
-    """Cheapest (cost, n20, n40, nhq) that holds the volume and the payload."""
+    """Cheapest (cost, n20, n40, nhq) that holds the volume and the payload, each box also
+    paying ``per_box`` (its handling)."""
     limit40 = limit_hq = 0
     if not math.isnan(price[U40]):
         limit40 = _boxes_needed(volume_m3, weight_kg, box_volume_m3[U40], box_payload_kg[U40])
@@ -94,14 +103,20 @@ def _container_mix(
         limit_hq = _boxes_needed(volume_m3, weight_kg, box_volume_m3[UHQ], box_payload_kg[UHQ])
     exact = (limit40 + 1) * (limit_hq + 1) <= EXACT_MIX_PAIRS
     best, best20, best40, besthq = math.inf, 0, 0, 0
-    for n40 in range(limit40 + 1):
-        for nhq in range(limit_hq + 1):
+    # 40HQ in the outer loop: where a tariff prices 40GP and 40HQ alike, the 40GP (the box the
+    # legs charging more for a 40HQ choose) is found first and kept, so the box stays the same.
+    for nhq in range(limit_hq + 1):
+        for n40 in range(limit40 + 1):
             if not exact and n40 > 1 and nhq > 1:
                 continue
             rest_volume = volume_m3 - n40 * box_volume_m3[1] - nhq * box_volume_m3[2]
             rest_weight = weight_kg - n40 * box_payload_kg[1] - nhq * box_payload_kg[2]
-            fill, n20 = _fill_20gp(rest_volume, rest_weight, price, box_volume_m3, box_payload_kg)
-            big_cost = (n40 * price[1] if n40 else 0.0) + (nhq * price[2] if nhq else 0.0)
+            fill, n20 = _fill_20gp(
+                rest_volume, rest_weight, price, box_volume_m3, box_payload_kg, per_box
+            )
+            big_cost = (n40 * (price[1] + per_box) if n40 else 0.0) + (
+                nhq * (price[2] + per_box) if nhq else 0.0
+            )
             if big_cost + fill < best:
                 best, best20, best40, besthq = big_cost + fill, n20, n40, nhq
     return best, best20, best40, besthq
@@ -110,43 +125,86 @@ def _container_mix(
 @njit(cache=True, inline="always")
 def _cheapest_unit(
     weight_kg: float, volume_m3: float, price: FloatArray, minimum: FloatArray,
-    box_volume_m3: FloatArray, box_payload_kg: FloatArray,
+    box_volume_m3: FloatArray, box_payload_kg: FloatArray, per_box: float, per_loose: float,
 ) -> tuple[float, int, float, int, int, int]:  # fmt: skip
-    """Cheapest per-unit product of one corridor: (cost, product, chargeable kg, boxes)."""
+    """Cheapest per-unit product of one corridor: (cost, product, chargeable kg, boxes).
+
+    Each box or truck also pays ``per_box`` and each consignment ``per_loose`` (the handling of
+    a transfer, per box when priced boxed and per consignment when loose; zero for the line
+    haul alone).
+    """
     best, product, chargeable, n20, n40, nhq = math.inf, NONE, 0.0, 0, 0, 0
     revenue_t = max(weight_kg / 1000.0, volume_m3 * WM_KG_PER_M3 / 1000.0)
     if not math.isnan(price[UWM]):
-        c = max(revenue_t * price[UWM], minimum[UWM])
+        c = max(revenue_t * price[UWM], minimum[UWM]) + per_loose
         if c < best:
             best, product, chargeable = c, LCL, revenue_t * 1000.0
     # Full containers cost at least one box: skip the mix search when that already loses.
     one_box = math.inf
     for unit in (U20, U40, UHQ):
-        if price[unit] < one_box:  # False for an unpriced (NaN) box
-            one_box = price[unit]
+        if price[unit] + per_box < one_box:  # False for an unpriced (NaN) box
+            one_box = price[unit] + per_box
     containers = one_box < best or (volume_m3 <= 1e-9 and weight_kg <= 1e-9)
     if containers and not math.isnan(price[U20]):
-        c, boxes20 = _fill_20gp(volume_m3, weight_kg, price, box_volume_m3, box_payload_kg)
+        c, boxes20 = _fill_20gp(volume_m3, weight_kg, price, box_volume_m3, box_payload_kg, per_box)
         if c < best:
             best, product, chargeable, n20, n40, nhq = c, FCL, weight_kg, boxes20, 0, 0
     if containers and not (math.isnan(price[U40]) and math.isnan(price[UHQ])):
         c, boxes20, boxes40, boxes_hq = _container_mix(
-            volume_m3, weight_kg, price, box_volume_m3, box_payload_kg
+            volume_m3, weight_kg, price, box_volume_m3, box_payload_kg, per_box
         )
         if c < best:
             best, product, chargeable = c, FCL, weight_kg
             n20, n40, nhq = boxes20, boxes40, boxes_hq
     if not math.isnan(price[UTRUCK]):
         trucks = _boxes_needed(volume_m3, weight_kg, box_volume_m3[2], box_payload_kg[2])
-        c = max(trucks * price[UTRUCK], minimum[UTRUCK])
+        c = max(trucks * price[UTRUCK], minimum[UTRUCK]) + trucks * per_box + per_loose
         if c < best:
             best, product, chargeable, n20, n40, nhq = c, FTL, weight_kg, 0, 0, trucks
     if not math.isnan(price[ULTL]):
         ltl_t = max(weight_kg, volume_m3 * ROAD_KG_PER_M3) / 1000.0
-        c = max(ltl_t * price[ULTL], minimum[ULTL])
+        c = max(ltl_t * price[ULTL], minimum[ULTL]) + per_loose
         if c < best:
             best, product, chargeable, n20, n40, nhq = c, LTL, ltl_t * 1000.0, 0, 0, 0
     return best, product, chargeable, n20, n40, nhq
+
+
+class Tariffs(NamedTuple):
+    """Every corridor's tariff in CNY, one row per corridor (NaN where there is no such rate).
+
+    ``unit_price[e, u]`` is ``rate + rate_per_km x distance`` per unit ``u`` (see
+    :data:`UNIT_COLUMNS`) and ``unit_min[e, u]`` its minimum charge; ``kg_*`` are the air
+    weight breaks (``kg_surcharge[e]``: fuel and security per chargeable kg), ``express_*`` the
+    express ones; box arrays are ordered 20GP, 40GP, 40HQ, and a truck takes one 40HQ load.
+    """
+
+    unit_price: FloatArray
+    unit_min: FloatArray
+    kg_break: FloatArray
+    kg_rate: FloatArray
+    kg_min: FloatArray
+    kg_surcharge: FloatArray
+    express_break: FloatArray
+    express_rate: FloatArray
+    express_min: FloatArray
+    box_volume_m3: FloatArray
+    box_payload_kg: FloatArray
+
+
+class Prices(NamedTuple):
+    """One shipment's price on every corridor, alone and with a transfer at its origin."""
+
+    #: The line haul alone, the product it uses, its chargeable kg and boxes (20GP, 40GP,
+    #: 40HQ for FCL; trucks in column 2 for FTL).
+    cost_cny: FloatArray
+    product: IntArray
+    chargeable_kg: FloatArray
+    boxes: IntArray
+    #: What a transfer at the corridor's origin adds (handling and the booking's documents),
+    #: with the product and boxes then cheapest.
+    transfer_cny: FloatArray
+    transfer_product: IntArray
+    transfer_boxes: IntArray
 
 
 @njit(cache=True)
@@ -166,8 +224,9 @@ def unit_costs(
     cost = np.empty(n)
     for e in range(n):
         cost[e] = _cheapest_unit(
-            weight_kg, volume_m3, unit_price[e], unit_min[e], box_volume_m3, box_payload_kg
-        )[0]
+            weight_kg, volume_m3, unit_price[e], unit_min[e], box_volume_m3, box_payload_kg,
+            0.0, 0.0,
+        )[0]  # fmt: skip
     return cost
 
 
@@ -175,45 +234,50 @@ def unit_costs(
 def line_haul_costs(
     weight_kg: float,
     volume_m3: float,
-    unit_price: FloatArray,
-    unit_min: FloatArray,
-    kg_break: FloatArray,
-    kg_rate: FloatArray,
-    kg_min: FloatArray,
-    express_break: FloatArray,
-    express_rate: FloatArray,
-    express_min: FloatArray,
-    box_volume_m3: FloatArray,
-    box_payload_kg: FloatArray,
-) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
-    """Cheapest line-haul charge per corridor.
+    tariffs: Tariffs,
+    per_box_cny: FloatArray,
+    per_loose_cny: FloatArray,
+    booking_cny: FloatArray,
+) -> Prices:
+    """Cheapest charge per corridor, for the line haul alone and with a transfer at its origin.
 
-    ``unit_price[e, u]`` is ``rate + rate_per_km x distance`` per unit ``u`` (see
-    :data:`UNIT_COLUMNS`) and ``unit_min[e, u]`` its minimum charge; box arrays are ordered
-    20GP, 40GP, 40HQ, and the truck takes one 40HQ load.
-
-    Returns
-    -------
-    cost_cny, product, chargeable_kg, boxes
-        ``boxes[e]`` holds the number of 20GP, 40GP and 40HQ (FCL) or trucks in column 2 (FTL).
+    A transfer adds ``per_box_cny[e]`` per box or truck (zero when priced loose),
+    ``per_loose_cny[e]`` per consignment (zero when priced boxed) and ``booking_cny[e]``; the
+    product and boxes are chosen again with them, so each price is the cheapest for what it
+    includes and neither falls as the load grows.
     """
-    n = unit_price.shape[0]
+    n = tariffs.unit_price.shape[0]
     cost = np.empty(n)
     product = np.empty(n, dtype=np.int64)
     chargeable = np.empty(n)
     boxes = np.empty((n, 3), dtype=np.int64)
+    transfer = np.empty(n)
+    transfer_product = np.empty(n, dtype=np.int64)
+    transfer_boxes = np.empty((n, 3), dtype=np.int64)
     air_kg = _half_kg_up(max(weight_kg, volume_m3 * AIR_KG_PER_M3))
     express_kg = _half_kg_up(max(weight_kg, volume_m3 * EXPRESS_KG_PER_M3))
     for e in range(n):
-        c, p, kg, n20, n40, nhq = _cheapest_unit(
-            weight_kg, volume_m3, unit_price[e], unit_min[e], box_volume_m3, box_payload_kg
+        air = _break_charge(air_kg, tariffs.kg_break[e], tariffs.kg_rate[e], tariffs.kg_min[e])
+        air += tariffs.kg_surcharge[e] * air_kg
+        express = _break_charge(
+            express_kg, tariffs.express_break[e], tariffs.express_rate[e], tariffs.express_min[e]
         )
-        boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, n40, nhq
-        air = _break_charge(air_kg, kg_break[e], kg_rate[e], kg_min[e])
-        if air < c:
-            c, p, kg = air, AIR, air_kg
-        express = _break_charge(express_kg, express_break[e], express_rate[e], express_min[e])
-        if express < c:
-            c, p, kg = express, EXPRESS, express_kg
-        cost[e], product[e], chargeable[e] = c, p, kg
-    return cost, product, chargeable, boxes
+        for with_transfer in (False, True):
+            per_box = per_box_cny[e] if with_transfer else 0.0
+            per_loose = per_loose_cny[e] if with_transfer else 0.0
+            c, p, kg, n20, n40, nhq = _cheapest_unit(
+                weight_kg, volume_m3, tariffs.unit_price[e], tariffs.unit_min[e],
+                tariffs.box_volume_m3, tariffs.box_payload_kg, per_box, per_loose,
+            )  # fmt: skip
+            if air + per_loose < c:
+                c, p, kg, n20, n40, nhq = air + per_loose, AIR, air_kg, 0, 0, 0
+            if express + per_loose < c:
+                c, p, kg, n20, n40, nhq = express + per_loose, EXPRESS, express_kg, 0, 0, 0
+            if with_transfer:
+                transfer[e] = c + booking_cny[e] - cost[e] if c < math.inf else 0.0
+                transfer_product[e] = p
+                transfer_boxes[e, 0], transfer_boxes[e, 1], transfer_boxes[e, 2] = n20, n40, nhq
+            else:
+                cost[e], product[e], chargeable[e] = c, p, kg
+                boxes[e, 0], boxes[e, 1], boxes[e, 2] = n20, n40, nhq
+    return Prices(cost, product, chargeable, boxes, transfer, transfer_product, transfer_boxes)

@@ -49,6 +49,14 @@ def reference_line_haul_cny(
     return reference_line_haul(network, corridor_id, weight_kg, volume_m3)[0]
 
 
+#: Products each load basis may use.
+BASIS_PRODUCTS = {
+    "loose": ("LCL", "FTL", "LTL", "AIR", "EXPRESS"),
+    "boxed": ("FCL", "FTL"),
+    None: ("LCL", "FCL", "FTL", "LTL", "AIR", "EXPRESS"),
+}
+
+
 def reference_line_haul(
     network: Network,
     corridor_id: str,
@@ -56,11 +64,16 @@ def reference_line_haul(
     volume_m3: float,
     *,
     continues_road: bool = False,
+    basis: str | None = None,
+    per_box_cny: float = 0.0,
+    per_loose_cny: float = 0.0,
 ) -> tuple[float, str, int]:
     """Cheapest line-haul charge in CNY, the product chosen and its number of containers.
 
     With ``continues_road`` (a road leg right after a road leg: the same truck drives on) the
-    fixed part of road rates and their minimum charges are not paid again.
+    fixed part of road rates and their minimum charges are not paid again. Only the products
+    of ``basis`` are tried, each also paying the handling of a transfer: ``per_box_cny`` per
+    box or truck and ``per_loose_cny`` per consignment (boxes excepted).
     """
     corridor = network.corridors.loc[corridor_id]
     distance_km = float(corridor["distance_km"])
@@ -68,7 +81,13 @@ def reference_line_haul(
     price: dict[str, float] = {}
     minimum: dict[str, float] = {}
     breaks: dict[str, list[tuple[float, float]]] = {"kg": [], "express_kg": []}
+    surcharge_per_kg = 0.0
     for row in records(rows):
+        if row.unit in ("fuel_kg", "security_kg"):
+            surcharge_per_kg += network.to_cny(row.rate, row.currency)
+            continue
+        if row.unit == "booking":
+            continue
         fixed = 0.0 if continues_road and row.unit in ("truck", "ltl_t") else row.rate
         rate = network.to_cny(fixed + row.rate_per_km * distance_km, row.currency)
         if row.unit in breaks:
@@ -80,7 +99,7 @@ def reference_line_haul(
     candidates: list[tuple[float, str, int]] = [(math.inf, "none", 0)]
     revenue_t = max(weight_kg / 1000, volume_m3)
     if "wm" in price:
-        candidates.append((max(revenue_t * price["wm"], minimum["wm"]), "LCL", 0))
+        candidates.append((max(revenue_t * price["wm"], minimum["wm"]) + per_loose_cny, "LCL", 0))
     boxes = {
         kind: (float(row.usable_volume_m3), float(row.max_payload_kg))
         for kind, row in zip(
@@ -98,7 +117,8 @@ def reference_line_haul(
             payload_kg = sum(n * boxes[k][1] for n, k in zip(counts, kinds, strict=True))
             if capacity_m3 + 1e-9 >= volume_m3 and payload_kg + 1e-9 >= weight_kg:
                 charge = sum(
-                    n * price[f"container:{k}"] for n, k in zip(counts, kinds, strict=True)
+                    n * (price[f"container:{k}"] + per_box_cny)
+                    for n, k in zip(counts, kinds, strict=True)
                 )
                 candidates.append((charge, "FCL", sum(counts)))
     if "truck" in price:
@@ -106,19 +126,23 @@ def reference_line_haul(
             math.ceil(volume_m3 / boxes["40HQ"][0] - 1e-9),
             math.ceil(weight_kg / boxes["40HQ"][1] - 1e-9),
         )
-        candidates.append((max(trucks * price["truck"], minimum["truck"]), "FTL", 0))
+        truck_charge = max(trucks * price["truck"], minimum["truck"])
+        candidates.append((truck_charge + trucks * per_box_cny + per_loose_cny, "FTL", trucks))
     if "ltl_t" in price:
         ltl_t = max(weight_kg, volume_m3 * ROAD_KG_PER_M3) / 1000
-        candidates.append((max(ltl_t * price["ltl_t"], minimum["ltl_t"]), "LTL", 0))
+        candidates.append((max(ltl_t * price["ltl_t"], minimum["ltl_t"]) + per_loose_cny, "LTL", 0))
     for unit, kg_per_m3, name in (
         ("kg", AIR_KG_PER_M3, "AIR"),
         ("express_kg", EXPRESS_KG_PER_M3, "EXPRESS"),
     ):
         if breaks[unit]:
             chargeable = _half_kg_up(max(weight_kg, volume_m3 * kg_per_m3))
-            best = min(max(chargeable, b) * r for b, r in breaks[unit])
-            candidates.append((max(best, minimum[unit]), name, 0))
-    return min(candidates, key=lambda candidate: candidate[0])
+            best = max(min(max(chargeable, b) * r for b, r in breaks[unit]), minimum[unit])
+            if name == "AIR":
+                best += surcharge_per_kg * chargeable
+            candidates.append((best + per_loose_cny, name, 0))
+    allowed = BASIS_PRODUCTS[basis]
+    return min((c for c in candidates if c[1] in allowed or c[1] == "none"), key=lambda c: c[0])
 
 
 def reference_next_departure(
@@ -173,20 +197,42 @@ def _tables(network: Network) -> tuple[dict[str, Any], dict[str, Any], dict[str,
     return _TABLES[network]
 
 
+def _fee(network: Network, scope: str, unit: str) -> float | None:
+    rows = network.tariffs[(network.tariffs["scope"] == scope) & (network.tariffs["unit"] == unit)]
+    if rows.empty:
+        return None
+    return network.to_cny(float(rows["rate"].iloc[0]), str(rows["currency"].iloc[0]))
+
+
+def reference_declarations_cny(network: Network, origin_country: str, to_country: str) -> float:
+    """Export plus import declaration fees of a move between two countries (0 within one)."""
+    if origin_country == to_country:
+        return 0.0
+    out = _fee(network, f"customs:{origin_country}", "export_declaration")
+    into = _fee(network, f"customs:{to_country}", "import_declaration")
+    out = _fee(network, "customs", "export_declaration") if out is None else out
+    into = _fee(network, "customs", "import_declaration") if into is None else into
+    return (out or 0.0) + (into or 0.0)
+
+
 def reference_path_value(
     network: Network,
     path: list[str],
     shipment: Shipment,
     horizon: timedelta = timedelta(days=90),
+    basis: str = "loose",
 ) -> tuple[float, float, float] | None:
     """(hours from ready to arrival, cost CNY, CO2e kg) of one corridor path, or None.
 
     The route planner's rules written out once more, leg by leg, for brute-force checks:
     border dwell at every node passed; handling time and cost where the mode changes, a
-    scheduled service is joined or left, or the gauge changes; the next bookable departure on
-    scheduled corridors; passage dwell; road legs that continue a road leg pay no second base
-    charge; an export must clear at a Chinese node handling its regime before it leaves China.
-    None when the path breaks a rule or exceeds ``horizon``.
+    scheduled service is joined or left, or the gauge changes, and the handling cost and the
+    booking's documents also on a first leg that is not by road; handling per box when
+    ``basis`` is boxed, else per revenue tonne (per chargeable air kg at airports); the next
+    bookable departure on scheduled corridors; passage dwell; road legs that continue a road
+    leg pay no second base charge; an export must clear at a Chinese node handling its regime
+    before it leaves China; the export and import declarations between two countries. None
+    when the path breaks a rule or exceeds ``horizon``.
     """
     nodes, corridors, passage_dwell = _tables(network)
     first = nodes[corridors[path[0]].origin]
@@ -198,29 +244,42 @@ def reference_path_value(
 
     cleared = clears(first)
     time = shipment.ready_at.astimezone(UTC)
-    cost = co2e = 0.0
+    cost = reference_declarations_cny(network, first.country, last.country)
+    co2e = 0.0
     revenue_t = max(shipment.weight_kg / 1000, shipment.volume_m3)
+    air_t = _half_kg_up(max(shipment.weight_kg, shipment.volume_m3 * AIR_KG_PER_M3)) / 1000
     previous: Any = None
     for corridor_id in path:
         row = corridors[corridor_id]
         u, v = nodes[row.origin], nodes[row.destination]
         if need_export and u.country == "CN" and v.country != "CN" and not cleared:
             return None
-        line_haul, product, boxes = reference_line_haul(
+        transfer = previous is not None and (
+            previous.mode != row.mode or previous.scheduled or row.scheduled
+            or u.gauge_change or u.kind == "bonded_zone"
+        )  # fmt: skip
+        charged = transfer or (previous is None and row.mode != "road")
+        per_box = per_loose = 0.0
+        if charged and basis == "boxed":
+            per_box = u.handling_cost_cny_per_container
+        elif charged:
+            per_loose = (air_t if u.kind == "airport" else revenue_t) * u.handling_cost_cny_per_t
+        line_haul, _, _ = reference_line_haul(
             network, corridor_id, shipment.weight_kg, shipment.volume_m3,
             continues_road=previous is not None and previous.mode == row.mode == "road",
+            basis=basis, per_box_cny=per_box, per_loose_cny=per_loose,
         )  # fmt: skip
+        if charged:
+            booking = network.tariffs_for(corridor_id)
+            booking = booking[booking["unit"] == "booking"]
+            if not booking.empty:
+                cost += network.to_cny(
+                    float(booking["rate"].iloc[0]), str(booking["currency"].iloc[0])
+                )
         if previous is not None:
             time += timedelta(hours=0.0 if math.isnan(u.dwell_median_h) else u.dwell_median_h)
-            if (
-                previous.mode != row.mode or previous.scheduled or row.scheduled
-                or u.gauge_change or u.kind == "bonded_zone"
-            ):  # fmt: skip
+            if transfer:
                 time += timedelta(hours=u.handling_h)
-                if product == "FCL":
-                    cost += boxes * u.handling_cost_cny_per_container
-                else:
-                    cost += revenue_t * u.handling_cost_cny_per_t
         if row.scheduled:
             departure = reference_next_departure(network, corridor_id, time)
             if departure is None:
@@ -229,6 +288,8 @@ def reference_path_value(
         passages = sum(passage_dwell[p] for p in row.passages)
         time += timedelta(hours=row.duration_h + passages)
         if time - shipment.ready_at > horizon:
+            return None
+        if math.isinf(line_haul):
             return None
         cost += line_haul
         co2e += shipment.weight_kg / 1000 * row.distance_km * row.co2e_g_per_tkm / 1000

@@ -14,6 +14,7 @@ arrival class up to one transfer's handling), nor, with its bounds, a complete j
 from __future__ import annotations
 
 import heapq
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +38,70 @@ ORIGIN_CLASS, SCHEDULED_CLASS = 0, 1
 ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL = range(8)
 #: Label columns (int): node (-1 once complete), state, kind, parent, edge, position, final
 NODE, STATE, KIND, PARENT, EDGE, POSITION, FINAL = range(7)
+
+
+class SearchGraph(NamedTuple):
+    """The network as the search walks it: corridors in CSR order, nodes, the timetable.
+
+    ``tt_*`` are :class:`optimizer._compile.Timetable`'s arrays (see
+    :func:`optimizer.costs.timetable.next_departure`).
+    """
+
+    indptr: IntArray
+    edge_destination: IntArray
+    edge_mode: IntArray
+    edge_scheduled: BoolArray
+    duration_h: FloatArray
+    duration_p90_h: FloatArray
+    passage_dwell_h: FloatArray
+    passage_dwell_p90_h: FloatArray
+    node_handling_h: FloatArray
+    node_dwell_h: FloatArray
+    node_dwell_p90_h: FloatArray
+    node_always_transfer: BoolArray
+    node_is_border: BoolArray
+    node_in_china: BoolArray
+    node_regimes: IntArray
+    node_is_bonded_zone: BoolArray
+    tt_ptr: IntArray
+    tt_cutoff_h: FloatArray
+    tt_best_depart_h: FloatArray
+    tt_best_position: IntArray
+
+
+class SearchCosts(NamedTuple):
+    """What one shipment pays and emits on each corridor, and on the last legs to its
+    destination when that is a coordinate (``final_*`` per node, NaN where a node has none)."""
+
+    usable: BoolArray
+    line_haul_cny: FloatArray
+    road_continuation_cny: FloatArray
+    transfer_cny: FloatArray
+    co2e_kg: FloatArray
+    final_duration_h: FloatArray
+    final_duration_p90_h: FloatArray
+    final_cost_cny: FloatArray
+    final_co2e_kg: FloatArray
+    #: Handling at the node when the last leg starts with a transfer.
+    final_handling_cny: FloatArray
+
+
+class SearchQuery(NamedTuple):
+    """Where a search goes and the rules it must keep.
+
+    ``target`` is the destination node, or -1 when the destination is a coordinate reached by
+    the final legs. A journey is complete once its customs state holds ``required_state``;
+    ``regime_bit`` and ``bonded_bit`` say which nodes clear the regime or are bonded zones, and
+    with ``need_export`` an export must clear before it leaves China.
+    """
+
+    target: int
+    required_state: int
+    regime_bit: int
+    bonded_bit: int
+    need_export: bool
+    deadline_h: float
+    horizon_h: float
 
 
 @njit(cache=True)
@@ -238,52 +303,23 @@ def _is_transfer(arrived_kind: int, mode: int, scheduled: bool, always: bool) ->
 def label_search(
     start_floats: FloatArray,
     start_ints: IntArray,
-    target: int,
-    final_duration_h: FloatArray,
-    final_duration_p90_h: FloatArray,
-    final_cost_cny: FloatArray,
-    final_co2e_kg: FloatArray,
-    required_state: int,
-    regime_bit: int,
-    bonded_bit: int,
-    need_export: bool,
-    deadline_h: float,
-    horizon_h: float,
-    revenue_t: float,
-    indptr: IntArray,
-    edge_destination: IntArray,
-    edge_mode: IntArray,
-    edge_scheduled: BoolArray,
-    usable: BoolArray,
-    line_haul_cny: FloatArray,
-    road_continuation_cny: FloatArray,
-    transfer_cny: FloatArray,
-    co2e_kg: FloatArray,
-    duration_h: FloatArray,
-    duration_p90_h: FloatArray,
-    passage_dwell_h: FloatArray,
-    passage_dwell_p90_h: FloatArray,
-    node_handling_h: FloatArray,
-    node_per_t_cny: FloatArray,
-    node_dwell_h: FloatArray,
-    node_dwell_p90_h: FloatArray,
-    node_always_transfer: BoolArray,
-    node_is_border: BoolArray,
-    node_in_china: BoolArray,
-    node_regimes: IntArray,
-    node_is_bonded_zone: BoolArray,
-    tt_ptr: IntArray,
-    tt_cutoff_h: FloatArray,
-    tt_best_depart_h: FloatArray,
-    tt_best_position: IntArray,
+    query: SearchQuery,
+    graph: SearchGraph,
+    costs: SearchCosts,
     bounds: FloatArray,
+    known: FloatArray,
 ) -> tuple[FloatArray, IntArray, IntArray, int]:
     """Run the search from the start labels.
 
     ``start_*`` rows are labels already at a node (the origin, or a node reached by a first-mile
-    road leg, ``FINAL`` holding that leg's index or -1). ``target`` is the destination node, or
-    -1 when the destination is a coordinate reached by the final legs ``final_*`` (NaN where a
-    node has none). ``bounds`` comes from :func:`lower_bounds`.
+    road leg, ``FINAL`` holding that leg's index or -1). ``bounds`` comes from
+    :func:`lower_bounds`. ``known`` rows are (arrival, cost, CO2e) of journeys found before (by
+    a search of the same shipment priced another way): labels they dominate are dropped, and
+    none of them is returned.
+
+    The first leg out of the origin pays its transfer charges (handling, documents) when it is
+    not by road: the cargo is lifted onto the train, ship or aircraft there; its handling time
+    is within the booking cut-off.
 
     Returns
     -------
@@ -291,21 +327,50 @@ def label_search(
         Every label created, the indices of the complete journeys, and how many labels were
         settled.
     """
+    target, required_state = query.target, query.required_state
+    regime_bit, bonded_bit, need_export = query.regime_bit, query.bonded_bit, query.need_export
+    deadline_h, horizon_h = query.deadline_h, query.horizon_h
+    indptr, edge_destination, edge_mode = graph.indptr, graph.edge_destination, graph.edge_mode
+    edge_scheduled, duration_h, duration_p90_h = (
+        graph.edge_scheduled,
+        graph.duration_h,
+        graph.duration_p90_h,
+    )
+    passage_dwell_h, passage_dwell_p90_h = graph.passage_dwell_h, graph.passage_dwell_p90_h
+    node_handling_h, node_dwell_h = graph.node_handling_h, graph.node_dwell_h
+    node_dwell_p90_h, node_always_transfer = graph.node_dwell_p90_h, graph.node_always_transfer
+    node_is_border, node_in_china = graph.node_is_border, graph.node_in_china
+    node_regimes, node_is_bonded_zone = graph.node_regimes, graph.node_is_bonded_zone
+    tt_ptr, tt_cutoff_h = graph.tt_ptr, graph.tt_cutoff_h
+    tt_best_depart_h, tt_best_position = graph.tt_best_depart_h, graph.tt_best_position
+    usable, line_haul_cny = costs.usable, costs.line_haul_cny
+    road_continuation_cny, transfer_cny = costs.road_continuation_cny, costs.transfer_cny
+    co2e_kg = costs.co2e_kg
+    final_duration_h, final_duration_p90_h = costs.final_duration_h, costs.final_duration_p90_h
+    final_cost_cny, final_co2e_kg = costs.final_cost_cny, costs.final_co2e_kg
+    final_handling_cny = costs.final_handling_cny
     n_nodes = node_handling_h.shape[0]
-    final_handling_cny = revenue_t * node_per_t_cny
     penalty_cny, unscheduled_penalty_cny = transfer_penalties(
         n_nodes, indptr, edge_mode, usable, line_haul_cny, road_continuation_cny, transfer_cny,
         final_cost_cny, final_handling_cny,
     )  # fmt: skip
-    floats = np.empty((1024, 8))
-    ints = np.empty((1024, 7), dtype=np.int64)
+    size = max(1024, 2 * (known.shape[0] + start_floats.shape[0]))
+    floats = np.empty((size, 8))
+    ints = np.empty((size, 7), dtype=np.int64)
     head = np.full(n_nodes * STATES * CLASSES, -1, dtype=np.int64)
-    link = np.full(1024, -1, dtype=np.int64)
-    complete = np.empty(64, dtype=np.int64)
+    link = np.full(size, -1, dtype=np.int64)
+    complete = np.empty(max(64, 2 * known.shape[0]), dtype=np.int64)
     n_complete = 0
     count = 0
     queue = [(0.0, 0.0, 0.0, np.int64(0))]
     queue.pop()
+    for k in range(known.shape[0]):
+        floats[count] = 0.0
+        floats[count, ARRIVAL], floats[count, COST], floats[count, CO2E] = known[k]
+        ints[count] = -1
+        complete[n_complete] = count
+        n_complete += 1
+        count += 1
     for s in range(start_floats.shape[0]):
         floats[count] = start_floats[s]
         ints[count] = start_ints[s]
@@ -398,6 +463,7 @@ def label_search(
             mode = edge_mode[e]
             transfer = _is_transfer(kind, mode, edge_scheduled[e], node_always_transfer[u])
             handling_h = node_handling_h[u] if transfer else 0.0
+            charged = transfer or (first and mode != ROAD)
             ready = a + dwell + handling_h
             ready_p90 = p90 + dwell_p90 + handling_h
             position = -1
@@ -415,7 +481,7 @@ def label_search(
             arrival = depart + duration_h[e] + passage_dwell_h[e]
             if arrival > deadline_h or arrival > horizon_h:
                 continue
-            handling = transfer_cny[e] if transfer else 0.0
+            handling = transfer_cny[e] if charged else 0.0
             on_road = kind == ROAD * 2 and mode == ROAD
             line_haul = road_continuation_cny[e] if on_road else line_haul_cny[e]
             cost = c + line_haul + handling
@@ -463,4 +529,5 @@ def label_search(
                 (arrival + bounds[v, 0], cost + bounds[v, 1], co2e + bounds[v, 2], np.int64(count)),
             )
             count += 1
-    return floats[:count], ints[:count], complete[:n_complete], settled
+    n_known = known.shape[0]
+    return floats[:count], ints[:count], complete[n_known:n_complete], settled
