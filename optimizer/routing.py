@@ -195,6 +195,8 @@ class EdgeCosts:
     #: Per edge: handling per box and per consignment at its origin when transferring there.
     per_box_cny: FloatArray
     per_loose_cny: FloatArray
+    #: Per node: handling the whole shipment there (:func:`node_handling`).
+    node_handling_cny: FloatArray
     basis: str | None = None
 
 
@@ -268,7 +270,7 @@ def edge_costs(data: RoutingData, shipment: Shipment, basis: str | None = None) 
     return EdgeCosts(
         cost, continuation, prices.product, prices.chargeable_kg, prices.boxes,
         prices.transfer_cny, prices.transfer_product, prices.transfer_boxes, co2e,
-        per_box[origin], per_loose[origin], basis,
+        per_box[origin], per_loose[origin], node_handling(data, shipment, basis), basis,
     )  # fmt: skip
 
 
@@ -295,6 +297,7 @@ def _cheaper(a: EdgeCosts, b: EdgeCosts) -> EdgeCosts:
         a.co2e_kg,
         np.where(moved, b.per_box_cny, a.per_box_cny),
         np.where(moved, b.per_loose_cny, a.per_loose_cny),
+        np.minimum(a.node_handling_cny, b.node_handling_cny),
     )
 
 
@@ -526,6 +529,31 @@ def _legs(
             else (costs.product[e], costs.boxes[e])
         )
         box_counts = (int(boxes[0]), int(boxes[1]), int(boxes[2]))
+        leg_charges = (
+            _edge_charges(
+                data,
+                costs,
+                e,
+                row[search.LINE_HAUL],
+                transfer_cny,
+                int(product),
+                box_counts,
+                revenue_t,
+                air_kg,
+            )
+            if charged
+            else (
+                charges_.line_haul_charge(
+                    row[search.LINE_HAUL], int(product), float(costs.chargeable_kg[e]), box_counts
+                ),
+            )
+        )
+        if row[search.DESTINATION] > 0:
+            v = int(data.arrays.edge_destination[e])
+            leg_charges = (
+                *leg_charges,
+                _unloading(data, shipment, costs.basis == "boxed", v, row[search.DESTINATION]),
+            )
         legs.append(
             Leg(
                 origin=origin,
@@ -539,20 +567,28 @@ def _legs(
                 distance_km=distance_km,
                 chargeable_kg=float(costs.chargeable_kg[e]),
                 product=PRODUCTS[int(product)],
-                charges=_edge_charges(
-                    data, costs, e, row[search.LINE_HAUL], transfer_cny, int(product),
-                    box_counts, revenue_t, air_kg,
-                ) if charged else (
-                    charges_.line_haul_charge(
-                        row[search.LINE_HAUL], int(product), float(costs.chargeable_kg[e]),
-                        box_counts,
-                    ),
-                ),
+                charges=leg_charges,
                 co2e_kg=float(costs.co2e_kg[e]),
                 passages=data.edge_passages[e],
             )
         )  # fmt: skip
     return tuple(legs)
+
+
+def _unloading(
+    data: RoutingData, shipment: Shipment, boxed: bool, node: int, amount_cny: float
+) -> Charge:
+    """The destination's handling of a journey that ends at ``node`` off a train, ship or plane."""
+    per_box, per_loose = handling_rates(data, shipment, "boxed" if boxed else "loose")
+    revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
+    air_kg = air_chargeable_kg(shipment.weight_kg, shipment.volume_m3)
+    per_box_cny = float(per_box[node])
+    boxes = round(amount_cny / per_box_cny) if boxed and per_box_cny > 0 else 0
+    charge = charges_.handling_charge(
+        data.node_kind[node], data.node_name[node], boxed, boxes, per_box_cny,
+        float(per_loose[node]), revenue_t, air_kg,
+    )  # fmt: skip
+    return charge._replace(basis=f"{charge.basis} (destination)")
 
 
 def _edge_charges(
@@ -933,7 +969,7 @@ def _run(
     """
     loose = _run_basis(data, shipment, origin, destination, horizon_days, "loose", [])
     boxed_costs = edge_costs(data, shipment, "boxed")
-    if _never_cheaper(data, shipment, loose.costs, boxed_costs):
+    if _never_cheaper(loose.costs, boxed_costs):
         return _Search((loose,), loose.journeys, loose.settled)
     boxed = _run_basis(
         data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, boxed_costs
@@ -949,9 +985,13 @@ def _run(
     return _Search((loose, boxed), kept + boxed_journeys, loose.settled + boxed.settled)
 
 
-def final_handling(data: RoutingData, shipment: Shipment, basis: str) -> FloatArray:
-    """Per node, the handling when a last road leg to a coordinate starts there with a transfer
-    (per truck when boxed, per consignment when loose)."""
+def node_handling(data: RoutingData, shipment: Shipment, basis: str) -> FloatArray:
+    """Per node, what handling the whole shipment there costs: per box (as many as 40HQ trucks
+    it fills) when boxed, per consignment when loose.
+
+    Charged where a last road leg to a coordinate starts with a transfer, and where a journey
+    reaches its destination node other than by road (unloaded from the train, ship or plane).
+    """
     per_box, per_loose = handling_rates(data, shipment, basis)
     if basis == "boxed":
         trucks = max(
@@ -963,13 +1003,12 @@ def final_handling(data: RoutingData, shipment: Shipment, basis: str) -> FloatAr
     return per_loose
 
 
-def _never_cheaper(
-    data: RoutingData, shipment: Shipment, loose: EdgeCosts, boxed: EdgeCosts
-) -> bool:
+def _never_cheaper(loose: EdgeCosts, boxed: EdgeCosts) -> bool:
     """Whether boxed costs at least as much as loose on every corridor, alone or transferring,
-    and at every last leg (then no boxed journey can beat the loose one on the same path)."""
+    and at every node where a journey ends (then no boxed journey beats the loose one on the
+    same path)."""
     return bool(
-        np.all(final_handling(data, shipment, "boxed") >= final_handling(data, shipment, "loose"))
+        np.all(boxed.node_handling_cny >= loose.node_handling_cny)
         and np.all(boxed.line_haul_cny >= loose.line_haul_cny)
         and np.all(
             boxed.line_haul_cny + boxed.transfer_cny >= loose.line_haul_cny + loose.transfer_cny
@@ -1012,7 +1051,7 @@ def _run_basis(
     start_ints: list[list[int]] = []
     if origin.is_node:
         i = data.node_index[origin.label]
-        start_floats.append([ready_h, 0.0, 0.0, ready_h, ready_h, 0.0, 0.0, 0.0])
+        start_floats.append([ready_h, 0.0, 0.0, ready_h, ready_h, 0.0, 0.0, 0.0, 0.0])
         start_ints.append([i, arrival_state(i), -1, -1, -1, -1, -1])
     else:
         for i in origin.links:
@@ -1022,7 +1061,7 @@ def _run_basis(
             )  # fmt: skip
             start_floats.append(
                 [ready_h + leg.duration_h, leg.cost_cny, leg.co2e_kg, ready_h + leg.duration_p90_h,
-                 ready_h, 0.0, 0.0, leg.cost_cny]
+                 ready_h, 0.0, 0.0, leg.cost_cny, 0.0]
             )  # fmt: skip
             start_ints.append([i, arrival_state(i), _ROAD * 2, -1, -1, -1, len(first_legs)])
             first_legs.append(leg)
@@ -1058,10 +1097,11 @@ def _run_basis(
         data.node_in_china, data.node_regimes, data.node_is_bonded_zone, timetable.ptr,
         timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
     )  # fmt: skip
+    handled = costs.node_handling_cny
     search_costs = search.SearchCosts(
         usable, costs.line_haul_cny, costs.road_continuation_cny, costs.transfer_cny,
         costs.co2e_kg, final["h"], final["p90"], final["cost"], final["co2e"],
-        final_handling(data, shipment, basis),
+        handled, handled,
     )  # fmt: skip
     query = search.SearchQuery(
         target, required, regime_bit, bonded_bit, need_export, deadline_h, horizon_h

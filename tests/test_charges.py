@@ -48,10 +48,12 @@ def test_lcl_by_sea_qinzhou_to_singapore(network: Network) -> None:
         ("line_haul", round(4.2 * 15 * USD, 2)),  # USD 15 per W/M (TAR-SEA, intra-Asia)
         ("cfs", 4.2 * 80),  # Chinese seaport CFS, CNY 80 per W/M (H-DEF)
         ("documentation", 450.0),  # bill of lading from China, CNY 450 (DOC-BL-CN)
+        ("cfs", 4.2 * 80),  # unloaded at Singapore, CNY 80 per W/M (H-DEF)
         ("export_declaration", 200.0),  # CUSTOMS-CN
         ("import_declaration", 125 * EUR),  # Singapore: the default EUR 125 (CUSTOMS-EU)
     ]]  # fmt: skip
-    assert option.cost_cny == pytest.approx(451.08 + 336 + 450 + 200 + 1050)
+    assert option.legs[0].charges[3].basis.endswith("at Singapore (destination)")
+    assert option.cost_cny == pytest.approx(451.08 + 336 + 450 + 336 + 200 + 1050)
     assert_sums_to_total(network, shipment, option)
 
 
@@ -75,8 +77,13 @@ def test_fcl_by_rail_chengdu_to_lodz(network: Network) -> None:
         [("line_haul", round((200 + 0.55 * 1051) * USD, 2))],
         # 1,520 mm link: USD 0.55/km x 16 km; enters Poland: EU import declaration EUR 125
         [("line_haul", round(0.55 * 16 * USD, 2)), ("import_declaration", 125 * EUR)],
-        # Malaszewicze gauge change CNY 450; EU rail 40GP EUR 300 + 0.9/km x 305 km
-        [("line_haul", round((300 + 0.9 * 305) * EUR, 2)), ("border", 450.0)],
+        # Malaszewicze gauge change CNY 450; EU rail 40GP EUR 300 + 0.9/km x 305 km; the box
+        # is lifted off at Lodz, CNY 450
+        [
+            ("line_haul", round((300 + 0.9 * 305) * EUR, 2)),
+            ("border", 450.0),
+            ("terminal_handling", 450.0),
+        ],
     ]
     assert_sums_to_total(network, shipment, option)
 

@@ -97,16 +97,17 @@ def test_chengdu_to_lodz_by_rail_hand_checked(network: Network) -> None:
     }
     for leg in legs:
         assert leg.charge_cny("line_haul") == pytest.approx(expected[leg.corridor_id])
-    # CFS at Chengdu railport and reloading at the two gauge-change stations (a border
-    # charge), each CNY 60 per W/M tonne; no rail waybill fee (it is in the rail rate).
-    assert [leg.charge_cny("cfs") for leg in legs] == pytest.approx([252, 0, 0, 0, 0])
+    # CFS at Chengdu railport and at Lodz, where the cargo is unloaded, and reloading at the
+    # two gauge-change stations (a border charge), each CNY 60 per W/M tonne; no rail waybill
+    # fee (it is in the rail rate).
+    assert [leg.charge_cny("cfs") for leg in legs] == pytest.approx([252, 0, 0, 0, 252])
     assert [leg.charge_cny("border") for leg in legs] == pytest.approx([0, 252, 0, 0, 252])
     # Export declaration CNY 200 on the leg leaving China, import EUR 125 entering Poland.
     assert [leg.charge_cny("export_declaration") for leg in legs] == [0, 200, 0, 0, 0]
     assert [leg.charge_cny("import_declaration") for leg in legs] == pytest.approx(
         [0, 0, 0, 125 * 8.40, 0]
     )
-    assert option.cost_cny == pytest.approx(sum(expected.values()) + 3 * 252 + 200 + 1050)
+    assert option.cost_cny == pytest.approx(sum(expected.values()) + 4 * 252 + 200 + 1050)
     # CO2e: 0.8 t x km x g/t-km
     assert legs[0].co2e_kg == pytest.approx(0.8 * 3019 * 22 / 1000)
     assert "China-Europe rail via Alashankou" in option.summary
@@ -127,7 +128,8 @@ def test_chongqing_to_singapore_by_the_land_sea_corridor(network: Network) -> No
     assert ship_leg.service == "ILSTC Qinzhou-SIN feeder"
     assert train.charge_cny("line_haul") == pytest.approx(4.2 * (60 + 0.08 * 1225))
     assert train.charge_cny("cfs") == pytest.approx(4.2 * 60)  # loaded at the railport
-    assert ship_leg.charge_cny("cfs") == pytest.approx(4.2 * 80)  # seaport CNY 80 per W/M
+    # seaports CNY 80 per W/M: loaded at Qinzhou, unloaded at Singapore
+    assert ship_leg.charge_cny("cfs") == pytest.approx(2 * 4.2 * 80)
     assert ship_leg.charge_cny("documentation") == 450  # bill of lading, China origin
 
 

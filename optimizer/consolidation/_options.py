@@ -78,6 +78,9 @@ class ThroughRoute:
     unit_price_cny: dict[str, float]
     #: The export and import declarations of the box's consignment.
     declarations_cny: float = 0.0
+    #: The destination node where the box is unloaded off a train or ship (-1: it arrives by
+    #: road), which charges its handling.
+    unloaded_at: int = -1
 
     def price(self, costs: EdgeCosts) -> tuple[float, float]:
         """(cost CNY, CO2e kg) of a load with these edge costs on this route."""
@@ -87,6 +90,8 @@ class ThroughRoute:
             costs.line_haul_cny[self.edges],
         )
         cost = float(line_haul.sum() + costs.transfer_cny[self.edges][self.transfer].sum())
+        if self.unloaded_at >= 0:
+            cost += float(costs.node_handling_cny[self.unloaded_at])
         return cost + self.declarations_cny, float(costs.co2e_kg[self.edges].sum())
 
 
@@ -245,9 +250,14 @@ def through_route(
     declarations = sum(
         c.amount_cny for leg in option.legs for c in leg.charges if c.kind.endswith("_declaration")
     )
+    last = int(edges[-1])
+    unloaded_at = (
+        -1 if data.arrays.edge_mode[last] == MODES.index("road")
+        else int(data.arrays.edge_destination[last])
+    )  # fmt: skip
     route = ThroughRoute(
         departure, destination, segregation, option, edges, continues_road, transfer, {},
-        declarations,
+        declarations, unloaded_at,
     )  # fmt: skip
     for unit in offered:
         load = Shipment(

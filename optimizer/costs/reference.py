@@ -232,7 +232,8 @@ def reference_path_value(
     bookable departure on scheduled corridors; passage dwell; road legs that continue a road
     leg pay no second base charge; an export must clear at a Chinese node handling its regime
     before it leaves China; the export and import declarations between two countries. None
-    when the path breaks a rule or exceeds ``horizon``.
+    when the path breaks a rule or exceeds ``horizon``. A path that ends off a train, ship or
+    plane pays the destination's handling (per 40HQ-truckload of boxes, or per consignment).
     """
     nodes, corridors, passage_dwell = _tables(network)
     first = nodes[corridors[path[0]].origin]
@@ -295,4 +296,12 @@ def reference_path_value(
         co2e += shipment.weight_kg / 1000 * row.distance_km * row.co2e_g_per_tkm / 1000
         cleared |= clears(v)
         previous = row
+    if previous.mode != "road":  # unloaded off the train, ship or plane at the destination
+        if basis == "boxed":
+            hq = network.container_types.loc["40HQ"]
+            trucks = max(math.ceil(shipment.volume_m3 / hq.usable_volume_m3 - 1e-9),
+                         math.ceil(shipment.weight_kg / hq.max_payload_kg - 1e-9))  # fmt: skip
+            cost += trucks * last.handling_cost_cny_per_container
+        else:
+            cost += (air_t if last.kind == "airport" else revenue_t) * last.handling_cost_cny_per_t
     return ((time - shipment.ready_at).total_seconds() / 3600, cost, co2e)

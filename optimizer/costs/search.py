@@ -34,8 +34,10 @@ ROAD = 0  # index of "road" in optimizer.model.MODES
 #: service (every next leg is a transfer), 2 + mode off an unscheduled corridor of that mode.
 CLASSES = 7
 ORIGIN_CLASS, SCHEDULED_CLASS = 0, 1
-#: Label columns (float): arrival, cost, co2e, arrival_p90, depart, handling, border, line_haul
-ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL = range(8)
+#: Label columns (float): arrival, cost, co2e, arrival_p90, depart, handling, border, line_haul,
+#: and on a complete journey ending at a node the destination's handling of its last leg.
+ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL, DESTINATION = range(9)
+FLOAT_COLUMNS = 9
 #: Label columns (int): node (-1 once complete), state, kind, parent, edge, position, final
 NODE, STATE, KIND, PARENT, EDGE, POSITION, FINAL = range(7)
 
@@ -84,6 +86,9 @@ class SearchCosts(NamedTuple):
     final_co2e_kg: FloatArray
     #: Handling at the node when the last leg starts with a transfer.
     final_handling_cny: FloatArray
+    #: Handling at the destination node when the journey reaches it other than by road (the
+    #: cargo is unloaded from the train, ship or aircraft there).
+    arrival_handling_cny: FloatArray
 
 
 class SearchQuery(NamedTuple):
@@ -349,13 +354,16 @@ def label_search(
     final_duration_h, final_duration_p90_h = costs.final_duration_h, costs.final_duration_p90_h
     final_cost_cny, final_co2e_kg = costs.final_cost_cny, costs.final_co2e_kg
     final_handling_cny = costs.final_handling_cny
+    arrival_handling_cny = costs.arrival_handling_cny
     n_nodes = node_handling_h.shape[0]
     penalty_cny, unscheduled_penalty_cny = transfer_penalties(
         n_nodes, indptr, edge_mode, usable, line_haul_cny, road_continuation_cny, transfer_cny,
         final_cost_cny, final_handling_cny,
     )  # fmt: skip
+    if target >= 0:  # arriving other than by road pays the destination's handling
+        penalty_cny[target] = max(penalty_cny[target], arrival_handling_cny[target])
     size = max(1024, 2 * (known.shape[0] + start_floats.shape[0]))
-    floats = np.empty((size, 8))
+    floats = np.empty((size, FLOAT_COLUMNS))
     ints = np.empty((size, 7), dtype=np.int64)
     head = np.full(n_nodes * STATES * CLASSES, -1, dtype=np.int64)
     link = np.full(size, -1, dtype=np.int64)
@@ -424,7 +432,10 @@ def label_search(
             floats[count] = floats[index]
             ints[count] = ints[index]
             ints[count, NODE] = -1
-            heapq.heappush(queue, (a, c, g, np.int64(count)))
+            unloaded = 0.0 if kind < 0 or kind // 2 == ROAD else arrival_handling_cny[u]
+            floats[count, DESTINATION] = unloaded
+            floats[count, COST] = c + unloaded
+            heapq.heappush(queue, (a, c + unloaded, g, np.int64(count)))
             count += 1
             continue
         if reached and not np.isnan(final_duration_h[u]):
@@ -445,6 +456,7 @@ def label_search(
                 floats[count, HANDLING] = handling - border
                 floats[count, BORDER] = border
                 floats[count, LINE_HAUL] = final_cost_cny[u]
+                floats[count, DESTINATION] = 0.0
                 ints[count, NODE] = -1
                 ints[count, STATE] = state
                 ints[count, KIND] = ROAD * 2
@@ -517,6 +529,7 @@ def label_search(
             floats[count, HANDLING] = handling - border
             floats[count, BORDER] = border
             floats[count, LINE_HAUL] = line_haul
+            floats[count, DESTINATION] = 0.0
             ints[count, NODE] = v
             ints[count, STATE] = new_state
             ints[count, KIND] = new_kind
