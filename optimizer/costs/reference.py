@@ -298,11 +298,10 @@ def reference_path_value(
         previous = row
     if previous.mode != "road":  # unloaded off the train, ship or plane at the destination
         if basis == "boxed":
-            boxes = network.container_types
-            hq_m3 = float(boxes.at["40HQ", "usable_volume_m3"])
-            hq_kg = float(boxes.at["40HQ", "max_payload_kg"])
-            trucks = max(math.ceil(shipment.volume_m3 / hq_m3 - 1e-9),
-                         math.ceil(shipment.weight_kg / hq_kg - 1e-9))  # fmt: skip
+            types = network.container_types
+            hq = dict(zip(types.index, records(types), strict=True))["40HQ"]
+            trucks = max(math.ceil(shipment.volume_m3 / hq.usable_volume_m3 - 1e-9),
+                         math.ceil(shipment.weight_kg / hq.max_payload_kg - 1e-9))  # fmt: skip
             cost += trucks * last.handling_cost_cny_per_container
         else:
             cost += (air_t if last.kind == "airport" else revenue_t) * last.handling_cost_cny_per_t
