@@ -57,6 +57,7 @@ from optimizer.costs.line_haul import (
     AIR_KG_PER_M3,
     PRODUCTS,
     UNIT_COLUMNS,
+    chargeable_kg,
     line_haul_costs,
     unit_costs,
 )
@@ -210,7 +211,14 @@ def air_chargeable_kg(weight_kg: float, volume_m3: float) -> float:
     >>> air_chargeable_kg(800, 12)
     2000.0
     """
-    return math.ceil(max(weight_kg, volume_m3 * AIR_KG_PER_M3) * 2 - 1e-9) / 2
+    return float(chargeable_kg(weight_kg, volume_m3, AIR_KG_PER_M3))
+
+
+def truckloads(data: RoutingData, shipment: Shipment) -> int:
+    """How many 40HQ boxes (one a truck) the shipment fills, by volume and by payload."""
+    by_volume = math.ceil(shipment.volume_m3 / float(data.tariffs.box_volume_m3[2]) - 1e-9)
+    by_weight = math.ceil(shipment.weight_kg / float(data.tariffs.box_payload_kg[2]) - 1e-9)
+    return max(by_volume, by_weight)
 
 
 def handling_rates(
@@ -482,6 +490,14 @@ def _legs(
     boxed = costs.basis == "boxed"
     revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
     air_kg = air_chargeable_kg(shipment.weight_kg, shipment.volume_m3)
+    per_box, per_loose = handling_rates(data, shipment, costs.basis or "loose")
+
+    def handled_at(node: int, boxes: int) -> Charge:
+        return charges_.handling_charge(
+            data.node_kind[node], data.node_name[node], boxed, boxes, float(per_box[node]),
+            float(per_loose[node]), revenue_t, air_kg,
+        )  # fmt: skip
+
     legs: list[Leg] = []
     rows, kinds = result.floats[chain].tolist(), result.ints[chain].tolist()
     for position, (row, kind) in enumerate(zip(rows, kinds, strict=True)):
@@ -502,14 +518,7 @@ def _legs(
                 )
             ]
             if transfer_cny > 0:
-                u = data.node_index[leg.origin]
-                per_box, per_loose = handling_rates(data, shipment, costs.basis or "loose")
-                charges.append(
-                    charges_.handling_charge(
-                        data.node_kind[u], data.node_name[u], boxed, leg.trucks,
-                        float(per_box[u]), float(per_loose[u]), revenue_t, air_kg,
-                    )
-                )  # fmt: skip
+                charges.append(handled_at(data.node_index[leg.origin], leg.trucks))
             legs.append(
                 Leg(leg.origin, leg.destination, "road", None, None, depart, arrive, arrive_p90,
                     leg.distance_km, leg.chargeable_kg, leg.product, tuple(charges), leg.co2e_kg)
@@ -525,7 +534,7 @@ def _legs(
         charged = transfer_cny > 0
         product, boxes = (
             (costs.transfer_product[e], costs.transfer_boxes[e])
-            if transfer_cny > 0
+            if charged
             else (costs.product[e], costs.boxes[e])
         )
         box_counts = (int(boxes[0]), int(boxes[1]), int(boxes[2]))
@@ -548,12 +557,9 @@ def _legs(
                 ),
             )
         )
-        if row[search.DESTINATION] > 0:
-            v = int(data.arrays.edge_destination[e])
-            leg_charges = (
-                *leg_charges,
-                _unloading(data, shipment, costs.basis == "boxed", v, row[search.DESTINATION]),
-            )
+        if row[search.DESTINATION] > 0:  # unloaded where the plan ends
+            unloaded = handled_at(int(data.arrays.edge_destination[e]), truckloads(data, shipment))
+            leg_charges = (*leg_charges, unloaded._replace(basis=f"{unloaded.basis} (destination)"))
         legs.append(
             Leg(
                 origin=origin,
@@ -573,22 +579,6 @@ def _legs(
             )
         )  # fmt: skip
     return tuple(legs)
-
-
-def _unloading(
-    data: RoutingData, shipment: Shipment, boxed: bool, node: int, amount_cny: float
-) -> Charge:
-    """The destination's handling of a journey that ends at ``node`` off a train, ship or plane."""
-    per_box, per_loose = handling_rates(data, shipment, "boxed" if boxed else "loose")
-    revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
-    air_kg = air_chargeable_kg(shipment.weight_kg, shipment.volume_m3)
-    per_box_cny = float(per_box[node])
-    boxes = round(amount_cny / per_box_cny) if boxed and per_box_cny > 0 else 0
-    charge = charges_.handling_charge(
-        data.node_kind[node], data.node_name[node], boxed, boxes, per_box_cny,
-        float(per_loose[node]), revenue_t, air_kg,
-    )  # fmt: skip
-    return charge._replace(basis=f"{charge.basis} (destination)")
 
 
 def _edge_charges(
@@ -718,22 +708,28 @@ def _shape(
     origin_km: float,
     remaining_km: list[float],
     products: _Products,
+    seen: dict[tuple[int, ...], quotable.Shape],
 ) -> quotable.Shape:
-    """The product, family and doubling back of a journey, read off its labels' corridors."""
+    """The product, family and doubling back of a journey, read off its labels' corridors.
+
+    ``seen`` keeps the shapes of a plan's corridor paths: priced loose and boxed, the same path
+    often appears twice.
+    """
     ints = found.results[journey.result].ints
-    legs: list[quotable.Leg] = []
-    distances: list[float] = []
+    edges: list[int] = []
     index = journey.label
     while index >= 0:
         edge = ints.item(index, search.EDGE)
         if edge >= 0:  # not the origin, nor a road leg joining a coordinate
-            legs.append(products.edge_legs[edge])
-            distances.append(remaining_km[products.edge_destination[edge]])
+            edges.append(edge)
         index = ints.item(index, search.PARENT)
-    legs.reverse()
-    distances.append(origin_km)
-    distances.reverse()
-    return quotable.shape(legs, distances, products.by_chain, products.node_names)
+    path = tuple(reversed(edges))
+    known = seen.get(path)
+    if known is None:
+        legs = [products.edge_legs[edge] for edge in path]
+        distances = [origin_km, *(remaining_km[products.edge_destination[e]] for e in path)]
+        known = seen[path] = quotable.shape(legs, distances, products.by_chain, products.node_names)
+    return known
 
 
 def plan_routes(
@@ -841,7 +837,8 @@ def plan_routes(
         else haversine_km(origin.lat, origin.lon, destination.lat, destination.lon)
     )
     products = _products(network)
-    shapes = [_shape(result, j, origin_km, remaining_km, products) for j in ranked]
+    seen: dict[tuple[int, ...], quotable.Shape] = {}
+    shapes = [_shape(result, j, origin_km, remaining_km, products, seen) for j in ranked]
     candidates = [
         quotable.Candidate(
             j.cost_cny, j.arrival_h - ready_h, j.co2e_kg, shape.family,
@@ -967,13 +964,18 @@ def _run(
     The boxed search starts knowing the loose journeys, so it keeps only what beats them; loose
     journeys a boxed one dominates are then dropped, leaving the exact front of both.
     """
-    loose = _run_basis(data, shipment, origin, destination, horizon_days, "loose", [])
+    usable = _usable_edges(data, shipment)
+    loose = _run_basis(
+        data, shipment, origin, destination, horizon_days, "loose", [], usable,
+        edge_costs(data, shipment, "loose"),
+    )  # fmt: skip
     boxed_costs = edge_costs(data, shipment, "boxed")
     if _never_cheaper(loose.costs, boxed_costs):
         return _Search((loose,), loose.journeys, loose.settled)
     boxed = _run_basis(
-        data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, boxed_costs
-    )
+        data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, usable,
+        boxed_costs,
+    )  # fmt: skip
     boxed_journeys = [j._replace(result=1) for j in boxed.journeys]
     kept = [
         j for j in loose.journeys
@@ -994,11 +996,7 @@ def node_handling(data: RoutingData, shipment: Shipment, basis: str) -> FloatArr
     """
     per_box, per_loose = handling_rates(data, shipment, basis)
     if basis == "boxed":
-        trucks = max(
-            math.ceil(shipment.volume_m3 / data.tariffs.box_volume_m3[2] - 1e-9),
-            math.ceil(shipment.weight_kg / data.tariffs.box_payload_kg[2] - 1e-9),
-        )
-        by_truck: FloatArray = trucks * per_box
+        by_truck: FloatArray = truckloads(data, shipment) * per_box
         return by_truck
     return per_loose
 
@@ -1025,10 +1023,11 @@ def _run_basis(
     horizon_days: int,
     basis: str,
     known: list[_Journey],
-    costs: EdgeCosts | None = None,
+    usable_edges: npt.NDArray[np.bool_],
+    costs: EdgeCosts,
 ) -> _Result:
+    """Search the shipment priced one way (``costs``), knowing journeys found before."""
     arrays = data.arrays
-    costs = costs or edge_costs(data, shipment, basis)
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
     horizon_h = ready_h + horizon_days * 24
@@ -1082,7 +1081,7 @@ def _run_basis(
             final["h"][i], final["p90"][i] = leg.duration_h, leg.duration_p90_h
             final["cost"][i], final["co2e"][i] = leg.cost_cny, leg.co2e_kg
     timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
-    usable = _usable_edges(data, shipment) & np.isfinite(costs.line_haul_cny)
+    usable = usable_edges & np.isfinite(costs.line_haul_cny)
     bounds = search.lower_bounds(
         n, target, final["h"], final["cost"], final["co2e"], data.into_ptr, data.edges_into,
         arrays.edge_origin, usable, arrays.edge_duration_h + data.edge_passage_dwell_h,

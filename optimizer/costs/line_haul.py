@@ -52,8 +52,15 @@ def _boxes_needed(volume_m3: float, weight_kg: float, box_volume: float, box_pay
 
 
 @njit(cache=True)
-def _half_kg_up(kg: float) -> float:
-    return math.ceil(kg * 2 - 1e-9) / 2
+def chargeable_kg(weight_kg: float, volume_m3: float, kg_per_m3: float) -> float:
+    """The greater of weight and volume at ``kg_per_m3``, rounded up to the next 0.5 kg.
+
+    Examples
+    --------
+    >>> chargeable_kg(800, 12, AIR_KG_PER_M3)  # 12 m3 at 1:6000 (166.7 kg/m3)
+    2000.0
+    """
+    return math.ceil(max(weight_kg, volume_m3 * kg_per_m3) * 2 - 1e-9) / 2
 
 
 @njit(cache=True)
@@ -254,8 +261,8 @@ def line_haul_costs(
     transfer = np.empty(n)
     transfer_product = np.empty(n, dtype=np.int64)
     transfer_boxes = np.empty((n, 3), dtype=np.int64)
-    air_kg = _half_kg_up(max(weight_kg, volume_m3 * AIR_KG_PER_M3))
-    express_kg = _half_kg_up(max(weight_kg, volume_m3 * EXPRESS_KG_PER_M3))
+    air_kg = chargeable_kg(weight_kg, volume_m3, AIR_KG_PER_M3)
+    express_kg = chargeable_kg(weight_kg, volume_m3, EXPRESS_KG_PER_M3)
     for e in range(n):
         air = _break_charge(air_kg, tariffs.kg_break[e], tariffs.kg_rate[e], tariffs.kg_min[e])
         air += tariffs.kg_surcharge[e] * air_kg
