@@ -144,6 +144,9 @@ class _Result:
     first_legs: list[_SyntheticLeg]
     final_legs: dict[int, _SyntheticLeg]
     costs: EdgeCosts
+    #: The settled labels by (node, customs state, arrival class), as :class:`search.Rival`.
+    head: npt.NDArray[np.int64]
+    link: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -972,9 +975,12 @@ def _run(
     boxed_costs = edge_costs(data, shipment, "boxed")
     if _never_cheaper(loose.costs, boxed_costs):
         return _Search((loose,), loose.journeys, loose.settled)
+    rival = search.Rival(
+        loose.floats, loose.head, loose.link, _most_saved(data, loose.costs, boxed_costs, usable)
+    )
     boxed = _run_basis(
         data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, usable,
-        boxed_costs,
+        boxed_costs, rival,
     )  # fmt: skip
     boxed_journeys = [j._replace(result=1) for j in boxed.journeys]
     kept = [
@@ -1001,6 +1007,26 @@ def node_handling(data: RoutingData, shipment: Shipment, basis: str) -> FloatArr
     return per_loose
 
 
+def _most_saved(
+    data: RoutingData, loose: EdgeCosts, boxed: EdgeCosts, usable: npt.NDArray[np.bool_]
+) -> float:
+    """The most pricing boxed can save over loose along any path without repeated nodes.
+
+    Such a path leaves each node once, so the saving is at most the sum over nodes of the
+    largest saving on a corridor out of it (line haul alone, with a transfer, or driving on),
+    plus the largest saving on the handling where a journey ends.
+    """
+    alone = loose.line_haul_cny - boxed.line_haul_cny
+    moved = (loose.line_haul_cny + loose.transfer_cny) - (boxed.line_haul_cny + boxed.transfer_cny)
+    on = loose.road_continuation_cny - boxed.road_continuation_cny
+    saved = np.maximum(np.maximum(alone, moved), np.maximum(on, 0.0))
+    saved = np.where(usable & np.isfinite(boxed.line_haul_cny), saved, 0.0)
+    per_node = np.zeros(len(data.arrays.node_ids))
+    np.maximum.at(per_node, data.arrays.edge_origin, saved)
+    ending = max(0.0, float(np.max(loose.node_handling_cny - boxed.node_handling_cny)))
+    return float(per_node.sum()) + ending
+
+
 def _never_cheaper(loose: EdgeCosts, boxed: EdgeCosts) -> bool:
     """Whether boxed costs at least as much as loose on every corridor, alone or transferring,
     and at every node where a journey ends (then no boxed journey beats the loose one on the
@@ -1025,6 +1051,7 @@ def _run_basis(
     known: list[_Journey],
     usable_edges: npt.NDArray[np.bool_],
     costs: EdgeCosts,
+    rival: search.Rival | None = None,
 ) -> _Result:
     """Search the shipment priced one way (``costs``), knowing journeys found before."""
     arrays = data.arrays
@@ -1108,9 +1135,9 @@ def _run_basis(
     seeds = np.array(
         [(j.arrival_h, j.cost_cny, j.co2e_kg) for j in known], dtype=np.float64
     ).reshape(-1, 3)
-    floats, ints, complete, settled = search.label_search(
+    floats, ints, complete, settled, head, link = search.label_search(
         np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64), query,
-        graph, search_costs, bounds, seeds,
+        graph, search_costs, bounds, seeds, rival or search.no_rival(n),
     )  # fmt: skip
     found = floats[complete]
     journeys = [
@@ -1120,7 +1147,7 @@ def _run_basis(
             found[:, search.CO2E].tolist(), complete.tolist(), strict=True,
         )
     ]  # fmt: skip
-    return _Result(floats, ints, journeys, int(settled), first_legs, final_legs, costs)
+    return _Result(floats, ints, journeys, int(settled), first_legs, final_legs, costs, head, link)
 
 
 def _explain(

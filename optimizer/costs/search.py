@@ -109,6 +109,32 @@ class SearchQuery(NamedTuple):
     horizon_h: float
 
 
+class Rival(NamedTuple):
+    """The settled labels of a search of the same shipment priced another way, and the most
+    this search's pricing can save over it along any path (``slack_cny``).
+
+    A label of this search is dropped when a rival label at its node, in its arrival class and
+    with at least its customs state, arrives no later, emits no more and costs at least
+    ``slack_cny`` less: the rival's continuation along any path then costs no more, so every
+    journey the label could complete is dominated by one the rival search has found.
+    """
+
+    floats: FloatArray
+    head: IntArray
+    link: IntArray
+    slack_cny: float
+
+
+def no_rival(n_nodes: int) -> Rival:
+    """A rival with no labels, for a search that has none."""
+    return Rival(
+        np.empty((0, FLOAT_COLUMNS)),
+        np.full(n_nodes * STATES * CLASSES, -1, dtype=np.int64),
+        np.empty(0, dtype=np.int64),
+        np.inf,
+    )
+
+
 @njit(cache=True)
 def _grow(floats: FloatArray, ints: IntArray) -> tuple[FloatArray, IntArray]:
     bigger_f = np.empty((floats.shape[0] * 2, floats.shape[1]))
@@ -138,6 +164,21 @@ def _bag_dominated(
         if floats[i, ARRIVAL] <= a and floats[i, COST] <= c and floats[i, CO2E] <= g:
             return True
         i = link[i]
+    return False
+
+
+@njit(cache=True)
+def _rival_dominated(
+    rival: Rival, node: int, state: int, klass: int, a: float, c: float, g: float
+) -> bool:
+    """Whether a rival label at ``node`` in the same arrival class dominates (a, c, g) by at
+    least the rival's slack (see :class:`Rival`)."""
+    for other_state in range(STATES):
+        if (other_state & state) != state:
+            continue
+        key = (node * STATES + other_state) * CLASSES + klass
+        if _bag_dominated(rival.floats, rival.head, rival.link, key, a, c - rival.slack_cny, g):
+            return True
     return False
 
 
@@ -313,7 +354,8 @@ def label_search(
     costs: SearchCosts,
     bounds: FloatArray,
     known: FloatArray,
-) -> tuple[FloatArray, IntArray, IntArray, int]:
+    rival: Rival,
+) -> tuple[FloatArray, IntArray, IntArray, int, IntArray, IntArray]:
     """Run the search from the start labels.
 
     ``start_*`` rows are labels already at a node (the origin, or a node reached by a first-mile
@@ -328,9 +370,11 @@ def label_search(
 
     Returns
     -------
-    floats, ints, complete, settled
-        Every label created, the indices of the complete journeys, and how many labels were
-        settled.
+    floats, ints, complete, settled, head, link
+        Every label created, the indices of the complete journeys, how many labels were
+        settled, and the settled labels by (node, customs state, arrival class): ``head[key]``
+        is the last settled and ``link[i]`` the one settled before ``i`` (-1 ends), as a
+        :class:`Rival` takes them.
     """
     target, required_state = query.target, query.required_state
     regime_bit, bonded_bit, need_export = query.regime_bit, query.bonded_bit, query.need_export
@@ -513,10 +557,11 @@ def label_search(
             if node_is_bonded_zone[v] and (node_regimes[v] & bonded_bit) != 0:
                 new_state |= BONDED
             new_kind = mode * 2 + (1 if edge_scheduled[e] else 0)
+            new_class = arrival_class(new_kind)
             if _settled_dominated(
-                floats, head, link, v, new_state, arrival_class(new_kind), arrival, cost, co2e,
+                floats, head, link, v, new_state, new_class, arrival, cost, co2e,
                 node_handling_h[v], penalty_cny[v], unscheduled_penalty_cny[v],
-            ):  # fmt: skip
+            ) or _rival_dominated(rival, v, new_state, new_class, arrival, cost, co2e):  # fmt: skip
                 continue
             if count == floats.shape[0]:
                 floats, ints = _grow(floats, ints)
@@ -543,4 +588,4 @@ def label_search(
             )
             count += 1
     n_known = known.shape[0]
-    return floats[:count], ints[:count], complete[n_known:n_complete], settled
+    return floats[:count], ints[:count], complete[n_known:n_complete], settled, head, link
