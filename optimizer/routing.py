@@ -711,28 +711,22 @@ def _shape(
     origin_km: float,
     remaining_km: list[float],
     products: _Products,
-    seen: dict[tuple[int, ...], quotable.Shape],
 ) -> quotable.Shape:
-    """The product, family and doubling back of a journey, read off its labels' corridors.
-
-    ``seen`` keeps the shapes of a plan's corridor paths: priced loose and boxed, the same path
-    often appears twice.
-    """
+    """The product, family and doubling back of a journey, read off its labels' corridors."""
     ints = found.results[journey.result].ints
-    edges: list[int] = []
+    legs: list[quotable.Leg] = []
+    distances: list[float] = []
     index = journey.label
     while index >= 0:
         edge = ints.item(index, search.EDGE)
         if edge >= 0:  # not the origin, nor a road leg joining a coordinate
-            edges.append(edge)
+            legs.append(products.edge_legs[edge])
+            distances.append(remaining_km[products.edge_destination[edge]])
         index = ints.item(index, search.PARENT)
-    path = tuple(reversed(edges))
-    known = seen.get(path)
-    if known is None:
-        legs = [products.edge_legs[edge] for edge in path]
-        distances = [origin_km, *(remaining_km[products.edge_destination[e]] for e in path)]
-        known = seen[path] = quotable.shape(legs, distances, products.by_chain, products.node_names)
-    return known
+    legs.reverse()
+    distances.append(origin_km)
+    distances.reverse()
+    return quotable.shape(legs, distances, products.by_chain, products.node_names)
 
 
 def plan_routes(
@@ -840,8 +834,7 @@ def plan_routes(
         else haversine_km(origin.lat, origin.lon, destination.lat, destination.lon)
     )
     products = _products(network)
-    seen: dict[tuple[int, ...], quotable.Shape] = {}
-    shapes = [_shape(result, j, origin_km, remaining_km, products, seen) for j in ranked]
+    shapes = [_shape(result, j, origin_km, remaining_km, products) for j in ranked]
     candidates = [
         quotable.Candidate(
             j.cost_cny, j.arrival_h - ready_h, j.co2e_kg, shape.family,
