@@ -75,22 +75,25 @@ def option_shape(network: Network, corridor_ids: Sequence[str | None], destinati
 
     legs: list[quotable.Leg] = []
     remaining: list[float] = []
+    start = (math.nan, math.nan)
     for corridor_id in corridor_ids:
         if corridor_id is None:
             continue
         row = corridors.loc[corridor_id]
         if not remaining:
             remaining.append(km(row["origin"]))
+            start = (nodes.at[row["origin"], "lat"], nodes.at[row["origin"], "lon"])
+        end = row["destination"]
         legs.append(
-            quotable.Leg(row["mode"], float(row["distance_km"]), row["destination"],
-                         nodes.at[row["destination"], "kind"] == "border_crossing",
-                         tuple(row["passages"]))
+            quotable.Leg(row["mode"], float(row["distance_km"]), end,
+                         nodes.at[end, "kind"] == "border_crossing", tuple(row["passages"]),
+                         nodes.at[end, "lat"], nodes.at[end, "lon"])
         )  # fmt: skip
-        remaining.append(km(row["destination"]))
+        remaining.append(km(end))
     products = {tuple(c): (str(p), str(n)) for p, n, c in zip(
         network.products.index, network.products["name"], network.products["chain"], strict=True
     )}  # fmt: skip
-    return quotable.shape(legs, remaining, products, dict(network.nodes["name_en"]))
+    return quotable.shape(legs, remaining, products, dict(network.nodes["name_en"]), start)
 
 
 def read_options(

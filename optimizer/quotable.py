@@ -15,7 +15,11 @@ cent of CO2e and nothing else. A plan shows what a forwarder would put before a 
 2. **No doubling back.** A journey that passes a node much farther from the destination (by
    great circle) than a node it already passed (by more than :data:`DOUBLE_BACK_KM` and half
    of that distance) turns away from its goal: Chongqing to Shanghai through Frankfurt, Dazhou
-   to Fangchenggang through Ho Chi Minh City.
+   to Fangchenggang through Ho Chi Minh City. Nor does one that goes far out of its way over
+   land: a run of road, rail or river legs whose length exceeds :data:`DETOUR_FACTOR` times
+   the great-circle distance it covers plus :data:`DETOUR_KM` (Anqing by truck east to Ningbo
+   and by rail back west to Chongqing; Anqing by road through Shanghai to Chengdu). Sea and air
+   legs end a run: sea lanes bend round continents.
 3. **Meaningfully different.** An option is left out when one already shown is no more than
    barely worse on every criterion and better on at least one (:class:`Similarity`: 5 % on
    cost, a day or 10 % on door-to-door time, 10 % on CO2e by default).
@@ -35,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from network_data.validate import haversine_km
 from optimizer.errors import InvalidInputError
 
 #: Road between two main legs up to this far is drayage between terminals (Chengdu Shuangliu to
@@ -47,6 +52,12 @@ DRAYAGE_KM = 150.0
 #: is not.
 DOUBLE_BACK_KM = 300.0
 DOUBLE_BACK_SHARE = 0.5
+#: A land run longer than this multiple of its great-circle distance, plus DETOUR_KM, goes out
+#: of its way. Roads run about 1.25 times the great circle in China (``ROAD-CIRC``), China-
+#: Europe trains 1.3-1.45 (Chengdu-Duisburg 9,600-11,000 km over 7,300), the Yangtze 1.65
+#: (Chongqing-Shanghai 2,400 km over 1,450).
+DETOUR_FACTOR = 1.6
+DETOUR_KM = 300.0
 #: Passages that tell two journeys of one product apart, as a plan's summary names them.
 FAMILY_PASSAGES = {"suez": "Suez", "cape": "the Cape", "caspian": "the Caspian"}
 
@@ -137,6 +148,9 @@ class Leg(NamedTuple):
     destination: str
     border: bool
     passages: tuple[str, ...] = ()
+    #: Where the leg ends (degrees), for the detour over land; NaN: not checked.
+    lat: float = math.nan
+    lon: float = math.nan
 
 
 class Shape(NamedTuple):
@@ -153,6 +167,7 @@ def shape(
     remaining_km: Sequence[float],
     products: Mapping[tuple[str, ...], tuple[str, str]],
     node_names: Mapping[str, str],
+    start: tuple[float, float] = (math.nan, math.nan),
 ) -> Shape:
     """The chain, product, family and doubling back of a journey.
 
@@ -166,6 +181,8 @@ def shape(
         Chain of main-haul modes -> (product id, product name), from ``products.csv``.
     node_names
         Node id -> name, for the family's words.
+    start
+        (lat, lon) where the first leg starts, for the detour over land.
 
     Examples
     --------
@@ -218,7 +235,7 @@ doubles_back_at=None)
         tuple(chain),
         product[0] if product else None,
         _family(product[1] if product else "+".join(chain), legs, kept, node_names),
-        _turn_back(legs, remaining_km),
+        _turn_back(legs, remaining_km) or _detour(legs, start),
     )
 
 
@@ -250,6 +267,21 @@ def _turn_back(legs: Sequence[Leg], remaining_km: Sequence[float]) -> str | None
         if km > nearest_km + max(DOUBLE_BACK_KM, DOUBLE_BACK_SHARE * nearest_km):
             return leg.destination
         nearest_km = min(nearest_km, km)
+    return None
+
+
+def _detour(legs: Sequence[Leg], start: tuple[float, float]) -> str | None:
+    """The node where a run of land legs has gone out of its way, if one has."""
+    run_lat, run_lon = start
+    travelled_km = 0.0
+    for leg in legs:
+        if leg.mode in ("sea", "air"):
+            run_lat, run_lon, travelled_km = leg.lat, leg.lon, 0.0
+            continue
+        travelled_km += leg.distance_km
+        direct_km = haversine_km(run_lat, run_lon, leg.lat, leg.lon)
+        if travelled_km > DETOUR_FACTOR * direct_km + DETOUR_KM:  # False where NaN
+            return leg.destination
     return None
 
 

@@ -671,6 +671,8 @@ class _Products(NamedTuple):
     #: Per edge: the leg as the shape sees it, and the index of the node it reaches.
     edge_legs: tuple[quotable.Leg, ...]
     edge_destination: tuple[int, ...]
+    #: Per edge: (lat, lon) where it starts.
+    edge_start: tuple[tuple[float, float], ...]
 
 
 def _build_products(network: Network) -> _Products:
@@ -684,13 +686,23 @@ def _build_products(network: Network) -> _Products:
     }  # fmt: skip
     names = dict(zip(network.nodes.index, network.nodes["name_en"], strict=True))
     destinations = tuple(int(d) for d in data.arrays.edge_destination)
+    lat, lon = data.arrays.node_lat.tolist(), data.arrays.node_lon.tolist()
     legs = tuple(
-        quotable.Leg(mode, distance_km, destination, bool(data.node_is_border[node]), passages)
+        quotable.Leg(
+            mode,
+            distance_km,
+            destination,
+            bool(data.node_is_border[node]),
+            passages,
+            lat[node],
+            lon[node],
+        )
         for (_, destination, mode, _, distance_km), node, passages in zip(
             data.edge_leg_fields, destinations, data.edge_passages, strict=True
         )
     )
-    return _Products(by_chain, names, legs, destinations)
+    origins = tuple((lat[o], lon[o]) for o in data.arrays.edge_origin.tolist())
+    return _Products(by_chain, names, legs, destinations, origins)
 
 
 _products = PerNetwork(_build_products)
@@ -717,16 +729,19 @@ def _shape(
     legs: list[quotable.Leg] = []
     distances: list[float] = []
     index = journey.label
+    first = -1
     while index >= 0:
         edge = ints.item(index, search.EDGE)
         if edge >= 0:  # not the origin, nor a road leg joining a coordinate
             legs.append(products.edge_legs[edge])
             distances.append(remaining_km[products.edge_destination[edge]])
+            first = edge
         index = ints.item(index, search.PARENT)
     legs.reverse()
     distances.append(origin_km)
     distances.reverse()
-    return quotable.shape(legs, distances, products.by_chain, products.node_names)
+    start = products.edge_start[first] if first >= 0 else (math.nan, math.nan)
+    return quotable.shape(legs, distances, products.by_chain, products.node_names, start)
 
 
 def plan_routes(
