@@ -66,6 +66,10 @@ class Network:
     container_types
         Unit loads: 20GP, 40GP and 40HQ boxes, reefer boxes and the PMC air pallet, with
         volume and payload limits.
+    through_services
+        Trains that run on as the same train past their first corridor, booked once, indexed
+        by id: the service they continue, the corridors they go on over and the dwell before
+        each.
     products
         What forwarders sell, indexed by id: a name and the chain of main-haul modes a route
         must follow to be offered as that product (:mod:`optimizer.quotable`).
@@ -86,6 +90,7 @@ class Network:
     waypoints: pd.DataFrame
     container_types: pd.DataFrame
     products: pd.DataFrame
+    through_services: pd.DataFrame
     version: str
     date: str
 
@@ -339,6 +344,8 @@ def load_network(
         ("passages.csv", "id"),
         ("container_types.csv", "container_type"),
         ("products.csv", "id"),
+        ("through_services.csv", "id"),
+        ("through_services.csv", "service_id"),
     ]:
         v.check_unique(name, tables[name], key, problems)
     v.check_nodes(nodes, problems)
@@ -372,6 +379,9 @@ def load_network(
             if cid
         },
         problems,
+    )
+    v.check_through_services(
+        tables["through_services.csv"], tables["services.csv"], directed, problems
     )
 
     corridor_modes = {
@@ -515,6 +525,7 @@ def _assemble(
         waypoints=tables["waypoints.csv"].set_index("id"),
         container_types=tables["container_types.csv"].set_index("container_type"),
         products=tables["products.csv"].set_index("id"),
+        through_services=tables["through_services.csv"].set_index("id"),
         version=f"{date}+{_content_hash(hashed_files)}",
         date=date,
     )

@@ -247,12 +247,25 @@ PRODUCT_COLUMNS: Final = (
     Column("source", "list", separator=";"),
 )
 
+#: Trains that run on after their first corridor as the same train, booked once: the service
+#: ``service_id`` continues over ``corridors`` in order, stopping ``dwell_h`` hours before each
+#: (scheduled stops, border formalities), with no new cut-off and no transfer.
+THROUGH_COLUMNS: Final = (
+    Column("id"),
+    Column("service_id"),
+    Column("service_name"),
+    Column("corridors", "list"),
+    Column("dwell_h", "list"),
+    Column("source", "list", separator=";"),
+)
+
 #: File name -> columns, in the order the validator reads them.
 FILES: Final[dict[str, tuple[Column, ...]]] = {
     "nodes.csv": NODE_COLUMNS,
     "waypoints.csv": WAYPOINT_COLUMNS,
     "corridors.csv": CORRIDOR_COLUMNS,
     "services.csv": SERVICE_COLUMNS,
+    "through_services.csv": THROUGH_COLUMNS,
     "tariffs.csv": TARIFF_COLUMNS,
     "fx.csv": FX_COLUMNS,
     "emission_factors.csv": EMISSION_COLUMNS,

@@ -317,6 +317,61 @@ def check_services(
             )
 
 
+def check_through_services(
+    through: pd.DataFrame,
+    services: pd.DataFrame,
+    corridors: pd.DataFrame,
+    problems: Collector,
+) -> None:
+    """Each through train continues a known service along connected corridors of its mode,
+    with one dwell (hours >= 0) before each corridor it runs on."""
+    file = "through_services.csv"
+    service_corridor = dict(zip(values(services, "service_id"), values(services, "corridor_id"),
+                                strict=True))  # fmt: skip
+    ends = {
+        cid: (origin, destination, mode)
+        for cid, origin, destination, mode in zip(
+            values(corridors, "id"), values(corridors, "origin"),
+            values(corridors, "destination"), values(corridors, "mode"), strict=True,
+        )
+    }  # fmt: skip
+    for position, row in enumerate(records(through)):
+        where = f"{line_of(position)} (id {row.id})"
+        first = service_corridor.get(row.service_id)
+        if first is None:
+            problems.add(file, where, f"service_id {row.service_id!r} is not in services.csv")
+            continue
+        if len(row.dwell_h) != len(row.corridors):
+            problems.add(
+                file, where,
+                f"dwell_h has {len(row.dwell_h)} values for {len(row.corridors)} corridors; "
+                "give one dwell before each corridor",
+            )  # fmt: skip
+        for dwell in row.dwell_h:
+            try:
+                ok = float(dwell) >= 0
+            except ValueError:
+                ok = False
+            if not ok:
+                problems.add(file, where, f"dwell_h {dwell!r} is not a number of hours >= 0")
+        previous = first
+        for corridor_id in row.corridors:
+            if corridor_id not in ends:
+                problems.add(file, where, f"corridor {corridor_id!r} is not a known corridor")
+                break
+            if (
+                ends[previous][1] != ends[corridor_id][0]
+                or ends[previous][2] != ends[corridor_id][2]
+            ):
+                problems.add(
+                    file, where,
+                    f"corridor {corridor_id!r} does not continue {previous!r} (it must start "
+                    "where that one ends, by the same mode)",
+                )  # fmt: skip
+                break
+            previous = corridor_id
+
+
 def tariff_scopes(corridor_id: str, mode: str, origin_country: str) -> tuple[str, ...]:
     """Tariff scopes that may price a corridor, most specific first.
 

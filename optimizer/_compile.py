@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +64,13 @@ class Timetable:
     best_position: IntArray
     service_name: tuple[str, ...]
     service_of: IntArray
+    #: Per departure: the first departure of the through train it continues as (an index
+    #: into ``thru_*``), or -1. ``thru_next`` chains a through train's later corridors.
+    through: IntArray
+    thru_edge: IntArray
+    thru_depart_h: FloatArray
+    thru_next: IntArray
+    thru_service_of: IntArray
 
     def covers(self, first_h: float, last_h: float) -> bool:
         """Whether the window holds every departure between the two times (epoch hours)."""
@@ -82,9 +89,33 @@ def build_timetable(
     week_index = ((days - pd.Timestamp(PARITY_ANCHOR)).days // 7).to_numpy()
     weekday = days.day_of_week.to_numpy()
     day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    per_edge: list[list[tuple[float, float, int]]] = [[] for _ in edge_ids]
+    per_edge: list[list[tuple[float, float, int, int]]] = [[] for _ in edge_ids]
     names: list[str] = []
     origin_tz = network.nodes["timezone"]
+    run_h = _run_hours(network)
+    through_of = {row.service_id: row for row in records(network.through_services)}
+    thru_edge: list[int] = []
+    thru_depart: list[float] = []
+    thru_next: list[int] = []
+    thru_service: list[int] = []
+
+    def run_on(first_depart: float, first_corridor: str, row: Any, name: int) -> int:
+        """Append a through train's later departures; the index of its first, or -1."""
+        head = previous = -1
+        t, corridor = first_depart, first_corridor
+        for next_corridor, dwell in zip(row.corridors, row.dwell_h, strict=True):
+            t += run_h[corridor] + float(dwell)
+            thru_edge.append(position[next_corridor])
+            thru_depart.append(t)
+            thru_next.append(-1)
+            thru_service.append(name)
+            index = len(thru_edge) - 1
+            if previous >= 0:
+                thru_next[previous] = index
+            head = index if head < 0 else head
+            previous, corridor = index, next_corridor
+        return head
+
     for service in records(network.services):
         e = position[service.corridor_id]
         wanted = np.isin(weekday, [day_names.index(d) for d in service.weekdays])
@@ -96,16 +127,26 @@ def build_timetable(
         utc = local.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
         depart = ((utc - _EPOCH) / pd.Timedelta(hours=1)).to_numpy(np.float64)
         names.append(str(service.service_name))
-        per_edge[e].extend((d - service.cutoff_h, d, len(names) - 1) for d in depart.tolist())
+        service_index = len(names) - 1
+        through_row = through_of.get(service.service_id)
+        if through_row is not None:
+            names.append(str(through_row.service_name))
+        for d in depart.tolist():
+            head = (
+                -1 if through_row is None
+                else run_on(d, service.corridor_id, through_row, len(names) - 1)
+            )  # fmt: skip
+            per_edge[e].append((d - service.cutoff_h, d, service_index, head))
     ptr = np.zeros(len(edge_ids) + 1, dtype=np.int64)
-    cutoff, depart_list, service_of = [], [], []
+    cutoff, depart_list, service_of, through = [], [], [], []
     for e, departures in enumerate(per_edge):
         departures.sort()
         ptr[e + 1] = ptr[e] + len(departures)
-        for c, d, s in departures:
+        for c, d, s, head in departures:
             cutoff.append(c)
             depart_list.append(d)
             service_of.append(s)
+            through.append(head)
     depart_h = np.array(depart_list, dtype=np.float64)
     best_depart_h = depart_h.copy()
     best_position = np.arange(len(depart_h), dtype=np.int64)
@@ -124,7 +165,24 @@ def build_timetable(
         best_position=best_position,
         service_name=tuple(names),
         service_of=np.array(service_of, dtype=np.int64),
+        through=np.array(through, dtype=np.int64),
+        thru_edge=np.array(thru_edge, dtype=np.int64),
+        thru_depart_h=np.array(thru_depart, dtype=np.float64),
+        thru_next=np.array(thru_next, dtype=np.int64),
+        thru_service_of=np.array(thru_service, dtype=np.int64),
     )
+
+
+def _run_hours(network: Network) -> dict[str, float]:
+    """Per corridor: hours from departure to arrival, passages' dwell included (median)."""
+    dwell = dict(zip(network.passages.index, network.passages["dwell_median_h"], strict=True))
+    return {
+        str(cid): float(hours) + sum(float(dwell[p]) for p in passages)
+        for cid, hours, passages in zip(
+            network.corridors.index, network.corridors["duration_h"],
+            network.corridors["passages"], strict=True,
+        )
+    }  # fmt: skip
 
 
 def _cny(network: Network, amount: float, currency: str) -> float:

@@ -488,7 +488,6 @@ def _legs(
         chain.append(index)
         index = int(result.ints[index, search.PARENT])
     chain.reverse()
-    timetable = data.timetable
     costs = result.costs
     boxed = costs.basis == "boxed"
     revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
@@ -527,12 +526,7 @@ def _legs(
                     leg.distance_km, leg.chargeable_kg, leg.product, tuple(charges), leg.co2e_kg)
             )  # fmt: skip
             continue
-        service_position = kind[search.POSITION]
-        service = (
-            timetable.service_name[timetable.service_of[service_position]]
-            if service_position >= 0
-            else data.edge_service_name[e] or None
-        )
+        service = _service_name(data, e, kind[search.POSITION])
         origin, destination, mode, corridor_id, distance_km = data.edge_leg_fields[e]
         charged = transfer_cny > 0
         product, boxes = (
@@ -582,6 +576,16 @@ def _legs(
             )
         )  # fmt: skip
     return tuple(legs)
+
+
+def _service_name(data: RoutingData, edge: int, position: int) -> str | None:
+    """The service a leg ran on: its timetable departure, through train, or corridor's name."""
+    timetable = data.timetable
+    if position >= 0:
+        return timetable.service_name[int(timetable.service_of[position])]
+    if position <= -2:
+        return timetable.service_name[int(timetable.thru_service_of[-(position + 2)])]
+    return data.edge_service_name[edge] or None
 
 
 def _edge_charges(
@@ -1129,7 +1133,8 @@ def _run_basis(
         data.edge_passage_dwell_p90_h, data.node_handling_h, data.node_dwell_h,
         data.node_dwell_p90_h, data.node_always_transfer, data.node_is_border,
         data.node_in_china, data.node_regimes, data.node_is_bonded_zone, timetable.ptr,
-        timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
+        timetable.cutoff_h, timetable.best_depart_h, timetable.best_position, timetable.through,
+        timetable.thru_edge, timetable.thru_depart_h, timetable.thru_next,
     )  # fmt: skip
     handled = costs.node_handling_cny
     search_costs = search.SearchCosts(

@@ -49,10 +49,17 @@ def write_subnetwork(node_ids: Iterable[str], target: Path) -> Path:
     _write(corridors, target / "corridors.csv")
     ids = set(corridors["id"]) | set(corridors["reverse_id"]) - {""}
     services = _read(source / "services.csv")
-    _write(services[services["corridor_id"].isin(ids)], target / "services.csv")
+    services = services[services["corridor_id"].isin(ids)]
+    _write(services, target / "services.csv")
+    through = _read(source / "through_services.csv")
+    runs_within = [
+        service in set(services["service_id"]) and set(chain.split("|")) <= ids
+        for service, chain in zip(through["service_id"], through["corridors"], strict=True)
+    ]
+    _write(through[runs_within], target / "through_services.csv")
     tariffs = _read(source / "tariffs.csv")
     _write(
-        tariffs[tariffs["scope"].str.startswith("mode:") | tariffs["scope"].isin(ids)],
+        tariffs[tariffs["scope"].str.startswith(("mode:", "customs")) | tariffs["scope"].isin(ids)],
         target / "tariffs.csv",
     )
     for name in ("fx.csv", "emission_factors.csv", "passages.csv", "passage_status.csv",

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from network_data import Network, load_network
-from optimizer.costs.reference import reference_path_value
+from optimizer.costs.reference import reference_path_values
 from optimizer.routing import Shipment, plan_routes
 from tests.subnetwork import write_subnetwork
 
@@ -69,9 +69,7 @@ def brute_force_front(
     for edge_path in nx.all_simple_edge_paths(graph, origin, destination, cutoff=None):
         for basis in ("loose", "boxed"):  # a journey is priced one way over the whole move
             path = [key for _, _, key in edge_path]
-            value = reference_path_value(network, path, shipment, basis=basis)
-            if value is not None:
-                results.append(value)
+            results.extend(reference_path_values(network, path, shipment, basis=basis))
     return pareto(results)
 
 
@@ -123,3 +121,24 @@ def test_fixed_cases_against_brute_force(origin: str, destination: str) -> None:
     expected = brute_force_front(network, shipment, origin, destination)
     assert expected
     assert_same_front(planner_front(network, shipment), expected)
+
+
+@pytest.mark.parametrize("destination", ["LAVTE", "VNHAN"])
+def test_through_trains_against_brute_force(destination: str) -> None:
+    """The China-Laos train runs on past Kunming (Hanoi has no through train: the search must
+    match brute force there too): staying aboard and booking anew are both on the
+    brute-force side, and the front to Vientiane uses the train."""
+    network = subnetwork(frozenset(
+        ["CNCKG", "CNCKG-RLY", "CNCTU", "CNCTU-RLY", "CNKMG", "CNMHN", "LAVTE", "CNNNG", "CNPXG",
+         "VNHAN"]
+    ))  # fmt: skip
+    assert len(network.through_services) == 2
+    shipment = Shipment(
+        "CNCKG-RLY", destination, 2_000, 10, ready_at=datetime(2026, 12, 7, 8, tzinfo=UTC)
+    )
+    expected = brute_force_front(network, shipment, "CNCKG-RLY", destination)
+    assert_same_front(planner_front(network, shipment), expected)
+    plan = plan_routes(network, shipment, every_journey=True)
+    through_names = set(network.through_services["service_name"])
+    uses_train = any(leg.service in through_names for o in plan.options for leg in o.legs)
+    assert uses_train == (destination == "LAVTE")

@@ -222,7 +222,21 @@ def reference_path_value(
     horizon: timedelta = timedelta(days=90),
     basis: str = "loose",
 ) -> tuple[float, float, float] | None:
-    """(hours from ready to arrival, cost CNY, CO2e kg) of one corridor path, or None.
+    """(hours from ready to arrival, cost CNY, CO2e kg) of one corridor path, or None; where a
+    through train runs on along the path, the value staying aboard (see
+    :func:`reference_path_values`)."""
+    values = reference_path_values(network, path, shipment, horizon, basis)
+    return values[0] if values else None
+
+
+def reference_path_values(
+    network: Network,
+    path: list[str],
+    shipment: Shipment,
+    horizon: timedelta = timedelta(days=90),
+    basis: str = "loose",
+) -> list[tuple[float, float, float]]:
+    """Every (hours from ready to arrival, cost CNY, CO2e kg) one corridor path can have.
 
     The route planner's rules written out once more, leg by leg, for brute-force checks:
     border dwell at every node passed; handling time and cost where the mode changes, a
@@ -231,78 +245,128 @@ def reference_path_value(
     ``basis`` is boxed, else per revenue tonne (per chargeable air kg at airports); the next
     bookable departure on scheduled corridors; passage dwell; road legs that continue a road
     leg pay no second base charge; an export must clear at a Chinese node handling its regime
-    before it leaves China; the export and import declarations between two countries. None
-    when the path breaks a rule or exceeds ``horizon``. A path that ends off a train, ship or
-    plane pays the destination's handling (per 40HQ-truckload of boxes, or per consignment).
+    before it leaves China; the export and import declarations between two countries. A path
+    that ends off a train, ship or plane pays the destination's handling (per 40HQ-truckload
+    of boxes, or per consignment). Where a through train (``through_services.csv``) runs on
+    along the path, the cargo may stay aboard (its timetable, no transfer, no cut-off) or be
+    booked anew: one value each, staying first. Empty when the path breaks a rule or exceeds
+    ``horizon``.
     """
     nodes, corridors, passage_dwell = _tables(network)
     first = nodes[corridors[path[0]].origin]
     last = nodes[corridors[path[-1]].destination]
     need_export = first.country == "CN" and last.country != "CN"
+    revenue_t = max(shipment.weight_kg / 1000, shipment.volume_m3)
+    air_t = _half_kg_up(max(shipment.weight_kg, shipment.volume_m3 * AIR_KG_PER_M3)) / 1000
+    names = dict(zip(network.services["service_id"], network.services["service_name"],
+                     strict=True))  # fmt: skip
+    through = {names[row.service_id]: row for row in records(network.through_services)}
 
     def clears(node: Any) -> bool:
         return bool(node.country == "CN" and shipment.customs_regime in node.regimes)
 
-    cleared = clears(first)
-    time = shipment.ready_at.astimezone(UTC)
-    cost = reference_declarations_cny(network, first.country, last.country)
-    co2e = 0.0
-    revenue_t = max(shipment.weight_kg / 1000, shipment.volume_m3)
-    air_t = _half_kg_up(max(shipment.weight_kg, shipment.volume_m3 * AIR_KG_PER_M3)) / 1000
-    previous: Any = None
-    for corridor_id in path:
+    def run_h(row: Any) -> float:
+        return float(row.duration_h) + sum(passage_dwell[p] for p in row.passages)
+
+    def train_runs_on(service: str, depart: datetime, row: Any) -> list[tuple[str, datetime]]:
+        if service not in through:
+            return []
+        chain, t, current = [], depart, row
+        for corridor_id, dwell in zip(through[service].corridors, through[service].dwell_h,
+                                      strict=True):  # fmt: skip
+            t = t + timedelta(hours=run_h(current) + float(dwell))
+            chain.append((corridor_id, t))
+            current = corridors[corridor_id]
+        return chain
+
+    if basis == "boxed":
+        types = network.container_types
+        hq = dict(zip(types.index, records(types), strict=True))["40HQ"]
+        trucks = max(math.ceil(shipment.volume_m3 / hq.usable_volume_m3 - 1e-9),
+                     math.ceil(shipment.weight_kg / hq.max_payload_kg - 1e-9))  # fmt: skip
+        unloaded_cny = trucks * last.handling_cost_cny_per_container
+    else:
+        unloaded_t = air_t if last.kind == "airport" else revenue_t
+        unloaded_cny = unloaded_t * last.handling_cost_cny_per_t
+    values: list[tuple[float, float, float]] = []
+
+    def walk(
+        i: int, time: datetime, cost: float, co2e: float, cleared: bool, previous: Any,
+        scheduled: bool, aboard: list[tuple[str, datetime]],
+    ) -> None:  # fmt: skip
+        if i == len(path):
+            if previous.mode != "road":  # unloaded off the train, ship or plane
+                cost += unloaded_cny
+            values.append(((time - shipment.ready_at).total_seconds() / 3600, cost, co2e))
+            return
+        corridor_id = path[i]
         row = corridors[corridor_id]
         u, v = nodes[row.origin], nodes[row.destination]
         if need_export and u.country == "CN" and v.country != "CN" and not cleared:
-            return None
-        transfer = previous is not None and (
-            previous.mode != row.mode or previous.scheduled or row.scheduled
-            or u.gauge_change or u.kind == "bonded_zone"
-        )  # fmt: skip
-        charged = transfer or (previous is None and row.mode != "road")
-        per_box = per_loose = 0.0
-        if charged and basis == "boxed":
-            per_box = u.handling_cost_cny_per_container
-        elif charged:
-            per_loose = (air_t if u.kind == "airport" else revenue_t) * u.handling_cost_cny_per_t
-        line_haul, _, _ = reference_line_haul(
-            network, corridor_id, shipment.weight_kg, shipment.volume_m3,
-            continues_road=previous is not None and previous.mode == row.mode == "road",
-            basis=basis, per_box_cny=per_box, per_loose_cny=per_loose,
-        )  # fmt: skip
-        if charged:
-            booking = network.tariffs_for(corridor_id)
-            booking = booking[booking["unit"] == "booking"]
-            if not booking.empty:
-                cost += network.to_cny(
-                    float(booking["rate"].iloc[0]), str(booking["currency"].iloc[0])
-                )
-        if previous is not None:
-            time += timedelta(hours=0.0 if math.isnan(u.dwell_median_h) else u.dwell_median_h)
-            if transfer:
-                time += timedelta(hours=u.handling_h)
-        if row.scheduled:
-            departure = reference_next_departure(network, corridor_id, time)
-            if departure is None:
-                return None
-            time = departure[0]
-        passages = sum(passage_dwell[p] for p in row.passages)
-        time += timedelta(hours=row.duration_h + passages)
-        if time - shipment.ready_at > horizon:
-            return None
-        if math.isinf(line_haul):
-            return None
-        cost += line_haul
-        co2e += shipment.weight_kg / 1000 * row.distance_km * row.co2e_g_per_tkm / 1000
-        cleared |= clears(v)
-        previous = row
-    if previous.mode != "road":  # unloaded off the train, ship or plane at the destination
-        if basis == "boxed":
-            types = network.container_types
-            hq = dict(zip(types.index, records(types), strict=True))["40HQ"]
-            trucks = max(math.ceil(shipment.volume_m3 / hq.usable_volume_m3 - 1e-9),
-                         math.ceil(shipment.weight_kg / hq.max_payload_kg - 1e-9))  # fmt: skip
-            cost += trucks * last.handling_cost_cny_per_container
-        else:
-            cost += (air_t if last.kind == "airport" else revenue_t) * last.handling_cost_cny_per_t
-    return ((time - shipment.ready_at).total_seconds() / 3600, cost, co2e)
+            return
+        dwell_h = 0.0
+        if previous is not None and not math.isnan(u.dwell_median_h):
+            dwell_h = u.dwell_median_h
+        for stay in (True, False):
+            if stay and not (aboard and aboard[0][0] == corridor_id):
+                continue
+            if stay:
+                transfer = bool(u.gauge_change or u.kind == "bonded_zone")
+                charged = transfer
+            else:
+                transfer = previous is not None and (
+                    previous.mode != row.mode or scheduled or row.scheduled
+                    or u.gauge_change or u.kind == "bonded_zone"
+                )  # fmt: skip
+                charged = transfer or (previous is None and row.mode != "road")
+            per_box = per_loose = 0.0
+            if charged and basis == "boxed":
+                per_box = u.handling_cost_cny_per_container
+            elif charged:
+                per_t = u.handling_cost_cny_per_t
+                per_loose = (air_t if u.kind == "airport" else revenue_t) * per_t
+            line_haul, _, _ = reference_line_haul(
+                network, corridor_id, shipment.weight_kg, shipment.volume_m3,
+                continues_road=(
+                    not stay and previous is not None and previous.mode == row.mode == "road"
+                ),
+                basis=basis, per_box_cny=per_box, per_loose_cny=per_loose,
+            )  # fmt: skip
+            if math.isinf(line_haul):
+                continue
+            fees = 0.0
+            if charged:
+                booking = network.tariffs_for(corridor_id)
+                booking = booking[booking["unit"] == "booking"]
+                if not booking.empty:
+                    fees = network.to_cny(
+                        float(booking["rate"].iloc[0]), str(booking["currency"].iloc[0])
+                    )
+            ready = time + timedelta(hours=dwell_h + (u.handling_h if transfer else 0.0))
+            runs_on: list[tuple[str, datetime]] = []
+            if stay:
+                depart = max(aboard[0][1], ready)
+                runs_on = aboard[1:]
+            elif row.scheduled:
+                departure = reference_next_departure(network, corridor_id, ready)
+                if departure is None:
+                    continue
+                depart = departure[0]
+                runs_on = train_runs_on(departure[1], depart, row)
+            else:
+                depart = ready
+            arrive = depart + timedelta(hours=run_h(row))
+            if arrive - shipment.ready_at > horizon:
+                continue
+            walk(
+                i + 1, arrive, cost + line_haul + fees,
+                co2e + shipment.weight_kg / 1000 * row.distance_km * row.co2e_g_per_tkm / 1000,
+                cleared or clears(v), row, stay or bool(row.scheduled), runs_on,
+            )  # fmt: skip
+
+    walk(
+        0, shipment.ready_at.astimezone(UTC),
+        reference_declarations_cny(network, first.country, last.country), 0.0, clears(first),
+        None, False, [],
+    )  # fmt: skip
+    return values

@@ -32,8 +32,10 @@ ROAD = 0  # index of "road" in optimizer.model.MODES
 #: Arrival kinds: -1 at the origin, else mode x 2 + scheduled.
 #: Arrival classes, which decide what the next leg costs: 0 at the origin, 1 off a scheduled
 #: service (every next leg is a transfer), 2 + mode off an unscheduled corridor of that mode.
-CLASSES = 7
-ORIGIN_CLASS, SCHEDULED_CLASS = 0, 1
+#: 7: on a through train that runs on from here (it may stay aboard, so no other arrival's
+#: future covers its own).
+CLASSES = 8
+ORIGIN_CLASS, SCHEDULED_CLASS, THROUGH_CLASS = 0, 1, 7
 #: Label columns (float): arrival, cost, co2e, arrival_p90, depart, handling, border, line_haul,
 #: and on a complete journey ending at a node the destination's handling of its last leg.
 ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL, DESTINATION = range(9)
@@ -69,6 +71,13 @@ class SearchGraph(NamedTuple):
     tt_cutoff_h: FloatArray
     tt_best_depart_h: FloatArray
     tt_best_position: IntArray
+    #: Through trains (:class:`optimizer._compile.Timetable`): per departure the through
+    #: departure it runs on as (-1: none), and per through departure its corridor, time and
+    #: the next one.
+    tt_through: IntArray
+    thru_edge: IntArray
+    thru_depart_h: FloatArray
+    thru_next: IntArray
 
 
 class SearchCosts(NamedTuple):
@@ -173,6 +182,8 @@ def _rival_dominated(
 ) -> bool:
     """Whether a rival label at ``node`` in the same arrival class dominates (a, c, g) by at
     least the rival's slack (see :class:`Rival`)."""
+    if klass == THROUGH_CLASS:
+        return False
     for other_state in range(STATES):
         if (other_state & state) != state:
             continue
@@ -180,6 +191,17 @@ def _rival_dominated(
         if _bag_dominated(rival.floats, rival.head, rival.link, key, a, c - rival.slack_cny, g):
             return True
     return False
+
+
+@njit(cache=True)
+def _runs_on(position: int, tt_through: IntArray, thru_next: IntArray) -> int:
+    """The through departure a label's train runs on as (-1: none). ``position`` is the
+    timetable departure it came on (>= 0), a through departure ``-(k + 2)``, or -1."""
+    if position >= 0:
+        return int(tt_through[position])
+    if position <= -2:
+        return int(thru_next[-(position + 2)])
+    return -1
 
 
 @njit(cache=True)
@@ -214,8 +236,11 @@ def _settled_dominated(
     transfer (``penalty_h``, ``penalty_cny``: the most handling and the dearest line-haul
     difference on any next leg), except that an unscheduled arrival never transfers more than
     a scheduled one (``unscheduled_penalty_cny``: only the road continuation difference).
-    Origin labels are compared only among themselves.
+    Origin labels are compared only among themselves. A label on a through train that runs
+    on is never dropped (it may stay aboard); as a rival it counts as a scheduled arrival.
     """
+    if klass == THROUGH_CLASS:
+        return False
     for other_state in range(STATES):
         if (other_state & state) != state:
             continue
@@ -227,10 +252,10 @@ def _settled_dominated(
         for other in range(1, CLASSES):
             if head[base + other] < 0:
                 continue
-            if other == klass:
+            if other == klass or (other == THROUGH_CLASS and klass == SCHEDULED_CLASS):
                 if _bag_dominated(floats, head, link, base + other, a, c, g):
                     return True
-            elif other >= 2 and klass == SCHEDULED_CLASS:
+            elif 2 <= other < THROUGH_CLASS and klass == SCHEDULED_CLASS:
                 if _bag_dominated(
                     floats, head, link, base + other, a, c - unscheduled_penalty_cny, g
                 ):
@@ -392,6 +417,8 @@ def label_search(
     node_regimes, node_is_bonded_zone = graph.node_regimes, graph.node_is_bonded_zone
     tt_ptr, tt_cutoff_h = graph.tt_ptr, graph.tt_cutoff_h
     tt_best_depart_h, tt_best_position = graph.tt_best_depart_h, graph.tt_best_position
+    tt_through, thru_edge = graph.tt_through, graph.thru_edge
+    thru_depart_h, thru_next = graph.thru_depart_h, graph.thru_next
     usable, line_haul_cny = costs.usable, costs.line_haul_cny
     road_continuation_cny, transfer_cny = costs.road_continuation_cny, costs.transfer_cny
     co2e_kg = costs.co2e_kg
@@ -451,7 +478,8 @@ def label_search(
             continue
         state = ints[index, STATE]
         kind = ints[index, KIND]
-        klass = arrival_class(kind)
+        aboard = _runs_on(ints[index, POSITION], tt_through, thru_next)
+        klass = THROUGH_CLASS if aboard >= 0 else arrival_class(kind)
         if _settled_dominated(
             floats, head, link, u, state, klass, a, c, g, node_handling_h[u], penalty_cny[u],
             unscheduled_penalty_cny[u],
@@ -517,75 +545,95 @@ def label_search(
             if need_export and (state & CLEARED) == 0 and node_in_china[u] and not node_in_china[v]:
                 continue
             mode = edge_mode[e]
-            transfer = _is_transfer(kind, mode, edge_scheduled[e], node_always_transfer[u])
-            handling_h = node_handling_h[u] if transfer else 0.0
-            charged = transfer or (first and mode != ROAD)
-            ready = a + dwell + handling_h
-            ready_p90 = p90 + dwell_p90 + handling_h
-            position = -1
-            if edge_scheduled[e]:
-                depart, position = next_departure(
-                    tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready
-                )
-                if position < 0:
+            for stay in (True, False):  # stay aboard a through train, or book the corridor
+                if stay:
+                    if aboard < 0 or thru_edge[aboard] != e:
+                        continue
+                    transfer = node_always_transfer[u]  # a gauge change still reloads
+                    charged = transfer
+                    handling_h = node_handling_h[u] if transfer else 0.0
+                    scheduled_h = thru_depart_h[aboard]
+                    depart = max(scheduled_h, a + dwell + handling_h)
+                    depart_p90 = max(scheduled_h, p90 + dwell_p90 + handling_h)
+                    position = -(aboard + 2)
+                else:
+                    transfer = _is_transfer(kind, mode, edge_scheduled[e], node_always_transfer[u])
+                    handling_h = node_handling_h[u] if transfer else 0.0
+                    charged = transfer or (first and mode != ROAD)
+                    ready = a + dwell + handling_h
+                    ready_p90 = p90 + dwell_p90 + handling_h
+                    position = -1
+                    if edge_scheduled[e]:
+                        depart, position = next_departure(
+                            tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready
+                        )
+                        if position < 0:
+                            continue
+                        depart_p90, _ = next_departure(
+                            tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready_p90
+                        )
+                    else:
+                        depart, depart_p90 = ready, ready_p90
+                arrival = depart + duration_h[e] + passage_dwell_h[e]
+                if arrival > deadline_h or arrival > horizon_h:
                     continue
-                depart_p90, _ = next_departure(
-                    tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready_p90
+                handling = transfer_cny[e] if charged else 0.0
+                on_road = not stay and kind == ROAD * 2 and mode == ROAD
+                line_haul = road_continuation_cny[e] if on_road else line_haul_cny[e]
+                cost = c + line_haul + handling
+                co2e = g + co2e_kg[e]
+                if np.isinf(bounds[v, 0]) or _dominated(
+                    floats,
+                    complete,
+                    n_complete,
+                    arrival + bounds[v, 0],
+                    cost + bounds[v, 1],
+                    co2e + bounds[v, 2],
+                ):
+                    continue
+                new_state = state
+                if node_in_china[v] and (node_regimes[v] & regime_bit) != 0:
+                    new_state |= CLEARED
+                if node_is_bonded_zone[v] and (node_regimes[v] & bonded_bit) != 0:
+                    new_state |= BONDED
+                new_kind = mode * 2 + (1 if edge_scheduled[e] or stay else 0)
+                runs_on = _runs_on(position, tt_through, thru_next)
+                new_class = THROUGH_CLASS if runs_on >= 0 else arrival_class(new_kind)
+                if _settled_dominated(
+                    floats, head, link, v, new_state, new_class, arrival, cost, co2e,
+                    node_handling_h[v], penalty_cny[v], unscheduled_penalty_cny[v],
+                ) or _rival_dominated(
+                    rival, v, new_state, new_class, arrival, cost, co2e
+                ):  # fmt: skip
+                    continue
+                if count == floats.shape[0]:
+                    floats, ints = _grow(floats, ints)
+                border = handling if node_is_border[u] else 0.0
+                floats[count, ARRIVAL] = arrival
+                floats[count, COST] = cost
+                floats[count, CO2E] = co2e
+                floats[count, ARRIVAL_P90] = depart_p90 + duration_p90_h[e] + passage_dwell_p90_h[e]
+                floats[count, DEPART] = depart
+                floats[count, HANDLING] = handling - border
+                floats[count, BORDER] = border
+                floats[count, LINE_HAUL] = line_haul
+                floats[count, DESTINATION] = 0.0
+                ints[count, NODE] = v
+                ints[count, STATE] = new_state
+                ints[count, KIND] = new_kind
+                ints[count, PARENT] = index
+                ints[count, EDGE] = e
+                ints[count, POSITION] = position
+                ints[count, FINAL] = -1
+                heapq.heappush(
+                    queue,
+                    (
+                        arrival + bounds[v, 0],
+                        cost + bounds[v, 1],
+                        co2e + bounds[v, 2],
+                        np.int64(count),
+                    ),
                 )
-            else:
-                depart, depart_p90 = ready, ready_p90
-            arrival = depart + duration_h[e] + passage_dwell_h[e]
-            if arrival > deadline_h or arrival > horizon_h:
-                continue
-            handling = transfer_cny[e] if charged else 0.0
-            on_road = kind == ROAD * 2 and mode == ROAD
-            line_haul = road_continuation_cny[e] if on_road else line_haul_cny[e]
-            cost = c + line_haul + handling
-            co2e = g + co2e_kg[e]
-            if np.isinf(bounds[v, 0]) or _dominated(
-                floats,
-                complete,
-                n_complete,
-                arrival + bounds[v, 0],
-                cost + bounds[v, 1],
-                co2e + bounds[v, 2],
-            ):
-                continue
-            new_state = state
-            if node_in_china[v] and (node_regimes[v] & regime_bit) != 0:
-                new_state |= CLEARED
-            if node_is_bonded_zone[v] and (node_regimes[v] & bonded_bit) != 0:
-                new_state |= BONDED
-            new_kind = mode * 2 + (1 if edge_scheduled[e] else 0)
-            new_class = arrival_class(new_kind)
-            if _settled_dominated(
-                floats, head, link, v, new_state, new_class, arrival, cost, co2e,
-                node_handling_h[v], penalty_cny[v], unscheduled_penalty_cny[v],
-            ) or _rival_dominated(rival, v, new_state, new_class, arrival, cost, co2e):  # fmt: skip
-                continue
-            if count == floats.shape[0]:
-                floats, ints = _grow(floats, ints)
-            border = handling if node_is_border[u] else 0.0
-            floats[count, ARRIVAL] = arrival
-            floats[count, COST] = cost
-            floats[count, CO2E] = co2e
-            floats[count, ARRIVAL_P90] = depart_p90 + duration_p90_h[e] + passage_dwell_p90_h[e]
-            floats[count, DEPART] = depart
-            floats[count, HANDLING] = handling - border
-            floats[count, BORDER] = border
-            floats[count, LINE_HAUL] = line_haul
-            floats[count, DESTINATION] = 0.0
-            ints[count, NODE] = v
-            ints[count, STATE] = new_state
-            ints[count, KIND] = new_kind
-            ints[count, PARENT] = index
-            ints[count, EDGE] = e
-            ints[count, POSITION] = position
-            ints[count, FINAL] = -1
-            heapq.heappush(
-                queue,
-                (arrival + bounds[v, 0], cost + bounds[v, 1], co2e + bounds[v, 2], np.int64(count)),
-            )
-            count += 1
+                count += 1
     n_known = known.shape[0]
     return floats[:count], ints[:count], complete[n_known:n_complete], settled, head, link
