@@ -235,7 +235,7 @@ doubles_back_at=None)
         tuple(chain),
         product[0] if product else None,
         _family(product[1] if product else "+".join(chain), legs, kept, node_names),
-        _turn_back(legs, remaining_km) or _detour(legs, start),
+        _turn_back(legs, remaining_km) or _detour(legs, start, remaining_km),
     )
 
 
@@ -270,15 +270,24 @@ def _turn_back(legs: Sequence[Leg], remaining_km: Sequence[float]) -> str | None
     return None
 
 
-def _detour(legs: Sequence[Leg], start: tuple[float, float]) -> str | None:
-    """The node where a run of land legs has gone out of its way, if one has."""
+def _detour(
+    legs: Sequence[Leg], start: tuple[float, float], remaining_km: Sequence[float]
+) -> str | None:
+    """The node where a run of land legs has gone out of its way, if one has.
+
+    The great circle from the run's start to a node is at least the difference of their
+    distances to the destination, so a run within the limit on that bound needs no more.
+    """
     run_lat, run_lon = start
+    run_remaining_km = remaining_km[0]
     travelled_km = 0.0
-    for leg in legs:
+    for leg, left_km in zip(legs, remaining_km[1:], strict=True):
         if leg.mode in ("sea", "air"):
-            run_lat, run_lon, travelled_km = leg.lat, leg.lon, 0.0
+            run_lat, run_lon, run_remaining_km, travelled_km = leg.lat, leg.lon, left_km, 0.0
             continue
         travelled_km += leg.distance_km
+        if travelled_km <= DETOUR_FACTOR * abs(run_remaining_km - left_km) + DETOUR_KM:
+            continue
         direct_km = haversine_km(run_lat, run_lon, leg.lat, leg.lon)
         if travelled_km > DETOUR_FACTOR * direct_km + DETOUR_KM:  # False where NaN
             return leg.destination

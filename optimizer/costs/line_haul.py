@@ -270,6 +270,13 @@ def line_haul_costs(
             express_kg, tariffs.express_break[e], tariffs.express_rate[e], tariffs.express_min[e]
         )
         for with_transfer in (False, True):
+            if with_transfer and per_box_cny[e] == 0.0:
+                # Handling per consignment only: every product pays the same, so the choice
+                # stays and the transfer adds that handling and the booking.
+                transfer[e] = per_loose_cny[e] + booking_cny[e] if cost[e] < math.inf else 0.0
+                transfer_product[e] = product[e]
+                transfer_boxes[e] = boxes[e]
+                continue
             per_box = per_box_cny[e] if with_transfer else 0.0
             per_loose = per_loose_cny[e] if with_transfer else 0.0
             c, p, kg, n20, n40, nhq = _cheapest_unit(
