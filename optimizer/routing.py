@@ -985,7 +985,7 @@ def _run(
         edge_costs(data, shipment, "loose"),
     )  # fmt: skip
     boxed_costs = edge_costs(data, shipment, "boxed")
-    if _never_cheaper(loose.costs, boxed_costs):
+    if _never_cheaper(data, loose.costs, boxed_costs):
         return _Search((loose,), loose.journeys, loose.settled)
     rival = search.Rival(
         loose.floats, loose.head, loose.link, _most_saved(data, loose.costs, boxed_costs, usable)
@@ -1035,16 +1035,29 @@ def _most_saved(
     saved = np.where(usable & np.isfinite(boxed.line_haul_cny), saved, 0.0)
     per_node = np.zeros(len(data.arrays.node_ids))
     np.maximum.at(per_node, data.arrays.edge_origin, saved)
-    ending = max(0.0, float(np.max(loose.node_handling_cny - boxed.node_handling_cny)))
+    unloads = _unloads(data, boxed)
+    ending = max(
+        0.0, float(np.max(loose.node_handling_cny[unloads] - boxed.node_handling_cny[unloads]))
+    )
     return float(per_node.sum()) + ending
 
 
-def _never_cheaper(loose: EdgeCosts, boxed: EdgeCosts) -> bool:
+def _unloads(data: RoutingData, boxed: EdgeCosts) -> npt.NDArray[np.bool_]:
+    """Nodes whose handling can end a boxed journey or start its last road leg: where a
+    train or ship it can take arrives, and the nodes that always transfer."""
+    unloads = data.node_always_transfer.copy()
+    off = (data.arrays.edge_mode != _ROAD) & np.isfinite(boxed.line_haul_cny)
+    unloads[data.arrays.edge_destination[off]] = True
+    return unloads
+
+
+def _never_cheaper(data: RoutingData, loose: EdgeCosts, boxed: EdgeCosts) -> bool:
     """Whether boxed costs at least as much as loose on every corridor, alone or transferring,
-    and at every node where a journey ends (then no boxed journey beats the loose one on the
-    same path)."""
+    and at every node whose handling can end a boxed journey (then no boxed journey beats the
+    loose one on the same path)."""
+    unloads = _unloads(data, boxed)
     return bool(
-        np.all(boxed.node_handling_cny >= loose.node_handling_cny)
+        np.all(boxed.node_handling_cny[unloads] >= loose.node_handling_cny[unloads])
         and np.all(boxed.line_haul_cny >= loose.line_haul_cny)
         and np.all(
             boxed.line_haul_cny + boxed.transfer_cny >= loose.line_haul_cny + loose.transfer_cny
