@@ -196,9 +196,6 @@ class EdgeCosts:
     transfer_product: npt.NDArray[np.int64]
     transfer_boxes: npt.NDArray[np.int64]
     co2e_kg: FloatArray
-    #: Per edge: handling per box and per consignment at its origin when transferring there.
-    per_box_cny: FloatArray
-    per_loose_cny: FloatArray
     #: Per node: handling the whole shipment there (:func:`node_handling`).
     node_handling_cny: FloatArray
     basis: str | None = None
@@ -281,7 +278,7 @@ def edge_costs(data: RoutingData, shipment: Shipment, basis: str | None = None) 
     return EdgeCosts(
         cost, continuation, prices.product, prices.chargeable_kg, prices.boxes,
         prices.transfer_cny, prices.transfer_product, prices.transfer_boxes, co2e,
-        per_box[origin], per_loose[origin], node_handling(data, shipment, basis), basis,
+        node_handling(data, shipment, basis), basis,
     )  # fmt: skip
 
 
@@ -306,8 +303,6 @@ def _cheaper(a: EdgeCosts, b: EdgeCosts) -> EdgeCosts:
         np.where(moved, b.transfer_product, a.transfer_product),
         np.where(moved[:, None], b.transfer_boxes, a.transfer_boxes),
         a.co2e_kg,
-        np.where(moved, b.per_box_cny, a.per_box_cny),
-        np.where(moved, b.per_loose_cny, a.per_loose_cny),
         np.minimum(a.node_handling_cny, b.node_handling_cny),
     )
 
@@ -535,25 +530,20 @@ def _legs(
             else (costs.product[e], costs.boxes[e])
         )
         box_counts = (int(boxes[0]), int(boxes[1]), int(boxes[2]))
-        leg_charges = (
-            _edge_charges(
-                data,
-                costs,
-                e,
-                row[search.LINE_HAUL],
-                transfer_cny,
-                int(product),
-                box_counts,
-                revenue_t,
-                air_kg,
+        if charged:
+            origin_node = int(data.arrays.edge_origin[e])
+            handling = handled_at(origin_node, sum(box_counts) if boxed else 0)
+            paid_cny = row[search.LINE_HAUL] + transfer_cny
+            leg_charges = _edge_charges(
+                data, costs, e, paid_cny, int(product), box_counts, handling
             )
-            if charged
-            else (
+        else:
+            chargeable = float(costs.chargeable_kg[e])
+            leg_charges = (
                 charges_.line_haul_charge(
-                    row[search.LINE_HAUL], int(product), float(costs.chargeable_kg[e]), box_counts
+                    row[search.LINE_HAUL], int(product), chargeable, box_counts
                 ),
             )
-        )
         if row[search.DESTINATION] > 0:  # unloaded where the plan ends
             unloaded = handled_at(int(data.arrays.edge_destination[e]), truckloads(data, shipment))
             leg_charges = (*leg_charges, unloaded._replace(basis=f"{unloaded.basis} (destination)"))
@@ -592,28 +582,20 @@ def _edge_charges(
     data: RoutingData,
     costs: EdgeCosts,
     e: int,
-    line_haul_cny: float,
-    transfer_cny: float,
+    paid_cny: float,
     product: int,
     boxes: tuple[int, int, int],
-    revenue_t: float,
-    air_kg: float,
+    handling: Charge,
 ) -> tuple[Charge, ...]:
-    """A corridor's charges when the shipment is handled at its origin: the handling, the
-    booking's documents, and the line haul of the product then chosen (the rest)."""
-    u = int(data.arrays.edge_origin[e])
-    boxed = costs.basis == "boxed"
-    count = sum(boxes) if boxed else 0
-    handling = charges_.handling_charge(
-        data.node_kind[u], data.node_name[u], boxed, count, float(costs.per_box_cny[e]),
-        float(costs.per_loose_cny[e]), revenue_t, air_kg,
-    )  # fmt: skip
+    """A corridor's charges when the shipment is handled at its origin (``paid_cny`` in all):
+    the handling, the booking's documents, and the line haul of the product then chosen (the
+    rest)."""
     items = [handling] if handling.amount_cny > 0 else []
     booking = float(data.edge_booking_cny[e])
-    mode = data.edge_leg_fields[e][2]
     if booking > 0:
+        mode = data.edge_leg_fields[e][2]
         items.append(Charge("documentation", booking, charges_.BOOKING_DOCUMENT[mode]))
-    line_haul = line_haul_cny + transfer_cny - sum(item.amount_cny for item in items)
+    line_haul = paid_cny - sum(item.amount_cny for item in items)
     chargeable = float(costs.chargeable_kg[e])
     return (charges_.line_haul_charge(line_haul, product, chargeable, boxes), *items)
 
