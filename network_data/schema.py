@@ -161,6 +161,9 @@ SERVICE_COLUMNS: Final = (
     Column("weekdays", "list", choices=WEEKDAYS),
     Column("departure_local"),
     _num("cutoff_h"),
+    #: A sailing's cut-off for a box that arrives on a booked train (rail-sea through booking:
+    #: cleared inland, shunted to the quay); empty where only ``cutoff_h`` applies.
+    _num("rail_cutoff_h", required=False),
     Column("week_parity", choices=WEEK_PARITIES),
     Column("source", "list", separator=";"),
 )

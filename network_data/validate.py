@@ -296,6 +296,12 @@ def check_services(
             problems.add(
                 file, where, f"departure_local {row.departure_local!r} is not HH:MM (00:00-23:59)"
             )
+        if not math.isnan(row.rail_cutoff_h) and not row.rail_cutoff_h < row.cutoff_h:
+            problems.add(
+                file, where,
+                f"rail_cutoff_h {row.rail_cutoff_h:g} is not below cutoff_h {row.cutoff_h:g}; a "
+                "box arriving by train is accepted later than one delivered by road, or not at all",
+            )  # fmt: skip
         if not row.corridor_id:
             continue
         if row.corridor_id not in scheduled:

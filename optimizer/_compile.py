@@ -6,6 +6,7 @@ arrays. Money is converted to CNY with the network's FX table.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
 from network_data.validate import values as v_values
 from optimizer.costs.line_haul import UNIT_COLUMNS, Tariffs
+from optimizer.costs.timetable import Departures, departures_by_cutoff
 from optimizer.model import CUSTOMS_REGIMES, MODES
 
 FloatArray = npt.NDArray[np.float64]
@@ -57,11 +59,11 @@ class Timetable:
 
     start_day: date
     end_day: date
-    ptr: IntArray
-    cutoff_h: FloatArray
+    departures: Departures
+    #: The departures that take a box off a booked train at a later cut-off (rail-sea through
+    #: booking, ``rail_cutoff_h``); their positions are those of ``departures``.
+    rail_departures: Departures
     depart_h: FloatArray
-    best_depart_h: FloatArray
-    best_position: IntArray
     service_name: tuple[str, ...]
     service_of: IntArray
     #: Per departure: the first departure of the through train it continues as (an index
@@ -89,7 +91,7 @@ def build_timetable(
     week_index = ((days - pd.Timestamp(PARITY_ANCHOR)).days // 7).to_numpy()
     weekday = days.day_of_week.to_numpy()
     day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    per_edge: list[list[tuple[float, float, int, int]]] = [[] for _ in edge_ids]
+    per_edge: list[list[tuple[float, float, int, int, float]]] = [[] for _ in edge_ids]
     names: list[str] = []
     origin_tz = network.nodes["timezone"]
     run_h = _run_hours(network)
@@ -136,36 +138,26 @@ def build_timetable(
                 -1 if through_row is None
                 else run_on(d, service.corridor_id, through_row, len(names) - 1)
             )  # fmt: skip
-            per_edge[e].append((d - service.cutoff_h, d, service_index, head))
-    ptr = np.zeros(len(edge_ids) + 1, dtype=np.int64)
-    cutoff, depart_list, service_of, through = [], [], [], []
-    for e, departures in enumerate(per_edge):
-        departures.sort()
-        ptr[e + 1] = ptr[e] + len(departures)
-        for c, d, s, head in departures:
-            cutoff.append(c)
-            depart_list.append(d)
-            service_of.append(s)
-            through.append(head)
-    depart_h = np.array(depart_list, dtype=np.float64)
-    best_depart_h = depart_h.copy()
-    best_position = np.arange(len(depart_h), dtype=np.int64)
-    for e in range(len(edge_ids)):
-        for i in range(ptr[e + 1] - 2, ptr[e] - 1, -1):
-            if best_depart_h[i + 1] < best_depart_h[i]:
-                best_depart_h[i] = best_depart_h[i + 1]
-                best_position[i] = best_position[i + 1]
+            rail_cutoff = d - service.rail_cutoff_h  # NaN where the service takes none
+            per_edge[e].append((d - service.cutoff_h, d, service_index, head, rail_cutoff))
+    departures = [sorted(rows) for rows in per_edge]
+    index, depart_h = departures_by_cutoff(
+        [[(row[0], row[1], -1) for row in rows] for rows in departures]
+    )
+    place = iter(range(len(depart_h)))
+    by_rail = [[(row[4], row[1], next(place)) for row in rows] for rows in departures]
+    rail_index, _ = departures_by_cutoff(
+        [[row for row in rows if not math.isnan(row[0])] for rows in by_rail]
+    )
     return Timetable(
         start_day=start,
         end_day=end,
-        ptr=ptr,
-        cutoff_h=np.array(cutoff, dtype=np.float64),
+        departures=index,
+        rail_departures=rail_index,
         depart_h=depart_h,
-        best_depart_h=best_depart_h,
-        best_position=best_position,
         service_name=tuple(names),
-        service_of=np.array(service_of, dtype=np.int64),
-        through=np.array(through, dtype=np.int64),
+        service_of=np.array([row[2] for rows in departures for row in rows], dtype=np.int64),
+        through=np.array([row[3] for rows in departures for row in rows], dtype=np.int64),
         thru_edge=np.array(thru_edge, dtype=np.int64),
         thru_depart_h=np.array(thru_depart, dtype=np.float64),
         thru_next=np.array(thru_next, dtype=np.int64),
@@ -264,6 +256,13 @@ class RoutingData:
             end = max(last, self.timetable.end_day)
             self.timetable = build_timetable(self.network, self.arrays.edge_ids, start, end)
         return self.timetable
+
+    def rail_connects(self, timetable: Timetable) -> BoolArray:
+        """Per node: whether a box off a booked train connects to a departure there at a
+        later cut-off (``rail_cutoff_h``, rail-sea through booking)."""
+        connects = np.zeros(len(self.node_index), dtype=np.bool_)
+        connects[self.arrays.edge_origin[np.diff(timetable.rail_departures.ptr) > 0]] = True
+        return connects
 
 
 def _tariff_arrays(

@@ -1127,9 +1127,9 @@ def _run_basis(
         arrays.edge_duration_h, arrays.edge_duration_p90_h, data.edge_passage_dwell_h,
         data.edge_passage_dwell_p90_h, data.node_handling_h, data.node_dwell_h,
         data.node_dwell_p90_h, data.node_always_transfer, data.node_is_border,
-        data.node_in_china, data.node_regimes, data.node_is_bonded_zone, timetable.ptr,
-        timetable.cutoff_h, timetable.best_depart_h, timetable.best_position, timetable.through,
-        timetable.thru_edge, timetable.thru_depart_h, timetable.thru_next,
+        data.node_in_china, data.node_regimes, data.node_is_bonded_zone,
+        data.rail_connects(timetable), timetable.departures, timetable.rail_departures,
+        timetable.through, timetable.thru_edge, timetable.thru_depart_h, timetable.thru_next,
     )  # fmt: skip
     handled = costs.node_handling_cny
     search_costs = search.SearchCosts(

@@ -23,7 +23,7 @@ from optimizer.costs.reference import (
     reference_next_departure,
 )
 from optimizer.costs.search import transfer_penalties
-from optimizer.costs.timetable import next_departure
+from optimizer.costs.timetable import next_departure, next_departure_off_a_train
 from optimizer.model import Shipment
 from optimizer.routing import edge_costs
 
@@ -106,20 +106,25 @@ def test_hand_computed_charges() -> None:
     assert kernel_costs(30_000, 110)["SEA-CNSHA-YSN-NLRTM"] == pytest.approx(5000 * 7.16)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.sampled_from(SCHEDULED),
     st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    st.booleans(),
 )
-def test_next_departure_matches_reference(corridor_id: str, ready_naive: datetime) -> None:
+def test_next_departure_matches_reference(
+    corridor_id: str, ready_naive: datetime, off_a_train: bool
+) -> None:
     ready = ready_naive.replace(tzinfo=UTC, microsecond=0)
     timetable = DATA.ensure_timetable(epoch_hours(ready) - 48, epoch_hours(ready) + 24 * 60)
     e = DATA.edge_index[corridor_id]
-    depart_h, position = next_departure(
-        timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position, e,
-        epoch_hours(ready),
-    )  # fmt: skip
-    expected = reference_next_departure(NETWORK, corridor_id, ready)
+    if off_a_train:
+        depart_h, position = next_departure_off_a_train(
+            timetable.departures, timetable.rail_departures, e, epoch_hours(ready)
+        )
+    else:
+        depart_h, position = next_departure(timetable.departures, e, epoch_hours(ready))
+    expected = reference_next_departure(NETWORK, corridor_id, ready, off_a_train=off_a_train)
     assert expected is not None and position >= 0
     assert from_epoch_hours(depart_h) == expected[0]
     assert timetable.service_name[timetable.service_of[position]] == expected[1]
@@ -164,9 +169,8 @@ def test_network_fixture_is_the_bundled_one(network: Network) -> None:
 def test_next_departure_across_daylight_saving_changes(corridor_id: str, ready: datetime) -> None:
     timetable = DATA.ensure_timetable(epoch_hours(ready) - 48, epoch_hours(ready) + 24 * 60)
     depart_h, _ = next_departure(
-        timetable.ptr, timetable.cutoff_h, timetable.best_depart_h, timetable.best_position,
-        DATA.edge_index[corridor_id], epoch_hours(ready),
-    )  # fmt: skip
+        timetable.departures, DATA.edge_index[corridor_id], epoch_hours(ready)
+    )
     expected = reference_next_departure(NETWORK, corridor_id, ready)
     assert expected is not None and from_epoch_hours(depart_h) == expected[0]
 

@@ -122,9 +122,10 @@ def test_chongqing_to_singapore_by_the_land_sea_corridor(network: Network) -> No
     # Trains at 10:00 and 22:00 Beijing time, 48 h cut-off: Wed 22:00 (14:00 UTC), 40 h run.
     assert train.depart == datetime(2026, 11, 25, 14, tzinfo=UTC)
     assert train.arrive == datetime(2026, 11, 27, 6, tzinfo=UTC)
-    # Qinzhou: 7 h transfer; the feeder's 72 h cut-off is then Mon 30 Nov 13:00 UTC, so the
-    # first sailing is Tue 1 Dec 16:00 Beijing time.
-    assert ship_leg.depart == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    # Qinzhou: 7 h transfer to the quay (Fri 13:00 UTC). Booked rail-sea, the box makes the
+    # feeder's 6 h rail cut-off for Sat 28 Nov 16:00 Beijing time; trucked in, it would have
+    # missed its 72 h cut-off and waited for Tue 1 Dec (tests/test_services.py).
+    assert ship_leg.depart == datetime(2026, 11, 28, 8, tzinfo=UTC)
     assert ship_leg.service == "ILSTC Qinzhou-SIN feeder"
     assert train.charge_cny("line_haul") == pytest.approx(4.2 * (60 + 0.08 * 1225))
     assert train.charge_cny("cfs") == pytest.approx(4.2 * 60)  # loaded at the railport

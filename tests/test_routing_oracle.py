@@ -123,16 +123,17 @@ def test_fixed_cases_against_brute_force(origin: str, destination: str) -> None:
     assert_same_front(planner_front(network, shipment), expected)
 
 
-@pytest.mark.parametrize("destination", ["LAVTE", "VNHAN"])
+@pytest.mark.parametrize("destination", ["LAVTE", "VNHAN", "SGSIN"])
 def test_through_trains_against_brute_force(destination: str) -> None:
-    """The China-Laos train runs on past Kunming (Hanoi has no through train: the search must
-    match brute force there too): staying aboard and booking anew are both on the
-    brute-force side, and the front to Vientiane uses the train."""
+    """The China-Laos train runs on past Kunming and the Hanoi train past Nanning, and a box
+    off the Qinzhou train meets the feeder's later rail-sea cut-off: staying aboard, booking
+    anew and the two cut-offs are all on the brute-force side too."""
     network = subnetwork(frozenset(
         ["CNCKG", "CNCKG-RLY", "CNCTU", "CNCTU-RLY", "CNKMG", "CNMHN", "LAVTE", "CNNNG", "CNPXG",
-         "VNHAN"]
+         "VNHAN", "CNQZH", "SGSIN"]
     ))  # fmt: skip
-    assert len(network.through_services) == 2
+    assert len(network.through_services) == 3
+    assert network.services["rail_cutoff_h"].notna().any()
     shipment = Shipment(
         "CNCKG-RLY", destination, 2_000, 10, ready_at=datetime(2026, 12, 7, 8, tzinfo=UTC)
     )
@@ -141,4 +142,4 @@ def test_through_trains_against_brute_force(destination: str) -> None:
     plan = plan_routes(network, shipment, every_journey=True)
     through_names = set(network.through_services["service_name"])
     uses_train = any(leg.service in through_names for o in plan.options for leg in o.legs)
-    assert uses_train == (destination == "LAVTE")
+    assert uses_train == (destination != "SGSIN")

@@ -188,7 +188,8 @@ def list_departures(network: Network, problem: ConsolidationProblem) -> list[Dep
                 capacity = float(data.edge_capacity_teu[e])
                 slots = capacity if problem.slots_teu is None else min(problem.slots_teu, capacity)
                 unit = "TEU"
-            for p in range(int(timetable.ptr[e]), int(timetable.ptr[e + 1])):
+            ptr, cutoff_h = timetable.departures.ptr, timetable.departures.cutoff_h
+            for p in range(int(ptr[e]), int(ptr[e + 1])):
                 depart_h = float(timetable.depart_h[p])
                 if not first_h <= depart_h < last_h:
                     continue
@@ -198,7 +199,7 @@ def list_departures(network: Network, problem: ConsolidationProblem) -> list[Dep
                     Departure(
                         f"{corridor_id}@{depart:%Y-%m-%dT%H:%MZ}", hub, corridor_id,
                         timetable.service_name[timetable.service_of[p]], mode,
-                        from_epoch_hours(float(timetable.cutoff_h[p])), depart, slots, unit,
+                        from_epoch_hours(float(cutoff_h[p])), depart, slots, unit,
                     )
                 )  # fmt: skip
     departures.sort(key=lambda d: (d.depart, d.departure_id))

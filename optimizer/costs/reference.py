@@ -146,11 +146,13 @@ def reference_line_haul(
 
 
 def reference_next_departure(
-    network: Network, corridor_id: str, ready: datetime
+    network: Network, corridor_id: str, ready: datetime, *, off_a_train: bool = False
 ) -> tuple[datetime, str] | None:
     """First departure of a scheduled corridor whose booking cut-off is at or after ``ready``.
 
-    Walks the calendar in the origin's local time, one day at a time, for up to 8 weeks.
+    Walks the calendar in the origin's local time, one day at a time, for up to 8 weeks. A box
+    ``off_a_train`` (booked rail-sea through) meets a service's ``rail_cutoff_h`` where it has
+    one.
     """
     origin = network.corridors.at[corridor_id, "origin"]
     zone = ZoneInfo(str(network.nodes.at[origin, "timezone"]))
@@ -169,7 +171,10 @@ def reference_next_departure(
             hour, minute = map(int, service.departure_local.split(":"))
             local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
             departure = local.astimezone(UTC)  # absolute time: DST changes shift no hours
-            if departure - timedelta(hours=service.cutoff_h) >= ready and (
+            cutoff_h = service.cutoff_h
+            if off_a_train and not math.isnan(service.rail_cutoff_h):
+                cutoff_h = service.rail_cutoff_h
+            if departure - timedelta(hours=cutoff_h) >= ready and (
                 best is None or departure < best[0]
             ):
                 best = (departure, str(service.service_name))
@@ -348,7 +353,10 @@ def reference_path_values(
                 depart = max(aboard[0][1], ready)
                 runs_on = aboard[1:]
             elif row.scheduled:
-                departure = reference_next_departure(network, corridor_id, ready)
+                departure = reference_next_departure(
+                    network, corridor_id, ready,
+                    off_a_train=scheduled and previous is not None and previous.mode == "rail",
+                )  # fmt: skip
                 if departure is None:
                     continue
                 depart = departure[0]

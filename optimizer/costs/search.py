@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from optimizer.costs.timetable import next_departure
+from optimizer.costs.timetable import Departures, next_departure, next_departure_off_a_train
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -28,14 +28,15 @@ BoolArray = npt.NDArray[np.bool_]
 
 CLEARED, BONDED = 1, 2
 STATES = 4
-ROAD = 0  # index of "road" in optimizer.model.MODES
+ROAD, RAIL = 0, 1  # indices in optimizer.model.MODES
 #: Arrival kinds: -1 at the origin, else mode x 2 + scheduled.
 #: Arrival classes, which decide what the next leg costs: 0 at the origin, 1 off a scheduled
 #: service (every next leg is a transfer), 2 + mode off an unscheduled corridor of that mode.
 #: 7: on a through train that runs on from here (it may stay aboard, so no other arrival's
-#: future covers its own).
-CLASSES = 8
-ORIGIN_CLASS, SCHEDULED_CLASS, THROUGH_CLASS = 0, 1, 7
+#: future covers its own). 8: off a booked train where sailings take such a box at a later
+#: cut-off (rail-sea through booking), whose future covers every scheduled arrival's.
+CLASSES = 9
+ORIGIN_CLASS, SCHEDULED_CLASS, THROUGH_CLASS, CONNECTING_CLASS = 0, 1, 7, 8
 #: Label columns (float): arrival, cost, co2e, arrival_p90, depart, handling, border, line_haul,
 #: and on a complete journey ending at a node the destination's handling of its last leg.
 ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL, DESTINATION = range(9)
@@ -47,8 +48,8 @@ NODE, STATE, KIND, PARENT, EDGE, POSITION, FINAL = range(7)
 class SearchGraph(NamedTuple):
     """The network as the search walks it: corridors in CSR order, nodes, the timetable.
 
-    ``tt_*`` are :class:`optimizer._compile.Timetable`'s arrays (see
-    :func:`optimizer.costs.timetable.next_departure`).
+    ``departures``, ``rail_departures``, ``tt_through`` and ``thru_*`` are
+    :class:`optimizer._compile.Timetable`'s (see :func:`optimizer.costs.timetable.next_departure`).
     """
 
     indptr: IntArray
@@ -67,10 +68,11 @@ class SearchGraph(NamedTuple):
     node_in_china: BoolArray
     node_regimes: IntArray
     node_is_bonded_zone: BoolArray
-    tt_ptr: IntArray
-    tt_cutoff_h: FloatArray
-    tt_best_depart_h: FloatArray
-    tt_best_position: IntArray
+    #: Whether a box off a booked train connects to a sailing here at ``rail_departures``'
+    #: later cut-off.
+    node_rail_connects: BoolArray
+    departures: Departures
+    rail_departures: Departures
     #: Through trains (:class:`optimizer._compile.Timetable`): per departure the through
     #: departure it runs on as (-1: none), and per through departure its corridor, time and
     #: the next one.
@@ -205,12 +207,16 @@ def _runs_on(position: int, tt_through: IntArray, thru_next: IntArray) -> int:
 
 
 @njit(cache=True)
-def arrival_class(kind: int) -> int:
-    """The arrival class of an arrival kind (see :data:`CLASSES`)."""
+def _label_class(kind: int, runs_on: int, connects: bool) -> int:
+    """The arrival class (see :data:`CLASSES`) of a label that arrived by ``kind`` on a train
+    running on as ``runs_on`` (-1: none) at a node where a box off a train connects to
+    sailings at a later cut-off (``connects``) or not."""
     if kind < 0:
         return ORIGIN_CLASS
+    if runs_on >= 0:
+        return THROUGH_CLASS
     if kind % 2 == 1:
-        return SCHEDULED_CLASS
+        return CONNECTING_CLASS if connects and kind == RAIL * 2 + 1 else SCHEDULED_CLASS
     return 2 + kind // 2
 
 
@@ -252,9 +258,13 @@ def _settled_dominated(
         for other in range(1, CLASSES):
             if head[base + other] < 0:
                 continue
-            if other == klass or (other == THROUGH_CLASS and klass == SCHEDULED_CLASS):
+            if other == klass or (
+                klass == SCHEDULED_CLASS and other in (THROUGH_CLASS, CONNECTING_CLASS)
+            ):
                 if _bag_dominated(floats, head, link, base + other, a, c, g):
                     return True
+            elif klass == CONNECTING_CLASS:
+                continue  # no other arrival makes the later rail-sea cut-off
             elif 2 <= other < THROUGH_CLASS and klass == SCHEDULED_CLASS:
                 if _bag_dominated(
                     floats, head, link, base + other, a, c - unscheduled_penalty_cny, g
@@ -415,8 +425,8 @@ def label_search(
     node_dwell_p90_h, node_always_transfer = graph.node_dwell_p90_h, graph.node_always_transfer
     node_is_border, node_in_china = graph.node_is_border, graph.node_in_china
     node_regimes, node_is_bonded_zone = graph.node_regimes, graph.node_is_bonded_zone
-    tt_ptr, tt_cutoff_h = graph.tt_ptr, graph.tt_cutoff_h
-    tt_best_depart_h, tt_best_position = graph.tt_best_depart_h, graph.tt_best_position
+    departures, rail_departures = graph.departures, graph.rail_departures
+    node_rail_connects = graph.node_rail_connects
     tt_through, thru_edge = graph.tt_through, graph.thru_edge
     thru_depart_h, thru_next = graph.thru_depart_h, graph.thru_next
     usable, line_haul_cny = costs.usable, costs.line_haul_cny
@@ -479,7 +489,7 @@ def label_search(
         state = ints[index, STATE]
         kind = ints[index, KIND]
         aboard = _runs_on(ints[index, POSITION], tt_through, thru_next)
-        klass = THROUGH_CLASS if aboard >= 0 else arrival_class(kind)
+        klass = _label_class(kind, aboard, node_rail_connects[u])
         if _settled_dominated(
             floats, head, link, u, state, klass, a, c, g, node_handling_h[u], penalty_cny[u],
             unscheduled_penalty_cny[u],
@@ -564,14 +574,18 @@ def label_search(
                     ready_p90 = p90 + dwell_p90 + handling_h
                     position = -1
                     if edge_scheduled[e]:
-                        depart, position = next_departure(
-                            tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready
-                        )
+                        if kind == RAIL * 2 + 1 and node_rail_connects[u]:
+                            depart, position = next_departure_off_a_train(
+                                departures, rail_departures, e, ready
+                            )
+                            depart_p90, _ = next_departure_off_a_train(
+                                departures, rail_departures, e, ready_p90
+                            )
+                        else:
+                            depart, position = next_departure(departures, e, ready)
+                            depart_p90, _ = next_departure(departures, e, ready_p90)
                         if position < 0:
                             continue
-                        depart_p90, _ = next_departure(
-                            tt_ptr, tt_cutoff_h, tt_best_depart_h, tt_best_position, e, ready_p90
-                        )
                     else:
                         depart, depart_p90 = ready, ready_p90
                 arrival = depart + duration_h[e] + passage_dwell_h[e]
@@ -598,7 +612,7 @@ def label_search(
                     new_state |= BONDED
                 new_kind = mode * 2 + (1 if edge_scheduled[e] or stay else 0)
                 runs_on = _runs_on(position, tt_through, thru_next)
-                new_class = THROUGH_CLASS if runs_on >= 0 else arrival_class(new_kind)
+                new_class = _label_class(new_kind, runs_on, node_rail_connects[v])
                 if _settled_dominated(
                     floats, head, link, v, new_state, new_class, arrival, cost, co2e,
                     node_handling_h[v], penalty_cny[v], unscheduled_penalty_cny[v],
