@@ -1,0 +1,236 @@
+"""Plan one shipment: search, choose what to show, explain when nothing fits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from network_data import Network
+from network_data.validate import haversine_km
+from optimizer import quotable, validity
+from optimizer._compile import RoutingData, epoch_hours, from_epoch_hours, routing_data
+from optimizer.errors import InvalidInputError
+from optimizer.model import FrontJourney, RouteOption, RoutePlan, Shipment
+from optimizer.routing.costs import customs_declarations, with_declarations
+from optimizer.routing.places import Place, display_name, distances_to, resolve_place
+from optimizer.routing.problem import (
+    DEFAULT_HORIZON_DAYS,
+    MAX_HORIZON_DAYS,
+    check_avoid,
+    check_ready,
+    regime_problem,
+    usable_corridors,
+)
+from optimizer.routing.result import (
+    journey_legs,
+    journey_shape,
+    nothing_quotable,
+    product_table,
+    summary_line,
+)
+from optimizer.routing.search import Search, search_shipment
+
+
+def plan_routes(
+    network: Network,
+    shipment: Shipment,
+    *,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    max_options: int | None = -1,
+    every_journey: bool = False,
+) -> RoutePlan:
+    """Plan the door-to-door options a forwarder would quote for ``shipment`` on ``network``.
+
+    The search finds every journey no other beats on cost, arrival and CO2e; the plan shows
+    those a forwarder sells as a product, that do not double back and that differ
+    meaningfully, covering the families that compete on the lane (:mod:`optimizer.quotable`).
+    ``plan.front`` keeps every journey found, each with why it is not shown.
+
+    Parameters
+    ----------
+    network
+        The corridor network (:func:`network_data.load_network`).
+    shipment
+        What to move, from where, to where, when.
+    horizon_days
+        Longest journey searched (>= 60 so that sea via the Cape fits).
+    max_options
+        Overrides ``shipment.max_options`` when >= 1; None shows every quotable option.
+    every_journey
+        Show every Pareto-best journey as an option, quotable or not, each with ``hidden``
+        saying why the plan would leave it out.
+
+    Returns
+    -------
+    RoutePlan
+        Options mutually non-dominated on (cost, arrival, CO2e), or ``infeasible_reason``.
+
+    Raises
+    ------
+    optimizer.errors.InvalidInputError
+        For unknown places (with the closest matches), unknown avoid items or a bad horizon.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> from network_data import load_network
+    >>> network = load_network()
+    >>> ready = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
+    >>> plan = plan_routes(network, Shipment("Linshui", "Duisburg", 800, 4.2, ready_at=ready))
+    >>> len(plan.options) >= 2 and plan.infeasible_reason is None
+    True
+    >>> any("China-Europe rail via Alashankou" in o.summary for o in plan.options)
+    True
+    """
+    if not isinstance(horizon_days, int) or not 60 <= horizon_days <= MAX_HORIZON_DAYS:
+        raise InvalidInputError(
+            "horizon_days", horizon_days, f"an integer in [60, {MAX_HORIZON_DAYS}]"
+        )
+    check_ready(network, shipment)
+    asked, shipment = shipment, validity.follow_passage_status(network, shipment)
+    data = routing_data(network)
+    check_avoid(data, shipment.avoid)
+    origin = resolve_place(data, "origin", shipment.origin)
+    destination = resolve_place(data, "destination", shipment.destination)
+    if origin.label == destination.label:
+        raise InvalidInputError(
+            "destination", shipment.destination, "a place other than the origin"
+        )
+    if (
+        max_options is not None
+        and max_options != -1
+        and (isinstance(max_options, bool) or not isinstance(max_options, int) or max_options < 1)
+    ):
+        raise InvalidInputError("max_options", max_options, "an integer >= 1, or None for all")
+    limit = shipment.max_options if max_options == -1 else max_options
+    fx = data.fx_cny_per_unit
+
+    def plan(
+        options: tuple[RouteOption, ...],
+        reason: str | None,
+        settled: int = 0,
+        front: tuple[FrontJourney, ...] = (),
+    ) -> RoutePlan:
+        built = RoutePlan(
+            shipment, origin.label, destination.label, options, reason, network.version, fx,
+            settled, front,
+        )  # fmt: skip
+        return validity.with_warnings(network, asked, built)
+
+    problem = regime_problem(data, shipment, origin, destination)
+    if problem:
+        return plan((), problem)
+    result = search_shipment(data, shipment, origin, destination, horizon_days)
+    if not result.journeys:
+        reason = _explain(data, shipment, origin, destination, horizon_days)
+        return plan((), reason, result.settled)
+    ready_h = epoch_hours(shipment.ready_at)
+    declarations = customs_declarations(data, origin, destination)
+    fees = sum(charge.amount_cny for _, charge in declarations)
+    journeys = [j._replace(cost_cny=j.cost_cny + fees) for j in result.journeys]
+    ranked = sorted(journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
+    remaining_km = distances_to(data, destination).tolist()
+    origin_km = (
+        remaining_km[data.node_index[origin.label]]
+        if origin.is_node
+        else haversine_km(origin.lat, origin.lon, destination.lat, destination.lon)
+    )
+    products = product_table(network)
+    shapes = [journey_shape(result, j, origin_km, remaining_km, products) for j in ranked]
+    candidates = [
+        quotable.Candidate(
+            j.cost_cny, j.arrival_h - ready_h, j.co2e_kg, shape.family,
+            quotable.NOT_SOLD if shape.product is None
+            else quotable.DOUBLES_BACK if shape.doubles_back_at else None,
+        )
+        for j, shape in zip(ranked, shapes, strict=True)
+    ]  # fmt: skip
+    hidden = quotable.choose(candidates, limit, shipment.similar_within)
+    options = []
+    for journey, shape, why in zip(ranked, shapes, hidden, strict=True):
+        if why is None or every_journey:
+            legs = with_declarations(
+                data, journey_legs(data, result, journey, shipment), declarations
+            )
+            summary = summary_line(data, legs, ready_h)
+            options.append(RouteOption(legs, summary, shape.product, shape.family, why))
+    front = tuple(
+        FrontJourney(j.cost_cny, from_epoch_hours(j.arrival_h), j.co2e_kg, shape.family,
+                     shape.product, why)
+        for j, shape, why in zip(ranked, shapes, hidden, strict=True)
+    )  # fmt: skip
+    return plan(tuple(options), None if options else nothing_quotable(front), result.settled, front)
+
+
+def _explain(
+    data: RoutingData,
+    shipment: Shipment,
+    origin: Place,
+    destination: Place,
+    horizon_days: int,
+) -> str:
+    """Say in words why no option exists, by relaxing one constraint at a time."""
+    to = f"{display_name(data, destination.label)} ({destination.label})"
+
+    def feasible(relaxed: Shipment, horizon: int = horizon_days) -> Search | None:
+        result = search_shipment(data, relaxed, origin, destination, horizon)
+        return result if result.journeys else None
+
+    if shipment.deadline is not None:
+        found = feasible(replace(shipment, deadline=None))
+        if found:
+            earliest = from_epoch_hours(min(j.arrival_h for j in found.journeys))
+            return (
+                f"the deadline {shipment.deadline.isoformat()} is before the earliest possible "
+                f"arrival at {to}, {earliest.isoformat()}"
+            )
+    if shipment.cargo_class in ("battery", "perishable") and feasible(
+        replace(shipment, cargo_class="general", deadline=None)
+    ):
+        what = (
+            "accept lithium batteries (passenger-belly flights never do)"
+            if shipment.cargo_class == "battery"
+            else "have reefer capacity for perishables"
+        )
+        return f"no complete route to {to} exists on corridors that {what}"
+    if shipment.avoid:
+        found = feasible(replace(shipment, avoid=frozenset(), deadline=None))
+        if found:
+            used = sorted(
+                {
+                    item
+                    for j in found.journeys
+                    for leg in journey_legs(data, found, j, shipment)
+                    for item in (*leg.passages, leg.origin, leg.destination, leg.corridor_id or "")
+                    if item in shipment.avoid
+                }
+            )
+            return (
+                f"every route to {to} uses {', '.join(used) or 'something'} "
+                f"which was avoided ({', '.join(sorted(shipment.avoid))})"
+            )
+    if shipment.allowed_modes is not None or shipment.forbidden_modes:
+        found = feasible(
+            replace(shipment, allowed_modes=None, forbidden_modes=frozenset(), deadline=None)
+        )
+        if found:
+            return (
+                f"no route to {to} uses only the modes {', '.join(sorted(shipment.modes_used()))}"
+            )
+    capacity_blocked = usable_corridors(data, replace(shipment, weight_kg=1.0, volume_m3=0.01))
+    if capacity_blocked.sum() > usable_corridors(data, shipment).sum() and feasible(
+        replace(shipment, weight_kg=1.0, volume_m3=0.01, deadline=None)
+    ):
+        return (
+            f"{shipment.weight_kg:,.0f} kg / {shipment.volume_m3:,.1f} m3 does not fit the "
+            f"departures on any route to {to}; split the shipment"
+        )
+    if shipment.customs_regime != "general" and feasible(
+        replace(shipment, customs_regime="general", deadline=None)
+    ):
+        return (
+            f"no route to {to} passes a Chinese node that clears customs regime "
+            f"{shipment.customs_regime} before leaving China"
+        )
+    if horizon_days < 365 and feasible(replace(shipment, deadline=None), horizon=365):
+        return f"every route to {to} takes longer than the {horizon_days}-day horizon"
+    return f"no corridor connects {display_name(data, origin.label)} to {to} for this shipment"

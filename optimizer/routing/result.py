@@ -1,0 +1,320 @@
+"""Journeys read back into legs, charges, summaries and shapes."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from network_data import Network
+from optimizer import charges as charges_
+from optimizer import quotable
+from optimizer._compile import PerNetwork, RoutingData, epoch_hours, from_epoch_hours, routing_data
+from optimizer.charges import Charge
+from optimizer.costs import search
+from optimizer.costs.line_haul import PRODUCTS
+from optimizer.model import MODE_WORDS, FrontJourney, Leg, RoutePlan, Shipment
+from optimizer.routing.costs import EdgeCosts, air_chargeable_kg, handling_rates, truckloads
+from optimizer.routing.places import display_name
+from optimizer.routing.search import Journey, Search
+
+#: Passages worth naming in a one-line summary, and how.
+_SUMMARY_PASSAGES = {
+    "suez": "Suez",
+    "cape": "the Cape",
+    "caspian": "the Caspian",
+    "three-gorges-locks": "the Three Gorges locks",
+}
+
+
+def journey_legs(
+    data: RoutingData, found: Search, journey: Journey, shipment: Shipment
+) -> tuple[Leg, ...]:
+    """Rebuild a journey's legs by following parent links, each with its charges."""
+    result = found.results[journey.result]
+    chain: list[int] = []
+    index = journey.label
+    while index >= 0:
+        chain.append(index)
+        index = int(result.ints[index, search.PARENT])
+    chain.reverse()
+    costs = result.costs
+    boxed = costs.basis == "boxed"
+    revenue_t = max(shipment.weight_kg / 1000.0, shipment.volume_m3)
+    air_kg = air_chargeable_kg(shipment.weight_kg, shipment.volume_m3)
+    per_box, per_loose = handling_rates(data, shipment, costs.basis or "loose")
+
+    def handled_at(node: int, boxes: int) -> Charge:
+        return charges_.handling_charge(
+            data.node_kind[node], data.node_name[node], boxed, boxes, float(per_box[node]),
+            float(per_loose[node]), revenue_t, air_kg,
+        )  # fmt: skip
+
+    legs: list[Leg] = []
+    rows, kinds = result.floats[chain].tolist(), result.ints[chain].tolist()
+    for position, (row, kind) in enumerate(zip(rows, kinds, strict=True)):
+        depart = from_epoch_hours(row[search.DEPART])
+        arrive = from_epoch_hours(row[search.ARRIVAL])
+        arrive_p90 = from_epoch_hours(row[search.ARRIVAL_P90])
+        transfer_cny = row[search.HANDLING] + row[search.BORDER]
+        e = kind[search.EDGE]
+        if e < 0:
+            final = kind[search.FINAL]
+            if position == 0 and final < 0:
+                continue  # the origin itself
+            leg = result.first_legs[final] if position == 0 else result.final_legs[final]
+            product = PRODUCTS.index(leg.product)
+            charges = [
+                charges_.line_haul_charge(
+                    leg.cost_cny, product, leg.chargeable_kg, (0, 0, leg.trucks)
+                )
+            ]
+            if transfer_cny > 0:
+                charges.append(handled_at(data.node_index[leg.origin], leg.trucks))
+            legs.append(
+                Leg(leg.origin, leg.destination, "road", None, None, depart, arrive, arrive_p90,
+                    leg.distance_km, leg.chargeable_kg, leg.product, tuple(charges), leg.co2e_kg)
+            )  # fmt: skip
+            continue
+        service = _service_name(data, e, kind[search.POSITION])
+        origin, destination, mode, corridor_id, distance_km = data.edge_leg_fields[e]
+        charged = transfer_cny > 0
+        product, boxes = (
+            (costs.transfer_product[e], costs.transfer_boxes[e])
+            if charged
+            else (costs.product[e], costs.boxes[e])
+        )
+        box_counts = (int(boxes[0]), int(boxes[1]), int(boxes[2]))
+        if charged:
+            origin_node = int(data.arrays.edge_origin[e])
+            handling = handled_at(origin_node, sum(box_counts) if boxed else 0)
+            paid_cny = row[search.LINE_HAUL] + transfer_cny
+            leg_charges = _edge_charges(
+                data, costs, e, paid_cny, int(product), box_counts, handling
+            )
+        else:
+            chargeable = float(costs.chargeable_kg[e])
+            leg_charges = (
+                charges_.line_haul_charge(
+                    row[search.LINE_HAUL], int(product), chargeable, box_counts
+                ),
+            )
+        if row[search.DESTINATION] > 0:  # unloaded where the plan ends
+            unloaded = handled_at(int(data.arrays.edge_destination[e]), truckloads(data, shipment))
+            leg_charges = (*leg_charges, unloaded._replace(basis=f"{unloaded.basis} (destination)"))
+        legs.append(
+            Leg(
+                origin=origin,
+                destination=destination,
+                mode=mode,
+                corridor_id=corridor_id,
+                service=service,
+                depart=depart,
+                arrive=arrive,
+                arrive_p90=arrive_p90,
+                distance_km=distance_km,
+                chargeable_kg=float(costs.chargeable_kg[e]),
+                product=PRODUCTS[int(product)],
+                charges=leg_charges,
+                co2e_kg=float(costs.co2e_kg[e]),
+                passages=data.edge_passages[e],
+            )
+        )  # fmt: skip
+    return tuple(legs)
+
+
+def _service_name(data: RoutingData, edge: int, position: int) -> str | None:
+    """The service a leg ran on: its timetable departure, through train, or corridor's name."""
+    timetable = data.timetable
+    if position >= 0:
+        return timetable.service_name[int(timetable.service_of[position])]
+    if position <= -2:
+        return timetable.service_name[int(timetable.thru_service_of[-(position + 2)])]
+    return data.edge_service_name[edge] or None
+
+
+def _edge_charges(
+    data: RoutingData,
+    costs: EdgeCosts,
+    e: int,
+    paid_cny: float,
+    product: int,
+    boxes: tuple[int, int, int],
+    handling: Charge,
+) -> tuple[Charge, ...]:
+    """A corridor's charges when the shipment is handled at its origin (``paid_cny`` in all):
+    the handling, the booking's documents, and the line haul of the product then chosen (the
+    rest)."""
+    items = [handling] if handling.amount_cny > 0 else []
+    booking = float(data.edge_booking_cny[e])
+    if booking > 0:
+        mode = data.edge_leg_fields[e][2]
+        items.append(Charge("documentation", booking, charges_.BOOKING_DOCUMENT[mode]))
+    line_haul = paid_cny - sum(item.amount_cny for item in items)
+    chargeable = float(costs.chargeable_kg[e])
+    return (charges_.line_haul_charge(line_haul, product, chargeable, boxes), *items)
+
+
+def summary_line(data: RoutingData, legs: tuple[Leg, ...], ready_h: float) -> str:
+    """One line a forwarder reads: legs grouped by mode with their borders and passages,
+    then days, price and CO2e."""
+    groups: list[list[Leg]] = []
+    for leg in legs:
+        if groups and groups[-1][-1].mode == leg.mode:
+            groups[-1].append(leg)
+        else:
+            groups.append([leg])
+    parts = []
+    for group in groups:
+        borders = [
+            leg.destination
+            for leg in group[:-1]
+            if leg.destination in data.node_index
+            and data.node_is_border[data.node_index[leg.destination]]
+        ]
+        mode_word = MODE_WORDS[group[0].mode]
+        if group[0].mode == "rail" and any(
+            b in data.node_index and data.node_in_china[data.node_index[b]] for b in borders
+        ):
+            mode_word = (
+                "China-Europe rail"
+                if _europe_bound(data, group[-1].destination)
+                else "cross-border rail"
+            )
+        text = (
+            f"{display_name(data, group[0].origin)} → {display_name(data, group[-1].destination)} "
+            f"by {mode_word}"
+        )
+        named = [
+            _SUMMARY_PASSAGES[p] for leg in group for p in leg.passages if p in _SUMMARY_PASSAGES
+        ]
+        via_words = list(dict.fromkeys([display_name(data, b) for b in borders[:1]] + named))
+        if via_words:
+            text += " via " + ", ".join(via_words)
+        parts.append(text)
+    days = (epoch_hours(legs[-1].arrive) - ready_h) / 24
+    cost = sum(leg.cost_cny for leg in legs)
+    co2e = sum(leg.co2e_kg for leg in legs)
+    day_text = f"{days:.1f} days" if days < 3 else f"{days:.0f} days"
+    return f"{'; '.join(parts)}; {day_text}; CNY {cost:,.0f}; {co2e:,.0f} kg CO2e"
+
+
+_EUROPE = frozenset({"PL", "DE", "NL", "BE", "HU", "GB", "FR", "RO", "BY", "RU"})
+
+
+def _europe_bound(data: RoutingData, node_id: str) -> bool:
+    return data.node_country[data.node_index[node_id]] in _EUROPE
+
+
+class _Products(NamedTuple):
+    """What :func:`optimizer.quotable.shape` needs of a network, built once per network."""
+
+    by_chain: dict[tuple[str, ...], tuple[str, str]]
+    node_names: dict[str, str]
+    #: Per edge: the leg as the shape sees it, and the index of the node it reaches.
+    edge_legs: tuple[quotable.Leg, ...]
+    edge_destination: tuple[int, ...]
+    #: Per edge: (lat, lon) where it starts.
+    edge_start: tuple[tuple[float, float], ...]
+
+
+def _build_products(network: Network) -> _Products:
+    data = routing_data(network)
+    by_chain = {
+        tuple(chain): (str(product), str(name))
+        for product, name, chain in zip(
+            network.products.index, network.products["name"], network.products["chain"],
+            strict=True,
+        )
+    }  # fmt: skip
+    names = dict(zip(network.nodes.index, network.nodes["name_en"], strict=True))
+    destinations = tuple(int(d) for d in data.arrays.edge_destination)
+    lat, lon = data.arrays.node_lat.tolist(), data.arrays.node_lon.tolist()
+    legs = tuple(
+        quotable.Leg(
+            mode,
+            distance_km,
+            destination,
+            bool(data.node_is_border[node]),
+            passages,
+            lat[node],
+            lon[node],
+        )
+        for (_, destination, mode, _, distance_km), node, passages in zip(
+            data.edge_leg_fields, destinations, data.edge_passages, strict=True
+        )
+    )
+    origins = tuple((lat[o], lon[o]) for o in data.arrays.edge_origin.tolist())
+    return _Products(by_chain, names, legs, destinations, origins)
+
+
+product_table = PerNetwork(_build_products)
+
+
+def journey_shape(
+    found: Search,
+    journey: Journey,
+    origin_km: float,
+    remaining_km: list[float],
+    products: _Products,
+) -> quotable.Shape:
+    """The product, family and doubling back of a journey, read off its labels' corridors."""
+    ints = found.results[journey.result].ints
+    legs: list[quotable.Leg] = []
+    distances: list[float] = []
+    index = journey.label
+    first = -1
+    while index >= 0:
+        edge = ints.item(index, search.EDGE)
+        if edge >= 0:  # not the origin, nor a road leg joining a coordinate
+            legs.append(products.edge_legs[edge])
+            distances.append(remaining_km[products.edge_destination[edge]])
+            first = edge
+        index = ints.item(index, search.PARENT)
+    legs.reverse()
+    distances.append(origin_km)
+    distances.reverse()
+    start = products.edge_start[first] if first >= 0 else (math.nan, math.nan)
+    return quotable.shape(legs, distances, products.by_chain, products.node_names, start)
+
+
+def nothing_quotable(front: Sequence[FrontJourney]) -> str:
+    """Why a plan whose search found journeys shows none of them."""
+    families = ", ".join(dict.fromkeys(j.family for j in front))
+    reasons = Counter(j.hidden for j in front)
+    why = " and ".join(
+        f"{count} {'is' if count == 1 else 'are'} "
+        + ("no product a forwarder sells" if reason == quotable.NOT_SOLD else "doubling back")
+        for reason, count in reasons.most_common()
+    )
+    return (
+        f"the {len(front)} Pareto-best journeys found ({families}) are not offered: {why}; "
+        "plan with every_journey (--all) to see them"
+    )
+
+
+def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
+    """One table row per plan: the cheapest, fastest and greenest option, or the reason.
+
+    The cheapest option's summary comes from ``plan.options``, the rest from ``plan.front``,
+    so a plan made with ``max_options=1`` (only the cheapest detailed) gives the full row;
+    ``options`` counts the Pareto-best options found.
+    """
+    cheapest = min(plan.options, key=lambda o: o.cost_cny) if plan.options else None
+    fastest = min(plan.front, key=lambda p: (p[1], p[0], p[2])) if plan.front else None
+    greenest = min(plan.front, key=lambda p: (p[2], p[0], p[1])) if plan.front else None
+    return {
+        "origin_node": plan.origin,
+        "destination_node": plan.destination,
+        "status": "planned" if cheapest else "no_option",
+        "options": len(plan.front),
+        "cheapest_cost_cny": round(cheapest.cost_cny, 2) if cheapest else None,
+        "cheapest_arrival": cheapest.arrival.isoformat() if cheapest else None,
+        "cheapest_summary": cheapest.summary if cheapest else None,
+        "fastest_arrival": fastest[1].isoformat() if fastest else None,
+        "fastest_cost_cny": round(fastest[0], 2) if fastest else None,
+        "greenest_co2e_kg": round(greenest[2], 2) if greenest else None,
+        "infeasible_reason": plan.infeasible_reason,
+        "error": None,
+    }
