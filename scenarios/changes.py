@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -313,6 +314,7 @@ def _add_service(tables: _Tables, where: str, change: AddService, number: int) -
         "weekdays": list(change.weekdays),
         "departure_local": change.departure_local,
         "cutoff_h": change.cutoff_h,
+        "rail_cutoff_h": math.nan if change.rail_cutoff_h is None else change.rail_cutoff_h,
         "week_parity": "all",
         "source": ["SCENARIO"],
     }

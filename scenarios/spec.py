@@ -205,6 +205,9 @@ class AddService(_Model):
     )
     departure_local: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     cutoff_h: float = Field(default=24.0, ge=0, le=YEAR_H)
+    #: The later cut-off for a box arriving by train under a rail-sea (or rail-water) through
+    #: booking; None: only ``cutoff_h``.
+    rail_cutoff_h: float | None = Field(default=None, ge=0, le=YEAR_H)
 
 
 class Fx(_Model):
