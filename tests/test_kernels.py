@@ -131,10 +131,10 @@ def test_next_departure_matches_reference(
 
 
 def test_cutoff_is_respected_on_the_chengdu_train() -> None:
-    # Daily at 10:00 Beijing time (02:00 UTC), booking closes 48 h before.
+    # Daily at 10:00 and 22:00 Beijing time (02:00, 14:00 UTC), booking closes 48 h before.
     ready = datetime(2026, 11, 23, 8, tzinfo=UTC)
     depart, _ = reference_next_departure(NETWORK, "RAIL-CNCTU-RLY-CNAKL", ready) or (None, "")
-    assert depart == datetime(2026, 11, 26, 2, tzinfo=UTC)
+    assert depart == datetime(2026, 11, 25, 14, tzinfo=UTC)
     assert depart - timedelta(hours=48) >= ready
 
 

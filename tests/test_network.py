@@ -78,10 +78,10 @@ def test_every_scheduled_corridor_has_a_timetable(network: Network) -> None:
 
 
 def test_weekly_capacity_is_departures_times_slots(network: Network) -> None:
-    # Chengdu-Alashankou runs daily (services.csv) with 100 TEU trains: 700 TEU a week.
+    # Chengdu-Alashankou runs twice a day (services.csv) with 100 TEU trains: 1,400 TEU a week.
     row = network.corridors.loc["RAIL-CNCTU-RLY-CNAKL"]
-    assert row["departures_per_week"] == 7
-    assert row["capacity_teu_per_week"] == 700
+    assert row["departures_per_week"] == 14
+    assert row["capacity_teu_per_week"] == 1_400
     # Chengdu-Manzhouli runs on odd ISO weeks only: half a departure a week.
     assert network.corridors.loc["RAIL-CNCTU-RLY-CNMLX", "departures_per_week"] == 0.5
 

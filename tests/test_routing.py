@@ -76,17 +76,18 @@ def test_chengdu_to_lodz_by_rail_hand_checked(network: Network) -> None:
         ]
     )  # fmt: skip
     legs = option.legs
-    # Daily train at 10:00 Beijing time (02:00 UTC), cut-off 48 h: ready Mon 08:00 UTC -> Thu.
-    assert legs[0].depart == datetime(2026, 11, 26, 2, tzinfo=UTC)
-    assert legs[0].arrive == datetime(2026, 11, 29, 10, tzinfo=UTC)  # + 80 h
+    # Trains at 10:00 and 22:00 Beijing time (02:00, 14:00 UTC), cut-off 48 h: ready Mon
+    # 08:00 UTC -> Wed 22:00 Beijing.
+    assert legs[0].depart == datetime(2026, 11, 25, 14, tzinfo=UTC)
+    assert legs[0].arrive == datetime(2026, 11, 28, 22, tzinfo=UTC)  # + 80 h
     # Alashankou: gauge change 1.5 h + border dwell 12 h (median)
-    assert legs[1].depart == datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+    assert legs[1].depart == datetime(2026, 11, 29, 11, 30, tzinfo=UTC)
     # Dostyk: 4 h entry dwell, then the 1,520 mm leg of 7.3 days (175.2 h)
-    assert legs[2].depart == datetime(2026, 11, 30, 3, 48, tzinfo=UTC)
-    assert legs[2].arrive == datetime(2026, 12, 7, 11, 0, tzinfo=UTC)
+    assert legs[2].depart == datetime(2026, 11, 29, 15, 48, tzinfo=UTC)
+    assert legs[2].arrive == datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
     # Brest 8 h; Malaszewicze gauge change 2 h + 36 h dwell; 12.7 h to Lodz
-    assert legs[4].depart == datetime(2026, 12, 9, 9, 42, tzinfo=UTC)
-    assert option.arrival == datetime(2026, 12, 9, 22, 24, tzinfo=UTC)
+    assert legs[4].depart == datetime(2026, 12, 8, 21, 42, tzinfo=UTC)
+    assert option.arrival == datetime(2026, 12, 9, 10, 24, tzinfo=UTC)
     # LCL, 4.2 revenue tonnes (4.2 m3 > 0.8 t):
     expected = {
         "RAIL-CNCTU-RLY-CNAKL": 4.2 * (60 + 0.08 * 3019),  # CNY, China rail default

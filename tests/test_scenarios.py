@@ -302,8 +302,8 @@ def test_changes_edit_a_copy(network: Network) -> None:
     train = corridors.loc["RAIL-CNCTU-RLY-CNAKL"]
     base = network.corridors.loc["RAIL-CNCTU-RLY-CNAKL"]
     assert train["capacity_teu_per_departure"] == base["capacity_teu_per_departure"] / 2
-    assert train["departures_per_week"] == 3  # 7 daily departures x 3/7
-    # weekly capacity = half the boxes on 3 of 7 departures
+    assert train["departures_per_week"] == 6  # 14 departures a week (twice daily) x 3/7
+    # weekly capacity = half the boxes on 6 of 14 departures
     assert train["capacity_teu_per_week"] == pytest.approx(base["capacity_teu_per_week"] * 3 / 14)
     dwell = network.nodes.at["CNAKL", "dwell_median_h"]
     assert changed.network.nodes.at["CNAKL", "dwell_median_h"] == dwell + 10
