@@ -90,9 +90,10 @@ def option_shape(network: Network, corridor_ids: Sequence[str | None], destinati
                          nodes.at[end, "lat"], nodes.at[end, "lon"])
         )  # fmt: skip
         remaining.append(km(end))
-    products = {tuple(c): (str(p), str(n)) for p, n, c in zip(
-        network.products.index, network.products["name"], network.products["chain"], strict=True
-    )}  # fmt: skip
+    table = network.products
+    products = quotable.products_by_chain(
+        table.index, table["name"], table["chain"], table["passages"]
+    )
     return quotable.shape(legs, remaining, products, dict(network.nodes["name_en"]), start)
 
 

@@ -349,7 +349,7 @@ def load_network(
     ]:
         v.check_unique(name, tables[name], key, problems)
     v.check_nodes(nodes, problems)
-    v.check_unique_chains(tables["products.csv"], problems)
+    v.check_unique_chains(tables["products.csv"], set(tables["passages.csv"]["id"]), problems)
     vehicles = dict(
         zip(
             v.values(tables["emission_factors.csv"], "vehicle"),

@@ -247,6 +247,9 @@ PRODUCT_COLUMNS: Final = (
     Column("id"),
     Column("name"),
     Column("chain", "list", choices=MODES),
+    #: Passages one of which the product's main legs pass (the Middle Corridor: the Caspian);
+    #: empty: any route of its chain.
+    Column("passages", "list", required=False),
     Column("source", "list", separator=";"),
 )
 

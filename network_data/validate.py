@@ -121,15 +121,19 @@ def _parse_cell(column: Column, text: str) -> tuple[Any, str | None]:
 def parse_table(
     file: str, raw: pd.DataFrame | None, columns: tuple[Column, ...], problems: Collector
 ) -> pd.DataFrame:
-    """Type-convert a table of strings, reporting every bad cell; bad cells become missing."""
+    """Type-convert a table of strings, reporting every bad cell; bad cells become missing.
+
+    A column that is not required may be left out: its cells are then all empty.
+    """
     names = [c.name for c in columns]
     if raw is None:
         problems.add(file, "", "file is missing")
         return pd.DataFrame(columns=names)
-    absent = [name for name in names if name not in raw.columns]
+    absent = [c.name for c in columns if c.name not in raw.columns and c.required]
     if absent:
         problems.add(file, "", f"missing columns: {', '.join(absent)}")
         return pd.DataFrame(columns=names)
+    raw = raw.assign(**{name: "" for name in names if name not in raw.columns})
     parsed: dict[str, list[Any]] = {name: [] for name in names}
     key = names[0]
     for position, record in enumerate(raw[names].itertuples(index=False, name=None)):
@@ -158,33 +162,41 @@ def check_unique(file: str, table: pd.DataFrame, column: str, problems: Collecto
             seen[value] = position
 
 
-def check_unique_chains(products: pd.DataFrame, problems: Collector) -> None:
-    """Report products without a chain, and a chain that two products claim.
+def check_unique_chains(products: pd.DataFrame, passage_ids: set[str], problems: Collector) -> None:
+    """Report products without a chain, a chain and passages that two products claim, and
+    passages that are not in passages.csv.
 
     Examples
     --------
     >>> problems = Collector()
-    >>> table = pd.DataFrame({"id": ["RAIL", "TRAIN"], "chain": [["rail"], ["rail"]]})
-    >>> check_unique_chains(table, problems)
+    >>> table = pd.DataFrame({"id": ["RAIL", "TRAIN", "MC"], "chain": [["rail"]] * 3,
+    ...                       "passages": [[], [], ["caspian"]]})
+    >>> check_unique_chains(table, {"caspian"}, problems)
     >>> print(problems.problems[0])
     products.csv line 3 (id TRAIN): chain rail is product RAIL's already
+    >>> len(problems.problems)
+    1
     """
-    owners: dict[tuple[str, ...], str] = {}
-    for position, (product, chain) in enumerate(
-        zip(values(products, "id"), products["chain"], strict=True)
+    owners: dict[tuple[tuple[str, ...], frozenset[str]], str] = {}
+    for position, (product, chain, named) in enumerate(
+        zip(values(products, "id"), products["chain"], products["passages"], strict=True)
     ):
         where = f"{line_of(position)} (id {product})"
         steps = tuple(chain) if isinstance(chain, list) else ()
+        named = frozenset(named) if isinstance(named, list) else frozenset()
+        for passage in sorted(named - passage_ids):
+            problems.add("products.csv", where, f"passage {passage!r} is not in passages.csv")
         if not steps:
             problems.add("products.csv", where, "a product needs a chain of modes")
-        elif steps in owners:
+        elif (steps, named) in owners:
+            via = f" via {'|'.join(sorted(named))}" if named else ""
             problems.add(
                 "products.csv",
                 where,
-                f"chain {'|'.join(steps)} is product {owners[steps]}'s already",
+                f"chain {'|'.join(steps)}{via} is product {owners[steps, named]}'s already",
             )
         else:
-            owners[steps] = product
+            owners[steps, named] = product
 
 
 def check_nodes(nodes: pd.DataFrame, problems: Collector) -> None:

@@ -35,7 +35,7 @@ with why it is not shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -153,6 +153,41 @@ class Leg(NamedTuple):
     lon: float = math.nan
 
 
+class Product(NamedTuple):
+    """A product forwarders sell (``products.csv``): its id and name, and the passages one of
+    which its main legs must pass (empty: any route of its chain)."""
+
+    id: str
+    name: str
+    passages: frozenset[str] = frozenset()
+
+
+def products_by_chain(
+    ids: Iterable[str],
+    names: Iterable[str],
+    chains: Iterable[Sequence[str]],
+    passages: Iterable[Sequence[str]],
+) -> dict[tuple[str, ...], tuple[Product, ...]]:
+    """Products by their chain of main-haul modes, those that name passages first.
+
+    Examples
+    --------
+    >>> by_chain = products_by_chain(["RSR", "MC"], ["Rail-sea-rail", "Middle Corridor"],
+    ...                              [["rail", "sea", "rail"]] * 2, [[], ["caspian"]])
+    >>> [product.id for product in by_chain[("rail", "sea", "rail")]]
+    ['MC', 'RSR']
+    """
+    by_chain: dict[tuple[str, ...], list[Product]] = {}
+    for product_id, name, chain, named in zip(ids, names, chains, passages, strict=True):
+        by_chain.setdefault(tuple(chain), []).append(
+            Product(str(product_id), str(name), frozenset(named))
+        )
+    return {
+        chain: tuple(sorted(products, key=lambda p: not p.passages))
+        for chain, products in by_chain.items()
+    }
+
+
 class Shape(NamedTuple):
     """A journey's product and family, and the node where it turns back, if it does."""
 
@@ -165,7 +200,7 @@ class Shape(NamedTuple):
 def shape(
     legs: Sequence[Leg],
     remaining_km: Sequence[float],
-    products: Mapping[tuple[str, ...], tuple[str, str]],
+    products: Mapping[tuple[str, ...], Sequence[Product]],
     node_names: Mapping[str, str],
     start: tuple[float, float] = (math.nan, math.nan),
 ) -> Shape:
@@ -178,7 +213,7 @@ def shape(
     remaining_km
         Great-circle km to the destination from the origin, then from each leg's end.
     products
-        Chain of main-haul modes -> (product id, product name), from ``products.csv``.
+        Chain of main-haul modes -> the products of that chain (:func:`products_by_chain`).
     node_names
         Node id -> name, for the family's words.
     start
@@ -190,7 +225,8 @@ def shape(
 
     >>> legs = [Leg("road", 140, "CNCKG-RLY", False), Leg("rail", 3_100, "CNAKL", True),
     ...         Leg("rail", 8_200, "DEDUI", False), Leg("road", 9, "WH-DEDUI", False)]
-    >>> products = {("rail",): ("RAIL", "Rail freight"), ("rail", "sea"): ("RAIL-SEA", "Rail-sea")}
+    >>> products = {("rail",): [Product("RAIL", "Rail freight")],
+    ...             ("rail", "sea"): [Product("RAIL-SEA", "Rail-sea")]}
     >>> shape(legs, [7_600, 7_650, 4_900, 10, 5], products, {"CNAKL": "Alashankou"})
     Shape(chain=('rail',), product='RAIL', family='Rail freight via Alashankou', \
 doubles_back_at=None)
@@ -230,11 +266,16 @@ doubles_back_at=None)
             continue
         chain.append(mode)
         kept.append(segment)
-    product = products.get(tuple(chain))
+    passed = {
+        p for _, _, first, last in kept for leg in legs[first : last + 1] for p in leg.passages
+    }
+    product = next(
+        (p for p in products.get(tuple(chain), ()) if not p.passages or p.passages & passed), None
+    )
     return Shape(
         tuple(chain),
-        product[0] if product else None,
-        _family(product[1] if product else "+".join(chain), legs, kept, node_names),
+        product.id if product else None,
+        _family(product.name if product else "+".join(chain), legs, kept, node_names),
         _turn_back(legs, remaining_km) or _detour(legs, start, remaining_km),
     )
 

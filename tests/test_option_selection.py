@@ -15,16 +15,18 @@ from optimizer.quotable import (
     Leg,
     Similarity,
     choose,
+    products_by_chain,
     shape,
 )
 
-PRODUCTS = {
-    ("road",): ("ROAD", "Road freight"),
-    ("rail",): ("RAIL", "Rail freight"),
-    ("sea",): ("SEA", "Ocean freight"),
-    ("air",): ("AIR", "Air freight"),
-    ("rail", "sea"): ("RAIL-SEA", "Rail-sea intermodal"),
-}
+PRODUCTS = products_by_chain(
+    ["ROAD", "RAIL", "SEA", "AIR", "RAIL-SEA", "MIDDLE-CORRIDOR", "RAIL-SEA-RAIL"],
+    ["Road freight", "Rail freight", "Ocean freight", "Air freight", "Rail-sea intermodal",
+     "Middle Corridor", "Rail-sea-rail intermodal"],
+    [["road"], ["rail"], ["sea"], ["air"], ["rail", "sea"], ["rail", "sea", "rail"],
+     ["rail", "sea", "rail"]],
+    [[], [], [], [], [], ["caspian"], []],
+)  # fmt: skip
 NAMES = {"CNAKL": "Alashankou", "CNQZH": "Qinzhou", "CNEHH": "Erenhot"}
 
 
@@ -133,6 +135,16 @@ def test_the_shapes_the_issue_names() -> None:
     assert tuple(land_sea) == (
         ("rail", "sea"), "RAIL-SEA", "Rail-sea intermodal via Qinzhou", None,
     )  # fmt: skip
+    # Rail to Qinzhou, sea via the Cape, rail on from Rotterdam: rail-sea-rail, not the Middle
+    # Corridor, whose chain is the same but which crosses the Caspian.
+    cape = [Leg("rail", 1_225, "CNQZH", False), Leg("sea", 20_000, "NLRTM", False, ("cape",)),
+            Leg("rail", 230, "DEDUI", False)]  # fmt: skip
+    assert shape(cape, [8_300, 8_900, 200, 0], PRODUCTS, NAMES).product == "RAIL-SEA-RAIL"
+    caspian = [Leg("rail", 4_500, "KZAKT", False), Leg("sea", 470, "AZALA", False, ("caspian",)),
+               Leg("rail", 1_900, "TRIST", False)]  # fmt: skip
+    assert shape(caspian, [6_900, 2_800, 2_400, 0], PRODUCTS, NAMES).family == (
+        "Middle Corridor via the Caspian"
+    )
     # 1,100 km by truck to a 160 km train is no rail product (it was "Rail freight").
     truck_first = shape(
         _legs(("road", 1_127, "CNPXG"), ("road", 194, "VNDDG"), ("rail", 160, "VNHAN")),

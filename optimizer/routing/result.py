@@ -210,7 +210,7 @@ def _europe_bound(data: RoutingData, node_id: str) -> bool:
 class _Products(NamedTuple):
     """What :func:`optimizer.quotable.shape` needs of a network, built once per network."""
 
-    by_chain: dict[tuple[str, ...], tuple[str, str]]
+    by_chain: dict[tuple[str, ...], tuple[quotable.Product, ...]]
     node_names: dict[str, str]
     #: Per edge: the leg as the shape sees it, and the index of the node it reaches.
     edge_legs: tuple[quotable.Leg, ...]
@@ -221,13 +221,10 @@ class _Products(NamedTuple):
 
 def _build_products(network: Network) -> _Products:
     data = routing_data(network)
-    by_chain = {
-        tuple(chain): (str(product), str(name))
-        for product, name, chain in zip(
-            network.products.index, network.products["name"], network.products["chain"],
-            strict=True,
-        )
-    }  # fmt: skip
+    table = network.products
+    by_chain = quotable.products_by_chain(
+        table.index, table["name"], table["chain"], table["passages"]
+    )
     names = dict(zip(network.nodes.index, network.nodes["name_en"], strict=True))
     destinations = tuple(int(d) for d in data.arrays.edge_destination)
     lat, lon = data.arrays.node_lat.tolist(), data.arrays.node_lon.tolist()
