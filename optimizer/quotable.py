@@ -189,7 +189,8 @@ def products_by_chain(
 
 
 class Shape(NamedTuple):
-    """A journey's product and family, and the node where it turns back, if it does."""
+    """A journey's product and family, and the node where it turns back, if it does (not
+    looked for in a journey that is no product: it is not offered either way)."""
 
     chain: tuple[str, ...]
     product: str | None
@@ -276,7 +277,9 @@ doubles_back_at=None)
         tuple(chain),
         product.id if product else None,
         _family(product.name if product else "+".join(chain), legs, kept, node_names),
-        _turn_back(legs, remaining_km) or _detour(legs, start, remaining_km),
+        None
+        if product is None
+        else _turn_back(legs, remaining_km) or _detour(legs, start, remaining_km),
     )
 
 

@@ -8,11 +8,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from optimizer._compile import RoutingData
+from optimizer._compile import PerNetwork, RoutingData, routing_data
 from optimizer.charges import Charge
 from optimizer.costs.line_haul import (
     AIR_KG_PER_M3,
+    U20,
+    U40,
+    UHQ,
     UNIT_COLUMNS,
+    UTRUCK,
     chargeable_kg,
     line_haul_costs,
     unit_costs,
@@ -197,8 +201,12 @@ def most_saved(
 def _unloads(data: RoutingData, boxed: EdgeCosts) -> npt.NDArray[np.bool_]:
     """Nodes whose handling can end a boxed journey or start its last road leg: where a
     train or ship it can take arrives, and the nodes that always transfer."""
+    return _unloads_where(data, np.isfinite(boxed.line_haul_cny))
+
+
+def _unloads_where(data: RoutingData, boxed_priced: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     unloads = data.node_always_transfer.copy()
-    off = (data.arrays.edge_mode != ROAD_MODE) & np.isfinite(boxed.line_haul_cny)
+    off = (data.arrays.edge_mode != ROAD_MODE) & boxed_priced
     unloads[data.arrays.edge_destination[off]] = True
     return unloads
 
@@ -215,6 +223,40 @@ def never_cheaper(data: RoutingData, loose: EdgeCosts, boxed: EdgeCosts) -> bool
             boxed.line_haul_cny + boxed.transfer_cny >= loose.line_haul_cny + loose.transfer_cny
         )
         and np.all(boxed.road_continuation_cny >= loose.road_continuation_cny)
+    )
+
+
+def _one_box_cny(data: RoutingData) -> FloatArray:
+    """Per corridor, the least any boxed load pays for its line haul: one box, or one truck
+    at its minimum charge (inf where nothing boxed is priced)."""
+    tariffs = data.basis_tariffs["boxed"]
+    price = tariffs.unit_price[:, [U20, U40, UHQ, UTRUCK]].copy()
+    price[:, 3] = np.maximum(price[:, 3], np.nan_to_num(tariffs.unit_min[:, UTRUCK]))
+    floor: FloatArray = np.min(np.where(np.isnan(price), np.inf, price), axis=1)
+    return floor
+
+
+one_box_cny = PerNetwork(lambda network: _one_box_cny(routing_data(network)))
+
+
+def never_cheaper_boxed(data: RoutingData, shipment: Shipment, loose: EdgeCosts) -> bool:
+    """:func:`never_cheaper`, decided without pricing the boxed load where one box on every
+    corridor already costs at least what loose pays (a small load): a boxed line haul pays for
+    at least one box, its transfer at least that box's handling and the booking, and a truck
+    driving on is among the loose choices too. False means: price it and ask
+    :func:`never_cheaper`."""
+    floor = one_box_cny(data.network)
+    origin = data.arrays.edge_origin
+    with_transfer = floor + data.node_per_container_cny[origin] + data.edge_booking_cny
+    unloads = _unloads_where(data, np.isfinite(floor))
+    return bool(
+        np.all(floor >= loose.line_haul_cny)
+        and np.all(
+            with_transfer + data.edge_booking_cny >= loose.line_haul_cny + loose.transfer_cny
+        )
+        and np.all(
+            node_handling(data, shipment, "boxed")[unloads] >= loose.node_handling_cny[unloads]
+        )
     )
 
 

@@ -12,7 +12,14 @@ import numpy.typing as npt
 from optimizer._compile import REGIME_BIT, RoutingData, epoch_hours
 from optimizer.costs import search
 from optimizer.model import Shipment
-from optimizer.routing.costs import ROAD_MODE, EdgeCosts, edge_costs, most_saved, never_cheaper
+from optimizer.routing.costs import (
+    ROAD_MODE,
+    EdgeCosts,
+    edge_costs,
+    most_saved,
+    never_cheaper,
+    never_cheaper_boxed,
+)
 from optimizer.routing.places import Place, SyntheticLeg, node_point, road_leg
 from optimizer.routing.problem import usable_corridors
 
@@ -77,6 +84,8 @@ def search_shipment(
         data, shipment, origin, destination, horizon_days, "loose", [], usable,
         edge_costs(data, shipment, "loose"),
     )  # fmt: skip
+    if never_cheaper_boxed(data, shipment, loose.costs):
+        return Search((loose,), loose.journeys, loose.settled)
     boxed_costs = edge_costs(data, shipment, "boxed")
     if never_cheaper(data, loose.costs, boxed_costs):
         return Search((loose,), loose.journeys, loose.settled)
