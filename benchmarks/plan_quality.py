@@ -94,7 +94,9 @@ def option_shape(network: Network, corridor_ids: Sequence[str | None], destinati
     products = quotable.products_by_chain(
         table.index, table["name"], table["chain"], table["passages"]
     )
-    return quotable.shape(legs, remaining, products, dict(network.nodes["name_en"]), start)
+    shape = quotable.shape(legs, remaining, products, dict(network.nodes["name_en"]), start)
+    # the planner looks for doubling back in products only; count it in every shown option
+    return shape._replace(doubles_back_at=quotable.doubles_back(legs, remaining, start))
 
 
 def read_options(

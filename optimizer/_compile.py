@@ -24,6 +24,7 @@ from network_data.schema import PARITY_ANCHOR
 from network_data.validate import records
 from network_data.validate import values as v_values
 from optimizer.costs.line_haul import UNIT_COLUMNS, Tariffs
+from optimizer.costs.search import SearchGraph
 from optimizer.costs.timetable import Departures, departures_by_cutoff
 from optimizer.model import CUSTOMS_REGIMES, MODES
 
@@ -40,6 +41,7 @@ MAX_BREAKS = 8
 _WINDOW_BEFORE_DAYS = 400
 _WINDOW_AFTER_DAYS = 1100
 _EPOCH = pd.Timestamp(0, tz="UTC")
+_EPOCH_DAY = date(1970, 1, 1)
 
 
 def epoch_hours(moment: datetime) -> float:
@@ -76,9 +78,17 @@ class Timetable:
 
     def covers(self, first_h: float, last_h: float) -> bool:
         """Whether the window holds every departure between the two times (epoch hours)."""
-        start = datetime(self.start_day.year, self.start_day.month, self.start_day.day, tzinfo=UTC)
-        end = datetime(self.end_day.year, self.end_day.month, self.end_day.day, tzinfo=UTC)
-        return epoch_hours(start) + 48 <= first_h and last_h <= epoch_hours(end) - 48
+        return self.start_h + 48 <= first_h and last_h <= self.end_h - 48
+
+    @property
+    def start_h(self) -> float:
+        """The window's start, epoch hours."""
+        return (self.start_day - _EPOCH_DAY).days * 24.0
+
+    @property
+    def end_h(self) -> float:
+        """The window's end, epoch hours."""
+        return (self.end_day - _EPOCH_DAY).days * 24.0
 
 
 def build_timetable(
@@ -246,6 +256,7 @@ class RoutingData:
     passage_ids: frozenset[str] = field(default_factory=frozenset)
     #: Edges that pass each named passage.
     passage_edges: dict[str, list[int]] = field(default_factory=dict)
+    _graph: tuple[Timetable, SearchGraph] | None = None
 
     def ensure_timetable(self, first_h: float, last_h: float) -> Timetable:
         """The timetable, regenerated over a wider window if it does not cover the times."""
@@ -257,12 +268,24 @@ class RoutingData:
             self.timetable = build_timetable(self.network, self.arrays.edge_ids, start, end)
         return self.timetable
 
-    def rail_connects(self, timetable: Timetable) -> BoolArray:
-        """Per node: whether a box off a booked train connects to a departure there at a
-        later cut-off (``rail_cutoff_h``, rail-sea through booking)."""
-        connects = np.zeros(len(self.node_index), dtype=np.bool_)
-        connects[self.arrays.edge_origin[np.diff(timetable.rail_departures.ptr) > 0]] = True
-        return connects
+    def search_graph(self, timetable: Timetable) -> SearchGraph:
+        """The network as the label search walks it, with ``timetable`` (built once per
+        timetable)."""
+        if self._graph is None or self._graph[0] is not timetable:
+            a = self.arrays
+            connects = np.zeros(len(self.node_index), dtype=np.bool_)
+            connects[a.edge_origin[np.diff(timetable.rail_departures.ptr) > 0]] = True
+            graph = SearchGraph(
+                a.indptr, a.edge_destination, a.edge_mode, self.edge_scheduled, a.edge_duration_h,
+                a.edge_duration_p90_h, self.edge_passage_dwell_h, self.edge_passage_dwell_p90_h,
+                self.node_handling_h, self.node_dwell_h, self.node_dwell_p90_h,
+                self.node_always_transfer, self.node_is_border, self.node_in_china,
+                self.node_regimes, self.node_is_bonded_zone, connects, timetable.departures,
+                timetable.rail_departures, timetable.through, timetable.thru_edge,
+                timetable.thru_depart_h, timetable.thru_next,
+            )  # fmt: skip
+            self._graph = (timetable, graph)
+        return self._graph[1]
 
 
 def _tariff_arrays(

@@ -277,10 +277,25 @@ doubles_back_at=None)
         tuple(chain),
         product.id if product else None,
         _family(product.name if product else "+".join(chain), legs, kept, node_names),
-        None
-        if product is None
-        else _turn_back(legs, remaining_km) or _detour(legs, start, remaining_km),
+        None if product is None else doubles_back(legs, remaining_km, start),
     )
+
+
+def doubles_back(
+    legs: Sequence[Leg], remaining_km: Sequence[float], start: tuple[float, float]
+) -> str | None:
+    """The node where a journey turns away from its destination or has gone far out of its
+    way over land, if it does (arguments as for :func:`shape`).
+
+    Examples
+    --------
+    Chongqing to Shanghai by air through Frankfurt:
+
+    >>> legs = [Leg("air", 7_600, "DEFRA", False), Leg("air", 8_900, "CNSHA-PVG", False)]
+    >>> doubles_back(legs, [1_450, 8_900, 0], (29.7, 106.6))
+    'DEFRA'
+    """
+    return _turn_back(legs, remaining_km) or _detour(legs, start, remaining_km)
 
 
 def _family(

@@ -181,15 +181,7 @@ def _run_basis(
         np.where(arrays.edge_mode == ROAD_MODE, costs.road_continuation_cny, costs.line_haul_cny),
         costs.co2e_kg,
     )  # fmt: skip
-    graph = search.SearchGraph(
-        arrays.indptr, arrays.edge_destination, arrays.edge_mode, data.edge_scheduled,
-        arrays.edge_duration_h, arrays.edge_duration_p90_h, data.edge_passage_dwell_h,
-        data.edge_passage_dwell_p90_h, data.node_handling_h, data.node_dwell_h,
-        data.node_dwell_p90_h, data.node_always_transfer, data.node_is_border,
-        data.node_in_china, data.node_regimes, data.node_is_bonded_zone,
-        data.rail_connects(timetable), timetable.departures, timetable.rail_departures,
-        timetable.through, timetable.thru_edge, timetable.thru_depart_h, timetable.thru_next,
-    )  # fmt: skip
+    graph = data.search_graph(timetable)
     handled = costs.node_handling_cny
     search_costs = search.SearchCosts(
         usable, costs.line_haul_cny, costs.road_continuation_cny, costs.transfer_cny,
