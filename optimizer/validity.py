@@ -102,6 +102,9 @@ class _Dated:
         #: (scope, unit, mode) -> how a warning names those rates.
         self.scope_words: dict[tuple[str, str, str], str] = {}
         self._passage_pairs: dict[str, frozenset[tuple[str, str]]] = {}
+        self.passage_names: dict[str, str] = dict(
+            zip(network.passages.index, map(str, network.passages["name"]), strict=True)
+        )
 
     def rates_for(self, corridor_id: str) -> tuple[Rate, ...]:
         """The rows :meth:`~network_data.Network.tariffs_for` chooses for a corridor."""
@@ -396,7 +399,7 @@ def fx_warnings(network: Network, plan: RoutePlan) -> list[str]:
 
 
 def _passage_names(network: Network, passages: Iterable[str]) -> str:
-    names = ["the " + str(network.passages.at[p, "name"]) for p in passages]
+    names = ["the " + _dated(network).passage_names[p] for p in passages]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

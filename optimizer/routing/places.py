@@ -13,7 +13,7 @@ from network_data.errors import UnknownPlaceError
 from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
 from network_data.validate import EARTH_RADIUS_KM, haversine_km, records, tariff_scopes
-from optimizer._compile import MAX_BREAKS, RoutingData
+from optimizer._compile import MAX_BREAKS, PerNetwork, RoutingData
 from optimizer.costs.line_haul import PRODUCTS, UNIT_COLUMNS, line_haul_costs
 from optimizer.errors import InvalidInputError
 from optimizer.model import Shipment
@@ -192,10 +192,23 @@ def display_name(data: RoutingData, node_id: str) -> str:
     return node_id if index is None else data.node_name[index]
 
 
-def distances_to(data: RoutingData, place: Place) -> FloatArray:
-    """Great-circle km from every node to ``place``."""
+def distances_to(data: RoutingData, place: Place) -> list[float]:
+    """Great-circle km from every node to ``place`` (kept for up to :data:`KEPT_DESTINATIONS`
+    destination nodes of a network)."""
+    kept = _distances_to_nodes(data.network)
+    if place.is_node and place.label in kept:
+        return kept[place.label]
     lat, lon = np.radians(data.arrays.node_lat), np.radians(data.arrays.node_lon)
     lat0, lon0 = math.radians(place.lat), math.radians(place.lon)
     h = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat) * math.cos(lat0) * np.sin((lon - lon0) / 2) ** 2
-    distances: FloatArray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    distances: list[float] = (2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))).tolist()
+    if place.is_node:
+        if len(kept) >= KEPT_DESTINATIONS:
+            kept.clear()
+        kept[place.label] = distances
     return distances
+
+
+#: Destination nodes whose distances from every node are kept (a 10,000-node network: 80 MB).
+KEPT_DESTINATIONS = 256
+_distances_to_nodes: PerNetwork[dict[str, list[float]]] = PerNetwork(lambda network: {})

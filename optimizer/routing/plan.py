@@ -27,7 +27,7 @@ from optimizer.routing.result import (
     product_table,
     summary_line,
 )
-from optimizer.routing.search import Search, search_shipment
+from optimizer.routing.search import Journey, Search, search_shipment
 
 
 def plan_routes(
@@ -126,9 +126,12 @@ def plan_routes(
     ready_h = epoch_hours(shipment.ready_at)
     declarations = customs_declarations(data, origin, destination)
     fees = sum(charge.amount_cny for _, charge in declarations)
-    journeys = [j._replace(cost_cny=j.cost_cny + fees) for j in result.journeys]
+    journeys = [
+        Journey(j.arrival_h, j.cost_cny + fees, j.co2e_kg, j.label, j.result)
+        for j in result.journeys
+    ]
     ranked = sorted(journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
-    remaining_km = distances_to(data, destination).tolist()
+    remaining_km = distances_to(data, destination)
     origin_km = (
         remaining_km[data.node_index[origin.label]]
         if origin.is_node
