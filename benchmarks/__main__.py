@@ -12,6 +12,7 @@ from benchmarks import (
     bench_consolidation,
     bench_first_mile,
     bench_load,
+    bench_places,
     bench_routing,
     bench_scenarios,
     plan_quality,
@@ -33,6 +34,8 @@ def machine() -> str:
 if __name__ == "__main__":
     print(f"machine: {machine()}\n")
     bench_load.main()
+    print()
+    bench_places.main()
     print()
     bench_routing.main()
     print()

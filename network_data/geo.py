@@ -1,18 +1,21 @@
-"""Node lookup by id, English or Chinese name, alias, or coordinates."""
+"""Node lookup by id, UN/LOCODE or IATA code, city, English or Chinese name, alias, or
+coordinates."""
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from rapidfuzz import fuzz, process, utils
 
 from network_data.errors import UnknownPlaceError
 from network_data.schema import MODES
@@ -26,6 +29,29 @@ _LAT_LON = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*,\s*([+-]?\d+(?:\.\d+)?)\s*$"
 #: Letters that Unicode does not decompose into a base letter and a mark.
 _FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "\u0131": "i", "æ": "ae"})
 _MAX_SUGGESTIONS = 5
+_CITY_FIELDS = ("id", "name_en", "name_zh", "country", "lat", "lon", "aliases")
+
+
+class City(NamedTuple):
+    """A city of ``cities.csv``: its id, English name, country, centre and terminals."""
+
+    id: str
+    name: str
+    name_zh: str
+    country: str
+    lat: float
+    lon: float
+    members: tuple[str, ...]
+
+
+#: Node kinds a city's name does not stand for when it has other terminals.
+_NOT_TERMINALS = frozenset({"market", "overseas_warehouse"})
+
+
+def _similarity(a: str, b: str, **kwargs: Any) -> float:
+    """String similarity in [0, 100]: the mean of rapidfuzz's weighted ratio (which forgives
+    a name inside a longer one) and its plain ratio (which does not)."""
+    return (fuzz.WRatio(a, b, **kwargs) + fuzz.ratio(a, b, **kwargs)) / 2
 
 
 def normalise_name(text: str) -> str:
@@ -73,15 +99,43 @@ def parse_lat_lon(text: str) -> tuple[float, float] | None:
 
 
 class NodeIndex:
-    """Name and spatial indexes over a node table (see :meth:`Network.find_node`)."""
+    """Name and spatial indexes over a node table and its cities (see
+    :meth:`Network.find_node`)."""
 
-    def __init__(self, nodes: gpd.GeoDataFrame) -> None:
+    def __init__(self, nodes: gpd.GeoDataFrame, cities: pd.DataFrame) -> None:
         self._nodes = nodes
+        self._ids = {str(node_id).upper(): str(node_id) for node_id in nodes.index}
         self._ids_by_name: dict[str, set[str]] = defaultdict(set)
-        for node_id, row in nodes.iterrows():
-            names = [str(node_id), row["name_en"], row["name_zh"], *row["aliases"]]
-            for name in names:
-                self._ids_by_name[normalise_name(name)].add(str(node_id))
+        self._ids_by_code: dict[str, set[str]] = defaultdict(set)
+        #: What a suggestion may be: (what resolves to it, country, whether it is a name)
+        self._choices: dict[str, tuple[str, str, bool]] = {}
+        self._members: dict[str, list[str]] = defaultdict(list)
+        columns = ("name_en", "name_zh", "aliases", "country", "unlocode", "iata", "city")
+        for node_id, name_en, name_zh, aliases, country, unlocode, iata, city in zip(
+            map(str, nodes.index), *(nodes[c].tolist() for c in columns), strict=True
+        ):
+            for name in (name_en, name_zh, *aliases):
+                self._ids_by_name[normalise_name(name)].add(node_id)
+                self._choices.setdefault(name, (node_id, country, True))
+            self._ids_by_name[normalise_name(node_id)].add(node_id)
+            self._choices.setdefault(node_id, (node_id, country, False))
+            for code in (unlocode, iata):
+                if code:
+                    self._ids_by_code[str(code).upper()].add(node_id)
+            if city:
+                self._members[city].append(node_id)
+        self._cities_by_name: dict[str, str] = {}
+        self._city_rows: dict[str, City] = {}
+        for city_id, name_en, name_zh, country, lat, lon, aliases in zip(
+            *(cities[c].tolist() for c in _CITY_FIELDS), strict=True
+        ):
+            self._city_rows[city_id] = City(
+                city_id, name_en, name_zh, country, float(lat), float(lon),
+                tuple(self._members[city_id]),
+            )  # fmt: skip
+            for name in (city_id, name_en, name_zh, *aliases):
+                self._cities_by_name[normalise_name(name)] = city_id
+                self._choices[name] = (name_en, country, True)
         self._trees: dict[str | None, tuple[shapely.STRtree, list[str]]] = {}
         for mode in (None, *MODES):
             subset = nodes if mode is None else nodes[nodes["modes"].map(lambda m, x=mode: x in m)]
@@ -94,34 +148,109 @@ class NodeIndex:
         point = parse_lat_lon(query)
         if point is not None:
             return self.nearest(*point, mode=mode)
-        node_id = self._by_name(query)
+        node_id = self._by_name(query, mode)
         if mode is None or mode in self._nodes.at[node_id, "modes"]:
             return node_id
         return self.nearest(self._nodes.at[node_id, "lat"], self._nodes.at[node_id, "lon"], mode)
 
-    def _by_name(self, query: str) -> str:
-        key = normalise_name(query)
-        matches = self._ids_by_name.get(key, set())
-        if len(matches) == 1:
+    def city(self, query: str) -> City | None:
+        """The city a query names when that city has several terminals, else None.
+
+        A node id or an IATA code names a node; a UN/LOCODE its node, or the city all its
+        nodes share; a name or alias in cities.csv the city.
+        """
+        key = query.strip().upper()
+        if key in self._ids:
+            return None
+        coded = self._ids_by_code.get(key, set())
+        if coded:
+            city = self._shared_city(coded)
+        else:
+            city = self._cities_by_name.get(normalise_name(query))
+        if city is None or len(self._members[city]) < 2:
+            return None
+        return self._city_rows[city]
+
+    def _shared_city(self, node_ids: set[str]) -> str | None:
+        """The city of several nodes when they all have the same one."""
+        cities = {self._nodes.at[i, "city"] for i in node_ids}
+        if len(node_ids) < 2 or len(cities) != 1 or "" in cities:
+            return None
+        return str(next(iter(cities)))
+
+    def _city_node(self, city: str, mode: str | None) -> str:
+        """The city's terminal nearest its centre (handling ``mode`` where one does),
+        markets and warehouses only where it has no other."""
+        members = self._members[city]
+        if mode is not None and any(mode in self._nodes.at[m, "modes"] for m in members):
+            members = [m for m in members if mode in self._nodes.at[m, "modes"]]
+        terminals = [m for m in members if self._nodes.at[m, "kind"] not in _NOT_TERMINALS]
+        centre = self._city_rows[city]
+        return min(
+            terminals or members,
+            key=lambda m: haversine_km(
+                centre.lat, centre.lon, self._nodes.at[m, "lat"], self._nodes.at[m, "lon"]
+            ),
+        )
+
+    def _by_name(self, query: str, mode: str | None = None) -> str:
+        """A node id, then a code, a node's name or alias, then a city's name; several nodes
+        of one city give the city's main terminal."""
+        key = query.strip().upper()
+        if key in self._ids:
+            return self._ids[key]
+        matches = self._ids_by_code.get(key) or self._ids_by_name.get(normalise_name(query))
+        city = self._shared_city(matches) if matches else None
+        if city is None and not matches:
+            city = self._cities_by_name.get(normalise_name(query))
+            if city is not None and not self._members[city]:
+                city = None
+        if city is not None:
+            return self._city_node(city, mode)
+        if matches and len(matches) == 1:
             return next(iter(matches))
         if matches:
             listed = ", ".join(f"{i} ({self._nodes.at[i, 'name_en']})" for i in sorted(matches))
             raise UnknownPlaceError(
                 f"place {query!r} is ambiguous; it names {listed}", sorted(matches)
             )
-        close = difflib.get_close_matches(key, list(self._ids_by_name), n=20, cutoff=0.6)
-        if key:
-            close += [name for name in self._ids_by_name if key in name and name not in close]
-        candidates = list(
-            dict.fromkeys(i for name in close for i in sorted(self._ids_by_name[name]))
-        )
-        shown = candidates[:_MAX_SUGGESTIONS]
+        shown = self.suggest(query)
         hint = (
-            "closest matches: " + ", ".join(f"{i} ({self._nodes.at[i, 'name_en']})" for i in shown)
+            "closest matches: " + ", ".join(label for _, label in shown)
             if shown
-            else "give a node id, an English or Chinese name, or 'lat,lon'"
+            else "give a node id, a UN/LOCODE or IATA code, an English or Chinese name, or "
+            "'lat,lon'"
         )
-        raise UnknownPlaceError(f"unknown place {query!r}; {hint}", shown)
+        raise UnknownPlaceError(f"unknown place {query!r}; {hint}", [key for key, _ in shown])
+
+    def suggest(self, query: str, limit: int = _MAX_SUGGESTIONS) -> list[tuple[str, str]]:
+        """The places closest to a query that matched nothing, best first, as (what resolves
+        to it, how it reads): by string similarity (the mean of rapidfuzz's weighted and plain
+        ratios), names before ids, then the best match's country first."""
+        found = process.extract(
+            query, list(self._choices), scorer=_similarity, processor=utils.default_process,
+            limit=40, score_cutoff=50,
+        )  # fmt: skip
+        if not found:
+            return []
+        best_country = self._choices[found[0][0]][1]
+        ranked = sorted(
+            found,
+            key=lambda hit: (
+                -round(hit[1] / 5),
+                not self._choices[hit[0]][2],
+                self._choices[hit[0]][1] != best_country,
+                -hit[1],
+            ),
+        )
+        shown: dict[str, str] = {}
+        for text, _, _ in ranked:
+            target = self._choices[text][0]
+            if target in self._nodes.index:
+                shown.setdefault(target, f"{target} ({self._nodes.at[target, 'name_en']})")
+            else:
+                shown.setdefault(target, f"{target} (city)")
+        return list(shown.items())[:limit]
 
     def nearest(self, lat: float, lon: float, mode: str | None = None) -> str:
         """Id of the node nearest to (lat, lon) by great-circle distance that handles ``mode``.

@@ -19,13 +19,13 @@ from pyproj import Geod
 
 from network_data import validate as v
 from network_data.errors import NetworkValidationError
-from network_data.schema import CRS, FILES, PATHS_FILE, TARIFF_COLUMNS
+from network_data.schema import CRS, FILES, OPTIONAL_FILES, PATHS_FILE, TARIFF_COLUMNS
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from network_data.arrays import NetworkArrays
-    from network_data.geo import NodeIndex
+    from network_data.geo import City, NodeIndex
 
 BUNDLED_DATA_DIR = Path(__file__).parent / "data"
 METADATA_FILE = "dataset.json"
@@ -70,6 +70,10 @@ class Network:
         Trains that run on as the same train past their first corridor, booked once, indexed
         by id: the service they continue, the corridors they go on over and the dwell before
         each.
+    cities
+        Cities people name that no city-kind node stands for, indexed by id: names, aliases
+        and a centre point; their terminals carry the id in ``nodes["city"]``
+        (:meth:`find_place`).
     products
         What forwarders sell, indexed by id: a name and the chain of main-haul modes a route
         must follow to be offered as that product (:mod:`optimizer.quotable`).
@@ -91,6 +95,7 @@ class Network:
     container_types: pd.DataFrame
     products: pd.DataFrame
     through_services: pd.DataFrame
+    cities: pd.DataFrame
     version: str
     date: str
 
@@ -112,15 +117,19 @@ class Network:
     def _node_index(self) -> NodeIndex:
         from network_data.geo import NodeIndex
 
-        return NodeIndex(self.nodes)
+        return NodeIndex(self.nodes, self.cities)
 
     def find_node(self, query: str, mode: str | None = None) -> str:
-        """Resolve a node id, an English or Chinese name or ``"lat,lon"`` to a node id.
+        """Resolve a place to a node id: in this order a node id, a UN/LOCODE or IATA code, a
+        city of ``cities.csv``, a node's English or Chinese name or alias, or ``"lat,lon"``.
 
-        Names match case- and accent-insensitively against names and aliases. With ``mode``,
-        the answer is the named node if it handles that mode, otherwise the nearest node
-        that does; a ``"lat,lon"`` query gives the nearest node handling ``mode`` (any mode
-        when None).
+        Names match case-, accent- and punctuation-insensitively. A city of several terminals
+        gives the one nearest its centre (handling ``mode`` where one does); a plan from or to
+        it may use any of them (:meth:`find_city`). With ``mode``, the answer is the named
+        node if it handles that mode, otherwise the nearest node that does; a ``"lat,lon"``
+        query gives the nearest node handling ``mode`` (any mode when None). A near miss is
+        never corrected: the error lists the closest places (rapidfuzz's weighted ratio,
+        names before ids, the best match's country first).
 
         Raises
         ------
@@ -138,8 +147,30 @@ class Network:
         'CNCTU-RLY'
         >>> network.find_node("51.43,6.77")
         'DEDUI'
+        >>> network.find_node("PVG"), network.find_node("Łódź"), network.find_node("华沙")
+        ('CNSHA-PVG', 'PLLOD', 'MKT-PL')
+        >>> network.find_node("Chongqnig")
+        Traceback (most recent call last):
+        ...
+        network_data.errors.UnknownPlaceError: unknown place 'Chongqnig'; closest matches: CNCKG ...
         """
         return self._node_index.find(query, mode)
+
+    def find_city(self, query: str) -> City | None:
+        """The city of ``cities.csv`` a query names when it has several terminals, else None:
+        by name or alias, or by a UN/LOCODE its terminals share (a plan from or to it may use
+        any of them, :func:`optimizer.routing.plan_routes`).
+
+        Examples
+        --------
+        >>> network = load_network()
+        >>> shanghai = network.find_city("CNSHA")
+        >>> shanghai.name, shanghai.members
+        ('Shanghai', ('CNSHA-WGQ', 'CNSHA-YSN', 'CNSHA-PVG'))
+        >>> network.find_city("上海") == shanghai, network.find_city("PVG")
+        (True, None)
+        """
+        return self._node_index.city(query)
 
     def to_cny(self, amount: float, currency: str) -> float:
         """Convert ``amount`` of ``currency`` to CNY at the dataset's FX rate.
@@ -333,7 +364,10 @@ def load_network(
     tables = {
         name: v.parse_table(name, _read_csv(directory / name), columns, problems)
         for name, columns in FILES.items()
+        if name not in OPTIONAL_FILES or (directory / name).exists()
     }
+    for name in OPTIONAL_FILES - set(tables):
+        tables[name] = pd.DataFrame(columns=[c.name for c in FILES[name]])
     nodes, corridors = tables["nodes.csv"], tables["corridors.csv"]
     for name, key in [
         ("nodes.csv", "id"),
@@ -346,9 +380,11 @@ def load_network(
         ("products.csv", "id"),
         ("through_services.csv", "id"),
         ("through_services.csv", "service_id"),
+        ("cities.csv", "id"),
     ]:
         v.check_unique(name, tables[name], key, problems)
     v.check_nodes(nodes, problems)
+    v.check_cities(tables["cities.csv"], nodes, problems)
     v.check_unique_chains(tables["products.csv"], set(tables["passages.csv"]["id"]), problems)
     vehicles = dict(
         zip(
@@ -526,6 +562,7 @@ def _assemble(
         container_types=tables["container_types.csv"].set_index("container_type"),
         products=tables["products.csv"].set_index("id"),
         through_services=tables["through_services.csv"].set_index("id"),
+        cities=tables["cities.csv"].set_index("id", drop=False).rename_axis(None),
         version=f"{date}+{_content_hash(hashed_files)}",
         date=date,
     )

@@ -126,7 +126,23 @@ NODE_COLUMNS: Final = (
     Column("gauge_change", "bool"),
     Column("unlocode", required=False),
     Column("iata", required=False),
+    #: The city (``cities.csv``) whose terminals this node is one of; a city-kind node is its
+    #: own city.
+    Column("city", required=False),
     Column("timezone"),
+    Column("aliases", "list", required=False),
+    Column("source", "list", separator=";"),
+)
+
+#: Cities people name that no city-kind node stands for: a name in English and Chinese,
+#: aliases, and a centre point; their terminals name them in ``nodes.csv`` ``city``.
+CITY_COLUMNS: Final = (
+    Column("id"),
+    Column("name_en"),
+    Column("name_zh"),
+    Column("country"),
+    Column("lat", "float", minimum=-90.0, maximum=90.0),
+    Column("lon", "float", minimum=-180.0, maximum=180.0),
     Column("aliases", "list", required=False),
     Column("source", "list", separator=";"),
 )
@@ -279,5 +295,8 @@ FILES: Final[dict[str, tuple[Column, ...]]] = {
     "passage_status.csv": PASSAGE_STATUS_COLUMNS,
     "container_types.csv": CONTAINER_COLUMNS,
     "products.csv": PRODUCT_COLUMNS,
+    "cities.csv": CITY_COLUMNS,
 }
+#: Files a dataset may leave out (read as empty).
+OPTIONAL_FILES: Final = frozenset({"cities.csv"})
 PATHS_FILE: Final = "corridor_paths.geojson"

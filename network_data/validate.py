@@ -199,6 +199,24 @@ def check_unique_chains(products: pd.DataFrame, passage_ids: set[str], problems:
             owners[steps, named] = product
 
 
+def check_cities(cities: pd.DataFrame, nodes: pd.DataFrame, problems: Collector) -> None:
+    """Every node's ``city`` is a city of cities.csv in the node's country."""
+    country = dict(zip(values(cities, "id"), values(cities, "country"), strict=True))
+    for position, (node_id, city, node_country) in enumerate(
+        zip(values(nodes, "id"), values(nodes, "city"), values(nodes, "country"), strict=True)
+    ):
+        if not city:
+            continue
+        where = f"{line_of(position)} (id {node_id})"
+        if city not in country:
+            problems.add("nodes.csv", where, f"city {city!r} is not in cities.csv")
+        elif country[city] != node_country:
+            problems.add(
+                "nodes.csv", where,
+                f"city {city!r} is in {country[city]}, the node in {node_country}",
+            )  # fmt: skip
+
+
 def check_nodes(nodes: pd.DataFrame, problems: Collector) -> None:
     """Row-level rules of nodes.csv beyond single cells."""
     file = "nodes.csv"

@@ -225,6 +225,7 @@ def _add_node(tables: _Tables, where: str, change: AddNode) -> None:
         "gauge_change": False,
         "unlocode": "",
         "iata": "",
+        "city": "",
         "aliases": [],
         "source": ["SCENARIO"],
     }

@@ -64,7 +64,7 @@ def write_subnetwork(node_ids: Iterable[str], target: Path) -> Path:
     )
     for name in ("fx.csv", "emission_factors.csv", "passages.csv", "passage_status.csv",
                  "container_types.csv",
-                 "products.csv", "dataset.json"):  # fmt: skip
+                 "products.csv", "cities.csv", "dataset.json"):  # fmt: skip
         (target / name).write_bytes((source / name).read_bytes())
     paths = json.loads((source / "corridor_paths.geojson").read_text(encoding="utf-8"))
     paths["features"] = [f for f in paths["features"] if f["properties"]["id"] in ids]

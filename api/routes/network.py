@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated, Any
 
@@ -12,8 +13,9 @@ from fastapi import APIRouter, Query
 from api.deps import KeyDep, NetworkDep, SessionRoute
 from api.problems import Problem
 from api.schemas.network import FeatureCollection, NetworkSummary, PlaceMatch
+from network_data import Network, UnknownPlaceError
 from network_data.export import flatten_lists
-from network_data.geo import normalise_name
+from network_data.geo import City, normalise_name
 from network_data.schema import MODES, NODE_KINDS
 
 router = APIRouter(prefix="/v1/network", tags=["network"], route_class=SessionRoute)
@@ -107,27 +109,70 @@ def network_search(
     q: Annotated[str, Query(min_length=1, max_length=100, description="Start of a name or id.")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[PlaceMatch]:
-    """Type-ahead over ids, English and Chinese names and aliases (prefix matches first)."""
+    """Type-ahead over ids, codes, English and Chinese names and aliases of nodes and cities:
+    first what a plan would take ``q`` for (a city of several terminals, or a node), then
+    prefix matches, then other matches."""
     wanted = normalise_name(q)
-    scored: list[tuple[int, str]] = []
-    for node_id, row in network.nodes.iterrows():
-        names = [
-            normalise_name(n)
-            for n in (str(node_id), row["name_en"], row["name_zh"], *row["aliases"])
-        ]
-        if any(n.startswith(wanted) for n in names):
-            scored.append((0, str(node_id)))
-        elif any(wanted in n for n in names):
-            scored.append((1, str(node_id)))
     nodes = network.nodes
-    return [
-        PlaceMatch(
-            id=node_id,
-            name_en=str(nodes.at[node_id, "name_en"]),
-            name_zh=str(nodes.at[node_id, "name_zh"]),
-            kind=str(nodes.at[node_id, "kind"]),
-            country=str(nodes.at[node_id, "country"]),
-            modes=list(nodes.at[node_id, "modes"]),
+    matches: list[PlaceMatch] = []
+    city = network.find_city(q)
+    if city is not None:
+        matches.append(_city_match(network, city))
+    else:
+        with contextlib.suppress(UnknownPlaceError, ValueError):
+            matches.append(_node_match(network, network.find_node(q)))
+    scored: list[tuple[int, str, PlaceMatch | None]] = []
+    for node_id, name_en, name_zh, aliases in zip(
+        map(str, nodes.index), nodes["name_en"], nodes["name_zh"], nodes["aliases"], strict=True
+    ):
+        keys = [normalise_name(n) for n in (node_id, name_en, name_zh, *aliases)]
+        rank = _rank(wanted, keys)
+        if rank is not None:
+            scored.append((rank, node_id, None))
+    cities = network.cities
+    for city_id, name_en, name_zh, aliases in zip(
+        map(str, cities.index), cities["name_en"], cities["name_zh"], cities["aliases"],
+        strict=True,
+    ):  # fmt: skip
+        city_rank = _rank(
+            wanted, [normalise_name(n) for n in (city_id, name_en, name_zh, *aliases)]
         )
-        for _, node_id in sorted(scored)[:limit]
-    ]
+        found = network.find_city(city_id)
+        if city_rank is not None and found is not None:
+            scored.append((city_rank, city_id, _city_match(network, found)))
+    shown = {match.id for match in matches}
+    for _rank_of, place_id, match in sorted(scored, key=lambda s: (s[0], s[1])):
+        if place_id not in shown:
+            matches.append(match or _node_match(network, place_id))
+            shown.add(place_id)
+    return matches[:limit]
+
+
+def _rank(wanted: str, keys: list[str]) -> int | None:
+    """0 when a key starts with ``wanted``, 1 when one holds it, None otherwise."""
+    if any(key.startswith(wanted) for key in keys):
+        return 0
+    if any(wanted in key for key in keys):
+        return 1
+    return None
+
+
+def _node_match(network: Network, node_id: str) -> PlaceMatch:
+    nodes = network.nodes
+    return PlaceMatch(
+        id=node_id,
+        name_en=str(nodes.at[node_id, "name_en"]),
+        name_zh=str(nodes.at[node_id, "name_zh"]),
+        kind=str(nodes.at[node_id, "kind"]),
+        country=str(nodes.at[node_id, "country"]),
+        modes=list(nodes.at[node_id, "modes"]),
+    )
+
+
+def _city_match(network: Network, city: City) -> PlaceMatch:
+    """A city of several terminals: the modes any of them handles."""
+    modes = {mode for member in city.members for mode in network.nodes.at[member, "modes"]}
+    return PlaceMatch(
+        id=city.id, name_en=city.name, name_zh=city.name_zh, kind="city", country=city.country,
+        modes=sorted(modes, key=MODES.index),
+    )  # fmt: skip

@@ -61,7 +61,7 @@ class SyntheticLeg:
 
 
 def find_place(network: Network, field: str, query: str) -> str:
-    """The node ``query`` names (id, English or Chinese name, or nearest to ``"lat,lon"``).
+    """The node ``query`` names (see :meth:`network_data.Network.find_node`).
 
     Raises
     ------
@@ -88,9 +88,29 @@ def find_place(network: Network, field: str, query: str) -> str:
 
 
 def resolve_place(data: RoutingData, field: str, query: str) -> Place:
-    """The place a query names: a node (by id, name or alias), or a ``lat,lon`` snapped to a
-    node within :data:`SNAP_KM` or joined by road to the nearest road nodes of its country."""
+    """The place a query names: a node (by id, code, name or alias); a city of several
+    terminals, from or to any of which a plan may go, each joined by road to the city's
+    centre (:meth:`network_data.Network.find_city`); or a ``lat,lon`` snapped to a node
+    within :data:`SNAP_KM` or joined by road to the nearest road nodes of its country.
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> from optimizer._compile import routing_data
+    >>> shanghai = resolve_place(routing_data(load_network()), "origin", "上海")
+    >>> shanghai.label, shanghai.is_node, len(shanghai.links)
+    ('Shanghai', False, 3)
+    """
     i = data.node_index.get(query)
+    city = None if i is not None else data.network.find_city(query)
+    if city is not None:
+        terminals = sorted(
+            (data.node_index[m] for m in city.members),
+            key=lambda m: haversine_km(
+                city.lat, city.lon, float(data.arrays.node_lat[m]), float(data.arrays.node_lon[m])
+            ),
+        )
+        return Place(query, False, city.lat, city.lon, city.name, city.country, tuple(terminals))
     if i is None:
         try:
             point = parse_lat_lon(query)

@@ -165,6 +165,12 @@ def test_network_endpoints(client: TestClient) -> None:
     found = client.get("/v1/network/search?q=成都", headers=key).json()
     assert found[0]["id"] == "CNCTU"
     assert client.get("/v1/network/search?q=duis", headers=key).json()[0]["id"] == "DEDUI"
+    # what a plan would take the query for comes first: a city of several terminals, a code
+    shanghai = client.get("/v1/network/search", params={"q": "上海"}, headers=key).json()
+    assert shanghai[0]["id"] == "CITY-SHANGHAI" and shanghai[0]["kind"] == "city"
+    assert {"air", "sea", "road"} <= set(shanghai[0]["modes"])
+    assert {m["id"] for m in shanghai[1:4]} == {"CNSHA-WGQ", "CNSHA-YSN", "CNSHA-PVG"}
+    assert client.get("/v1/network/search?q=PVG", headers=key).json()[0]["id"] == "CNSHA-PVG"
 
 
 def test_roles_gate_key_management(client: TestClient) -> None:

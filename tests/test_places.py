@@ -1,0 +1,130 @@
+"""A place is what a person means (issue 18 item 1): ids, UN/LOCODE and IATA codes, city and
+node names in English, Chinese or pinyin, cities of several terminals, and suggestions for
+near misses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from network_data import Network, UnknownPlaceError
+from optimizer.routing import Shipment, plan_routes
+
+READY = datetime(2026, 12, 7, 8, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("query", "node", "city"),
+    [
+        # refused before: the network holds these places under other names
+        ("Shanghai", "CNSHA-WGQ", "CITY-SHANGHAI"),
+        ("Shenzhen", "CNYTN", None),
+        ("Ho Chi Minh City", "VNSGN", "CITY-HO-CHI-MINH"),
+        ("Saigon", "VNSGN", "CITY-HO-CHI-MINH"),
+        ("Baku", "AZALT", None),
+        ("华沙", "MKT-PL", None),
+        ("Fangchenggang", "CNFAN", None),
+        # resolved to one terminal before: now the city with all of them
+        ("Singapore", "SGSIN", "CITY-SINGAPORE"),
+        ("Los Angeles", "USLAX", "CITY-LOS-ANGELES"),
+        ("Istanbul", "TRIST", "CITY-ISTANBUL"),
+        # case, accents and punctuation
+        ("Lodz", "PLLOD", None),
+        ("ŁÓDŹ", "PLLOD", None),
+        ("Guangan", "CN-GUANGAN", None),
+        ("Guang'an", "CN-GUANGAN", None),
+        ("广安", "CN-GUANGAN", None),
+        # codes: a UN/LOCODE shared by two terminals of a city names the city
+        ("CNSHA", "CNSHA-WGQ", "CITY-SHANGHAI"),
+        ("TRAMR", "TRIST", None),
+        ("PVG", "CNSHA-PVG", None),
+        ("pvg", "CNSHA-PVG", None),
+        ("IST", "TRIST-IST", None),
+        # a node id stays a node, even a city's
+        ("CNSHA-YSN", "CNSHA-YSN", None),
+        ("CNCKG", "CNCKG", None),
+    ],
+)
+def test_places_resolve(network: Network, query: str, node: str, city: str | None) -> None:
+    assert network.find_node(query) == node
+    found = network.find_city(query)
+    assert (found.id if found else None) == city
+
+
+def test_a_city_has_all_its_terminals(network: Network) -> None:
+    shanghai = network.find_city("上海")
+    assert shanghai is not None and shanghai.name == "Shanghai"
+    assert set(shanghai.members) == {"CNSHA-WGQ", "CNSHA-YSN", "CNSHA-PVG"}
+    # with a mode, the city's terminal of that mode
+    assert network.find_node("Shanghai", mode="air") == "CNSHA-PVG"
+    assert network.find_node("Singapore", mode="air") == "SGSIN-SIN"
+
+
+@pytest.mark.parametrize(
+    ("typo", "first"),
+    [
+        ("Chongqnig", "CNCKG"),  # suggested Singapore Changi before
+        ("Shangai", "Shanghai"),
+        ("Duisberg", "DEDUI"),
+        ("Istambul", "Istanbul"),
+        ("Hamburgh", "DEHAM"),
+        ("Fangchenggan", "Fangchenggang"),
+    ],
+)
+def test_a_near_miss_is_answered_with_suggestions(network: Network, typo: str, first: str) -> None:
+    """Never corrected silently: the error lists what it may mean, the best first, and each
+    suggestion resolves."""
+    with pytest.raises(UnknownPlaceError, match="closest matches") as raised:
+        network.find_node(typo)
+    assert raised.value.candidates[0] == first
+    for candidate in raised.value.candidates:
+        network.find_node(candidate)
+
+
+def test_suggestions_put_names_before_ids(network: Network) -> None:
+    with pytest.raises(UnknownPlaceError) as raised:
+        network.find_node("Chengud")
+    assert raised.value.candidates[:3] == ["CNCTU", "CNCTU-BZ", "CNCTU-RLY"]
+    assert "CNCTU (Chengdu)" in str(raised.value)
+
+
+def test_plans_to_and_from_cities(network: Network) -> None:
+    """Chengdu -> Shanghai, Chongqing -> Singapore by road and air, Chengdu -> Istanbul with a
+    flight of under 3 days: each refused or without such an option before."""
+    to_shanghai = plan_routes(network, Shipment("Chengdu", "Shanghai", 2_000, 10, ready_at=READY))
+    assert to_shanghai.options and to_shanghai.destination == "Shanghai"
+    by_air = plan_routes(
+        network,
+        Shipment("Chongqing", "Singapore", 2_000, 10, ready_at=READY,
+                 allowed_modes={"road", "air"}),
+    )  # fmt: skip
+    assert by_air.options and all("air" in o.modes for o in by_air.options)
+    istanbul = plan_routes(network, Shipment("Chengdu", "Istanbul", 2_000, 10, ready_at=READY))
+    flights = [o for o in istanbul.options if "air" in o.modes]
+    assert flights and min(o.arrival - READY for o in flights) < timedelta(days=3)
+    assert flights[0].legs[-1].destination == "Istanbul"  # delivered in the city
+
+
+def test_a_plan_from_a_city_says_which_terminal(network: Network) -> None:
+    plan = plan_routes(network, Shipment("上海", "Rotterdam", 2_000, 10, ready_at=READY),
+                       every_journey=True)  # fmt: skip
+    assert plan.origin == "Shanghai"
+    firsts = {o.legs[0] for o in plan.options}
+    assert all(leg.origin == "Shanghai" and leg.mode == "road" for leg in firsts)
+    assert {leg.destination for leg in firsts} <= {"CNSHA-WGQ", "CNSHA-YSN", "CNSHA-PVG"}
+    sea = next(o for o in plan.options if o.modes == ("road", "sea"))
+    # the local drayage is priced, and the summary names the port it reaches
+    assert sea.legs[0].cost_cny > 0 and "Shanghai → Shanghai" in sea.summary
+
+
+def test_a_market_is_reachable_by_air_and_by_road(network: Network) -> None:
+    """Northern Vietnam's market from Chongqing: flown to Noi Bai and trucked on, or trucked
+    all the way through Pingxiang."""
+    for modes, last_but_one in (({"road", "air"}, "air"), ({"road"}, "road")):
+        plan = plan_routes(
+            network,
+            Shipment("Chongqing", "MKT-VN-N", 500, 2, ready_at=READY, allowed_modes=modes),
+        )
+        assert any(o.legs[-2].mode == last_but_one for o in plan.options), modes
+        assert all(o.legs[-1].destination == "MKT-VN-N" for o in plan.options)
