@@ -128,3 +128,16 @@ def test_a_market_is_reachable_by_air_and_by_road(network: Network) -> None:
         )
         assert any(o.legs[-2].mode == last_but_one for o in plan.options), modes
         assert all(o.legs[-1].destination == "MKT-VN-N" for o in plan.options)
+
+
+def test_every_terminal_of_a_city_trucks_to_its_market(network: Network) -> None:
+    """A market is reachable by every mode that serves its city: each of the city's ports,
+    airports and rail terminals has a road corridor to it."""
+    corridors, nodes = network.corridors, network.nodes
+    road = set(zip(corridors["origin"][corridors["mode"] == "road"],
+                   corridors["destination"][corridors["mode"] == "road"], strict=True))  # fmt: skip
+    for city in network.cities.index:
+        members = nodes.index[nodes["city"] == city]
+        markets = [m for m in members if nodes.at[m, "kind"] == "market"]
+        for market in markets:
+            assert {(t, market) for t in members if t != market} <= road, city
