@@ -41,6 +41,8 @@ READY = datetime(2026, 12, 7, 8, tzinfo=UTC)
         ("PVG", "CNSHA-PVG", None),
         ("pvg", "CNSHA-PVG", None),
         ("IST", "TRIST-IST", None),
+        # a city's id, as the type-ahead offers it
+        ("CITY-SHANGHAI", "CNSHA-WGQ", "CITY-SHANGHAI"),
         # a node id stays a node, even a city's
         ("CNSHA-YSN", "CNSHA-YSN", None),
         ("CNCKG", "CNCKG", None),
