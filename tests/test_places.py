@@ -143,3 +143,9 @@ def test_every_terminal_of_a_city_trucks_to_its_market(network: Network) -> None
         markets = [m for m in members if nodes.at[m, "kind"] == "market"]
         for market in markets:
             assert {(t, market) for t in members if t != market} <= road, city
+
+
+def test_fangchenggang_is_reached(network: Network) -> None:
+    """It resolved to nothing and its port had no link in (issue 18)."""
+    plan = plan_routes(network, Shipment("Dazhou", "Fangchenggang", 2_000, 10, ready_at=READY))
+    assert plan.options and plan.destination == "CNFAN"
