@@ -149,3 +149,14 @@ def test_fangchenggang_is_reached(network: Network) -> None:
     """It resolved to nothing and its port had no link in (issue 18)."""
     plan = plan_routes(network, Shipment("Dazhou", "Fangchenggang", 2_000, 10, ready_at=READY))
     assert plan.options and plan.destination == "CNFAN"
+
+
+def test_dazhou_ships_east_by_rail_water_via_wanzhou(network: Network) -> None:
+    """The seed's east-bound rail-water train (四川东出铁水联运班列): Dazhou by rail to Wanzhou
+    Xintian, then down the Yangtze; booked on Mondays, so a Monday shipment waits a week."""
+    plan = plan_routes(network, Shipment("Dazhou", "Shanghai", 8_000, 30, ready_at=READY))
+    option = next(o for o in plan.options if o.family.startswith("Rail-water"))
+    train, barge = (leg for leg in option.legs if leg.mode != "road")
+    assert (train.corridor_id, train.destination) == ("RAIL-CNDAX-RLY-CNWZH-PRT", "CNWZH-PRT")
+    assert train.depart == datetime(2026, 12, 14, 2, tzinfo=UTC)  # Monday 10:00 Beijing
+    assert barge.mode == "inland_water" and barge.origin == "CNWZH-PRT"
