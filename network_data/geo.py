@@ -110,6 +110,8 @@ class NodeIndex:
         #: What a suggestion may be: (what resolves to it, country, whether it is a name)
         self._choices: dict[str, tuple[str, str, bool]] = {}
         self._members: dict[str, list[str]] = defaultdict(list)
+        #: Every node and city of several terminals with its folded names, for type-ahead.
+        self._keys: list[tuple[str, tuple[str, ...]]] = []
         columns = ("name_en", "name_zh", "aliases", "country", "unlocode", "iata", "city")
         for node_id, name_en, name_zh, aliases, country, unlocode, iata, city in zip(
             map(str, nodes.index), *(nodes[c].tolist() for c in columns), strict=True
@@ -124,6 +126,9 @@ class NodeIndex:
                     self._ids_by_code[str(code).upper()].add(node_id)
             if city:
                 self._members[city].append(node_id)
+            self._keys.append(
+                (node_id, tuple(normalise_name(n) for n in (node_id, name_en, name_zh, *aliases)))
+            )
         self._cities_by_name: dict[str, str] = {}
         self._city_rows: dict[str, City] = {}
         for city_id, name_en, name_zh, country, lat, lon, aliases in zip(
@@ -136,6 +141,13 @@ class NodeIndex:
             for name in (city_id, name_en, name_zh, *aliases):
                 self._cities_by_name[normalise_name(name)] = city_id
                 self._choices[name] = (name_en, country, True)
+            if len(self._members[city_id]) > 1:
+                self._keys.append(
+                    (
+                        city_id,
+                        tuple(normalise_name(n) for n in (city_id, name_en, name_zh, *aliases)),
+                    )
+                )
         self._trees: dict[str | None, tuple[shapely.STRtree, list[str]]] = {}
         for mode in (None, *MODES):
             subset = nodes if mode is None else nodes[nodes["modes"].map(lambda m, x=mode: x in m)]
@@ -170,6 +182,18 @@ class NodeIndex:
         if city is None or len(self._members[city]) < 2:
             return None
         return self._city_rows[city]
+
+    def matching(self, query: str) -> list[str | City]:
+        """Nodes and cities of several terminals whose id or a name starts with the folded
+        query, then those holding it elsewhere, each group by id; a city as a :class:`City`."""
+        wanted = normalise_name(query)
+        ranked: list[tuple[int, str]] = []
+        for place_id, keys in self._keys:
+            if any(key.startswith(wanted) for key in keys):
+                ranked.append((0, place_id))
+            elif any(wanted in key for key in keys):
+                ranked.append((1, place_id))
+        return [self._city_rows.get(place_id, place_id) for _, place_id in sorted(ranked)]
 
     def _shared_city(self, node_ids: set[str]) -> str | None:
         """The city of several nodes when they all have the same one."""

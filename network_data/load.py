@@ -172,6 +172,17 @@ class Network:
         """
         return self._node_index.city(query)
 
+    def places_matching(self, query: str) -> list[str | City]:
+        """Type-ahead: node ids and cities of several terminals whose id, name or alias starts
+        with ``query`` (folded as :meth:`find_node` folds it), then those that hold it.
+
+        Examples
+        --------
+        >>> [getattr(p, "id", p) for p in load_network().places_matching("duis")]
+        ['DEDUI', 'WH-DEDUI']
+        """
+        return self._node_index.matching(query)
+
     def to_cny(self, amount: float, currency: str) -> float:
         """Convert ``amount`` of ``currency`` to CNY at the dataset's FX rate.
 

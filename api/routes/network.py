@@ -15,7 +15,7 @@ from api.problems import Problem
 from api.schemas.network import FeatureCollection, NetworkSummary, PlaceMatch
 from network_data import Network, UnknownPlaceError
 from network_data.export import flatten_lists
-from network_data.geo import City, normalise_name
+from network_data.geo import City
 from network_data.schema import MODES, NODE_KINDS
 
 router = APIRouter(prefix="/v1/network", tags=["network"], route_class=SessionRoute)
@@ -112,8 +112,6 @@ def network_search(
     """Type-ahead over ids, codes, English and Chinese names and aliases of nodes and cities:
     first what a plan would take ``q`` for (a city of several terminals, or a node), then
     prefix matches, then other matches."""
-    wanted = normalise_name(q)
-    nodes = network.nodes
     matches: list[PlaceMatch] = []
     city = network.find_city(q)
     if city is not None:
@@ -121,40 +119,15 @@ def network_search(
     else:
         with contextlib.suppress(UnknownPlaceError, ValueError):
             matches.append(_node_match(network, network.find_node(q)))
-    scored: list[tuple[int, str, PlaceMatch | None]] = []
-    for node_id, name_en, name_zh, aliases in zip(
-        map(str, nodes.index), nodes["name_en"], nodes["name_zh"], nodes["aliases"], strict=True
-    ):
-        keys = [normalise_name(n) for n in (node_id, name_en, name_zh, *aliases)]
-        rank = _rank(wanted, keys)
-        if rank is not None:
-            scored.append((rank, node_id, None))
-    cities = network.cities
-    for city_id, name_en, name_zh, aliases in zip(
-        map(str, cities.index), cities["name_en"], cities["name_zh"], cities["aliases"],
-        strict=True,
-    ):  # fmt: skip
-        city_rank = _rank(
-            wanted, [normalise_name(n) for n in (city_id, name_en, name_zh, *aliases)]
-        )
-        found = network.find_city(city_id)
-        if city_rank is not None and found is not None:
-            scored.append((city_rank, city_id, _city_match(network, found)))
     shown = {match.id for match in matches}
-    for _rank_of, place_id, match in sorted(scored, key=lambda s: (s[0], s[1])):
-        if place_id not in shown:
-            matches.append(match or _node_match(network, place_id))
-            shown.add(place_id)
+    for place in network.places_matching(q):
+        match = (
+            _node_match(network, place) if isinstance(place, str) else _city_match(network, place)
+        )
+        if match.id not in shown:
+            matches.append(match)
+            shown.add(match.id)
     return matches[:limit]
-
-
-def _rank(wanted: str, keys: list[str]) -> int | None:
-    """0 when a key starts with ``wanted``, 1 when one holds it, None otherwise."""
-    if any(key.startswith(wanted) for key in keys):
-        return 0
-    if any(wanted in key for key in keys):
-        return 1
-    return None
 
 
 def _node_match(network: Network, node_id: str) -> PlaceMatch:
