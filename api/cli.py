@@ -76,6 +76,16 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"  {mode:<20} {count:>7} {km[mode]:>10,}")
     lines += ["", "Nodes by kind            count"]
     lines += [f"  {kind:<20} {n:>7}" for kind, n in summary["nodes_by_kind"].items()]
+    lines += ["", "Nodes by status          count"]
+    lines += [f"  {status:<20} {n:>7}" for status, n in summary["nodes_by_status"].items()]
+    waiting = summary["not_operating"]
+    if waiting:
+        lines += ["", "Not operating yet (a scenario's `open` change switches them on)"]
+        lines += [
+            f"  {row['what']:<9} {row['id']:<34} {row['status']:<19} "
+            f"{row['opens_year'] or '':<5} {row['name']}"
+            for row in waiting
+        ]
     return "\n".join(lines)
 
 
@@ -85,7 +95,8 @@ def summary(
     tariffs: TariffsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print counts by mode and node kind, the dataset version and date."""
+    """Print counts by mode, node kind and status, the dataset version and date, and the
+    facilities and services that are planned or under construction."""
     result = _load(data, tariffs).summary()
     typer.echo(json.dumps(result, indent=2) if as_json else format_summary(result))
 

@@ -18,8 +18,17 @@ import shapely
 from pyproj import Geod
 
 from network_data import validate as v
-from network_data.errors import NetworkValidationError
-from network_data.schema import CRS, FILES, OPTIONAL_FILES, PATHS_FILE, TARIFF_COLUMNS
+from network_data.errors import NetworkValidationError, UnknownPlaceError
+from network_data.schema import (
+    CRS,
+    FILES,
+    FREIGHT_UNITS,
+    OPTIONAL_FILES,
+    PARITY_SHARE,
+    PATHS_FILE,
+    TARIFF_COLUMNS,
+)
+from network_data.status import OPERATING, Planned, split
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -74,6 +83,10 @@ class Network:
         Cities people name that no city-kind node stands for, indexed by id: names, aliases
         and a centre point; their terminals carry the id in ``nodes["city"]``
         (:meth:`find_place`).
+    planned
+        Nodes, corridors, services and through trains that are planned or under construction
+        (or wait on one that is): plans leave them out; a scenario's ``open`` change switches
+        them on (:mod:`network_data.status`).
     products
         What forwarders sell, indexed by id: a name and the chain of main-haul modes a route
         must follow to be offered as that product (:mod:`optimizer.quotable`).
@@ -96,6 +109,7 @@ class Network:
     products: pd.DataFrame
     through_services: pd.DataFrame
     cities: pd.DataFrame
+    planned: Planned
     version: str
     date: str
 
@@ -154,7 +168,31 @@ class Network:
         ...
         network_data.errors.UnknownPlaceError: unknown place 'Chongqnig'; closest matches: CNCKG ...
         """
-        return self._node_index.find(query, mode)
+        try:
+            return self._node_index.find(query, mode)
+        except UnknownPlaceError as error:
+            waiting = self._not_operating_node(query)
+            if waiting is None:
+                raise
+            row = self.planned.nodes.loc[waiting]
+            opens = "" if pd.isna(row["opens_year"]) else f", opens {int(row['opens_year'])}"
+            raise UnknownPlaceError(
+                f"place {query!r} is {row['name_en']} ({waiting}), which is "
+                f"{str(row['status']).replace('_', ' ')}{opens}: plans use operating "
+                f"facilities; a scenario's `open` change switches it on; {error}",
+                error.candidates,
+            ) from None
+
+    def _not_operating_node(self, query: str) -> str | None:
+        """The planned node a query names exactly (id, name or alias), if any."""
+        from network_data.geo import normalise_name
+
+        wanted = normalise_name(query)
+        for node_id, row in self.planned.nodes.iterrows():
+            names = (node_id, row["name_en"], row["name_zh"], *row["aliases"])
+            if any(normalise_name(name) == wanted for name in names):
+                return str(node_id)
+        return None
 
     def find_city(self, query: str) -> City | None:
         """The city of ``cities.csv`` a query names when it has several terminals, else None:
@@ -229,7 +267,9 @@ class Network:
         return pd.concat(chosen) if chosen else self.tariffs.iloc[0:0]
 
     def summary(self) -> dict[str, Any]:
-        """Counts by mode and node kind, with the dataset version and date.
+        """Counts by mode, node kind and status, with the dataset version and date, and what
+        is not operating yet (return corridors left out): counts of nodes, corridors and
+        services are of operating ones, those plans use.
 
         Examples
         --------
@@ -247,12 +287,55 @@ class Network:
             "services": len(self.services),
             "tariff_rows": len(self.tariffs),
             "nodes_by_kind": _counts(self.nodes["kind"]),
+            "nodes_by_status": _counts(
+                pd.concat([self.nodes["status"], self.planned.nodes["status"]])
+            ),
+            "corridors_by_status": _counts(
+                pd.concat([self.corridors["status"], self.planned.corridors["status"]])
+            ),
+            "services_by_status": _counts(
+                pd.concat([self.services["status"], self.planned.services["status"]])
+            ),
             "corridors_by_mode": _counts(self.corridors["mode"]),
             "corridor_km_by_mode": {
                 mode: round(float(km))
                 for mode, km in self.corridors.groupby("mode")["distance_km"].sum().items()
             },
+            "not_operating": self._not_operating(),
         }
+
+    def _not_operating(self) -> list[dict[str, Any]]:
+        planned = self.planned
+        corridors = planned.corridors
+        waiting_nodes = set(planned.nodes.index)
+        corridors = corridors[
+            (corridors["reverse_of"] == "")
+            & ~corridors["origin"].isin(waiting_nodes)
+            & ~corridors["destination"].isin(waiting_nodes)
+        ]
+        rows = [
+            *(("node", i, r.name_en, r.status, r.opens_year) for i, r in planned.nodes.iterrows()),
+            *(
+                ("corridor", r.id, r.service_name or f"{r.origin} - {r.destination}",
+                 r.status, r.opens_year)
+                for r in corridors.itertuples()
+            ),
+            *(
+                ("service", r.service_id, r.service_name, r.status, r.opens_year)
+                for r in planned.services.itertuples()
+                if r.corridor_id not in planned.corridors.index
+            ),
+        ]  # fmt: skip
+        return [
+            {
+                "what": what,
+                "id": str(item),
+                "name": str(name),
+                "status": str(status),
+                "opens_year": None if pd.isna(year) else int(year),
+            }
+            for what, item, name, status, year in rows
+        ]
 
 
 def _counts(series: pd.Series[Any]) -> dict[str, int]:
@@ -322,9 +405,7 @@ def _air_path(lat1: float, lon1: float, lat2: float, lon2: float) -> shapely.Lin
 
 
 def _departures_per_week(services: pd.DataFrame) -> pd.Series[float]:
-    weekly = services["weekdays"].map(len) * services["week_parity"].map(
-        {"all": 1.0, "odd": 0.5, "even": 0.5}
-    )
+    weekly = services["weekdays"].map(len) * services["week_parity"].map(PARITY_SHARE)
     return weekly.groupby(services["corridor_id"]).sum()
 
 
@@ -379,6 +460,8 @@ def load_network(
     }
     for name in OPTIONAL_FILES - set(tables):
         tables[name] = pd.DataFrame(columns=[c.name for c in FILES[name]])
+    for name in ("nodes.csv", "corridors.csv", "services.csv"):
+        tables[name]["status"] = tables[name]["status"].replace("", OPERATING)
     nodes, corridors = tables["nodes.csv"], tables["corridors.csv"]
     for name, key in [
         ("nodes.csv", "id"),
@@ -456,7 +539,7 @@ def load_network(
             for row in v.records(directed)
             if row.id and row.mode
         ),
-        set(tariff_table["scope"]),
+        set(tariff_table.loc[tariff_table["unit"].isin(FREIGHT_UNITS), "scope"]),
         problems,
     )
     v.check_reachable(nodes, set(directed["destination"]), problems)
@@ -545,23 +628,38 @@ def _assemble(
         geometry=gpd.points_from_xy(raw_nodes["lon"], raw_nodes["lat"]),
         crs=CRS,
     )
-    services = tables["services.csv"]
     emission = tables["emission_factors.csv"].set_index("vehicle")
     corridors = directed.set_index("id", drop=False).rename_axis(None)
-    scheduled_departures = _departures_per_week(services)
-    frequency = corridors["departures_per_week"].astype(float)
-    from_timetable = corridors["id"].map(scheduled_departures).astype(float)
-    unscheduled = ~corridors["scheduled"].astype(bool)
-    corridors["departures_per_week"] = frequency.where(unscheduled, from_timetable)
-    corridors["capacity_teu_per_week"] = (
-        corridors["capacity_teu_per_departure"] * corridors["departures_per_week"]
-    )
-    corridors["co2e_g_per_tkm"] = corridors["vehicle"].map(emission["co2e_g_per_tkm"])
     corridors = gpd.GeoDataFrame(
         corridors, geometry=[geometries[cid] for cid in corridors["id"]], crs=CRS
     )
+    parts = split(
+        nodes,
+        corridors,
+        tables["services.csv"],
+        tables["through_services.csv"].set_index("id"),
+    )
+    services = parts.services
+    corridors = parts.corridors
+    planned_corridors = parts.planned.corridors
+    for table, timetables in (
+        (corridors, services),
+        (planned_corridors, pd.concat([services, parts.planned.services])),
+    ):
+        table["departures_per_week"] = (
+            table["departures_per_week"]
+            .astype(float)
+            .where(
+                ~table["scheduled"].astype(bool),
+                table["id"].map(_departures_per_week(timetables)).astype(float),
+            )
+        )
+        table["capacity_teu_per_week"] = (
+            table["capacity_teu_per_departure"] * table["departures_per_week"]
+        )
+        table["co2e_g_per_tkm"] = table["vehicle"].map(emission["co2e_g_per_tkm"])
     return Network(
-        nodes=nodes,
+        nodes=parts.nodes,
         corridors=corridors,
         services=services,
         tariffs=tariff_table.reset_index(drop=True),
@@ -572,7 +670,8 @@ def _assemble(
         waypoints=tables["waypoints.csv"].set_index("id"),
         container_types=tables["container_types.csv"].set_index("container_type"),
         products=tables["products.csv"].set_index("id"),
-        through_services=tables["through_services.csv"].set_index("id"),
+        through_services=parts.through_services,
+        planned=parts.planned,
         cities=tables["cities.csv"].set_index("id", drop=False).rename_axis(None),
         version=f"{date}+{_content_hash(hashed_files)}",
         date=date,

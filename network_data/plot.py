@@ -97,6 +97,8 @@ KIND_STYLES: Final[Mapping[str, KindStyle]] = {
     "airport": KindStyle("Airport", "^"),
     "border_crossing": KindStyle("Border crossing", "X"),
     "bonded_zone": KindStyle("Bonded zone", "h"),
+    "dry_port": KindStyle("Inland dry port", "d"),
+    "express_hub": KindStyle("Express or postal hub", "H"),
     "overseas_warehouse": KindStyle("Overseas warehouse", "p"),
     "market": KindStyle("Market", "*"),
 }

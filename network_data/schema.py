@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 CRS: Final = "EPSG:4326"
 
@@ -24,6 +24,8 @@ NODE_KINDS: Final = (
     "airport",
     "border_crossing",
     "bonded_zone",
+    "dry_port",
+    "express_hub",
     "overseas_warehouse",
     "market",
 )
@@ -35,14 +37,41 @@ CUSTOMS_REGIMES: Final = ("9610", "9710", "9810", "1210", "general")
 
 LITHIUM_RULES: Final = ("allowed", "forbidden")
 
+#: Whether a node, corridor or service runs today. Plans use operating ones only; a scenario's
+#: ``open`` change switches the others on (:attr:`network_data.Network.planned`).
+FACILITY_STATUSES: Final = ("operating", "under_construction", "planned")
+
 #: Whether the main container carriers sail through a passage on a date (``passage_status.csv``).
 PASSAGE_STATUSES: Final = ("open", "avoided")
 
 WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-WEEK_PARITIES: Final = ("all", "odd", "even")
-#: "odd" and "even" services alternate weekly from this Monday (ISO week 1 of 2024, odd), so
-#: "every other week" stays every other week across 53-week years.
+#: Which weeks a service runs in, counted from :data:`PARITY_ANCHOR`: every week, every other
+#: week (``odd`` from the anchor's week, ``even`` the others), or every fourth week from the
+#: anchor's (``4-weekly``: a train "once a month").
+WEEK_PARITIES: Final = ("all", "odd", "even", "4-weekly")
+#: Weeks counted from this Monday (ISO week 1 of 2024, odd), so "every other week" stays every
+#: other week across 53-week years.
 PARITY_ANCHOR: Final = date(2024, 1, 1)
+#: Week cycle and the week of it a service runs in, by parity.
+_PARITY_CYCLE: Final = {"all": (1, 0), "odd": (2, 0), "even": (2, 1), "4-weekly": (4, 0)}
+#: Share of weeks a service runs in, by parity.
+PARITY_SHARE: Final = {parity: 1 / cycle for parity, (cycle, _) in _PARITY_CYCLE.items()}
+
+
+def runs_in_week(parity: str, week_index: Any) -> Any:
+    """Whether a service of ``parity`` runs in week ``week_index`` (weeks since
+    :data:`PARITY_ANCHOR`; an int or a numpy array).
+
+    Examples
+    --------
+    >>> [runs_in_week("4-weekly", w) for w in range(5)]
+    [True, False, False, False, True]
+    >>> runs_in_week("even", 3), runs_in_week("all", 7)
+    (True, True)
+    """
+    cycle, week = _PARITY_CYCLE[parity]
+    return week_index % cycle == week
+
 
 CONTAINER_TYPES: Final = ("20GP", "40GP", "40HQ")
 #: Every unit load of ``container_types.csv``: the dry boxes the route planner prices, reefer
@@ -68,6 +97,12 @@ TARIFF_UNITS: Final[dict[str, tuple[str, ...]]] = {
     "export_declaration": ("customs",),
     "import_declaration": ("customs",),
 }
+
+#: Units that price the freight itself; a corridor priced by none of them cannot carry cargo.
+FREIGHT_UNITS: Final = tuple(
+    unit for unit in TARIFF_UNITS if unit.startswith("container:") or unit in (
+        "wm", "kg", "express_kg", "truck", "ltl_t")
+)  # fmt: skip
 
 #: Cut-off for "geometry endpoint far from its node".
 MAX_ENDPOINT_OFFSET_KM: Final = 25.0
@@ -131,6 +166,10 @@ NODE_COLUMNS: Final = (
     Column("city", required=False),
     Column("timezone"),
     Column("aliases", "list", required=False),
+    #: ``operating`` (empty: operating), ``under_construction`` or ``planned``, and the year it
+    #: opens where a source gives one.
+    Column("status", required=False, choices=FACILITY_STATUSES),
+    Column("opens_year", "int", required=False, minimum=1990, maximum=2100),
     Column("source", "list", separator=";"),
 )
 
@@ -167,6 +206,10 @@ CORRIDOR_COLUMNS: Final = (
     Column("passages", "list", required=False),
     Column("via", "list", required=False),
     Column("reverse_id", required=False),
+    #: ``operating`` (empty: operating), ``under_construction`` or ``planned``, and the year it
+    #: opens where a source gives one.
+    Column("status", required=False, choices=FACILITY_STATUSES),
+    Column("opens_year", "int", required=False, minimum=1990, maximum=2100),
     Column("source", "list", separator=";"),
 )
 
@@ -181,6 +224,10 @@ SERVICE_COLUMNS: Final = (
     #: cleared inland, shunted to the quay); empty where only ``cutoff_h`` applies.
     _num("rail_cutoff_h", required=False),
     Column("week_parity", choices=WEEK_PARITIES),
+    #: ``operating`` (empty: operating), ``under_construction`` or ``planned``, and the year it
+    #: opens where a source gives one.
+    Column("status", required=False, choices=FACILITY_STATUSES),
+    Column("opens_year", "int", required=False, minimum=1990, maximum=2100),
     Column("source", "list", separator=";"),
 )
 

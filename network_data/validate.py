@@ -564,14 +564,15 @@ def _scope_mode(scope: str, corridor_modes: Mapping[str, str]) -> str | None:
 def check_priced(
     corridors: Iterable[tuple[str, str, str]], scopes: set[str], problems: Collector
 ) -> None:
-    """Every corridor (id, mode, origin country) resolves to at least one tariff row."""
+    """Every corridor (id, mode, origin country) resolves to a freight rate: ``scopes`` are
+    those holding one (:data:`network_data.schema.FREIGHT_UNITS`)."""
     for corridor_id, mode, country in corridors:
         if not scopes.intersection(tariff_scopes(corridor_id, mode, country)):
             problems.add(
                 "tariffs.csv",
                 "",
-                f"corridor {corridor_id!r} has no tariff: add a row with scope {corridor_id!r}, "
-                f"'mode:{mode}:{country}' or 'mode:{mode}'",
+                f"corridor {corridor_id!r} has no freight rate: add a row with scope "
+                f"{corridor_id!r}, 'mode:{mode}:{country}' or 'mode:{mode}'",
             )
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from network_data import Network
 from network_data.arrays import NetworkArrays
 from network_data.geo import LandIndex
-from network_data.schema import PARITY_ANCHOR
+from network_data.schema import PARITY_ANCHOR, runs_in_week
 from network_data.validate import records
 from network_data.validate import values as v_values
 from optimizer.costs.line_haul import UNIT_COLUMNS, Tariffs
@@ -97,7 +97,6 @@ def build_timetable(
     """Expand the weekly timetables of ``network.services`` into dated departures."""
     position = {corridor_id: e for e, corridor_id in enumerate(edge_ids)}
     days = pd.date_range(start, end, freq="D", inclusive="left")
-    # "odd" weeks alternate from Monday 2024-01-01 (ISO week 1), also across 53-week years
     week_index = ((days - pd.Timestamp(PARITY_ANCHOR)).days // 7).to_numpy()
     weekday = days.day_of_week.to_numpy()
     day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -131,8 +130,7 @@ def build_timetable(
     for service in records(network.services):
         e = position[service.corridor_id]
         wanted = np.isin(weekday, [day_names.index(d) for d in service.weekdays])
-        if service.week_parity != "all":
-            wanted &= week_index % 2 == (0 if service.week_parity == "odd" else 1)
+        wanted &= runs_in_week(service.week_parity, week_index)
         hour, minute = map(int, service.departure_local.split(":"))
         local = days[wanted] + pd.Timedelta(hours=hour, minutes=minute)
         tz = origin_tz[network.corridors.at[service.corridor_id, "origin"]]

@@ -22,6 +22,8 @@ import pandas as pd
 import shapely
 
 from network_data import Network
+from network_data.schema import PARITY_SHARE
+from network_data.status import OPERATING, opening, split
 from optimizer.inputs import YEARS
 from scenarios.spec import (
     AddCorridor,
@@ -32,6 +34,7 @@ from scenarios.spec import (
     Close,
     Delay,
     Fx,
+    Open,
     Scale,
     ScenarioError,
     Selector,
@@ -39,7 +42,6 @@ from scenarios.spec import (
 )
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_PARITY_WEIGHT = {"all": 1.0, "odd": 0.5, "even": 0.5}
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,15 @@ class _Tables:
         self.fx = network.fx.copy()
         self.passages = network.passages.copy()
         self.passage_status = network.passage_status.copy()
+        self.through_services = network.through_services
+        self.planned = network.planned
 
     def network(self, version: str | None = None) -> Network:
         scheduled = self.corridors["scheduled"].astype(bool)
         weekly = (
             (
                 self.services["weekdays"].map(len)
-                * self.services["week_parity"].map(_PARITY_WEIGHT).astype(float)
+                * self.services["week_parity"].map(PARITY_SHARE).astype(float)
             )
             .groupby(self.services["corridor_id"])
             .sum()
@@ -93,6 +97,8 @@ class _Tables:
             fx=self.fx,
             passages=self.passages,
             passage_status=self.passage_status.reset_index(drop=True),
+            through_services=self.through_services,
+            planned=self.planned,
             version=version or self.base.version,
         )
 
@@ -142,6 +148,36 @@ def _set_passage_status(tables: _Tables, where: str, change: SetPassageStatus) -
         }
     )
     tables.passage_status = pd.concat([kept, rows], ignore_index=True)
+
+
+def _open(tables: _Tables, where: str, change: Open) -> None:
+    """Bring planned rows into service, then sort every row again into running and waiting."""
+    planned = tables.planned
+    known = {*planned.nodes.index, *planned.corridors.index, *planned.services["service_id"]}
+    for j, item in enumerate(change.ids):
+        if item not in known:
+            running = item in tables.nodes.index or item in tables.corridors.index
+            raise ScenarioError(
+                f"{where}.ids[{j}]: got {item!r}; expected "
+                + ("an id that is not operating yet (it operates already)" if running else
+                   "the id of a planned or under-construction node, corridor or service "
+                   "(`shudao network summary` lists them)")
+            )  # fmt: skip
+    opened = opening(planned, change.ids, change.opening_by)
+    nodes = planned.nodes.copy()
+    nodes.loc[opened.nodes, "status"] = OPERATING
+    corridors = planned.corridors.copy()
+    corridors.loc[opened.corridors, "status"] = OPERATING
+    services = planned.services.copy()
+    services.loc[services["service_id"].isin(opened.services), "status"] = OPERATING
+    parts = split(
+        gpd.GeoDataFrame(pd.concat([tables.nodes, nodes]), crs=tables.nodes.crs),
+        gpd.GeoDataFrame(pd.concat([tables.corridors, corridors]), crs=tables.corridors.crs),
+        pd.concat([tables.services, services], ignore_index=True),
+        pd.concat([tables.through_services, planned.through_services]),
+    )
+    tables.nodes, tables.corridors, tables.services = parts.nodes, parts.corridors, parts.services
+    tables.through_services, tables.planned = parts.through_services, parts.planned
 
 
 def _thin_weekdays(weekdays: Sequence[str], factor: float) -> list[str]:
@@ -227,6 +263,8 @@ def _add_node(tables: _Tables, where: str, change: AddNode) -> None:
         "iata": "",
         "city": "",
         "aliases": [],
+        "status": OPERATING,
+        "opens_year": np.nan,
         "source": ["SCENARIO"],
     }
     new = gpd.GeoDataFrame(
@@ -281,6 +319,8 @@ def _add_corridor(tables: _Tables, where: str, change: AddCorridor) -> None:
         "via": [],
         "reverse_id": "",
         "reverse_of": "",
+        "status": OPERATING,
+        "opens_year": np.nan,
         "source": ["SCENARIO"],
     }
     ends = [(change.origin, change.destination), (change.destination, change.origin)]
@@ -317,6 +357,8 @@ def _add_service(tables: _Tables, where: str, change: AddService, number: int) -
         "cutoff_h": change.cutoff_h,
         "rail_cutoff_h": math.nan if change.rail_cutoff_h is None else change.rail_cutoff_h,
         "week_parity": "all",
+        "status": OPERATING,
+        "opens_year": math.nan,
         "source": ["SCENARIO"],
     }
     was_scheduled = bool(tables.corridors.at[change.corridor, "scheduled"])
@@ -394,6 +436,8 @@ def apply_changes(network: Network, changes: Sequence[Change]) -> ChangedNetwork
             carbon = body
         elif isinstance(body, SetPassageStatus):
             _set_passage_status(tables, where, body)
+        elif isinstance(body, Open):
+            _open(tables, where, body)
     changed = tables.network(f"{network.version}+scenario.{changes_digest(changes)}")
     carbon_cny_per_kg = 0.0
     if carbon is not None:

@@ -171,10 +171,12 @@ def _choose(
                 for cid, _, _, depart_h in option["legs"]
                 if cid is not None
             ]
+            # .get: looking at an option must not record a use of its corridors
             if all(
-                used_teu[key] + need_teu <= capacity_teu[key[0]] + 1e-9 or capacity_teu[key[0]] == 0
+                used_teu.get(key, 0.0) + need_teu <= capacity_teu[key[0]] + 1e-9
+                or capacity_teu[key[0]] == 0
                 for key in loads
-            ) and all(used_t[key] + need_t <= capacity_t[key[0]] + 1e-9 for key in loads):
+            ) and all(used_t.get(key, 0.0) + need_t <= capacity_t[key[0]] + 1e-9 for key in loads):
                 chosen = option
                 for key in loads:
                     used_teu[key] += need_teu
@@ -390,7 +392,8 @@ def compute_kpis(shipments: pd.DataFrame, corridors: pd.DataFrame, scale: float)
         "mean_days_by_main_mode": {str(m): round(float(d), 3) for m, d in by_mode.items()},
         "europe_days_by_main_mode": {str(m): round(float(d), 3) for m, d in europe.items()},
         "corridor_utilisation": {
-            str(c): round(float(u), 4)
+            # significant digits: a few kilograms on a freighter is used, not 0.0
+            str(c): float(f"{float(u):.4g}")
             for c, u in zip(corridors["corridor"], corridors["utilisation"], strict=True)
         },
     }

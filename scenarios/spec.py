@@ -162,7 +162,7 @@ class AddNode(_Model):
     name_zh: str = ""
     kind: Literal[
         "city", "industrial_park", "rail_terminal", "river_port", "seaport", "airport",
-        "border_crossing", "bonded_zone", "overseas_warehouse", "market",
+        "border_crossing", "bonded_zone", "dry_port", "express_hub", "overseas_warehouse", "market",
     ]  # fmt: skip
     country: str = Field(pattern=r"^[A-Z]{2}$")
     lat: float = Field(ge=-90, le=90)
@@ -232,6 +232,22 @@ class SetPassageStatus(_Model):
     status: Literal["open", "avoided"]
 
 
+class Open(_Model):
+    """Switch on planned or under-construction facilities (``network.planned``): node,
+    corridor or service ids, and every one due to open by the year ``opening_by``. A node
+    brings its planned corridors to operating places, a corridor its return, its ends and its
+    timetable, a service its corridor (:func:`network_data.status.opening`)."""
+
+    ids: tuple[str, ...] = ()
+    opening_by: int | None = Field(default=None, ge=YEARS[0], le=2100)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Open:
+        if not self.ids and self.opening_by is None:
+            raise ValueError("name at least one of ids, opening_by")
+        return self
+
+
 class Change(_Model):
     """One change: exactly one of its keys is set."""
 
@@ -244,6 +260,7 @@ class Change(_Model):
     fx: Fx | None = None
     carbon_price: CarbonPrice | None = None
     passage_status: SetPassageStatus | None = None
+    open: Open | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Change:

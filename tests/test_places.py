@@ -19,7 +19,9 @@ READY = datetime(2026, 12, 7, 8, tzinfo=UTC)
     [
         # refused before: the network holds these places under other names
         ("Shanghai", "CNSHA-WGQ", "CITY-SHANGHAI"),
-        ("Shenzhen", "CNYTN", None),
+        ("Shenzhen", "CNYTN", "CITY-SHENZHEN"),
+        ("Hefei", "CNHFE-RLY", None),
+        ("SZX", "CNSZX-SZX", None),
         ("Ho Chi Minh City", "VNSGN", "CITY-HO-CHI-MINH"),
         ("Saigon", "VNSGN", "CITY-HO-CHI-MINH"),
         ("Baku", "AZALT", None),

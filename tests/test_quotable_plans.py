@@ -85,14 +85,15 @@ def test_a_rail_option_is_offered_for_anqing_to_hamburg_by_default(network: Netw
 def test_no_option_goes_far_out_of_its_way_over_land(network: Network) -> None:
     """Anqing to Hamburg: trucking east to Ningbo to rail back west through Chongqing (2,334 km
     to cover 1,027), or by road through Shanghai to Chengdu (2,480 km for 1,330), is a detour;
-    the G50 expressway straight to the Chongqing railport (1,338 km) is not."""
+    the rail options start with the 199 km truck to Hefei's China-Europe trains (issue 18),
+    not 1,338 km of the G50 to the Chongqing railport."""
     plan = plan_routes(network, ship("Anqing", "Hamburg", 3_000, 15), every_journey=True)
     for option in plan.options:
         path = [leg.corridor_id for leg in option.legs]
         if "RAIL-CNNGB-CNCKG-RLY" in path or "ROAD-CNSHA-YSN-CNCTU" in path:
             assert option.hidden == ("not sold" if option.product is None else "doubles back")
     rail = [o for o in plan.options if o.product == "RAIL" and o.hidden is None]
-    assert rail and all(o.legs[0].corridor_id == "ROAD-CNAQG-CNCKG-RLY" for o in rail)
+    assert rail and all(o.legs[0].corridor_id == "ROAD-CNAQG-CNHFE-RLY" for o in rail)
 
 
 def test_the_whole_front_stays_with_why_each_journey_is_hidden(network: Network) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -17,6 +18,16 @@ from network_data.validate import haversine_km
 
 SOURCES_MD = BUNDLED_DATA_DIR.parent / "SOURCES.md"
 NM_KM = 1.852
+
+
+@pytest.fixture(scope="module")
+def network(network: Network) -> Network:
+    """The bundled network with its planned facilities: their figures follow the rules too."""
+    return replace(
+        network,
+        nodes=pd.concat([network.nodes, network.planned.nodes]),
+        corridors=pd.concat([network.corridors, network.planned.corridors]),
+    )
 
 
 def defined_keys() -> set[str]:
@@ -90,7 +101,7 @@ def test_rail_alignment_distances(network: Network) -> None:
         if "ALIGN" in row["source"]:
             assert row["distance_km"] == pytest.approx(1.05 * alignment_km(network, row), abs=0.6)
         else:
-            assert {"CF2", "CF6"} & set(row["source"]), corridor_id
+            assert {"CF2", "CF6", "HFE-CRX"} & set(row["source"]), corridor_id
 
 
 # corridor-facts section 4: searoute distances in nautical miles

@@ -212,7 +212,7 @@ def test_border_crossing_without_dwell(data_copy: Path) -> None:
 
 def test_corridor_without_tariff(data_copy: Path) -> None:
     edit_csv(data_copy / "tariffs.csv", lambda t: t[~t["scope"].str.startswith("mode:road")])
-    assert "corridor 'ROAD-CNMYG-CNCTU-RLY' has no tariff" in problems_of(data_copy)
+    assert "corridor 'ROAD-CNMYG-CNCTU-RLY' has no freight rate" in problems_of(data_copy)
 
 
 def test_unit_not_allowed_for_mode(data_copy: Path) -> None:

@@ -124,7 +124,7 @@ def test_bundled_rates_are_valid_by_their_kind(network: Network) -> None:
         Path(__file__).parents[1] / "network_data/data/tariffs.csv", dtype=str,
         keep_default_na=False,
     )  # fmt: skip
-    corridors = network.corridors["mode"]
+    corridors = pd.concat([network.corridors, network.planned.corridors])["mode"]
     for row in table.itertuples():
         (key,) = [k for k in row.source.split(";") if k.startswith("VALID-")]
         if key != "VALID-FEE":  # documents and declarations: any mode, or customs

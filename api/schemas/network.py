@@ -7,6 +7,16 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 
+class NotOperating(BaseModel):
+    """A node, corridor or service that is planned or under construction."""
+
+    what: Literal["node", "corridor", "service"]
+    id: str
+    name: str
+    status: Literal["planned", "under_construction"]
+    opens_year: int | None
+
+
 class NetworkSummary(BaseModel):
     version: str
     date: str
@@ -17,6 +27,10 @@ class NetworkSummary(BaseModel):
     nodes_by_kind: dict[str, int]
     corridors_by_mode: dict[str, int]
     corridor_km_by_mode: dict[str, int]
+    nodes_by_status: dict[str, int]
+    corridors_by_status: dict[str, int]
+    services_by_status: dict[str, int]
+    not_operating: list[NotOperating]
 
 
 class Feature(BaseModel):

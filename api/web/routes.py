@@ -85,6 +85,8 @@ LABELS = {
     "airport": "Airport",
     "border_crossing": "Border crossing",
     "bonded_zone": "Bonded zone",
+    "dry_port": "Inland dry port",
+    "express_hub": "Express or postal hub",
     "overseas_warehouse": "Overseas warehouse",
     "market": "Market",
 }

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from network_data import Network
-from network_data.schema import PARITY_ANCHOR
+from network_data.schema import PARITY_ANCHOR, runs_in_week
 from network_data.validate import records
 from optimizer.model import Shipment
 
@@ -161,12 +161,11 @@ def reference_next_departure(
     start = ready.astimezone(zone).date() - timedelta(days=3)
     for offset in range(60):
         day = start + timedelta(days=offset)
-        # "odd" weeks alternate from the Monday 2024-01-01 (ISO week 1), across 53-week years
-        odd_week = (day - PARITY_ANCHOR).days // 7 % 2 == 0
+        week_index = (day - PARITY_ANCHOR).days // 7
         for service in records(services):
             if _DAYS[day.weekday()] not in service.weekdays:
                 continue
-            if service.week_parity != "all" and odd_week != (service.week_parity == "odd"):
+            if not runs_in_week(service.week_parity, week_index):
                 continue
             hour, minute = map(int, service.departure_local.split(":"))
             local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)

@@ -184,9 +184,12 @@ def most_saved(
     largest saving on a corridor out of it (line haul alone, with a transfer, or driving on),
     plus the largest saving on the handling where a journey ends.
     """
-    alone = loose.line_haul_cny - boxed.line_haul_cny
-    moved = (loose.line_haul_cny + loose.transfer_cny) - (boxed.line_haul_cny + boxed.transfer_cny)
-    on = loose.road_continuation_cny - boxed.road_continuation_cny
+    with np.errstate(invalid="ignore"):  # inf - inf where neither basis fits: masked below
+        alone = loose.line_haul_cny - boxed.line_haul_cny
+        moved = (loose.line_haul_cny + loose.transfer_cny) - (
+            boxed.line_haul_cny + boxed.transfer_cny
+        )
+        on = loose.road_continuation_cny - boxed.road_continuation_cny
     saved = np.maximum(np.maximum(alone, moved), np.maximum(on, 0.0))
     saved = np.where(usable & np.isfinite(boxed.line_haul_cny), saved, 0.0)
     per_node = np.zeros(len(data.arrays.node_ids))
