@@ -26,6 +26,10 @@ def test_summary_reports_counts_modes_and_version() -> None:
     for mode in ("road", "rail", "inland_water", "sea", "air"):
         assert re.search(rf"^\s+{mode}\s+\d+", result.output, re.M), mode
     assert re.search(r"network \d{4}-\d{2}-\d{2}\+[0-9a-f]{12} \(dataset date", result.output)
+    # nodes by status, and what is not operating yet (issue 18)
+    assert re.search(rf"^\s+operating\s+{nodes}$", result.output, re.M)
+    assert re.search(r"^\s+under_construction\s+1$", result.output, re.M)
+    assert re.search(r"^\s+node\s+CNMYG-CRX\s+planned\s+Mianyang", result.output, re.M)
 
 
 def test_summary_json() -> None:
