@@ -6,8 +6,9 @@ shown option is read again from its legs, independently of the planner's own boo
 - options *barely different* from another shown option (one covers it, :class:`Similarity`;
   target 0), options that follow no product (target 0) and options that double back (target 0);
 - the same counts for the planner as it was before (``SHUDAO_BENCH_BASELINE_REV``, default
-  30c7eae), run from a git worktree of that commit in a child process on the same shipments,
-  and its single-plan p50 beside ours (target: ours at most 1.5x);
+  30c7eae), run from a git worktree of that commit in a child process on the same shipments
+  and on today's network (:func:`baseline_dataset`: the operating rows, in the words that
+  planner knows), and its single-plan p50 beside ours (target: ours at most 1.5x);
 - on 100 of the lanes, a sweep of growing loads (1 to 60 m3 at 250 kg/m3): lanes where the
   cheapest journey's cost falls as the load grows (target 0; issue 17 item 2), and the same on
   the cheapest shown option (the similarity rule may show one up to 5 % dearer instead);
@@ -39,6 +40,8 @@ from typing import Any
 
 from benchmarks.bench_routing import _shipment, random_shipments
 from network_data import Network, load_network
+from network_data.load import BUNDLED_DATA_DIR
+from network_data.schema import FREIGHT_UNITS, PATHS_FILE
 from network_data.validate import haversine_km
 from optimizer import quotable
 from optimizer.model import Shipment
@@ -174,7 +177,7 @@ from datetime import datetime
 from network_data import load_network
 from optimizer.routing import Shipment, plan_routes
 rows = json.load(sys.stdin)
-network = load_network()
+network = load_network(sys.argv[1])
 shipments = [
     Shipment(r["origin"], r["destination"], float(r["weight_kg"]), float(r["volume_m3"]),
              ready_at=datetime.fromisoformat(r["ready_at"]))
@@ -197,12 +200,48 @@ json.dump({"seconds": seconds, "options": options}, sys.stdout)
 """
 
 
-def run_baseline(tree: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """:func:`plan_all` with the baseline's planner, in a child process in its tree."""
+#: Words of today's dataset the baseline's loader does not know, and what it reads instead.
+_BASELINE_KINDS = {"express_hub": "industrial_park", "dry_port": "rail_terminal"}
+_BASELINE_PARITIES = {"4-weekly": "odd"}
+
+
+def baseline_dataset(network: Network, directory: Path) -> Path:
+    """Today's bundled dataset as the baseline's loader reads it, written to ``directory``:
+    only what operates (``network``'s rows), node kinds and week parities it knows, and only
+    the freight rates (it had no per-booking or customs charges); files it does not read are
+    left as they are."""
+    import pandas as pd
+
+    shutil.copytree(BUNDLED_DATA_DIR, directory, dirs_exist_ok=True)
+
+    def rewrite(name: str, keep: Any) -> None:
+        table = pd.read_csv(directory / name, dtype=str, keep_default_na=False)
+        keep(table).to_csv(directory / name, index=False)
+
+    rewrite("nodes.csv", lambda t: t[t["id"].isin(network.nodes.index)].replace(
+        {"kind": _BASELINE_KINDS}))  # fmt: skip
+    rewrite("corridors.csv", lambda t: t[t["id"].isin(network.corridors.index)])
+    rewrite("services.csv", lambda t: t[t["service_id"].isin(network.services["service_id"])]
+            .replace({"week_parity": _BASELINE_PARITIES}))  # fmt: skip
+    rewrite("tariffs.csv", lambda t: t[t["unit"].isin(FREIGHT_UNITS) & (
+        t["scope"].str.startswith("mode:") | t["scope"].isin(network.corridors.index))
+    ])  # fmt: skip
+    paths = json.loads((directory / PATHS_FILE).read_text(encoding="utf-8"))
+    paths["features"] = [
+        f for f in paths["features"] if f["properties"]["id"] in network.corridors.index
+    ]
+    (directory / PATHS_FILE).write_text(json.dumps(paths), encoding="utf-8")
+    return directory
+
+
+def run_baseline(tree: Path, network: Network, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`plan_all` with the baseline's planner on today's network
+    (:func:`baseline_dataset`), in a child process in its tree."""
     environment = {**os.environ, "PYTHONPATH": str(tree)}
+    data = baseline_dataset(network, tree / "today_data")
     finished = subprocess.run(
-        [sys.executable, "-c", _BASELINE_CHILD], input=json.dumps(rows), capture_output=True,
-        text=True, cwd=tree, env=environment, check=True,
+        [sys.executable, "-c", _BASELINE_CHILD, str(data)], input=json.dumps(rows),
+        capture_output=True, text=True, cwd=tree, env=environment, check=True,
     )  # fmt: skip
     result: dict[str, Any] = json.loads(finished.stdout)
     return result
@@ -277,7 +316,7 @@ def main() -> None:
         if tree is None:
             print(f"baseline skipped: no git worktree of {BASELINE_REV}")
         else:
-            before = run_baseline(tree, rows)
+            before = run_baseline(tree, network, rows)
             theirs: Counter[str] = Counter()
             for row, shown in zip(rows, before["options"], strict=True):
                 theirs += read_options(network, shown, str(row["destination"]))
