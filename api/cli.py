@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -135,10 +137,23 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _parse_time(name: str, value: str | None) -> datetime | None:
+def _parse_time(
+    name: str, value: str | None, local_day: tuple[str, time] | None = None
+) -> datetime | None:
+    """An ISO 8601 time with its offset; with ``local_day`` (a time zone and a time of day), a
+    date alone means that time of the day in that zone."""
     if value is None:
         return None
     expected = "an ISO 8601 time with its UTC offset, such as 2026-11-23T08:00+08:00"
+    if local_day is not None:
+        expected += ", or a date such as 2026-11-23"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                _fail(f"{name}: got {value!r}; expected {expected}")
+            zone, at = local_day
+            return datetime.combine(day, at, tzinfo=ZoneInfo(zone))
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -146,6 +161,14 @@ def _parse_time(name: str, value: str | None) -> datetime | None:
     if moment.tzinfo is None:
         _fail(f"{name}: got {value!r} without a UTC offset; expected {expected}")
     return moment
+
+
+def _zone_of(network: Network, place: str) -> str:
+    """The time zone of the node a place resolves to (UTC where it resolves to none)."""
+    try:
+        return str(network.nodes.at[network.find_node(place), "timezone"])
+    except ValueError:
+        return "UTC"  # the shipment's own check names the unknown place
 
 
 def _split(value: str | None) -> frozenset[str]:
@@ -225,9 +248,18 @@ def plan(
     weight_kg: Annotated[float, typer.Option("--weight-kg")],
     volume_m3: Annotated[float, typer.Option("--volume-m3")],
     ready: Annotated[
-        str | None, typer.Option(help="ISO time the cargo is ready (default now).")
+        str | None,
+        typer.Option(
+            help="ISO time the cargo is ready (default now); a date alone is the start of that "
+            "day at the origin."
+        ),
     ] = None,
-    deadline: Annotated[str | None, typer.Option(help="ISO latest arrival.")] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO latest arrival; a date alone is the end of that day at the destination."
+        ),
+    ] = None,
     cargo: Annotated[
         str, typer.Option(help="general, battery, perishable or high_value.")
     ] = "general",
@@ -265,11 +297,14 @@ def plan(
     network = _load(data, tariffs)
     try:
         optional: dict[str, Any] = {}
-        ready_at = _parse_time("ready", ready)
+        start_of_day = (_zone_of(network, origin), time(0, 0))
+        ready_at = _parse_time("ready", ready, start_of_day)
         if ready_at is not None:
             optional["ready_at"] = ready_at
+        end_of_day = (_zone_of(network, destination), time(23, 59, 59))
         shipment = Shipment(
-            origin, destination, weight_kg, volume_m3, deadline=_parse_time("deadline", deadline),
+            origin, destination, weight_kg, volume_m3,
+            deadline=_parse_time("deadline", deadline, end_of_day),
             pieces=pieces, cargo_class=cargo, customs_regime=regime, avoid=_split(avoid),
             allowed_modes=_split(modes) or None, max_options=max_options,
             use_passages=_split(use_passages), similar_within=_similarity(similar), **optional,

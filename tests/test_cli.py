@@ -262,3 +262,20 @@ def test_pickups_bad_input_exits_2_naming_the_field(tmp_path: Path) -> None:
     result = runner.invoke(app, [*PICKUPS_ARGS[:1], str(lots), *PICKUPS_ARGS[2:]])
     assert result.exit_code == 2
     assert "P1.place: got 'Mianyan Hitech'; expected a known" in result.output
+
+
+def test_a_date_alone_is_the_local_day_at_the_origin_and_destination() -> None:
+    """--ready 2026-12-10 is midnight in Chengdu (+08:00); --deadline a date is that day's
+    end at the destination (Duisburg, +01:00 in winter)."""
+    common = ["plan", "--from", "Chengdu", "--to", "Duisburg", "--weight-kg", "1000",
+              "--volume-m3", "5", "--json"]  # fmt: skip
+    by_date = runner.invoke(app, [*common, "--ready", "2026-12-10", "--deadline", "2027-01-20"])
+    by_time = runner.invoke(
+        app,
+        [*common, "--ready", "2026-12-10T00:00+08:00", "--deadline", "2027-01-20T23:59:59+01:00"],
+    )
+    assert by_date.exit_code == 0, by_date.output
+    assert json.loads(by_date.output) == json.loads(by_time.output)
+    bad = runner.invoke(app, [*common, "--ready", "2026-13-10"])
+    assert bad.exit_code == 2
+    assert "ready: got '2026-13-10'" in bad.output and "or a date such as" in bad.output

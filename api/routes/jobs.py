@@ -72,8 +72,16 @@ def get_job(job_id: str, key: KeyDep, session: SessionDep) -> JobOut:
     return to_out(_job(session, key.organisation_id, job_id))
 
 
-@router.delete("/{job_id}", response_model=JobOut)
+@router.delete(
+    "/{job_id}", response_model=JobOut, responses={409: {"description": "The job has ended."}}
+)
 def cancel_job(job_id: str, key: KeyDep, session: SessionDep) -> JobOut:
-    """Cancel a queued job, or stop a running one: it ends ``cancelled`` within a second."""
-    _job(session, key.organisation_id, job_id)
+    """Cancel a queued job, or stop a running one: it ends ``cancelled`` within a second. A
+    job that has ended (done, failed or cancelled) cannot be cancelled: 409."""
+    job = _job(session, key.organisation_id, job_id)
+    if job.status not in ("queued", "running"):
+        raise Problem(
+            409, "Job has ended",
+            f"job {job_id!r} is {job.status}; only a queued or running job can be cancelled",
+        )  # fmt: skip
     return to_out(queue.cancel(session, key.organisation_id, job_id))

@@ -98,6 +98,11 @@ def test_jobs_are_isolated_and_cancellable(make_client: ClientFactory) -> None:
     assert client.delete(f"/v1/jobs/{job_id}", headers=bob).status_code == 404
     cancelled = client.delete(f"/v1/jobs/{job_id}", headers=alice).json()
     assert cancelled["status"] == "cancelled"
+    # an ended job cannot be cancelled again: a problem, not the job
+    again = client.delete(f"/v1/jobs/{job_id}", headers=alice)
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert "is cancelled; only a queued or running job" in again.json()["detail"]
 
 
 def test_silent_worker_is_retried_once_then_failed(database_url: str, network: Network) -> None:
