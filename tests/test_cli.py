@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from network_data import load_network
 
 runner = CliRunner()
 
@@ -279,3 +280,29 @@ def test_a_date_alone_is_the_local_day_at_the_origin_and_destination() -> None:
     bad = runner.invoke(app, [*common, "--ready", "2026-13-10"])
     assert bad.exit_code == 2
     assert "ready: got '2026-13-10'" in bad.output and "or a date such as" in bad.output
+
+
+EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
+
+
+def test_readme_example_files_run_as_written(tmp_path: Path) -> None:
+    """README's plan-batch, consolidate and contract-rates commands name files that ship."""
+    batch = runner.invoke(
+        app, ["plan-batch", str(EXAMPLES / "shipments.csv"), "-o", str(tmp_path / "plans.csv")]
+    )
+    assert batch.exit_code == 0, batch.output
+    assert "wrote 8 plans" in batch.output and "'planned': 8" in batch.output
+    lots = runner.invoke(
+        app,
+        ["consolidate", str(EXAMPLES / "lots.csv"), "--hub", "Chengdu", "--from", "2026-12-01",
+         "--to", "2026-12-31", "--time-limit", "30", "-o", str(tmp_path / "plan.json")],
+    )  # fmt: skip
+    assert lots.exit_code == 0, lots.output
+    assert "8 lots placed" in lots.output and "0 unplaced" in lots.output
+    rates = runner.invoke(
+        app, ["network", "summary", "--tariffs", str(EXAMPLES / "contract_rates.csv")]
+    )
+    assert rates.exit_code == 0, rates.output
+    network = load_network(tariffs=EXAMPLES / "contract_rates.csv")
+    contract = network.tariffs_for("RAIL-CNCTU-RLY-CNAKL")
+    assert set(contract["source"].map(tuple)) == {("CONTRACT",)}
