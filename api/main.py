@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import problems
@@ -100,7 +101,10 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         runner_engine.dispose()
         engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI from the package's own copy, not a CDN: /docs works offline. No ReDoc: its
+    # bundle fetches its logo from cdn.redoc.ly whatever it is told.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="Shudao",
         version="0.1.0",
         summary="Multimodal freight routing for the Sichuan-Chongqing and Anhui corridors.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from api.db import repositories
@@ -198,3 +200,16 @@ def test_nul_in_an_id_is_not_found_rather_than_a_server_error(client: TestClient
     answer = client.get("/v1/route-plans/a%00b", headers=key)
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_api_docs_need_no_cdn(client: TestClient) -> None:
+    """/docs loads Swagger UI from the service itself (offline use); there is no ReDoc page,
+    whose bundle would fetch its logo from a CDN."""
+    html = client.get("/docs")
+    assert html.status_code == 200
+    assert "cdn.jsdelivr" not in html.text and "fonts.googleapis" not in html.text
+    assets = re.findall(r'(?:src|href)="(/static-offline-docs/[^"]+)"', html.text)
+    assert len(assets) >= 2
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    assert client.get("/redoc").status_code == 404

@@ -258,3 +258,11 @@ def test_narrow_window_keeps_the_planner_usable(page: Any, live_server: LiveServ
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a 390px window"
     screenshot(page, "planner-narrow", full_page=True)
+
+
+def test_api_docs_render_offline(page: Any, live_server: LiveServer, page_log: Any) -> None:
+    """/docs draws Swagger UI from the service's own copy: no request leaves the machine."""
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("Shudao")
+    expect(page.locator(".opblock-tag").first).to_be_visible()
+    assert page_log.external == []
