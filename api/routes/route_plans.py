@@ -31,7 +31,7 @@ def to_shipment(body: ShipmentIn) -> Shipment:
         origin=body.origin, destination=body.destination, weight_kg=body.weight_kg,
         volume_m3=body.volume_m3, deadline=body.deadline, pieces=body.pieces,
         cargo_class=body.cargo_class, customs_regime=body.customs_regime,
-        allowed_modes=frozenset(body.allowed_modes) if body.allowed_modes else None,
+        allowed_modes=frozenset(body.modes) if body.modes else None,
         forbidden_modes=frozenset(body.forbidden_modes), avoid=frozenset(body.avoid),
         max_options=body.max_options, use_passages=frozenset(body.use_passages),
         similar_within=Similarity(**body.similar_within.model_dump()), **optional,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.numbers import Float, Int
 
@@ -36,7 +36,12 @@ class ShipmentIn(BaseModel):
     pieces: Int = Field(default=1, ge=1, le=1_000_000)
     cargo_class: Literal["general", "battery", "perishable", "high_value"] = "general"
     customs_regime: Literal["9610", "9710", "9810", "1210", "general"] = "general"
-    allowed_modes: list[Mode] | None = None
+    modes: list[Mode] | None = Field(
+        default=None,
+        validation_alias=AliasChoices("modes", "allowed_modes"),
+        description="Modes a plan may use (default: all), as the CLI's --modes and the batch "
+        "CSV's modes column; `allowed_modes`, the old name, is still accepted.",
+    )
     forbidden_modes: list[Mode] = []
     avoid: list[str] = Field(
         default=[], max_length=100, description="Node ids, corridor ids, passages."

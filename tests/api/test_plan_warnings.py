@@ -8,7 +8,7 @@ from tests.api.conftest import new_key
 
 RAIL = {
     "origin": "CNCKG-RLY", "destination": "CNQZH", "weight_kg": 800, "volume_m3": 4.2,
-    "ready_at": "2026-12-10T08:00:00+00:00", "allowed_modes": ["rail"],
+    "ready_at": "2026-12-10T08:00:00+00:00", "modes": ["rail"],
 }  # fmt: skip
 
 

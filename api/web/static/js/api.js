@@ -54,7 +54,7 @@ export async function api(path, { method = "GET", body, signal, auth = true } = 
 const FIELD_WORDS = {
   origin: "Origin", destination: "Destination", weight_kg: "Weight", volume_m3: "Volume",
   ready_at: "Ready from", deadline: "Deliver by", cargo_class: "Cargo class",
-  customs_regime: "Customs regime", allowed_modes: "Modes allowed", forbidden_modes: "Modes",
+  customs_regime: "Customs regime", modes: "Modes allowed", forbidden_modes: "Modes",
   avoid: "Passages to avoid", currency: "Currency", pieces: "Pieces", max_options: "Options",
   first_week: "From week", last_week: "To week",
 };

@@ -18,7 +18,7 @@ const L = window.L;
 const FIELD_TARGETS = {
   origin: "origin", destination: "destination", weight_kg: "weight_kg", volume_m3: "volume_m3",
   cargo_class: "cargo_class", customs_regime: "customs_regime", currency: "currency",
-  ready_at: "ready_at", deadline: "deadline", allowed_modes: "modes", forbidden_modes: "modes",
+  ready_at: "ready_at", deadline: "deadline", modes: "modes", forbidden_modes: "modes",
   avoid: "avoid",
 };
 
@@ -111,8 +111,8 @@ export function initPlanner() {
     }
     const modes = [...form.querySelectorAll("#modes-choices input")];
     const allowed = modes.filter((i) => i.checked).map((i) => i.value);
-    if (!allowed.length) problems.push({ field: "allowed_modes", message: "Choose at least one mode." });
-    else if (allowed.length < modes.length) body.allowed_modes = allowed;
+    if (!allowed.length) problems.push({ field: "modes", message: "Choose at least one mode." });
+    else if (allowed.length < modes.length) body.modes = allowed;
     return { body, problems };
   }
 
@@ -461,7 +461,7 @@ async function fillChoices(form) {
   fill(form.elements.currency, options.currencies.map((c) => ({ value: c, label: c })), "CNY");
   document.getElementById("modes-choices").replaceChildren(...options.modes.map((m) =>
     h("span", { class: "chip" },
-      h("input", { type: "checkbox", id: `mode-${m.value}`, name: "allowed_modes", value: m.value, checked: true }),
+      h("input", { type: "checkbox", id: `mode-${m.value}`, name: "modes", value: m.value, checked: true }),
       h("label", { for: `mode-${m.value}` }, h("span", { class: `swatch mode-${m.value}` }), m.label))));
   document.getElementById("avoid-choices").replaceChildren(...options.passages.map((p) =>
     h("span", { class: "check" },
