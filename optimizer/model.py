@@ -329,10 +329,14 @@ class RoutePlan:
         options = []
         for option in self.options:
             legs = [leg_dict(leg) for leg in option.legs]
+            total = round(sum(leg["cost"] for leg in legs), 2)
             options.append(
                 {
-                    "summary": option.summary,
-                    "total_cost": round(sum(leg["cost"] for leg in legs), 2),
+                    # one currency per document: the summary's price too
+                    "summary": option.summary.replace(
+                        f"CNY {option.cost_cny:,.0f}", f"{currency} {total:,.0f}"
+                    ),
+                    "total_cost": total,
                     "departure": legs[0]["depart"],
                     "arrival": legs[-1]["arrive"],
                     "arrival_p90": option.arrival_p90.isoformat(),

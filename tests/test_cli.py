@@ -86,6 +86,9 @@ def test_plan_json_document() -> None:
     assert 1 <= len(document["options"]) <= 5
     for option in document["options"]:
         assert option["total_cost"] == pytest.approx(sum(leg["cost"] for leg in option["legs"]))
+        # one currency per document, the summary line's price included
+        assert f"; EUR {option['total_cost']:,.0f};" in option["summary"]
+        assert "CNY" not in option["summary"]
 
 
 def test_plan_table() -> None:
