@@ -6,7 +6,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -165,6 +165,8 @@ def _parse_time(
 
 def _zone_of(network: Network, place: str) -> str:
     """The time zone of the node a place resolves to (UTC where it resolves to none)."""
+    if place in network.nodes.index:
+        return str(network.nodes.at[place, "timezone"])
     try:
         return str(network.nodes.at[network.find_node(place), "timezone"])
     except ValueError:
@@ -175,7 +177,21 @@ def _split(value: str | None) -> frozenset[str]:
     return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
 
 
-def _plan_table(plan_doc: dict[str, Any]) -> str:
+def _local(moment: str, zone: str) -> str:
+    """An ISO time as it reads in ``zone``: ``2026-12-07 10:00 +08:00``.
+
+    Examples
+    --------
+    >>> _local("2026-12-07T02:00:00+00:00", "Asia/Shanghai")
+    '2026-12-07 10:00 +08:00'
+    """
+    text = datetime.fromisoformat(moment).astimezone(ZoneInfo(zone)).isoformat(" ", "minutes")
+    return f"{text[:16]} {text[16:]}"
+
+
+def _plan_table(plan_doc: dict[str, Any], zone_of: Callable[[str], str]) -> str:
+    """The plan as text; times in the local time of the place they happen at (``zone_of``:
+    a leg's end as the document names it -> its time zone)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -191,13 +207,14 @@ def _plan_table(plan_doc: dict[str, Any]) -> str:
         hidden = f" [not quoted: {option['hidden']}]" if option.get("hidden") else ""
         console.print(f"[bold]Option {number}{label}{hidden}[/bold]: {option['summary']}")
         table = Table(show_edge=False)
-        for column in ("from", "to", "mode", "service", "depart (UTC)", "arrive (UTC)", "km",
+        for column in ("from", "to", "mode", "service", "depart (local)", "arrive (local)", "km",
                        f"cost {plan_doc['currency']}", "kg CO2e"):  # fmt: skip
             table.add_column(column)
         for leg in option["legs"]:
             table.add_row(
                 leg["from"], leg["to"], leg["mode"], leg["service"] or "",
-                leg["depart"][:16], leg["arrive"][:16], f"{leg['distance_km']:,.0f}",
+                _local(leg["depart"], zone_of(leg["from"])),
+                _local(leg["arrive"], zone_of(leg["to"])), f"{leg['distance_km']:,.0f}",
                 f"{leg['cost']:,.2f}", f"{leg['co2e_kg']:,.1f}",
             )  # fmt: skip
         console.print(table)
@@ -207,9 +224,10 @@ def _plan_table(plan_doc: dict[str, Any]) -> str:
         ]  # fmt: skip
         if charges:
             console.print("besides line haul: " + "; ".join(charges), markup=False)
+        end = zone_of(option["legs"][-1]["to"])
         console.print(
             f"total {plan_doc['currency']} {option['total_cost']:,.2f}; arrival "
-            f"{option['arrival'][:16]} (p90 {option['arrival_p90'][:16]}); "
+            f"{_local(option['arrival'], end)} (p90 {_local(option['arrival_p90'], end)}); "
             f"{option['transit_hours'] / 24:.1f} days; {option['co2e_kg']:,.1f} kg CO2e\n"
         )
     not_shown = Counter(j["hidden"] for j in plan_doc.get("front", []) if j["hidden"])
@@ -313,7 +331,9 @@ def plan(
     except ValueError as exc:
         _fail(str(exc))
     typer.echo(
-        json.dumps(document, ensure_ascii=False, indent=2) if as_json else _plan_table(document)
+        json.dumps(document, ensure_ascii=False, indent=2)
+        if as_json
+        else _plan_table(document, lambda place: _zone_of(network, place))
     )
 
 

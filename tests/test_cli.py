@@ -97,6 +97,12 @@ def test_plan_table() -> None:
     words = " ".join(result.output.split())  # the terminal table wraps long summaries
     assert "Option 1" in words and "China-Europe rail" in words
     assert "Option 3" not in result.output
+    # times read as local time where they happen: Linshui's first leg at +08:00, the arrival
+    # in Duisburg at +01:00 (winter), whatever offset the ready time was given in
+    assert "depart (local)" in result.output
+    first_leg = next(line for line in result.output.splitlines() if "CN-LINSHUI-PARK" in line)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d \+08:00", first_leg)
+    assert re.search(r"arrival \d{4}-\d\d-\d\d \d\d:\d\d \+01:00", words)
 
 
 def test_plan_without_option_exits_0_with_the_reason() -> None:
