@@ -9,13 +9,18 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import matplotlib
 
-matplotlib.use("Agg")
+# Files are drawn without a screen (and from worker threads) on the Agg backend; a notebook
+# keeps its own (inline) backend so that the figures show in it.
+if "ipykernel" not in sys.modules and "MPLBACKEND" not in os.environ:
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
