@@ -733,6 +733,9 @@ admin_app = typer.Typer(help="Organisations and API keys.", no_args_is_help=True
 app.add_typer(admin_app, name="admin")
 DEMO_ORGANISATION = "demo"
 DEMO_KEY_FILE = Path(".shudao-demo-key")
+#: The shared warehouse the README's allocation example books: the Duisburg site of
+#: docs/examples/warehouses.csv, with its weekly capacity.
+DEMO_WAREHOUSE = ("Duisburg logport", "WH-DEDUI", 250, 360.0)
 
 
 @contextmanager
@@ -801,7 +804,8 @@ def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
-    """Make sure a demo organisation and key exist; print the key and a curl example."""
+    """Make sure a demo organisation, its admin key and the shared warehouse of README's
+    allocation example exist; print the key and a curl example."""
     from api.db import repositories
 
     with _session() as session:
@@ -815,6 +819,16 @@ def demo(
             session.commit()
             DEMO_KEY_FILE.write_text(secret + "\n")
             DEMO_KEY_FILE.chmod(0o600)
+        caller = repositories.authenticate(session, secret)
+        assert caller is not None
+        name, node_id, pallets, volume_m3 = DEMO_WAREHOUSE
+        try:
+            repositories.create_warehouse(
+                session, repositories.Actor.of_key(caller), name, node_id, pallets, volume_m3
+            )
+            session.commit()
+        except repositories.ConflictError:
+            session.rollback()  # registered by an earlier run
     url = f"http://{host}:{port}"
     body = '{"origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4.2}'
     typer.echo(f"Shudao at {url} (docs: {url}/docs)")
