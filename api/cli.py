@@ -47,6 +47,23 @@ TariffsOption = Annotated[
         "--tariffs", help="CSV of contract rates overriding the bundled tariffs.", exists=True
     ),
 ]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress display (none either off a terminal).")
+]
+
+
+@contextmanager
+def _busy(message: str, quiet: bool) -> Iterator[None]:
+    """A spinner saying ``message`` on stderr while the work runs (where stderr is a
+    terminal and not ``quiet``)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield
+        return
+    with console.status(message):
+        yield
 
 
 class ExportFormat(StrEnum):
@@ -466,6 +483,7 @@ def consolidate(
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
     data: DataOption = None,
     tariffs: TariffsOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Pool a hub's lots into boxes on its departures at least cost; print the loading plan."""
     from optimizer._ortools import native_stdout_silenced
@@ -474,16 +492,17 @@ def consolidate(
     network = _load(data, tariffs)
     rows = _read_rows(shipments)
     try:
-        problem = problem_from_records(
-            network, rows, hubs=sorted(_split(hub), key=hub.index),
-            first_day=_parse_day("from", first_day), last_day=_parse_day("to", last_day),
-            slots_teu=slots_teu, max_late_days=max_late_days,
-            **({} if max_wait_days is None else {"max_wait_days": max_wait_days}),
-        )  # fmt: skip
-        with native_stdout_silenced():
-            result = solve_consolidation(
-                problem, time_limit_s=time_limit, seed=seed, workers=workers
-            )
+        with _busy(f"pricing {len(rows)} lots and pooling them (at most {time_limit:g} s)", quiet):
+            problem = problem_from_records(
+                network, rows, hubs=sorted(_split(hub), key=hub.index),
+                first_day=_parse_day("from", first_day), last_day=_parse_day("to", last_day),
+                slots_teu=slots_teu, max_late_days=max_late_days,
+                **({} if max_wait_days is None else {"max_wait_days": max_wait_days}),
+            )  # fmt: skip
+            with native_stdout_silenced():
+                result = solve_consolidation(
+                    problem, time_limit_s=time_limit, seed=seed, workers=workers
+                )
     except ValueError as exc:
         _fail(str(exc))
     document = result.to_dict()
@@ -607,6 +626,7 @@ def allocate(
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
     data: DataOption = None,
     tariffs: TariffsOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Allocate sellers' stock to shared overseas warehouses at least landed cost."""
     from optimizer._ortools import native_stdout_silenced
@@ -631,7 +651,7 @@ def allocate(
             if bookings else (),
             workers=workers,
         )  # fmt: skip
-        with native_stdout_silenced():
+        with _busy(f"allocating (at most {time_limit:g} s)", quiet), native_stdout_silenced():
             result = solve_allocation(problem, time_limit_s=time_limit, seed=seed)
     except ValueError as exc:
         _fail(str(exc))
@@ -707,6 +727,7 @@ def pickups(
         typer.Option("-o", "--output", help="routes.geojson (GeoJSON), or .json for the plan."),
     ] = None,
     data: DataOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Route trucks to collect lots and unload them at the hub by the cut-off."""
     from optimizer.first_mile import problem_from_records, read_fleet, solve_pickups
@@ -717,7 +738,8 @@ def pickups(
             _read_rows(lots), fleet=read_fleet(fleet), hub=hub, cutoff=cutoff,
             network=network, start=start, terrain=terrain,
         )  # fmt: skip
-        result = solve_pickups(problem, time_limit_s=time_limit, seed=seed, backend=backend)
+        with _busy(f"routing the pickups (at most {time_limit:g} s)", quiet):
+            result = solve_pickups(problem, time_limit_s=time_limit, seed=seed, backend=backend)
     except ValueError as exc:
         _fail(str(exc))
     document = result.to_dict()

@@ -44,17 +44,34 @@ def run(
         Path | None, typer.Option("-o", "--output", help="Directory for report.html and Parquet.")
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: all).")] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar (none either off a terminal).")
+    ] = False,
 ) -> None:
     """Run a scenario: KPIs (against the baseline), an HTML report and per-shipment Parquet."""
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
     from scenarios.report import write_report
     from scenarios.runner import kpi_document, run_scenario
 
     spec = _scenario(file)
     base = _scenario(baseline) if baseline is not None else None
-    try:
-        result = run_scenario(spec, baseline=base, sample=sample, workers=workers)
-    except ScenarioError as exc:
-        _fail(str(exc))
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=quiet or not console.is_terminal) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def planning(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"planning {name}", total=total)
+            bar.update(tasks[name], completed=done)
+
+        try:
+            result = run_scenario(
+                spec, baseline=base, sample=sample, workers=workers, progress=planning
+            )
+        except ScenarioError as exc:
+            _fail(str(exc))
     document = kpi_document(result)
     if output is not None:
         written = write_report(result, output)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -406,6 +407,7 @@ def run_scenario(
     sample: int | None = None,
     workers: int | None = 1,
     network: Network | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ScenarioResult:
     """Run ``scenario`` (and ``baseline`` on the same sample) and compute its KPIs.
 
@@ -419,6 +421,9 @@ def run_scenario(
         Processes that plan shipments (None: every core).
     network
         The base network to use instead of the one the scenario names (already loaded).
+    progress
+        Told ``(scenario name, shipments planned, shipments to plan)`` as planning goes on,
+        for each run (the baseline's too).
 
     Returns
     -------
@@ -442,9 +447,18 @@ def run_scenario(
     planned = sample_demand(demand, sample, seed)
     scale = len(demand) / len(planned) if len(planned) else 1.0
     records = _records(planned)
+    done = [0]
+
+    def planned_more(count: int) -> None:
+        done[0] += count
+        if progress is not None:
+            progress(spec.name, done[0], len(records))
+
+    if progress is not None:
+        progress(spec.name, 0, len(records))
     plans = map_on_network(
         changed.network, plan_options, records,
-        workers=(os.cpu_count() or 1) if workers is None else workers,
+        workers=(os.cpu_count() or 1) if workers is None else workers, on_done=planned_more,
     )  # fmt: skip
     shipments, corridors = _choose(
         spec, planned, plans, changed.network, changed.carbon_cny_per_kg, scale
@@ -465,7 +479,9 @@ def run_scenario(
     kpis["dataset_version"] = changed.network.version
     base = None
     if baseline is not None:
-        base = run_scenario(baseline, sample=sample, workers=workers, network=network)
+        base = run_scenario(
+            baseline, sample=sample, workers=workers, network=network, progress=progress
+        )
     return ScenarioResult(spec, kpis, shipments, corridors, warehouses, changed.network, base)
 
 

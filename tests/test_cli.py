@@ -304,7 +304,8 @@ def test_readme_example_files_run_as_written(tmp_path: Path) -> None:
     lots = runner.invoke(
         app,
         ["consolidate", str(EXAMPLES / "lots.csv"), "--hub", "Chengdu", "--from", "2026-12-01",
-         "--to", "2026-12-31", "--time-limit", "30", "-o", str(tmp_path / "plan.json")],
+         "--to", "2026-12-31", "--time-limit", "30", "-o", str(tmp_path / "plan.json"),
+         "--quiet"],
     )  # fmt: skip
     assert lots.exit_code == 0, lots.output
     assert "8 lots placed" in lots.output and "0 unplaced" in lots.output

@@ -605,3 +605,16 @@ def test_cli_sweep_on_an_existing_cluster(tmp_path: Path, external_scheduler: st
     document = load_scenario("border_congestion").model_dump(mode="json", exclude_none=True)
     local = run_samples(document, load_scenario("border_congestion").base_dir, [0, 1], 0, 5)
     pd.testing.assert_frame_equal(samples, local)
+
+
+def test_a_run_reports_its_progress(network: Network) -> None:
+    """Each run (the baseline's too) says how far its planning has got, ending at all of it."""
+    heard: list[tuple[str, int, int]] = []
+    run_scenario(
+        "red_sea_closure", baseline="red_sea_reopening", sample=30, workers=1, network=network,
+        progress=lambda name, done, total: heard.append((name, done, total)),
+    )  # fmt: skip
+    for name in ("red_sea_closure", "red_sea_reopening"):
+        mine = [(done, total) for n, done, total in heard if n == name]
+        assert mine[0] == (0, 30) and mine[-1] == (30, 30), name
+        assert [done for done, _ in mine] == sorted(done for done, _ in mine)
