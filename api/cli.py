@@ -18,6 +18,7 @@ import typer
 
 from network_data import Network, NetworkValidationError, load_network
 from network_data.export import export_network
+from optimizer.consolidation.problem import HUB_RADIUS_KM
 from optimizer.inputs import MAX_SEED
 from optimizer.quotable import Similarity
 from scenarios.cli import scenario_app
@@ -425,6 +426,15 @@ def _consolidation_text(document: dict[str, Any], departures_shown: int = 12) ->
     console.print(
         f"{len(document['placements'])} lots placed ({kinds}); {len(document['unplaced'])} unplaced"
     )
+    trucked = document.get("pre_carriage", [])
+    if trucked:
+        hubs = Counter(p["hub"] for p in trucked)
+        console.print(
+            f"pre-carriage: {len(trucked)} lots trucked to the hub from beyond "
+            f"{HUB_RADIUS_KM:g} km ({', '.join(f'{n} to {h}' for h, n in hubs.items())}), "
+            f"CNY {document['pre_carriage_cny']:,.2f} (the same whichever departure; not in the "
+            "cost above)"
+        )
     table = Table(show_edge=False)
     for column in ("departure", "service", "depart (UTC)", "slots", "boxes", "lots",
                    "volume use", "weight use", "cost CNY"):  # fmt: skip

@@ -280,3 +280,33 @@ def test_a_short_time_limit_is_kept_and_reported(network: Network) -> None:
     # travels by one; lots without a priced way are listed with the reason.
     assert all(p.kind != "standalone" for p in result.placements)
     assert all("time limit ran out" in u.reason for u in result.unplaced)
+
+
+def test_lots_from_the_pilot_zones_are_trucked_to_the_hub_and_priced(network: Network) -> None:
+    """Mianyang, Dazhou and Linshui lots at hub Chengdu (issue 20): each trucked to a
+    Chengdu terminal, the truck priced, the lot ready there when it arrives; all placed well
+    within a 30 s limit."""
+    rows = [
+        lot(0, origin="Mianyang"), lot(1, origin="Mianyang", volume_m3=6, weight_kg=1200),
+        lot(2, origin="Dazhou"), lot(3, origin="达州", volume_m3=4, weight_kg=800),
+        lot(4, origin="Linshui"), lot(5),
+    ]  # fmt: skip
+    problem = problem_from_records(
+        network, rows, hubs=["Chengdu"], first_day=date(2026, 12, 1), last_day=date(2026, 12, 14)
+    )
+    assert problem.rejected == ()
+    result = solve_consolidation(problem, time_limit_s=30, seed=0)
+    assert check_consolidation(problem, result) == []
+    assert len(result.placements) == 6 and not result.unplaced
+    trucked = dict(result.pre_carriage)
+    assert set(trucked) == {"S0", "S1", "S2", "S3", "S4"}  # S5 waits at the rail port
+    for lot_id, truck in trucked.items():
+        assert truck.hub in ("CNCTU-RLY", "CNCTU-CTU", "CNCTU-TFU")
+        assert truck.cost_cny > 0 and truck.distance_km > 80, lot_id
+        shipment = next(s.shipment for s in problem.shipments if s.shipment_id == lot_id)
+        assert shipment.origin == truck.hub and shipment.ready_at == truck.arrive
+    assert trucked["S2"].distance_km > trucked["S0"].distance_km  # Dazhou is farther
+    document = result.to_dict()
+    assert document["pre_carriage_cny"] == pytest.approx(
+        sum(t.cost_cny for t in trucked.values()), abs=0.01
+    )

@@ -43,6 +43,19 @@ _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
+class PreCarriage:
+    """The truck that brings a lot from where it waits to its hub, priced by the route planner
+    (the lot is ready at the hub when it arrives)."""
+
+    origin: str
+    hub: str
+    distance_km: float
+    cost_cny: float
+    depart: datetime
+    arrive: datetime
+
+
+@dataclass(frozen=True)
 class ConsolidationShipment:
     """One lot waiting at a hub to be pooled.
 
@@ -57,6 +70,9 @@ class ConsolidationShipment:
         class and customs regime, validated as in the route planner.
     value_cny
         Declared value (>= 0), the base of the lateness penalty.
+    pre_carriage
+        How a lot from farther than :data:`HUB_RADIUS_KM` reaches its hub (``shipment``'s
+        origin and ready time are then the hub's); None for a lot at a hub.
 
     Examples
     --------
@@ -72,6 +88,7 @@ class ConsolidationShipment:
     seller: str
     shipment: Shipment
     value_cny: float = 0.0
+    pre_carriage: PreCarriage | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.shipment_id, str) or not self.shipment_id.strip():
@@ -301,6 +318,28 @@ def _moment(value: object, end_of_day: bool) -> object:
     return value
 
 
+def _pre_carriage(
+    network: Network, fields: Mapping[str, Any], origin: str, hubs: Iterable[str]
+) -> PreCarriage | None:
+    """The cheapest truck from ``origin`` to one of ``hubs`` (None: no road reaches one)."""
+    from optimizer.routing import plan_routes
+
+    best: PreCarriage | None = None
+    for hub in hubs:
+        road = shipment_from_record(
+            {**fields, "origin": origin, "destination": hub, "deadline": None, "modes": "road",
+             "max_options": 1}
+        )  # fmt: skip
+        options = plan_routes(network, road, max_options=1).options
+        if options and (best is None or options[0].cost_cny < best.cost_cny):
+            option = options[0]
+            best = PreCarriage(
+                origin, hub, sum(leg.distance_km for leg in option.legs), option.cost_cny,
+                option.legs[0].depart, option.arrival,
+            )  # fmt: skip
+    return best
+
+
 def _lot(
     network: Network,
     record: Mapping[str, Any],
@@ -314,14 +353,23 @@ def _lot(
     fields["deadline"] = _moment(fields.get("deadline"), True)
     try:
         origin = str(fields.get("origin", "") or "")
-        allowed = f"a place within {HUB_RADIUS_KM:g} km of the hubs {', '.join(hubs)}"
+        allowed = f"a known place from which a truck reaches the hubs {', '.join(hubs)}"
         try:
-            near = hubs_near(network, network.find_node(origin), hubs) if origin.strip() else []
+            origin_node = network.find_node(origin) if origin.strip() else ""
         except UnknownPlaceError as exc:
             raise InvalidInputError("origin", origin, allowed) from exc
-        if not near:
+        if not origin_node:
             raise InvalidInputError("origin", origin, allowed)
-        fields["origin"] = near[0]
+        near = hubs_near(network, origin_node, hubs)
+        pre_carriage = None
+        if near:
+            fields["origin"] = near[0]
+        else:
+            pre_carriage = _pre_carriage(network, fields, origin_node, hubs)
+            if pre_carriage is None:
+                raise InvalidInputError("origin", origin, allowed)
+            fields["origin"] = pre_carriage.hub
+            fields["ready_at"] = pre_carriage.arrive.isoformat()
         destination = str(fields.get("destination", "") or "")
         try:
             fields["destination"] = network.find_node(destination)
@@ -340,7 +388,7 @@ def _lot(
         if not 0 <= value_cny <= MAX_VALUE_CNY:
             raise InvalidInputError("value_cny", raw_value, allowed)
         return ConsolidationShipment(
-            shipment_id, str(record.get("seller", "") or ""), shipment, value_cny
+            shipment_id, str(record.get("seller", "") or ""), shipment, value_cny, pre_carriage
         )
     except InvalidInputError as exc:
         return Rejection(shipment_id, exc.field, str(exc))
@@ -357,8 +405,10 @@ def problem_from_records(
 ) -> ConsolidationProblem:
     """Read shipment rows (from a CSV or JSON) into a :class:`ConsolidationProblem`.
 
-    Columns: ``id``, ``seller``, ``origin`` (a hub, or a place within :data:`HUB_RADIUS_KM` of
-    one), ``destination`` (node, market or overseas warehouse), ``ready_date`` (or
+    Columns: ``id``, ``seller``, ``origin`` (a hub, a place within :data:`HUB_RADIUS_KM` of
+    one, or any place a truck reaches one from: the cheapest truck to a hub is priced as the
+    lot's :class:`PreCarriage`, and the lot is ready at the hub when it arrives),
+    ``destination`` (node, market or overseas warehouse), ``ready_date`` (or
     ``ready_at``) and ``deadline`` (dates in China Standard Time, or ISO times with offset),
     ``weight_kg``, ``volume_m3``, optional ``cargo_class``, ``customs_regime`` and
     ``value_cny`` (or ``value``). A row that cannot be read, or repeats an id, is rejected with

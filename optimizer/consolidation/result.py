@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from optimizer._ortools import SolveStatus
+from optimizer.consolidation.problem import PreCarriage
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ class ConsolidationResult:
     co2e_kg: float
     baseline_co2e_kg: float
     warm_start_cny: float
+    #: The trucks that bring lots from farther than the hub radius to their hubs, by lot id
+    #: (not in the objective: the same whichever departure a lot takes).
+    pre_carriage: tuple[tuple[str, PreCarriage], ...] = ()
 
     @property
     def savings_cny(self) -> float:
@@ -198,5 +202,18 @@ class ConsolidationResult:
             "unplaced": [
                 {"shipment_id": u.shipment_id, "field": u.field, "reason": u.reason}
                 for u in self.unplaced
+            ],
+            "pre_carriage_cny": round(sum(p.cost_cny for _, p in self.pre_carriage), 2),
+            "pre_carriage": [
+                {
+                    "shipment_id": lot_id,
+                    "from": p.origin,
+                    "hub": p.hub,
+                    "distance_km": round(p.distance_km, 1),
+                    "cost_cny": round(p.cost_cny, 2),
+                    "depart": p.depart.isoformat(),
+                    "arrive": p.arrive.isoformat(),
+                }
+                for lot_id, p in self.pre_carriage
             ],
         }

@@ -127,6 +127,7 @@ class _Prepared:
         remaining: Callable[[], float],
     ) -> None:
         network = problem.network
+        self.problem = problem
         self.cut_short = False
         self.loads = unit_loads(network)
         self.departures = list_departures(network, problem)
@@ -757,4 +758,9 @@ def _result(
         co2e_kg=sum(p.co2e_kg for p in placements),
         baseline_co2e_kg=sum(lot.alone.co2e_kg for lot in lots),
         warm_start_cny=greedy.cost(lots, routes),
+        pre_carriage=tuple(
+            (lot.shipment_id, lot.pre_carriage)
+            for lot in prepared.problem.shipments
+            if lot.pre_carriage is not None
+        ),
     )
