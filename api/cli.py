@@ -523,6 +523,30 @@ def consolidate(
         typer.echo(f"wrote the plan to {output}")
 
 
+def _first_monday(start: str | None, dataset_day: date) -> date:
+    """The Monday an ISO week (``2026-W49``) or a date's week starts on; with none, the
+    Monday on or after ``dataset_day``.
+
+    Examples
+    --------
+    >>> _first_monday("2026-W49", date(2026, 11, 22)), _first_monday("2026-12-03", date.today())
+    (datetime.date(2026, 11, 30), datetime.date(2026, 11, 30))
+    >>> _first_monday(None, date(2026, 11, 22))  # a Sunday
+    datetime.date(2026, 11, 23)
+    """
+    from api.db.repositories import week_monday
+
+    if start is None:
+        return dataset_day + timedelta(days=(7 - dataset_day.weekday()) % 7)
+    if re.fullmatch(r"\s*\d{4}-W\d{2}\s*", start):
+        try:
+            return week_monday(start.strip(), "start")
+        except ValueError as exc:
+            _fail(str(exc))
+    day = _parse_day("start", start)
+    return day - timedelta(days=day.weekday())
+
+
 def _allocation_text(document: dict[str, Any], start: date) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -555,6 +579,8 @@ def _allocation_text(document: dict[str, Any], start: date) -> str:
         cny(document["objective"]),
     )  # fmt: skip
     console.print(costs)
+    from api.db.repositories import iso_week
+
     loads = Table(title="Utilisation per warehouse and week", show_edge=False)
     for column in ("warehouse", "week", "pallets planned + booked / capacity", "use",
                    "m3 planned + booked / capacity", "use"):  # fmt: skip
@@ -569,7 +595,7 @@ def _allocation_text(document: dict[str, Any], start: date) -> str:
                 f"{load['planned'][k]:,.1f} + {load['booked'][k]:,.1f} / {capacity:,.1f}",
                 f"{taken / capacity:.0%}" if capacity else "-",
             ]
-        loads.add_row(load["warehouse_id"], f"{load['week']} ({week:%d %b})", *cells)
+        loads.add_row(load["warehouse_id"], f"{iso_week(week)} ({week:%d %b})", *cells)
     console.print(loads)
     shares = Table(title="Who serves whom (orders over the horizon)", show_edge=False)
     for column in ("seller / market", "forecast", "served by", "unserved"):
@@ -610,7 +636,11 @@ def allocate(
     ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=104, help="Weeks planned.")] = 4,
     start: Annotated[
-        str | None, typer.Option(help="First day of week 1 (default: the dataset's date).")
+        str | None,
+        typer.Option(
+            help="First ISO week (2026-W49, or a date: its week); default: the first week "
+            "after the dataset's date."
+        ),
     ] = None,
     service_days: Annotated[
         float, typer.Option(min=0, help="Delivery within this many days counts as on time.")
@@ -649,7 +679,7 @@ def allocate(
     )
 
     network = _load(data, tariffs)
-    first_day = _parse_day("start", start) if start else date.fromisoformat(network.date)
+    first_day = _first_monday(start, date.fromisoformat(network.date))
     try:
         problem = allocation_problem(
             network, sellers_from_records(_read_rows(sellers)),

@@ -216,6 +216,8 @@ def test_allocate_writes_the_allocation_and_prints_a_summary(tmp_path: Path) -> 
         for p, b, c in zip(load["planned"], load["booked"], load["capacity"], strict=True)
     )
     assert {lane["warehouse_id"] for lane in document["lanes"]} == set(document["open_warehouses"])
+    # ISO weeks: the first full week after the dataset date (Sunday 2026-11-22)
+    assert "2026-W48 (23 Nov)" in result.output and "2026-W51 (14 Dec)" in result.output
 
 
 def test_allocate_unreachable_service_level_leaves_every_order_unserved() -> None:
@@ -291,9 +293,6 @@ def test_a_date_alone_is_the_local_day_at_the_origin_and_destination() -> None:
     assert "ready: got '2026-13-10'" in bad.output and "or a date such as" in bad.output
 
 
-EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
-
-
 def test_readme_example_files_run_as_written(tmp_path: Path) -> None:
     """README's plan-batch, consolidate and contract-rates commands name files that ship."""
     batch = runner.invoke(
@@ -316,3 +315,15 @@ def test_readme_example_files_run_as_written(tmp_path: Path) -> None:
     network = load_network(tariffs=EXAMPLES / "contract_rates.csv")
     contract = network.tariffs_for("RAIL-CNCTU-RLY-CNAKL")
     assert set(contract["source"].map(tuple)) == {("CONTRACT",)}
+
+
+def test_allocate_starts_on_an_iso_week() -> None:
+    by_week = runner.invoke(app, [*ALLOCATE_ARGS, "--start", "2026-W50"])
+    by_date = runner.invoke(app, [*ALLOCATE_ARGS, "--start", "2026-12-09"])
+    assert by_week.exit_code == 0, by_week.output
+    assert "2026-W50 (07 Dec)" in by_week.output
+    assert by_date.output.replace(by_date.output.split("\n")[0], "") == by_week.output.replace(
+        by_week.output.split("\n")[0], ""
+    )  # the same plan (the first line holds the run time)
+    bad = runner.invoke(app, [*ALLOCATE_ARGS, "--start", "2026-W54"])
+    assert bad.exit_code == 2 and "2026 has weeks W01 to W53" in bad.output
