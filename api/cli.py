@@ -405,7 +405,12 @@ def _parse_day(name: str, value: str) -> date:
         _fail(f"{name}: got {value!r}; expected a date such as 2026-12-01")
 
 
-def _consolidation_text(document: dict[str, Any], departures_shown: int = 12) -> str:
+def _consolidation_text(
+    document: dict[str, Any],
+    zone_of: Callable[[str], str] = lambda _: "UTC",
+    departures_shown: int = 12,
+) -> str:
+    """The loading plan as text; departures in the local time of their hub (``zone_of``)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -436,16 +441,20 @@ def _consolidation_text(document: dict[str, Any], departures_shown: int = 12) ->
             "cost above)"
         )
     table = Table(show_edge=False)
-    for column in ("departure", "service", "depart (UTC)", "slots", "boxes", "lots",
+    for column in ("departure", "service", "depart (local)", "slots", "boxes to", "lots",
                    "volume use", "weight use", "cost CNY"):  # fmt: skip
         table.add_column(column)
     for departure in document["departures"][:departures_shown]:
         units = departure["units"]
+        boxes = Counter((u["container_type"], u["destination"]) for u in units)
         table.add_row(
             departure["departure_id"].split("@")[0], departure["service"][:40],
-            departure["depart"][:16],
+            _local(departure["depart"], zone_of(departure["hub"])),
             f"{departure['slots_used']:g}/{departure['slots']:g} {departure['slot_unit']}",
-            ", ".join(sorted({u["container_type"] for u in units})) + f" x{len(units)}",
+            "; ".join(
+                f"{kind}{f' x{n}' if n > 1 else ''} → {to}"
+                for (kind, to), n in sorted(boxes.items())
+            ),
             str(sum(len(u["shipments"]) for u in units)),
             f"{sum(u['volume_utilisation'] for u in units) / len(units):.0%}",
             f"{sum(u['weight_utilisation'] for u in units) / len(units):.0%}",
@@ -518,7 +527,7 @@ def consolidate(
     document = result.to_dict()
     if output is not None:
         output.write_text(json.dumps(document, ensure_ascii=False, indent=2))
-    typer.echo(_consolidation_text(document))
+    typer.echo(_consolidation_text(document, lambda place: _zone_of(network, place)))
     if output is not None:
         typer.echo(f"wrote the plan to {output}")
 

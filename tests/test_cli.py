@@ -308,6 +308,9 @@ def test_readme_example_files_run_as_written(tmp_path: Path) -> None:
     )  # fmt: skip
     assert lots.exit_code == 0, lots.output
     assert "8 lots placed" in lots.output and "0 unplaced" in lots.output
+    # each box's destination, and the departure in the hub's local time
+    words = " ".join(lots.output.split())
+    assert "→ DEDUI" in words and "+08:00" in words
     rates = runner.invoke(
         app, ["network", "summary", "--tariffs", str(EXAMPLES / "contract_rates.csv")]
     )
