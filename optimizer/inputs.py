@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +218,52 @@ def table_from_text(text: str, name: str, *, max_rows: int | None = None) -> Tab
     return Table(tuple(named), rows)
 
 
+#: Excel workbooks read by :func:`read_table` (their first sheet), by file name suffix.
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def _cell_text(value: object) -> str:
+    """An Excel cell as the text a CSV would hold: whole numbers without ``.0``, dates (and
+    times at midnight) as ISO dates, other times as ISO times."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def excel_text(path: Path) -> str:
+    """The first sheet of an Excel workbook as CSV text, read with openpyxl (values, not
+    formulas); a file that is not a workbook raises :class:`TableError` naming it."""
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise TableError(
+            path.name, f"got a file that is not an Excel workbook ({clipped(str(exc))})",
+            "an .xlsx workbook whose first sheet holds the table",
+        ) from None  # fmt: skip
+    try:
+        sheet = workbook.worksheets[0]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow([_cell_text(value) for value in row])
+    finally:
+        workbook.close()
+    return out.getvalue()
+
+
 def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
-    """Read a CSV file (see :func:`decode_text` and :func:`table_from_text`).
+    """Read a CSV file (see :func:`decode_text` and :func:`table_from_text`), or the first
+    sheet of an Excel workbook (``.xlsx``, :func:`excel_text`).
 
     Examples
     --------
@@ -230,6 +274,8 @@ def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
     [{'id': 'A', 'weight_kg': '5'}]
     """
     path = Path(path)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return table_from_text(excel_text(path), path.name, max_rows=max_rows)
     return table_from_text(read_text(path), path.name, max_rows=max_rows)
 
 

@@ -5,6 +5,8 @@ traceback; a scenario file reads data only inside its own folder."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -51,7 +53,7 @@ def _pickups(data: Path) -> list[str]:
 
 def _scenario_run(data: Path) -> list[str]:
     scenario = data.parent / "files.yaml"
-    scenario.write_text(SCENARIO, encoding="utf-8")
+    scenario.write_text(SCENARIO.replace("lots.csv", data.name), encoding="utf-8")
     return ["scenario", "run", str(scenario), "--sample", "1", "--workers", "1", "--json"]
 
 
@@ -67,16 +69,40 @@ BAD_FILES: dict[str, tuple[Callable[[str], bytes], str]] = {
     "binary": (lambda text: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "got binary data"),
     "empty": (lambda text: b"", "got an empty table"),
     "header-only": (lambda text: text.splitlines(keepends=True)[0].encode(), "got no rows"),
+    "unclosed quote": (
+        lambda text: text.replace(",", ',"', 1).encode(),
+        "got malformed CSV on line",
+    ),
+    "not a workbook": (lambda text: text.encode(), "got a file that is not an Excel workbook"),
 }
+
+
+def _workbook(text: str) -> bytes:
+    """The CSV text as the first sheet of an .xlsx workbook, numbers as numbers."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in csv.reader(io.StringIO(text)):
+        sheet.append([float(v) if v.replace(".", "", 1).isdigit() else v for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 GOOD_FILES: dict[str, Callable[[str], bytes]] = {
     "GBK": lambda text: text.encode("gbk"),
     "UTF-16": lambda text: text.replace("\n", "\r\n").encode("utf-16"),  # Excel: BOM, CRLF
+    "UTF-8 BOM": lambda text: text.encode("utf-8-sig"),
+    "xlsx": _workbook,
 }
+#: Kinds written as an Excel workbook (.xlsx).
+EXCEL_KINDS = ("xlsx", "not a workbook")
 
 
-def _data_file(tmp_path: Path, command: str) -> Path:
-    name = "lots.csv" if command == "scenario run" else "data.csv"
-    return tmp_path / name
+def _data_file(tmp_path: Path, command: str, kind: str = "") -> Path:
+    name = "lots" if command == "scenario run" else "data"
+    return tmp_path / f"{name}.{'xlsx' if kind in EXCEL_KINDS else 'csv'}"
 
 
 @pytest.mark.parametrize("kind", list(BAD_FILES) + list(GOOD_FILES))
@@ -85,7 +111,7 @@ def test_case8_cli_bad_files_exit_2_without_traceback(
     tmp_path: Path, command: str, kind: str
 ) -> None:
     arguments, text, printed = COMMANDS[command]
-    data = _data_file(tmp_path, command)
+    data = _data_file(tmp_path, command, kind)
     if kind in GOOD_FILES:
         data.write_bytes(GOOD_FILES[kind](text))
         result = runner.invoke(app, arguments(data))
