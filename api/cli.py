@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -156,10 +156,10 @@ def _fail(message: str) -> NoReturn:
 
 
 def _parse_time(
-    name: str, value: str | None, local_day: tuple[str, time] | None = None
+    name: str, value: str | None, local_day: Callable[[date], datetime] | None = None
 ) -> datetime | None:
-    """An ISO 8601 time with its offset; with ``local_day`` (a time zone and a time of day), a
-    date alone means that time of the day in that zone."""
+    """An ISO 8601 time with its offset; with ``local_day``, a date alone is the moment it
+    gives for that day."""
     if value is None:
         return None
     expected = "an ISO 8601 time with its UTC offset, such as 2026-11-23T08:00+08:00"
@@ -170,8 +170,7 @@ def _parse_time(
                 day = date.fromisoformat(value.strip())
             except ValueError:
                 _fail(f"{name}: got {value!r}; expected {expected}")
-            zone, at = local_day
-            return datetime.combine(day, at, tzinfo=ZoneInfo(zone))
+            return local_day(day)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -329,18 +328,22 @@ def plan(
     """Plan the door-to-door options a forwarder would quote for one shipment."""
     from optimizer.model import Shipment
     from optimizer.routing import plan_routes
+    from optimizer.routing.places import local_day
 
     network = _load(data, tariffs)
     try:
         optional: dict[str, Any] = {}
-        start_of_day = (_zone_of(network, origin), time(0, 0))
-        ready_at = _parse_time("ready", ready, start_of_day)
+        ready_at = _parse_time(
+            "ready", ready, lambda day: local_day(network, "origin", origin, day)
+        )
         if ready_at is not None:
             optional["ready_at"] = ready_at
-        end_of_day = (_zone_of(network, destination), time(23, 59, 59))
+        by = _parse_time(
+            "deadline", deadline,
+            lambda day: local_day(network, "destination", destination, day, end=True),
+        )  # fmt: skip
         shipment = Shipment(
-            origin, destination, weight_kg, volume_m3,
-            deadline=_parse_time("deadline", deadline, end_of_day),
+            origin, destination, weight_kg, volume_m3, deadline=by,
             pieces=pieces, cargo_class=cargo, customs_regime=regime, avoid=_split(avoid),
             allowed_modes=_split(modes) or None, max_options=max_options,
             use_passages=_split(use_passages), similar_within=_similarity(similar), **optional,

@@ -290,3 +290,21 @@ def test_json_document(network: Network) -> None:
             }  # fmt: skip
             assert leg["cost"] == pytest.approx(sum(c["amount"] for c in leg["charges"]))
             assert {c["kind"] for c in leg["charges"]} <= set(KINDS)
+
+
+def test_a_batch_row_may_give_dates_alone(network: Network) -> None:
+    """In a batch CSV, a date alone is a local day: the ready date's start at the origin, the
+    deadline's end at the destination, as in the CLI and the API."""
+    import pandas as pd
+
+    from optimizer.routing import plan_batch, shipment_from_record
+
+    row = {"origin": "Linshui", "destination": "Duisburg", "weight_kg": "800",
+           "volume_m3": "4.2", "ready_at": "2026-12-10", "deadline": "2027-01-31"}  # fmt: skip
+    shipment = shipment_from_record(row, network)
+    assert shipment.ready_at.isoformat() == "2026-12-10T00:00:00+08:00"
+    assert shipment.deadline is not None
+    assert shipment.deadline.isoformat() == "2027-01-31T23:59:59+01:00"
+    result = plan_batch(network, pd.DataFrame([row, {**row, "ready_at": "2026-13-01"}]), workers=1)
+    assert list(result["status"]) == ["planned", "invalid"]
+    assert "ready_at: got '2026-13-01'" in result["error"].iloc[1]

@@ -14,22 +14,30 @@ from api.db.models import RoutePlanRecord
 from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute
 from api.problems import Problem
 from api.schemas.route_plans import RoutePlanOut, RoutePlanPage, ShipmentIn
+from network_data import Network
 from optimizer.errors import InvalidInputError
 from optimizer.model import Shipment
 from optimizer.quotable import Similarity
 from optimizer.routing import plan_routes
+from optimizer.routing.places import local_day
 
 router = APIRouter(prefix="/v1/route-plans", tags=["route plans"], route_class=SessionRoute)
 
 
-def to_shipment(body: ShipmentIn) -> Shipment:
-    """The domain shipment of a request body."""
+def to_shipment(body: ShipmentIn, network: Network) -> Shipment:
+    """The domain shipment of a request body; a date alone is a local day (the ready date's
+    start at the origin, the deadline's end at the destination: :func:`local_day`)."""
     optional: dict[str, Any] = {}
-    if body.ready_at is not None:
-        optional["ready_at"] = body.ready_at
+    ready, deadline = body.ready_at, body.deadline
+    if ready is not None and not isinstance(ready, datetime):
+        ready = local_day(network, "ready_at", body.origin, ready)
+    if deadline is not None and not isinstance(deadline, datetime):
+        deadline = local_day(network, "deadline", body.destination, deadline, end=True)
+    if ready is not None:
+        optional["ready_at"] = ready
     return Shipment(
         origin=body.origin, destination=body.destination, weight_kg=body.weight_kg,
-        volume_m3=body.volume_m3, deadline=body.deadline, pieces=body.pieces,
+        volume_m3=body.volume_m3, deadline=deadline, pieces=body.pieces,
         cargo_class=body.cargo_class, customs_regime=body.customs_regime,
         allowed_modes=frozenset(body.modes) if body.modes else None,
         forbidden_modes=frozenset(body.forbidden_modes), avoid=frozenset(body.avoid),
@@ -78,7 +86,7 @@ async def create_route_plan(
     # latency tail under steady load (benchmarks/bench_api.py). One request at a time per
     # process; scale with --workers.
     try:
-        shipment = to_shipment(body)
+        shipment = to_shipment(body, network)
         start = time.perf_counter()
         plan = plan_routes(network, shipment, every_journey=body.all_options)
         request.app.state.metrics.solver.labels("route_plan").observe(time.perf_counter() - start)
@@ -86,7 +94,7 @@ async def create_route_plan(
         errors = [{"field": exc.field, "message": str(exc)}]
         raise Problem(422, "Invalid shipment", str(exc), errors=errors) from exc
     inputs = body.model_dump(mode="json")
-    if body.ready_at is None:
+    if not isinstance(body.ready_at, datetime):  # now, or the start of a local day
         inputs["ready_at"] = shipment.ready_at.isoformat()
     document = plan.to_dict(body.currency)
     plan_id, created_at = repositories.save_plan(session, key.organisation_id, inputs, document)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.numbers import Float, Int
 
@@ -31,8 +32,13 @@ class ShipmentIn(BaseModel):
     destination: str = Field(min_length=1, max_length=200, examples=["Duisburg"])
     weight_kg: Float = Field(gt=0, le=1_000_000, examples=[800])
     volume_m3: Float = Field(gt=0, le=10_000, examples=[4.2])
-    ready_at: AwareDatetime | None = Field(default=None, description="Default: now.")
-    deadline: AwareDatetime | None = None
+    ready_at: datetime | date | None = Field(
+        default=None,
+        description="Default: now. A date alone is the start of that day at the origin.",
+    )
+    deadline: datetime | date | None = Field(
+        default=None, description="A date alone is the end of that day at the destination."
+    )
     pieces: Int = Field(default=1, ge=1, le=1_000_000)
     cargo_class: Literal["general", "battery", "perishable", "high_value"] = "general"
     customs_regime: Literal["9610", "9710", "9810", "1210", "general"] = "general"
@@ -68,12 +74,27 @@ class ShipmentIn(BaseModel):
 
     @field_validator("ready_at", "deadline", mode="before")
     @classmethod
-    def _iso_text_only(cls, value: object) -> object:
-        if value is not None and not isinstance(value, str | datetime):
-            raise ValueError(
-                "expected an ISO 8601 time with offset, e.g. 2026-11-23T08:00:00+08:00"
-            )
-        return value
+    def _time_or_date(cls, value: object) -> object:
+        """ISO text: a time with its offset, or a date alone (a local day)."""
+        expected = (
+            "expected an ISO 8601 time with offset, e.g. 2026-11-23T08:00:00+08:00, or a date, "
+            "e.g. 2026-11-23"
+        )
+        if value is None or isinstance(value, datetime | date):
+            moment = value
+        elif not isinstance(value, str):
+            raise ValueError(expected)
+        else:
+            alone = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip())
+            try:
+                moment = (
+                    date.fromisoformat(value.strip()) if alone else datetime.fromisoformat(value)
+                )
+            except ValueError:
+                raise ValueError(f"got {value[:40]!r}; {expected}") from None
+        if isinstance(moment, datetime) and moment.tzinfo is None:
+            raise ValueError(f"got {value!s:.40} without a UTC offset; {expected}")
+        return moment
 
 
 class ChargeOut(BaseModel):

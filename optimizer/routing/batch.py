@@ -24,7 +24,7 @@ _Result_T = TypeVar("_Result_T")
 def plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
     """Plan one shipments-table row; an invalid row gives ``status`` invalid and ``error``."""
     try:
-        shipment = shipment_from_record(record)
+        shipment = shipment_from_record(record, network)
         row = plan_summary_row(plan_routes(network, shipment, max_options=1))
     except ValueError as exc:
         row = {"status": "invalid", "error": str(exc)}

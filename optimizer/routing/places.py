@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +87,31 @@ def find_place(network: Network, field: str, query: str) -> str:
         raise InvalidInputError(
             field, query, f"a known place ({str(exc).split('; ', 1)[-1]})"
         ) from exc
+
+
+def local_day(
+    network: Network, field: str, place: str, day: date, *, end: bool = False
+) -> datetime:
+    """A date as a moment where it happens: the start (``end``: the last second) of ``day``
+    in the time zone of the place ``place`` names (a ready date at the origin, a deadline at
+    the destination).
+
+    Raises
+    ------
+    optimizer.errors.InvalidInputError
+        Naming ``field`` when ``place`` names no known place (:func:`find_place`).
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> network = load_network()
+    >>> local_day(network, "origin", "Chengdu", date(2026, 12, 10)).isoformat()
+    '2026-12-10T00:00:00+08:00'
+    >>> local_day(network, "destination", "Duisburg", date(2027, 1, 20), end=True).isoformat()
+    '2027-01-20T23:59:59+01:00'
+    """
+    zone = ZoneInfo(str(network.nodes.at[find_place(network, field, place), "timezone"]))
+    return datetime.combine(day, time(23, 59, 59) if end else time(0), tzinfo=zone)
 
 
 def resolve_place(data: RoutingData, field: str, query: str) -> Place:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from optimizer._compile import RoutingData
 from optimizer.errors import InvalidInputError
 from optimizer.inputs import check_year
 from optimizer.model import MODES, Shipment
-from optimizer.routing.places import Place
+from optimizer.routing.places import Place, local_day
 
 #: Longest journey searched: long enough for sea via the Cape with waits.
 DEFAULT_HORIZON_DAYS = 90
@@ -97,11 +97,13 @@ def regime_problem(
     return None
 
 
-def shipment_from_record(record: dict[str, Any]) -> Shipment:
+def shipment_from_record(record: dict[str, Any], network: Network | None = None) -> Shipment:
     """Build a :class:`Shipment` from one row of a shipments table (CSV or DataFrame).
 
     Columns: ``origin``, ``destination``, ``weight_kg``, ``volume_m3`` and optionally
-    ``ready_at`` and ``deadline`` (ISO 8601 with offset), ``pieces``, ``cargo_class``,
+    ``ready_at`` and ``deadline`` (ISO 8601 with offset; with ``network``, also a date alone:
+    the start of that day at the origin, the end of it at the destination), ``pieces``,
+    ``cargo_class``,
     ``customs_regime``, ``avoid`` and ``modes`` (``|`` or ``,`` separated), ``max_options``.
 
     Examples
@@ -142,10 +144,18 @@ def shipment_from_record(record: dict[str, Any]) -> Shipment:
     def moment(name: str) -> datetime | None:
         if not text(name):
             return None
+        expected = "an ISO 8601 time with offset" + (" or a date" if network is not None else "")
         try:
-            value = datetime.fromisoformat(text(name))
+            if network is not None and len(text(name)) == len("2026-11-23"):
+                day = date.fromisoformat(text(name))
+                place, end = ("origin", False) if name == "ready_at" else ("destination", True)
+                value = local_day(network, place, text(place), day, end=end)
+            else:
+                value = datetime.fromisoformat(text(name))
         except ValueError as exc:
-            raise InvalidInputError(name, text(name), "an ISO 8601 time with offset") from exc
+            if isinstance(exc, InvalidInputError):
+                raise
+            raise InvalidInputError(name, text(name), expected) from exc
         check_year(name, value, text(name))
         return value
 

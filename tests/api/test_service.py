@@ -213,3 +213,22 @@ def test_api_docs_need_no_cdn(client: TestClient) -> None:
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
     assert client.get("/redoc").status_code == 404
+
+
+def test_a_date_alone_is_a_local_day(client: TestClient) -> None:
+    """ready_at 2026-12-10 is midnight at the origin (Linshui, +08:00); a deadline date is the
+    end of that day at the destination (Duisburg, +01:00 in winter)."""
+    key = auth(new_key(client, "acme"))
+    body = {**LINSHUI, "ready_at": "2026-12-10", "deadline": "2027-01-31"}
+    created = client.post("/v1/route-plans", json=body, headers=key)
+    assert created.status_code == 201, created.text
+    assert created.json()["request"]["ready_at"] == "2026-12-10T00:00:00+08:00"
+    explicit = client.post(
+        "/v1/route-plans",
+        json={**LINSHUI, "ready_at": "2026-12-10T00:00:00+08:00",
+              "deadline": "2027-01-31T23:59:59+01:00"},
+        headers=key,
+    )  # fmt: skip
+    assert created.json()["options"] == explicit.json()["options"]
+    bad = client.post("/v1/route-plans", json={**LINSHUI, "ready_at": "2026-02-30"}, headers=key)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "ready_at"
