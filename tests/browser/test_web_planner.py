@@ -266,3 +266,27 @@ def test_api_docs_render_offline(page: Any, live_server: LiveServer, page_log: A
     expect(page.locator(".swagger-ui .title")).to_contain_text("Shudao")
     expect(page.locator(".opblock-tag").first).to_be_visible()
     assert page_log.external == []
+
+
+def test_find_routes_in_view_and_dates_written_iso(page: Any, live_server: LiveServer) -> None:
+    """At 1280x800 the Find routes button is in view without scrolling; dates read and are
+    typed YYYY-MM-DD whatever the browser's locale, and a date that is not one is named."""
+    enter_key(page, live_server.key())
+    expect(page.get_by_role("button", name="Find routes")).to_be_in_viewport()
+    ready = page.get_by_label("Ready date")
+    expect(ready).to_have_attribute("placeholder", "YYYY-MM-DD")
+    page.get_by_label("Origin", exact=True).fill("Linshui")
+    page.get_by_label("Destination", exact=True).fill("Duisburg")
+    page.get_by_label("Weight (kg)").fill("800")
+    page.locator("#shipment-form").get_by_label("Volume (m³)").fill("4.2")
+    ready.fill("11/23/2026")
+    page.get_by_role("button", name="Find routes").click()
+    expect(page.locator("#ready_at-error")).to_contain_text("YYYY-MM-DD")
+    ready.fill("2026-02-30")
+    page.get_by_role("button", name="Find routes").click()
+    expect(page.locator("#ready_at-error")).to_contain_text("YYYY-MM-DD")
+    ready.fill(READY_DATE)
+    with page.expect_response("**/v1/route-plans") as answer:
+        page.get_by_role("button", name="Find routes").click()
+    assert answer.value.status == 201
+    expect(page.locator("#ready_at-error")).to_be_hidden()

@@ -22,6 +22,15 @@ const FIELD_TARGETS = {
   avoid: "avoid",
 };
 
+/** A real calendar date written YYYY-MM-DD (ISO 8601), the only way the page writes dates. */
+function isIsoDate(text) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const [year, month, day] = text.split("-").map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1
+    && date.getUTCDate() === day;
+}
+
 export function initPlanner() {
   const form = document.getElementById("shipment-form");
   const results = document.getElementById("results");
@@ -106,8 +115,10 @@ export function initPlanner() {
     }
     for (const [name, time] of [["ready_at", "09:00"], ["deadline", "23:59"]]) {
       const input = el[name];
-      if (input.validity.badInput) problems.push({ field: name, message: "Enter a date." });
-      else if (input.value) body[name] = localInputToIso(`${input.value}T${time}`);
+      const text = input.value.trim();
+      if (text && !isIsoDate(text)) {
+        problems.push({ field: name, message: "Enter a date as YYYY-MM-DD, e.g. 2026-12-10." });
+      } else if (text) body[name] = localInputToIso(`${text}T${time}`);
     }
     const modes = [...form.querySelectorAll("#modes-choices input")];
     const allowed = modes.filter((i) => i.checked).map((i) => i.value);
