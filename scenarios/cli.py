@@ -96,6 +96,23 @@ def _kpi_text(document: dict[str, object]) -> str:
     for mode in ("road", "rail", "inland_water", "sea", "air"):
         cells = "".join(f"{r['mode_split'][mode]:>22.1%}" for r in runs)
         lines.append(f"{'share ' + mode:<26}{cells}")
+    same = document.get("like_with_like")
+    if isinstance(same, dict) and len(runs) == 2:
+        names = [str(r["name"]) for r in runs]
+        lines += [
+            "",
+            f"like with like: the {same['shipments']:,} sampled shipments both runs serve",
+        ]
+        for key in ("total_cost", "mean_days", "co2e_kg"):
+            values = [same["scenario"][key], same["baseline"][key]]
+            cells = "".join(
+                f"{v:>22,.2f}" if isinstance(v, int | float) else f"{'-':>22}" for v in values
+            )
+            lines.append(f"{key:<26}{cells}")
+        lines.append(
+            f"served by {names[0]} only: {same['only_scenario']:,}; by {names[1]} only: "
+            f"{same['only_baseline']:,} (the totals above leave out what a run does not serve)"
+        )
     return "\n".join(lines)
 
 

@@ -485,8 +485,40 @@ def run_scenario(
     return ScenarioResult(spec, kpis, shipments, corridors, warehouses, changed.network, base)
 
 
+def like_with_like(result: ScenarioResult) -> dict[str, Any] | None:
+    """The two runs on the shipments both served (None without a baseline): each run's KPI
+    totals leave out what it did not serve, so a run that serves less can look cheaper.
+
+    Totals are scaled to the whole demand as the KPIs are; ``only_scenario`` and
+    ``only_baseline`` count the sampled shipments one run served and the other did not.
+    """
+    if result.baseline is None:
+        return None
+    runs = {"scenario": result.shipments, "baseline": result.baseline.shipments}
+    served = {
+        name: frame[frame["status"] == "served"].set_index("id") for name, frame in runs.items()
+    }
+    common = served["scenario"].index.intersection(served["baseline"].index)
+    kpis = result.kpis
+    scale = kpis["shipments"] / kpis["planned"] if kpis["planned"] else 1.0
+    document: dict[str, Any] = {
+        "shipments": len(common),
+        "only_scenario": len(served["scenario"].index.difference(common)),
+        "only_baseline": len(served["baseline"].index.difference(common)),
+    }
+    for name, frame in served.items():
+        rows = frame.loc[common]
+        document[name] = {
+            "total_cost": round(float(rows["cost_cny"].sum()) * scale, 2),
+            "mean_days": round(float(rows["days"].mean()), 3) if len(rows) else None,
+            "co2e_kg": round(float(rows["co2e_kg"].sum()) * scale, 1),
+        }
+    return document
+
+
 def kpi_document(result: ScenarioResult) -> dict[str, Any]:
-    """``{"scenario": KPIS, "baseline": KPIS or None}``, ready for JSON."""
+    """``{"scenario": KPIS, "baseline": KPIS or None, "like_with_like": ... or None}``, ready
+    for JSON (:func:`like_with_like`)."""
     return {
         "scenario": {"name": result.scenario.name, **result.kpis},
         "baseline": (
@@ -494,4 +526,5 @@ def kpi_document(result: ScenarioResult) -> dict[str, Any]:
             if result.baseline is not None
             else None
         ),
+        "like_with_like": like_with_like(result),
     }

@@ -618,3 +618,31 @@ def test_a_run_reports_its_progress(network: Network) -> None:
         mine = [(done, total) for n, done, total in heard if n == name]
         assert mine[0] == (0, 30) and mine[-1] == (30, 30), name
         assert [done for done, _ in mine] == sorted(done for done, _ in mine)
+
+
+def test_like_with_like_compares_the_shipments_both_runs_serve(
+    network: Network, runs: dict[str, ScenarioResult]
+) -> None:
+    """A run that leaves shipments unserved looks cheaper in its own totals; the comparison
+    on the shipments both runs serve does not (issue 20: notebook 02 at sample=60)."""
+    from dataclasses import replace
+
+    from scenarios.runner import kpi_document, like_with_like
+
+    closure, reopening = runs["red_sea_closure"], runs["red_sea_reopening"]
+    paired = replace(closure, baseline=reopening)
+    same = like_with_like(paired)
+    assert same is not None and like_with_like(closure) is None
+    served = {
+        name: set(r.shipments.loc[r.shipments["status"] == "served", "id"])
+        for name, r in (("scenario", closure), ("baseline", reopening))
+    }
+    common = served["scenario"] & served["baseline"]
+    assert same["shipments"] == len(common)
+    assert same["only_scenario"] == len(served["scenario"] - common)
+    assert same["only_baseline"] == len(served["baseline"] - common)
+    scale = closure.kpis["shipments"] / closure.kpis["planned"]
+    for name, run in (("scenario", closure), ("baseline", reopening)):
+        rows = run.shipments[run.shipments["id"].isin(common)]
+        assert same[name]["total_cost"] == pytest.approx(rows["cost_cny"].sum() * scale, rel=1e-9)
+    assert kpi_document(paired)["like_with_like"] == same
