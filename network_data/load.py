@@ -235,8 +235,35 @@ class Network:
         return float(amount) * float(cast(float, self.fx.at[currency, "cny_per_unit"]))
 
     @cached_property
-    def _tariff_rows_by_scope(self) -> dict[str, pd.DataFrame]:
-        return {str(scope): rows for scope, rows in self.tariffs.groupby("scope", sort=False)}
+    def _tariff_records_by_scope(self) -> dict[str, list[Any]]:
+        by_scope: dict[str, list[Any]] = {}
+        for row in self.tariffs.itertuples():
+            by_scope.setdefault(str(row.scope), []).append(row)
+        return by_scope
+
+    def tariff_records_for(self, corridor_id: str) -> list[Any]:
+        """The rows of :meth:`tariffs_for` as named tuples (``Index`` is the row's label in
+        ``tariffs``), without building a DataFrame: what compiling the network reads.
+
+        Examples
+        --------
+        >>> [(r.unit, r.rate) for r in load_network().tariff_records_for("RAIL-KZDOS-BYBRE")][:2]
+        [('container:20GP', 2140.0), ('container:40GP', 3289.0)]
+        """
+        origin = self.corridors.at[corridor_id, "origin"]
+        origin_country = str(self.nodes.at[origin, "country"])
+        mode = str(self.corridors.at[corridor_id, "mode"])
+        chosen: list[Any] = []
+        units_done: set[str] = set()
+        for scope in v.tariff_scopes(corridor_id, mode, origin_country):
+            fresh = [
+                row
+                for row in self._tariff_records_by_scope.get(scope, ())
+                if row.unit not in units_done
+            ]
+            chosen += fresh
+            units_done.update(row.unit for row in fresh)
+        return chosen
 
     def tariffs_for(self, corridor_id: str) -> pd.DataFrame:
         """Tariff rows that price ``corridor_id``: its own rows, else the mode default.
@@ -251,20 +278,7 @@ class Network:
         >>> float(rows.loc[rows.unit == "container:40GP", "rate"].iloc[0])
         3289.0
         """
-        corridor = self.corridors.loc[corridor_id]
-        origin_country = str(self.nodes.at[corridor["origin"], "country"])
-        scopes = v.tariff_scopes(corridor_id, str(corridor["mode"]), origin_country)
-        chosen: list[pd.DataFrame] = []
-        units_done: set[str] = set()
-        for scope in scopes:
-            if scope not in self._tariff_rows_by_scope:
-                continue
-            rows = self._tariff_rows_by_scope[scope]
-            fresh = rows[~rows["unit"].isin(units_done)]
-            if not fresh.empty:
-                chosen.append(fresh)
-                units_done.update(fresh["unit"])
-        return pd.concat(chosen) if chosen else self.tariffs.iloc[0:0]
+        return self.tariffs.loc[[row.Index for row in self.tariff_records_for(corridor_id)]]
 
     def summary(self) -> dict[str, Any]:
         """Counts by mode, node kind and status, with the dataset version and date, and what

@@ -302,9 +302,9 @@ def _tariff_arrays(
     express_rate = np.full((n, MAX_BREAKS), np.nan)
     express_min = np.zeros(n)
     for e, corridor_id in enumerate(edge_ids):
-        rows = network.tariffs_for(corridor_id).sort_values("break_from", kind="stable")
+        rows = sorted(network.tariff_records_for(corridor_id), key=lambda row: row.break_from)
         kg_slot = express_slot = 0
-        for row in records(rows):
+        for row in rows:
             rate = _cny(network, row.rate + row.rate_per_km * distance_km[e], row.currency)
             minimum = _cny(network, row.min_charge, row.currency)
             if row.unit in UNIT_COLUMNS:
