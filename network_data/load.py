@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +41,21 @@ METADATA_FILE = "dataset.json"
 _GEOD = Geod(ellps="WGS84")
 #: Spacing of the points drawn along a great-circle air path.
 _AIR_POINT_SPACING_KM = 200.0
+
+
+class TariffRow(NamedTuple):
+    """One row of ``tariffs.csv`` as compiling the network reads it; ``label`` is its index
+    in :attr:`Network.tariffs` (a plain tuple, so a network with these cached still pickles
+    to worker processes)."""
+
+    label: Any
+    scope: str
+    unit: str
+    break_from: float
+    rate: float
+    rate_per_km: float
+    min_charge: float
+    currency: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,15 +250,17 @@ class Network:
         return float(amount) * float(cast(float, self.fx.at[currency, "cny_per_unit"]))
 
     @cached_property
-    def _tariff_records_by_scope(self) -> dict[str, list[Any]]:
-        by_scope: dict[str, list[Any]] = {}
-        for row in self.tariffs.itertuples():
+    def _tariff_records_by_scope(self) -> dict[str, list[TariffRow]]:
+        by_scope: dict[str, list[TariffRow]] = {}
+        columns = [self.tariffs[name].tolist() for name in TariffRow._fields[1:]]
+        for label, *values in zip(self.tariffs.index, *columns, strict=True):
+            row = TariffRow(label, *values)
             by_scope.setdefault(str(row.scope), []).append(row)
         return by_scope
 
-    def tariff_records_for(self, corridor_id: str) -> list[Any]:
-        """The rows of :meth:`tariffs_for` as named tuples (``Index`` is the row's label in
-        ``tariffs``), without building a DataFrame: what compiling the network reads.
+    def tariff_records_for(self, corridor_id: str) -> list[TariffRow]:
+        """The rows of :meth:`tariffs_for` as :class:`TariffRow` tuples, without building a
+        DataFrame: what compiling the network reads.
 
         Examples
         --------
@@ -253,7 +270,7 @@ class Network:
         origin = self.corridors.at[corridor_id, "origin"]
         origin_country = str(self.nodes.at[origin, "country"])
         mode = str(self.corridors.at[corridor_id, "mode"])
-        chosen: list[Any] = []
+        chosen: list[TariffRow] = []
         units_done: set[str] = set()
         for scope in v.tariff_scopes(corridor_id, mode, origin_country):
             fresh = [
@@ -278,7 +295,7 @@ class Network:
         >>> float(rows.loc[rows.unit == "container:40GP", "rate"].iloc[0])
         3289.0
         """
-        return self.tariffs.loc[[row.Index for row in self.tariff_records_for(corridor_id)]]
+        return self.tariffs.loc[[row.label for row in self.tariff_records_for(corridor_id)]]
 
     def summary(self) -> dict[str, Any]:
         """Counts by mode, node kind and status, with the dataset version and date, and what
