@@ -143,6 +143,13 @@ def _num(name: str, *, required: bool = True, minimum: float = 0.0) -> Column:
     return Column(name, "float", required=required, minimum=minimum)
 
 
+#: ``operating`` (empty: operating), ``under_construction`` or ``planned``, and the year it
+#: opens where a source gives one: columns of nodes, corridors and services.
+STATUS_COLUMNS: Final = (
+    Column("status", required=False, choices=FACILITY_STATUSES),
+    Column("opens_year", "int", required=False, minimum=1990, maximum=2100),
+)
+
 NODE_COLUMNS: Final = (
     Column("id"),
     Column("name_en"),
@@ -166,10 +173,7 @@ NODE_COLUMNS: Final = (
     Column("city", required=False),
     Column("timezone"),
     Column("aliases", "list", required=False),
-    #: ``operating`` (empty: operating), ``under_construction`` or ``planned``, and the year it
-    #: opens where a source gives one.
-    Column("status", required=False, choices=FACILITY_STATUSES),
-    Column("opens_year", "int", required=False, minimum=1990, maximum=2100),
+    *STATUS_COLUMNS,
     Column("source", "list", separator=";"),
 )
 
@@ -206,10 +210,7 @@ CORRIDOR_COLUMNS: Final = (
     Column("passages", "list", required=False),
     Column("via", "list", required=False),
     Column("reverse_id", required=False),
-    #: ``operating`` (empty: operating), ``under_construction`` or ``planned``, and the year it
-    #: opens where a source gives one.
-    Column("status", required=False, choices=FACILITY_STATUSES),
-    Column("opens_year", "int", required=False, minimum=1990, maximum=2100),
+    *STATUS_COLUMNS,
     Column("source", "list", separator=";"),
 )
 
@@ -224,10 +225,7 @@ SERVICE_COLUMNS: Final = (
     #: cleared inland, shunted to the quay); empty where only ``cutoff_h`` applies.
     _num("rail_cutoff_h", required=False),
     Column("week_parity", choices=WEEK_PARITIES),
-    #: ``operating`` (empty: operating), ``under_construction`` or ``planned``, and the year it
-    #: opens where a source gives one.
-    Column("status", required=False, choices=FACILITY_STATUSES),
-    Column("opens_year", "int", required=False, minimum=1990, maximum=2100),
+    *STATUS_COLUMNS,
     Column("source", "list", separator=";"),
 )
 
