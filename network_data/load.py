@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -435,9 +435,25 @@ def _air_path(lat1: float, lon1: float, lat2: float, lon2: float) -> shapely.Lin
     return shapely.LineString(np.column_stack([lons, [p[1] for p in points]]))
 
 
-def _departures_per_week(services: pd.DataFrame) -> pd.Series[float]:
-    weekly = services["weekdays"].map(len) * services["week_parity"].map(PARITY_SHARE)
-    return weekly.groupby(services["corridor_id"]).sum()
+def with_derived_columns(
+    corridors: gpd.GeoDataFrame, services: pd.DataFrame, emission_factors: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """``corridors`` (indexed by id) with the columns derived from the rest: departures per
+    week (from ``services`` for scheduled corridors), weekly TEU capacity and g CO2e per
+    tonne-km of the vehicle. The loader and a scenario's changed tables both use it."""
+    weekly = (
+        (services["weekdays"].map(len) * services["week_parity"].map(PARITY_SHARE))
+        .groupby(services["corridor_id"])
+        .sum()
+    )
+    from_timetable = corridors.index.to_series().map(weekly).fillna(0.0).astype(float)
+    departures = corridors["departures_per_week"].astype(float)
+    departures = departures.where(~corridors["scheduled"].astype(bool), from_timetable)
+    return corridors.assign(
+        departures_per_week=departures,
+        capacity_teu_per_week=corridors["capacity_teu_per_departure"] * departures,
+        co2e_g_per_tkm=corridors["vehicle"].map(emission_factors["co2e_g_per_tkm"]),
+    )
 
 
 def _content_hash(files: list[Path]) -> str:
@@ -671,24 +687,13 @@ def _assemble(
         tables["through_services.csv"].set_index("id"),
     )
     services = parts.services
-    corridors = parts.corridors
-    planned_corridors = parts.planned.corridors
-    for table, timetables in (
-        (corridors, services),
-        (planned_corridors, pd.concat([services, parts.planned.services])),
-    ):
-        table["departures_per_week"] = (
-            table["departures_per_week"]
-            .astype(float)
-            .where(
-                ~table["scheduled"].astype(bool),
-                table["id"].map(_departures_per_week(timetables)).astype(float),
-            )
-        )
-        table["capacity_teu_per_week"] = (
-            table["capacity_teu_per_departure"] * table["departures_per_week"]
-        )
-        table["co2e_g_per_tkm"] = table["vehicle"].map(emission["co2e_g_per_tkm"])
+    corridors = with_derived_columns(parts.corridors, services, emission)
+    planned = replace(
+        parts.planned,
+        corridors=with_derived_columns(
+            parts.planned.corridors, pd.concat([services, parts.planned.services]), emission
+        ),
+    )
     return Network(
         nodes=parts.nodes,
         corridors=corridors,
@@ -702,7 +707,7 @@ def _assemble(
         container_types=tables["container_types.csv"].set_index("container_type"),
         products=tables["products.csv"].set_index("id"),
         through_services=parts.through_services,
-        planned=parts.planned,
+        planned=planned,
         cities=tables["cities.csv"].set_index("id", drop=False).rename_axis(None),
         version=f"{date}+{_content_hash(hashed_files)}",
         date=date,

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from network_data import Network
-from network_data.schema import PARITY_SHARE
+from network_data.load import with_derived_columns
 from network_data.status import OPERATING, opening, split
 from optimizer.inputs import YEARS
 from scenarios.spec import (
@@ -68,26 +68,7 @@ class _Tables:
         self.planned = network.planned
 
     def network(self, version: str | None = None) -> Network:
-        scheduled = self.corridors["scheduled"].astype(bool)
-        weekly = (
-            (
-                self.services["weekdays"].map(len)
-                * self.services["week_parity"].map(PARITY_SHARE).astype(float)
-            )
-            .groupby(self.services["corridor_id"])
-            .sum()
-        )
-        from_timetable = self.corridors.index.to_series().map(weekly).fillna(0.0).astype(float)
-        corridors = self.corridors.copy()
-        corridors["departures_per_week"] = corridors["departures_per_week"].where(
-            ~scheduled, from_timetable
-        )
-        corridors["capacity_teu_per_week"] = (
-            corridors["capacity_teu_per_departure"] * corridors["departures_per_week"]
-        )
-        corridors["co2e_g_per_tkm"] = corridors["vehicle"].map(
-            self.base.emission_factors["co2e_g_per_tkm"]
-        )
+        corridors = with_derived_columns(self.corridors, self.services, self.base.emission_factors)
         return replace(
             self.base,
             nodes=self.nodes,
