@@ -111,18 +111,6 @@ def test_anhui_rail_without_a_cross_country_truck(network: Network) -> None:
         assert first_rail.origin == terminal
 
 
-def test_dazhou_east_by_rail_and_water_via_wanzhou(network: Network) -> None:
-    options = _plan(network, "Dazhou", "Shanghai", {"road", "rail", "inland_water"})
-    rail_water = [
-        o for o in options
-        if [leg.corridor_id for leg in o.legs if leg.mode != "road"][:1]
-        == ["RAIL-CNDAX-RLY-CNWZH-PRT"]
-    ]  # fmt: skip
-    assert rail_water
-    assert rail_water[0].legs[2].mode == "inland_water"
-    assert rail_water[0].legs[2].origin == "CNWZH-PRT"
-
-
 def test_dazhou_laos_train_runs_once_every_four_weeks(network: Network) -> None:
     first = reference_next_departure(network, "RAIL-CNDAX-RLY-CNKMG", READY)
     assert first is not None
