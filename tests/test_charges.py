@@ -6,6 +6,7 @@ EUR 8.40 CNY; every breakdown must sum to the option's ``total_cost`` in the JSO
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -106,6 +107,28 @@ def test_bulky_air_chongqing_to_liege(network: Network) -> None:
     assert truck.charge_cny("airport_handling") == pytest.approx(1000 * 1.0)
     assert truck.cost_cny < 1000 * 1.0 + 1_500  # plus one truck for 2 km
     assert_sums_to_total(network, shipment, option)
+
+
+def test_a_china_europe_train_to_hamburg_is_handled_at_its_rail_terminal(
+    network: Network,
+) -> None:
+    """3 t / 12 m3 loose, Hefei to Hamburg by train: unloaded at the Billwerder rail terminal
+    at CNY 60 per W/M (H-DEF), not at the sea quay's CNY 504 (THC-EU, CFS-EU), so the direct
+    train is cheaper than a train to Duisburg and 454 km of road (issue 17: it was dearer)."""
+    shipment = Shipment("CNHFE-RLY", "Hamburg", 3_000, 12, ready_at=MONDAY,
+                        allowed_modes={"rail", "road"})  # fmt: skip
+    plan = plan_routes(network, shipment, every_journey=True)
+    by_rail = min(plan.options, key=lambda o: o.cost_cny)
+    rail_legs = [leg for leg in by_rail.legs if leg.mode == "rail"]
+    assert rail_legs[-1].corridor_id == "RAIL-PLMAL-DEHAM-RLY"
+    assert sum(leg.distance_km for leg in by_rail.legs if leg.mode == "road") < 20
+    unloaded = [c for leg in by_rail.legs for c in leg.charges if "Billwerder" in c.basis]
+    assert [(c.kind, c.amount_cny) for c in unloaded] == [("cfs", 12 * 60.0)]
+    without = replace(shipment, avoid=frozenset({"RAIL-PLMAL-DEHAM-RLY"}))
+    via_duisburg = min(plan_routes(network, without).options, key=lambda o: o.cost_cny)
+    assert "RAIL-PLMAL-DEDUI" in [leg.corridor_id for leg in via_duisburg.legs]
+    assert via_duisburg.cost_cny > by_rail.cost_cny
+    assert_sums_to_total(network, shipment, by_rail)
 
 
 LANES = [

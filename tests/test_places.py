@@ -77,7 +77,7 @@ def test_a_city_has_all_its_terminals(network: Network) -> None:
         ("Shangai", "Shanghai"),
         ("Duisberg", "DEDUI"),
         ("Istambul", "Istanbul"),
-        ("Hamburgh", "DEHAM"),
+        ("Hamburgh", "Hamburg"),
         ("Fangchenggan", "Fangchenggang"),
     ],
 )
