@@ -6,9 +6,12 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,6 +34,14 @@ from api.web import install as install_web
 from network_data import Network, load_network
 from optimizer.model import Shipment
 from optimizer.routing import plan_routes
+
+#: Where FastAPIOffline serves its copies of Swagger UI and ReDoc.
+OFFLINE_DOCS = "/static-offline-docs"
+#: ReDoc's page may load only from this service: no request leaves the machine.
+REDOC_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:"
+)
 
 #: Seconds a stopping service waits for its job runner: with uvicorn's 5 s for open
 #: connections, a stop stays within the 10 s ``shudao serve`` allows (api.serve.STOP_S).
@@ -55,6 +66,16 @@ def _serve_lean(threads: int) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     gc.collect()
     gc.freeze()
+
+
+@cache
+def _redoc_script() -> bytes:
+    """FastAPIOffline's copy of ReDoc, its one CDN address (the logo under the menu) pointed at
+    the service's own icon."""
+    script = resources.files("fastapi_offline") / "static" / "redoc.standalone.js"
+    return script.read_bytes().replace(
+        b"https://cdn.redoc.ly/redoc/logo-mini.svg", f"{OFFLINE_DOCS}/favicon.png".encode()
+    )
 
 
 def create_app(settings: Settings | None = None, *, network: Network | None = None) -> FastAPI:
@@ -101,8 +122,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         runner_engine.dispose()
         engine.dispose()
 
-    # Swagger UI from the package's own copy, not a CDN: /docs works offline. No ReDoc: its
-    # bundle fetches its logo from cdn.redoc.ly whatever it is told.
+    # Swagger UI and ReDoc from the package's own copies, not a CDN: both work offline.
     app = FastAPIOffline(
         redoc_url=None,
         title="Shudao",
@@ -123,6 +143,20 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
     app.include_router(warehouse_routes.router)
     app.include_router(booking_routes.router)
     install_web(app)  # the web planner at /
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> Response:
+        page = get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json", title="Shudao - ReDoc",
+            redoc_js_url="/redoc.standalone.js", with_google_fonts=False,
+            redoc_favicon_url=f"{OFFLINE_DOCS}/favicon.png",
+        )  # fmt: skip
+        page.headers["Content-Security-Policy"] = REDOC_POLICY
+        return page
+
+    @app.get("/redoc.standalone.js", include_in_schema=False)
+    async def redoc_script() -> Response:
+        return Response(_redoc_script(), media_type="text/javascript")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

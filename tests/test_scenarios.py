@@ -512,6 +512,9 @@ def test_cli_run_json_and_report(tmp_path: Path) -> None:
     report = (tmp_path / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 3
     assert "http://" not in report and "https://" not in report
+    # against the baseline: the change and % columns; corridors by name, their ids beside
+    assert ">change</th>" in report and ">%</th>" in report
+    assert " by " in report and '<br><small class="id">' in report
     shipments = pd.read_parquet(tmp_path / "shipments.parquet")
     assert len(shipments) == 15 and len(pd.read_parquet(tmp_path / "baseline_shipments.parquet"))
 

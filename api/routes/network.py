@@ -139,6 +139,8 @@ def _node_match(network: Network, node_id: str) -> PlaceMatch:
         kind=str(nodes.at[node_id, "kind"]),
         country=str(nodes.at[node_id, "country"]),
         modes=list(nodes.at[node_id, "modes"]),
+        lat=float(nodes.at[node_id, "lat"]),
+        lon=float(nodes.at[node_id, "lon"]),
     )
 
 
@@ -147,5 +149,5 @@ def _city_match(network: Network, city: City) -> PlaceMatch:
     modes = {mode for member in city.members for mode in network.nodes.at[member, "modes"]}
     return PlaceMatch(
         id=city.id, name_en=city.name, name_zh=city.name_zh, kind="city", country=city.country,
-        modes=sorted(modes, key=MODES.index),
+        modes=sorted(modes, key=MODES.index), lat=city.lat, lon=city.lon,
     )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class NotOperating(BaseModel):
@@ -52,3 +52,5 @@ class PlaceMatch(BaseModel):
     kind: str
     country: str
     modes: list[str]
+    lat: float = Field(description="WGS-84 latitude of the node, or of a city's centre.")
+    lon: float = Field(description="WGS-84 longitude of the node, or of a city's centre.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.db import repositories
@@ -166,11 +167,13 @@ def test_network_endpoints(client: TestClient) -> None:
     assert client.get("/v1/network/corridors?mode=ship", headers=key).status_code == 422
     found = client.get("/v1/network/search?q=成都", headers=key).json()
     assert found[0]["id"] == "CNCTU"
+    assert (found[0]["lat"], found[0]["lon"]) == (30.66667, 104.06667)  # nodes.csv
     assert client.get("/v1/network/search?q=duis", headers=key).json()[0]["id"] == "DEDUI"
     # what a plan would take the query for comes first: a city of several terminals, a code
     shanghai = client.get("/v1/network/search", params={"q": "上海"}, headers=key).json()
     assert shanghai[0]["id"] == "CITY-SHANGHAI" and shanghai[0]["kind"] == "city"
     assert {"air", "sea", "road"} <= set(shanghai[0]["modes"])
+    assert (shanghai[0]["lat"], shanghai[0]["lon"]) == (31.22222, 121.45806)  # cities.csv centre
     assert {m["id"] for m in shanghai[1:4]} == {"CNSHA-WGQ", "CNSHA-YSN", "CNSHA-PVG"}
     assert client.get("/v1/network/search?q=PVG", headers=key).json()[0]["id"] == "CNSHA-PVG"
 
@@ -202,17 +205,19 @@ def test_nul_in_an_id_is_not_found_rather_than_a_server_error(client: TestClient
     assert answer.headers["content-type"] == "application/problem+json"
 
 
-def test_api_docs_need_no_cdn(client: TestClient) -> None:
-    """/docs loads Swagger UI from the service itself (offline use); there is no ReDoc page,
-    whose bundle would fetch its logo from a CDN."""
-    html = client.get("/docs")
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_need_no_cdn(client: TestClient, path: str) -> None:
+    """/docs (Swagger UI) and /redoc load from the service itself, for offline use; ReDoc's
+    page may load nothing from elsewhere (its bundle would fetch its logo from a CDN)."""
+    html = client.get(path)
     assert html.status_code == 200
     assert "cdn.jsdelivr" not in html.text and "fonts.googleapis" not in html.text
     assets = re.findall(r'(?:src|href)="(/static-offline-docs/[^"]+)"', html.text)
-    assert len(assets) >= 2
+    assert len(assets) >= (2 if path == "/docs" else 1)
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
-    assert client.get("/redoc").status_code == 404
+    if path == "/redoc":
+        assert "default-src 'self'" in html.headers["content-security-policy"]
 
 
 def test_a_date_alone_is_a_local_day(client: TestClient) -> None:

@@ -69,6 +69,13 @@ def test_plan_linshui_to_duisburg_and_select_an_option(page: Any, live_server: L
     first_leg = page.locator("#legs tbody tr").first
     expect(first_leg).to_contain_text(f"{option['legs'][0]['distance_km']:,.0f}")
 
+    # Each option selected in turn fills the map: all its legs, both ends and their labels.
+    for i, each in enumerate(plan["options"]):
+        page.get_by_label(f"Option {i + 1}", exact=True).check()
+        expect(page.locator("#legs h3")).to_have_text(f"Legs of option {i + 1}")
+        _assert_route_in_view(page, len(each["legs"]), ["Linshui Auto and Motorcy…", "Duisburg"])
+    page.get_by_label(f"Option {last + 1}", exact=True).check()
+
     # The options are a radio group: the arrow keys move the selection.
     page.get_by_label(f"Option {last + 1}", exact=True).press("ArrowUp")
     expect(page.locator("#legs h3")).to_have_text(f"Legs of option {last}")
@@ -84,8 +91,70 @@ def test_plan_linshui_to_duisburg_and_select_an_option(page: Any, live_server: L
     page.locator(f'#options-table tr[data-option="{rail}"] td.num').first.click()
     expect(page.locator("#legs h3")).to_have_text(f"Legs of option {rail + 1}")
     page.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_timeout(600)  # the map's zoom animation
+    page.wait_for_timeout(600)  # the labels of the option shown before fade out (200 ms)
     screenshot(page, "planner", docs=True)
+
+
+def _assert_route_in_view(page: Any, legs: int, end_labels: list[str]) -> None:
+    """The selected option's legs, its two end markers and their labels (origin first) all lie
+    inside the map and clear of what is laid over it (zoom buttons, attribution, legend), and
+    the route is zoomed to: it spans at least 60 % of the map's width or of its height."""
+    # The labels of the option shown before fade out for 200 ms: wait until only these are left.
+    expect(page.locator("#plan-map .end-label")).to_have_text(end_labels)
+    seen = page.evaluate(
+        """() => {
+            const map = document.querySelector('#plan-map').getBoundingClientRect();
+            const box = (e) => {
+                const r = e.getBoundingClientRect();
+                return [r.left - map.left, r.top - map.top, r.right - map.left, r.bottom - map.top];
+            };
+            const all = (selector) => [...document.querySelectorAll(selector)];
+            return {
+                size: [map.width, map.height],
+                legs: all('#plan-map path.leg-highlight').map(box),
+                ends: all('#plan-map path.leg-end').map(box),
+                labels: all('#plan-map .end-label').map((e) => [e.textContent, box(e)]),
+                over: all('#plan-map .leaflet-control, #plan-legend').map(box),
+            };
+        }"""
+    )
+    width, height = seen["size"]
+    assert [text for text, _ in seen["labels"]] == end_labels
+    assert len(seen["legs"]) == legs and len(seen["ends"]) == 2
+    shown = seen["legs"] + seen["ends"] + [b for _, b in seen["labels"]]
+    for left, top, right, bottom in shown:
+        assert 0 <= left <= right <= width and 0 <= top <= bottom <= height, (seen, left, top)
+        for o_left, o_top, o_right, o_bottom in seen["over"]:
+            apart = right <= o_left or o_right <= left or bottom <= o_top or o_bottom <= top
+            assert apart, (
+                f"{[left, top, right, bottom]} is under {[o_left, o_top, o_right, o_bottom]}"
+            )
+    span_x = max(b[2] for b in shown) - min(b[0] for b in shown)
+    span_y = max(b[3] for b in shown) - min(b[1] for b in shown)
+    assert span_x >= 0.6 * width or span_y >= 0.6 * height, (span_x, span_y, width, height)
+
+
+def test_map_fits_a_route_across_the_pacific_to_a_city(page: Any, live_server: LiveServer) -> None:
+    """Chongqing -> Los Angeles: the destination is a city of several terminals (no node), so
+    the page finds its centre to draw the last leg and label it; the sea lane runs on across
+    the antimeridian (to longitude 241) and the last road leg joins it there."""
+    enter_key(page, live_server.key())
+    page.get_by_label("Origin", exact=True).fill("CNCKG")
+    page.get_by_label("Origin", exact=True).press("Escape")
+    page.get_by_label("Destination", exact=True).fill("Los Angeles")
+    page.get_by_label("Destination", exact=True).press("Escape")
+    page.get_by_label("Ready date").fill(READY_DATE)
+    with page.expect_response("**/v1/route-plans") as answer:
+        page.get_by_role("button", name="Find routes").click()
+    plan = answer.value.json()
+    assert answer.value.status == 201 and plan["options"], plan
+    assert {o["legs"][-1]["to"] for o in plan["options"]} == {"Los Angeles"}
+    for i, option in enumerate(plan["options"]):
+        page.get_by_label(f"Option {i + 1}", exact=True).check()
+        expect(page.locator("#legs h3")).to_have_text(f"Legs of option {i + 1}")
+        _assert_route_in_view(page, len(option["legs"]), ["Chongqing", "Los Angeles"])
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "planner-pacific")
 
 
 def _modes_drawn(paths: Any) -> list[str]:
@@ -243,9 +312,11 @@ def test_warehouses_show_capacity_against_bookings(page: Any, live_server: LiveS
     expect(card.locator("svg rect.bar-confirmed")).to_have_count(4)
     expect(card.locator("svg rect.bar-held")).to_have_count(2)
     expect(card.locator("svg rect.bar-proposed")).to_have_count(1)
+    expect(card.locator("svg .axis-title")).to_have_text("Pallets per week")  # the value axis
 
     page.locator("label[for=wh-unit-m3]").click()
     expect(w50.locator("td")).to_have_text(["900.0", "300.0", "90.0", "50.0", "510.0"])
+    expect(card.locator("svg .axis-title")).to_have_text("m³ per week")
     screenshot(page, "warehouses", full_page=True)
 
 
@@ -255,6 +326,9 @@ def test_narrow_window_keeps_the_planner_usable(page: Any, live_server: LiveServ
     fill_shipment(page)
     page.get_by_role("button", name="Find routes").click()
     expect(page.locator("#options-table tbody tr").first).to_be_visible()
+    _assert_route_in_view(
+        page, page.locator("#legs tbody tr").count(), ["Linshui Auto and Motorcy…", "Duisburg"]
+    )
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a 390px window"
     screenshot(page, "planner-narrow", full_page=True)
@@ -265,6 +339,15 @@ def test_api_docs_render_offline(page: Any, live_server: LiveServer, page_log: A
     page.goto("/docs")
     expect(page.locator(".swagger-ui .title")).to_contain_text("Shudao")
     expect(page.locator(".opblock-tag").first).to_be_visible()
+    assert page_log.external == []
+
+
+def test_redoc_renders_offline(page: Any, live_server: LiveServer, page_log: Any) -> None:
+    """/redoc draws the API reference from the service's own copy of ReDoc: no request leaves
+    the machine."""
+    page.goto("/redoc")
+    expect(page.locator("h1").first).to_contain_text("Shudao")
+    expect(page.get_by_text("/v1/route-plans").first).to_be_attached()
     assert page_log.external == []
 
 

@@ -68,7 +68,7 @@ export function costDaysChart(points, { currency, selected, onSelect }) {
  * of capacity. `unit` is "pallets" or "volume_m3".
  */
 export function capacityChart(weeks, unit) {
-  const W = 560, H = 200, m = { l: 44, r: 10, t: 14, b: 24 };
+  const W = 560, H = 200, m = { l: 54, r: 10, t: 14, b: 24 };
   const value = (w, part) => Number(w[part ? `${part}_${unit}` : unit]) || 0;
   const top = Math.max(...weeks.map((w) => Math.max(value(w),
     value(w, "confirmed") + value(w, "held") + value(w, "proposed"))), 1) * 1.12;
@@ -83,6 +83,9 @@ export function capacityChart(weeks, unit) {
     grid.append(s("line", { x1: m.l, x2: W - m.r, y1: y(t), y2: y(t) }));
     axis.append(s("text", { x: m.l - 6, y: y(t) + 4, "text-anchor": "end", text: compact(t) }));
   }
+  const middle = (m.t + H - m.b) / 2;
+  axis.append(s("text", { class: "axis-title", x: 12, y: middle, "text-anchor": "middle",
+    transform: `rotate(-90 12 ${middle})`, text: unit === "pallets" ? "Pallets per week" : "m³ per week" }));
   svg.append(grid, axis);
   const every = Math.ceil(weeks.length / 13);
   const capacity = [];

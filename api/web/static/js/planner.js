@@ -2,7 +2,7 @@
 // on the map and in a table.
 
 import { api, fieldWord } from "./api.js";
-import { createMap, lineLatLngs } from "./basemap.js";
+import { createMap, fitRoute, lineLatLngs, nearLongitude, tooltipBox } from "./basemap.js";
 import { costDaysChart } from "./charts.js";
 import * as store from "./store.js";
 import { typeahead } from "./typeahead.js";
@@ -48,10 +48,21 @@ export function initPlanner() {
 
   function ensureMap() {
     if (!map) {
-      map = createMap(document.getElementById("plan-map"));
+      const element = document.getElementById("plan-map");
+      map = createMap(element);
       routeLayer = L.layerGroup().addTo(map);
-      map.createPane("stops").style.zIndex = 650;
+      map.createPane("stops").style.zIndex = 640; // under the labels (tooltips: 650)
       renderLegend();
+      // The page around the map changes its size (results below it, a scroll bar, the window):
+      // the selected option is fitted again to the map's new size.
+      let width = 0, height = 0;
+      new ResizeObserver(() => {
+        if (!element.offsetWidth || (element.offsetWidth === width && element.offsetHeight === height)) return;
+        width = element.offsetWidth;
+        height = element.offsetHeight;
+        map.invalidateSize({ pan: false });
+        fitSelected();
+      }).observe(element);
     }
     map.invalidateSize();
     return map;
@@ -145,7 +156,7 @@ export function initPlanner() {
       const [nodes, corridors] = await Promise.allSettled([store.nodes(), store.corridors()]);
       current = {
         plan,
-        nodes: nodes.status === "fulfilled" ? nodes.value.byId : new Map(),
+        nodes: await withEndPlaces(plan, nodes.status === "fulfilled" ? nodes.value.byId : new Map()),
         corridors: corridors.status === "fulfilled" ? corridors.value : null,
         selected: 0,
       };
@@ -315,14 +326,25 @@ export function initPlanner() {
     return null;
   }
 
+  /** The lines of an option's legs, each joined to the one before across the antimeridian. */
+  function optionLines(option) {
+    let lng;
+    return option.legs.map((leg) => {
+      const line = legLine(leg);
+      if (!line) return null;
+      const latlngs = nearLongitude(line.latlngs, lng);
+      lng = latlngs.at(-1)[1];
+      return { ...line, latlngs };
+    });
+  }
+
   function drawRoutes() {
     const { plan, selected } = current;
     routeLayer.clearLayers();
     current.legLayers = [];
     plan.options.forEach((option, i) => {
       if (i === selected) return;
-      for (const leg of option.legs) {
-        const line = legLine(leg);
+      for (const line of optionLines(option)) {
         if (!line) continue;
         L.polyline(line.latlngs, { color: "#7d8d9e", weight: 2, opacity: 0.55, dashArray: "4 5",
           className: "option-route", interactive: true })
@@ -332,9 +354,10 @@ export function initPlanner() {
       }
     });
     const option = plan.options[selected];
-    const bounds = L.latLngBounds([]);
+    const lines = optionLines(option);
+    const points = lines.flatMap((line) => line?.latlngs || []);
     option.legs.forEach((leg, k) => {
-      const line = legLine(leg);
+      const line = lines[k];
       if (!line) { current.legLayers.push(null); return; }
       L.polyline(line.latlngs, { color: "#ffffff", weight: 8, opacity: 0.9, interactive: false,
         className: "leg-casing" }).addTo(routeLayer);
@@ -347,31 +370,42 @@ export function initPlanner() {
         .addTo(routeLayer);
       layer.getElement()?.setAttribute("data-leg", String(k));
       current.legLayers.push(layer);
-      bounds.extend(layer.getBounds());
     });
-    const middle = bounds.isValid() ? bounds.getCenter().lng : 0;
+    const middle = points.length ? L.latLngBounds(points).getCenter().lng : 0;
+    // Transfers first, so that the two ends are drawn over a transfer next to them.
     option.legs.forEach((leg, k) => {
-      const line = legLine(leg);
-      if (!line) return;
-      const first = line.latlngs[0], last = line.latlngs[line.latlngs.length - 1];
-      stop(first, leg.from, k === 0 ? "end" : "transfer", middle);
-      if (k === option.legs.length - 1) stop(last, leg.to, "end", middle);
+      if (k > 0 && lines[k]) stop(lines[k].latlngs[0], leg.from, "transfer", middle);
     });
-    if (bounds.isValid()) {
-      map.fitBounds(bounds, { paddingTopLeft: [50, 40], paddingBottomRight: [50, 40], maxZoom: 7 });
-    }
+    const ends = [];
+    if (lines[0]) ends.push(stop(lines[0].latlngs[0], option.legs[0].from, "end", middle));
+    if (lines.at(-1)) ends.push(stop(lines.at(-1).latlngs.at(-1), option.legs.at(-1).to, "end", middle));
+    current.view = { points, ends };
+    fitSelected();
+  }
+
+  /** Zoom to the selected option: all its legs and both ends with their labels in view. */
+  function fitSelected() {
+    if (!current?.view?.points.length) return;
+    const boxes = current.view.ends.flatMap((marker) => {
+      const r = marker.options.radius + marker.options.weight / 2;
+      const latlng = marker.getLatLng();
+      return [{ latlng, box: [-r, -r, r, r] }, { latlng, box: tooltipBox(marker.getTooltip()) }];
+    });
+    fitRoute(map, current.view.points, boxes, {
+      maxZoom: 7, overlays: [document.getElementById("plan-legend")],
+    });
   }
 
   function stop(latlng, nodeId, kind, middle) {
     const node = current.nodes.get(nodeId);
     const end = kind === "end";
-    L.circleMarker(latlng, {
+    return L.circleMarker(latlng, {
       pane: "stops", radius: end ? 7 : 4.5, color: end ? "#ffffff" : "#0f2a44",
       weight: end ? 2.5 : 1.5, fillColor: end ? "#0f2a44" : "#ffffff", fillOpacity: 1,
       className: `leg-stop${end ? " leg-end" : ""}`,
     }).bindTooltip(end ? shortName(node?.name_en || nodeId)
       : (node ? `${node.name_en}${node.name_zh ? ` · ${node.name_zh}` : ""}` : nodeId),
-    end // labels of the two ends point inwards, so that the map's edge does not cut them
+    end // labels of the two ends point inwards, towards the rest of the route
       ? { direction: latlng[1] > middle ? "left" : "right", offset: [latlng[1] > middle ? -8 : 8, 0],
         permanent: true, className: "end-label" }
       : { direction: "top", offset: [0, -6] })
@@ -441,6 +475,20 @@ export function initPlanner() {
   return {
     show() { ensureMap(); },
   };
+}
+
+/**
+ * The nodes, and the ends of the plan's options that are not nodes (a city of several terminals,
+ * a "lat,lon"), so that the map can draw the first and last legs and label both ends.
+ */
+async function withEndPlaces(plan, nodesById) {
+  const ends = new Set(plan.options.flatMap((o) => [o.legs[0].from, o.legs.at(-1).to]));
+  const missing = [...ends].filter((id) => !nodesById.has(id));
+  if (!missing.length) return nodesById;
+  const places = new Map(nodesById);
+  const found = await Promise.all(missing.map((id) => store.placeOf(id).catch(() => null)));
+  missing.forEach((id, i) => { if (found[i]) places.set(id, found[i]); });
+  return places;
 }
 
 /** A place name short enough for a label on the map. */

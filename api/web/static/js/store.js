@@ -16,7 +16,9 @@ function once(name, load) {
 
 /** Forget what was fetched with the previous key. */
 export function resetKeyed() {
-  for (const name of ["summary", "nodes", "corridors"]) cache.delete(name);
+  for (const name of cache.keys()) {
+    if (["summary", "nodes", "corridors"].includes(name) || name.startsWith("place:")) cache.delete(name);
+  }
 }
 
 export const formOptions = () => once("options", () => api("/web/form-options.json", { auth: false }));
@@ -52,4 +54,20 @@ export function corridorOfLeg(index, leg) {
   const candidates = index.byEnds.get(`${leg.from}|${leg.to}|${leg.mode}`) || [];
   return candidates.find((f) => leg.service && f.properties.service_name === leg.service)
     || candidates[0] || null;
+}
+
+/**
+ * Where a plan's end that is not a node lies, as a node-like {id, name_en, lat, lon, ...}: the
+ * "lat,lon" it was given as, or the centre of the city of several terminals it names (the
+ * type-ahead's match for that name); null when it is neither.
+ */
+export function placeOf(label) {
+  const point = label.match(/^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/);
+  if (point) {
+    return Promise.resolve({ id: label, name_en: label, lat: Number(point[1]), lon: Number(point[2]) });
+  }
+  return once(`place:${label}`, async () => {
+    const [match] = await api(`/v1/network/search?q=${encodeURIComponent(label)}&limit=1`);
+    return match && match.kind === "city" ? match : null;
+  });
 }
