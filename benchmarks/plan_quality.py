@@ -8,7 +8,8 @@ shown option is read again from its legs, independently of the planner's own boo
 - the same counts for the planner as it was before (``SHUDAO_BENCH_BASELINE_REV``, default
   30c7eae), run from a git worktree of that commit in a child process on the same shipments
   and on today's network (:func:`baseline_dataset`: the operating rows, in the words that
-  planner knows), and its single-plan p50 beside ours (target: ours at most 1.5x);
+  planner knows), and its single-plan p50 beside ours, the two taking turns every 50
+  shipments over 3 passes, each plan's fastest (target: ours at most 1.5x);
 - on 100 of the lanes, a sweep of growing loads (1 to 60 m3 at 250 kg/m3): lanes where the
   cheapest journey's cost falls as the load grows (target 0; issue 17 item 2), and the same on
   the cheapest shown option (the similarity rule may show one up to 5 % dearer instead);
@@ -53,6 +54,10 @@ SWEEP_M3 = (1, 2, 5, 10, 15, 20, 30, 40, 50, 60)
 DENSITY_KG_PER_M3 = 250.0
 BASELINE_REV = os.environ.get("SHUDAO_BENCH_BASELINE_REV", "30c7eae")
 TARGET_SLOWDOWN = 1.5
+#: Timed passes over the shipments, the planners taking turns every CHUNK shipments
+#: (:func:`compare_speed`).
+ROUNDS = int(os.environ.get("SHUDAO_BENCH_QUALITY_ROUNDS", "3"))
+CHUNK = 50
 REPO = Path(__file__).resolve().parents[1]
 READY = datetime(2026, 12, 7, 8, tzinfo=UTC)
 #: Lanes with published door-to-door times: (what, origin, destination, family begins with,
@@ -136,18 +141,28 @@ def _option_rows(plan: Any, ready: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def plan_all(network: Network, rows: list[dict[str, Any]]) -> tuple[list[float], list[Any]]:
-    """Plan every row twice; the second time's seconds per plan, and the options shown."""
+def warm_up(network: Network, rows: list[dict[str, Any]]) -> tuple[list[Shipment], list[Any]]:
+    """Plan every row once (compiles, and fills the caches a long-running service has); the
+    shipments and the options shown."""
     shipments = [_shipment(row) for row in rows]
-    for shipment in shipments:  # compiles, and fills the caches a long-running service has
-        plan_routes(network, shipment)
-    seconds, options = [], []
+    options = [_option_rows(plan_routes(network, s), s.ready_at) for s in shipments]
+    return shipments, options
+
+
+def timed_pass(network: Network, shipments: Sequence[Shipment]) -> list[float]:
+    """Seconds to plan each shipment, once more."""
+    seconds = []
     for shipment in shipments:
         start = time.perf_counter()
-        plan = plan_routes(network, shipment)
+        plan_routes(network, shipment)
         seconds.append(time.perf_counter() - start)
-        options.append(_option_rows(plan, shipment.ready_at))
-    return seconds, options
+    return seconds
+
+
+def per_plan_fastest(rounds: Sequence[Sequence[float]]) -> list[float]:
+    """Each plan's fastest seconds over the rounds: what the planner costs, less the moments
+    the machine was busy with something else."""
+    return [min(times) for times in zip(*rounds, strict=True)]
 
 
 @contextlib.contextmanager
@@ -169,34 +184,41 @@ def baseline_tree() -> Iterator[Path | None]:
         shutil.rmtree(tree, ignore_errors=True)
 
 
-#: What the baseline's child process runs: :func:`plan_all` and :func:`_option_rows` written
-#: against the baseline's own API (the child must not import anything of this tree).
+#: What the baseline's child process runs: :func:`warm_up` and :func:`timed_pass` written
+#: against the baseline's own API (the child must not import anything of this tree). It
+#: answers the options it shows, then one line of seconds for each "first last" it is sent
+#: (the shipments ``first:last`` planned once more).
 _BASELINE_CHILD = """
 import json, sys, time
 from datetime import datetime
 from network_data import load_network
 from optimizer.routing import Shipment, plan_routes
-rows = json.load(sys.stdin)
+with open(sys.argv[2], encoding="utf-8") as rows_file:
+    rows = json.load(rows_file)
 network = load_network(sys.argv[1])
 shipments = [
     Shipment(r["origin"], r["destination"], float(r["weight_kg"]), float(r["volume_m3"]),
              ready_at=datetime.fromisoformat(r["ready_at"]))
     for r in rows
 ]
+options = []
 for shipment in shipments:
-    plan_routes(network, shipment)
-seconds, options = [], []
-for shipment in shipments:
-    start = time.perf_counter()
     plan = plan_routes(network, shipment)
-    seconds.append(time.perf_counter() - start)
     options.append([
         {"corridors": [leg.corridor_id for leg in o.legs], "cost_cny": o.cost_cny,
          "transit_h": (o.arrival - shipment.ready_at).total_seconds() / 3600,
          "co2e_kg": o.co2e_kg}
         for o in plan.options
     ])
-json.dump({"seconds": seconds, "options": options}, sys.stdout)
+print(json.dumps(options), flush=True)
+for command in sys.stdin:
+    first, last = map(int, command.split())
+    seconds = []
+    for shipment in shipments[first:last]:
+        start = time.perf_counter()
+        plan_routes(network, shipment)
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps(seconds), flush=True)
 """
 
 
@@ -234,17 +256,39 @@ def baseline_dataset(network: Network, directory: Path) -> Path:
     return directory
 
 
-def run_baseline(tree: Path, network: Network, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """:func:`plan_all` with the baseline's planner on today's network
-    (:func:`baseline_dataset`), in a child process in its tree."""
+def compare_speed(
+    tree: Path, network: Network, rows: list[dict[str, Any]], shipments: Sequence[Shipment]
+) -> tuple[list[Any], list[float], list[float]]:
+    """The baseline's planner on today's network (:func:`baseline_dataset`), in a child
+    process in its tree, and ours, timed in turns of :data:`CHUNK` shipments over
+    :data:`ROUNDS` passes, so that a machine that speeds up or slows down during the run moves
+    both alike: the baseline's shown options, and each plan's fastest seconds, the baseline's
+    and ours."""
     environment = {**os.environ, "PYTHONPATH": str(tree)}
     data = baseline_dataset(network, tree / "today_data")
-    finished = subprocess.run(
-        [sys.executable, "-c", _BASELINE_CHILD, str(data)], input=json.dumps(rows),
-        capture_output=True, text=True, cwd=tree, env=environment, check=True,
-    )  # fmt: skip
-    result: dict[str, Any] = json.loads(finished.stdout)
-    return result
+    rows_file = tree / "rows.json"
+    rows_file.write_text(json.dumps(rows), encoding="utf-8")
+    ours: list[list[float]] = []
+    theirs: list[list[float]] = []
+    with subprocess.Popen(
+        [sys.executable, "-c", _BASELINE_CHILD, str(data), str(rows_file)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree, env=environment,
+    ) as child:  # fmt: skip
+        assert child.stdin is not None and child.stdout is not None
+        options = json.loads(child.stdout.readline())
+        for _ in range(ROUNDS):
+            ours.append([])
+            theirs.append([])
+            for first in range(0, len(shipments), CHUNK):
+                last = min(first + CHUNK, len(shipments))
+                ours[-1] += timed_pass(network, shipments[first:last])
+                child.stdin.write(f"{first} {last}\n")
+                child.stdin.flush()
+                theirs[-1] += json.loads(child.stdout.readline())
+        child.stdin.close()
+    if child.returncode != 0:
+        raise RuntimeError(f"the baseline's planner stopped with exit code {child.returncode}")
+    return options, per_plan_fastest(theirs), per_plan_fastest(ours)
 
 
 def sweep(network: Network, rows: list[dict[str, Any]]) -> tuple[int, float, int, float]:
@@ -302,28 +346,33 @@ def main() -> None:
     network = load_network()
     table = random_shipments(network, SHIPMENTS)
     rows = [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
-    seconds, options = plan_all(network, rows)
+    shipments, options = warm_up(network, rows)
     ours: Counter[str] = Counter()
     for row, shown in zip(rows, options, strict=True):
         ours += read_options(network, shown, str(row["destination"]))
-    print(f"Plan quality, {SHIPMENTS:,} random shipments (options read again from their legs)")
-    print(f"{'planner':<22} {'shown':>7} {'barely diff.':>13} {'not sold':>9} "
-          f"{'doubles back':>13} {'p50 ms':>8}")  # fmt: skip
-    p50_ms = statistics.median(seconds) * 1000
-    print(f"{'now':<22} {ours['shown']:>7} {ours['barely different']:>13} "
-          f"{ours['not sold']:>9} {ours['doubles back']:>13} {p50_ms:>8.2f}")  # fmt: skip
+    header = (f"{'planner':<22} {'shown':>7} {'barely diff.':>13} {'not sold':>9} "
+              f"{'doubles back':>13} {'p50 ms':>8}")  # fmt: skip
+
+    def row_text(name: str, counts: Counter[str], p50_ms: float) -> str:
+        return (f"{name:<22} {counts['shown']:>7} {counts['barely different']:>13} "
+                f"{counts['not sold']:>9} {counts['doubles back']:>13} {p50_ms:>8.2f}")  # fmt: skip
+
+    print(f"Plan quality, {SHIPMENTS:,} random shipments (options read again from their legs; "
+          f"p50 of each plan's fastest of {ROUNDS} passes)")  # fmt: skip
     with baseline_tree() as tree:
         if tree is None:
+            seconds = per_plan_fastest([timed_pass(network, shipments) for _ in range(ROUNDS)])
+            print(header, row_text("now", ours, statistics.median(seconds) * 1000), sep="\n")
             print(f"baseline skipped: no git worktree of {BASELINE_REV}")
         else:
-            before = run_baseline(tree, network, rows)
+            their_options, their_seconds, seconds = compare_speed(tree, network, rows, shipments)
             theirs: Counter[str] = Counter()
-            for row, shown in zip(rows, before["options"], strict=True):
+            for row, shown in zip(rows, their_options, strict=True):
                 theirs += read_options(network, shown, str(row["destination"]))
-            base_ms = statistics.median(before["seconds"]) * 1000
-            print(f"{'before (' + BASELINE_REV + ')':<22} {theirs['shown']:>7} "
-                  f"{theirs['barely different']:>13} {theirs['not sold']:>9} "
-                  f"{theirs['doubles back']:>13} {base_ms:>8.2f}")  # fmt: skip
+            p50_ms = statistics.median(seconds) * 1000
+            base_ms = statistics.median(their_seconds) * 1000
+            print(header, row_text("now", ours, p50_ms), sep="\n")
+            print(row_text(f"before ({BASELINE_REV})", theirs, base_ms))
             ratio = p50_ms / base_ms
             verdict = "met" if ratio <= TARGET_SLOWDOWN else "not met"
             print(f"single-plan p50 now / before: {ratio:.2f} (target <= {TARGET_SLOWDOWN}: "

@@ -17,6 +17,7 @@ from itertools import pairwise
 from typing import Any
 
 import pandas as pd
+from numba import njit
 
 from network_data.errors import Problem
 from network_data.schema import (
@@ -35,8 +36,9 @@ _FALSE = {"false", "0", "no"}
 EARTH_RADIUS_KM = 6371.0088
 
 
+@njit(cache=True)
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km between two WGS-84 points.
+    """Great-circle distance in km between two WGS-84 points (compiled: kernels call it too).
 
     Examples
     --------

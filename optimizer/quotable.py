@@ -35,12 +35,20 @@ with why it is not shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
 from network_data.validate import haversine_km
 from optimizer.errors import InvalidInputError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: Road between two main legs up to this far is drayage between terminals (Chengdu Shuangliu to
 #: Tianfu airport is 69 km; a rail terminal to its port tens of km), not a leg of its own.
@@ -60,6 +68,7 @@ DETOUR_FACTOR = 1.6
 DETOUR_KM = 300.0
 #: Passages that tell two journeys of one product apart, as a plan's summary names them.
 FAMILY_PASSAGES = {"suez": "Suez", "cape": "the Cape", "caspian": "the Caspian"}
+_FAMILY_ORDER = tuple(FAMILY_PASSAGES)
 
 NOT_SOLD = "not sold"
 DOUBLES_BACK = "doubles back"
@@ -198,6 +207,234 @@ class Shape(NamedTuple):
     doubles_back_at: str | None
 
 
+class LegArrays(NamedTuple):
+    """The legs of several journeys, flat: journey ``j``'s legs are ``ptr[j]:ptr[j + 1]``.
+
+    ``mode`` holds any integer code per mode (equal codes, equal modes); ``remaining_km`` is
+    the great-circle km from each leg's end to the destination, ``origin_km`` and
+    ``start_lat``/``start_lon`` per journey those of its first leg's start. ``passage_bits``
+    sets one bit per passage a leg passes and ``family_passage`` names the first of them in
+    :data:`FAMILY_PASSAGES` (its index there, -1: none).
+    """
+
+    ptr: IntArray
+    mode: IntArray
+    distance_km: FloatArray
+    border: BoolArray
+    over_water: BoolArray
+    family_passage: IntArray
+    passage_bits: IntArray
+    lat: FloatArray
+    lon: FloatArray
+    remaining_km: FloatArray
+    origin_km: FloatArray
+    start_lat: FloatArray
+    start_lon: FloatArray
+
+
+class ShapeCodes(NamedTuple):
+    """Per journey, its shape as numbers (:func:`shape_codes`)."""
+
+    #: The chain's mode codes (``chain[j, :chain_length[j]]``).
+    chain: IntArray
+    chain_length: IntArray
+    #: The passages its main legs pass, as bits.
+    passed_bits: IntArray
+    #: What sets it apart: 0 nothing, 1 a passage (``family_at``: its index in
+    #: :data:`FAMILY_PASSAGES`), 2 the first border of its main haul, 3 where its first main
+    #: segment ends (``family_at``: that leg's position in the journey).
+    family_kind: IntArray
+    family_at: IntArray
+    #: The position of the leg whose end turns back or has gone out of its way (-1: none).
+    back_at: IntArray
+
+
+@njit(cache=True)
+def shape_codes(legs: LegArrays, road: int) -> ShapeCodes:
+    """The chain, family and doubling back of every journey in ``legs`` (``road``: the mode
+    code of road), by the rules of :func:`shape`."""
+    n = legs.ptr.shape[0] - 1
+    longest = 1
+    for j in range(n):
+        longest = max(longest, legs.ptr[j + 1] - legs.ptr[j])
+    chain = np.full((n, longest), -1, dtype=np.int64)
+    chain_length = np.zeros(n, dtype=np.int64)
+    passed_bits = np.zeros(n, dtype=np.int64)
+    family_kind = np.zeros(n, dtype=np.int64)
+    family_at = np.full(n, -1, dtype=np.int64)
+    back_at = np.full(n, -1, dtype=np.int64)
+    seg_mode = np.empty(longest, dtype=np.int64)
+    seg_km = np.empty(longest)
+    seg_first = np.empty(longest, dtype=np.int64)
+    seg_last = np.empty(longest, dtype=np.int64)
+    kept_first = np.empty(longest, dtype=np.int64)
+    kept_last = np.empty(longest, dtype=np.int64)
+    for j in range(n):
+        lo, hi = legs.ptr[j], legs.ptr[j + 1]
+        count = 0  # segments: runs of legs of one mode
+        for i in range(lo, hi):
+            if count > 0 and seg_mode[count - 1] == legs.mode[i]:
+                seg_km[count - 1] += legs.distance_km[i]
+                seg_last[count - 1] = i - lo
+            else:
+                seg_mode[count], seg_km[count] = legs.mode[i], legs.distance_km[i]
+                seg_first[count], seg_last[count] = i - lo, i - lo
+                count += 1
+        # main segments: pre- and on-carriage by road shorter than the haul are left out
+        first_main, last_main = 0, count - 1
+        pre = count > 1 and seg_mode[0] == road
+        if pre:
+            first_main = 1
+        on = last_main - first_main + 1 > 1 and seg_mode[last_main] == road
+        if on:
+            last_main -= 1
+        haul_km = 0.0
+        for s in range(first_main, last_main + 1):
+            haul_km += seg_km[s]
+        if pre and seg_km[0] > haul_km:
+            first_main = 0
+        if on and seg_km[count - 1] > haul_km:
+            last_main = count - 1
+        n_main = last_main - first_main + 1
+        # the chain: road drayage between two main segments dropped, equal modes merged (a
+        # merged segment spans the drayage between its parts)
+        length = 0
+        for s in range(first_main, last_main + 1):
+            if seg_mode[s] == road and n_main > 1 and seg_km[s] <= DRAYAGE_KM:
+                continue
+            if length > 0 and chain[j, length - 1] == seg_mode[s]:
+                kept_last[length - 1] = seg_last[s]
+                continue
+            chain[j, length] = seg_mode[s]
+            kept_first[length], kept_last[length] = seg_first[s], seg_last[s]
+            length += 1
+        chain_length[j] = length
+        bits = 0
+        border = -1
+        for k in range(length):
+            for i in range(lo + kept_first[k], lo + kept_last[k] + 1):
+                bits |= legs.passage_bits[i]
+                if family_kind[j] == 0 and legs.family_passage[i] >= 0:
+                    family_kind[j], family_at[j] = 1, legs.family_passage[i]
+                if border < 0 and legs.border[i]:
+                    border = i - lo
+        passed_bits[j] = bits
+        # the family: a passage of a main leg, else the first border, else the first transfer
+        if family_kind[j] == 0 and border >= 0:
+            family_kind[j], family_at[j] = 2, border
+        elif family_kind[j] == 0 and length > 1:
+            family_kind[j], family_at[j] = 3, kept_last[0]
+        back_at[j] = _back_at(legs, lo, hi, legs.origin_km[j], legs.start_lat[j], legs.start_lon[j])
+    return ShapeCodes(chain, chain_length, passed_bits, family_kind, family_at, back_at)
+
+
+@njit(cache=True)
+def _back_at(legs: LegArrays, lo: int, hi: int, origin_km: float, lat: float, lon: float) -> int:
+    """:func:`doubles_back` on legs ``lo:hi``: the position of the leg that turns back."""
+    nearest_km = origin_km
+    for i in range(lo, hi):
+        km = legs.remaining_km[i]
+        if km > nearest_km + max(DOUBLE_BACK_KM, DOUBLE_BACK_SHARE * nearest_km):
+            return i - lo
+        nearest_km = min(nearest_km, km)
+    run_remaining_km = origin_km
+    travelled_km = 0.0
+    for i in range(lo, hi):
+        left_km = legs.remaining_km[i]
+        if legs.over_water[i]:
+            lat, lon, run_remaining_km, travelled_km = legs.lat[i], legs.lon[i], left_km, 0.0
+            continue
+        travelled_km += legs.distance_km[i]
+        if travelled_km <= DETOUR_FACTOR * abs(run_remaining_km - left_km) + DETOUR_KM:
+            continue
+        direct_km = haversine_km(lat, lon, legs.lat[i], legs.lon[i])
+        if travelled_km > DETOUR_FACTOR * direct_km + DETOUR_KM:  # False where NaN
+            return i - lo
+    return -1
+
+
+def shapes_from_codes(
+    codes: ShapeCodes,
+    modes: Sequence[str],
+    passages: Sequence[str],
+    products: Mapping[tuple[str, ...], Sequence[Product]],
+    destination: Callable[[int, int], str],
+    node_names: Mapping[str, str],
+) -> list[Shape]:
+    """The :class:`Shape` of each journey of :func:`shape_codes`: ``modes[code]`` names a mode
+    code, ``passages[bit]`` a passage bit and ``destination(j, i)`` the node where journey
+    ``j``'s leg ``i`` ends."""
+    shapes = []
+    chains = codes.chain.tolist()
+    for j, (length, bits, kind, at, back) in enumerate(
+        zip(
+            codes.chain_length.tolist(), codes.passed_bits.tolist(), codes.family_kind.tolist(),
+            codes.family_at.tolist(), codes.back_at.tolist(), strict=True,
+        )
+    ):  # fmt: skip
+        chain = tuple(modes[code] for code in chains[j][:length])
+        product = None
+        for candidate in products.get(chain, ()):
+            if not candidate.passages or any(
+                bits >> k & 1 for k, name in enumerate(passages) if name in candidate.passages
+            ):
+                product = candidate
+                break
+        name = product.name if product else "+".join(chain)
+        if kind == 1:
+            name = f"{name} via {FAMILY_PASSAGES[_FAMILY_ORDER[at]]}"
+        elif kind > 1:
+            node = destination(j, at)
+            name = f"{name} via {node_names.get(node, node)}"
+        turns = destination(j, back) if product is not None and back >= 0 else None
+        shapes.append(Shape(chain, product.id if product else None, name, turns))
+    return shapes
+
+
+def _leg_arrays(
+    journeys: Sequence[Sequence[Leg]],
+    remaining_km: Sequence[Sequence[float]],
+    starts: Sequence[tuple[float, float]],
+) -> tuple[LegArrays, list[str], list[str]]:
+    """Journeys of :class:`Leg` as :class:`LegArrays`, with the modes and passages coded."""
+    modes: dict[str, int] = {}
+    passages: dict[str, int] = {}
+    flat = [leg for legs in journeys for leg in legs]
+    for leg in flat:
+        modes.setdefault(leg.mode, len(modes))
+        for passage in leg.passages:
+            passages.setdefault(passage, len(passages))
+    ptr = np.zeros(len(journeys) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(legs) for legs in journeys])
+    legs = LegArrays(
+        ptr,
+        np.array([modes[leg.mode] for leg in flat], dtype=np.int64),
+        np.array([leg.distance_km for leg in flat], dtype=np.float64),
+        np.array([leg.border for leg in flat], dtype=np.bool_),
+        np.array([leg.mode in ("sea", "air") for leg in flat], dtype=np.bool_),
+        np.array([family_passage(leg.passages) for leg in flat], dtype=np.int64),
+        np.array(
+            [sum(1 << passages[p] for p in set(leg.passages)) for leg in flat], dtype=np.int64
+        ),
+        np.array([leg.lat for leg in flat], dtype=np.float64),
+        np.array([leg.lon for leg in flat], dtype=np.float64),
+        np.array([km for rest in remaining_km for km in rest[1:]], dtype=np.float64),
+        np.array([rest[0] for rest in remaining_km], dtype=np.float64),
+        np.array([start[0] for start in starts], dtype=np.float64),
+        np.array([start[1] for start in starts], dtype=np.float64),
+    )
+    return legs, list(modes), list(passages)
+
+
+def family_passage(passages: Iterable[str]) -> int:
+    """The index in :data:`FAMILY_PASSAGES` of the first of ``passages`` there (-1: none).
+
+    >>> family_passage(["bab-el-mandeb", "suez"]), family_passage(["malacca"])
+    (0, -1)
+    """
+    return next((_FAMILY_ORDER.index(p) for p in passages if p in FAMILY_PASSAGES), -1)
+
+
 def shape(
     legs: Sequence[Leg],
     remaining_km: Sequence[float],
@@ -206,6 +443,15 @@ def shape(
     start: tuple[float, float] = (math.nan, math.nan),
 ) -> Shape:
     """The chain, product, family and doubling back of a journey.
+
+    A journey's segments are its runs of legs of one mode. Road segments at either end shorter
+    than the rest of the haul are pre- and on-carriage, road segments of at most
+    :data:`DRAYAGE_KM` between two main segments drayage; what remains, with runs of one mode
+    merged, is the chain. Its product is the first of ``products[chain]`` that names no
+    passages or one the main legs pass. Its family is the product's name (or the chain's
+    modes) and, after "via", the first :data:`FAMILY_PASSAGES` passage of a main leg, else the
+    first border its main legs reach, else the end of its first main segment when it has
+    several. Only a product is checked for doubling back (:func:`doubles_back`).
 
     Parameters
     ----------
@@ -239,46 +485,12 @@ doubles_back_at=None)
     >>> shape(legs, [7_700, 4_800, 4_800, 0], products, {}).product is None
     True
     """
-    segments: list[tuple[str, float, int, int]] = []  # mode, km, first leg, last leg
-    for i, leg in enumerate(legs):
-        if segments and segments[-1][0] == leg.mode:
-            mode, km, first, _ = segments[-1]
-            segments[-1] = (mode, km + leg.distance_km, first, i)
-        else:
-            segments.append((leg.mode, leg.distance_km, i, i))
-    main = list(segments)
-    pre = main.pop(0) if len(main) > 1 and main[0][0] == "road" else None
-    on = main.pop() if len(main) > 1 and main[-1][0] == "road" else None
-    haul_km = sum(segment[1] for segment in main)
-    # Pre- and on-carriage shorter than the haul they feed belong to the product; a truck run
-    # longer than that haul is a main leg of its own (1,100 km by road to a 160 km train).
-    if pre is not None and pre[1] > haul_km:
-        main.insert(0, pre)
-    if on is not None and on[1] > haul_km:
-        main.append(on)
-    chain: list[str] = []
-    kept: list[tuple[str, float, int, int]] = []
-    for segment in main:
-        mode, km = segment[0], segment[1]
-        if mode == "road" and len(main) > 1 and km <= DRAYAGE_KM:
-            continue  # drayage between two terminals of the chain
-        if chain and chain[-1] == mode:
-            kept[-1] = (mode, kept[-1][1] + km, kept[-1][2], segment[3])
-            continue
-        chain.append(mode)
-        kept.append(segment)
-    passed = {
-        p for _, _, first, last in kept for leg in legs[first : last + 1] for p in leg.passages
-    }
-    product = next(
-        (p for p in products.get(tuple(chain), ()) if not p.passages or p.passages & passed), None
-    )
-    return Shape(
-        tuple(chain),
-        product.id if product else None,
-        _family(product.name if product else "+".join(chain), legs, kept, node_names),
-        None if product is None else doubles_back(legs, remaining_km, start),
-    )
+    arrays, modes, passages = _leg_arrays([legs], [remaining_km], [start])
+    road = modes.index("road") if "road" in modes else -1
+    codes = shape_codes(arrays, road)
+    return shapes_from_codes(
+        codes, modes, passages, products, lambda _, i: legs[i].destination, node_names
+    )[0]
 
 
 def doubles_back(
@@ -295,62 +507,9 @@ def doubles_back(
     >>> doubles_back(legs, [1_450, 8_900, 0], (29.7, 106.6))
     'DEFRA'
     """
-    return _turn_back(legs, remaining_km) or _detour(legs, start, remaining_km)
-
-
-def _family(
-    name: str,
-    legs: Sequence[Leg],
-    main: Sequence[tuple[str, float, int, int]],
-    node_names: Mapping[str, str],
-) -> str:
-    """``name`` and what sets the journey apart within its product: a passage it sails, the
-    first border its main haul crosses, or the node where its first main segment ends."""
-    main_legs = [legs[i] for _, _, first, last in main for i in range(first, last + 1)]
-    for leg in main_legs:
-        for passage in leg.passages:
-            if passage in FAMILY_PASSAGES:
-                return f"{name} via {FAMILY_PASSAGES[passage]}"
-    for leg in main_legs:
-        if leg.border:
-            return f"{name} via {node_names.get(leg.destination, leg.destination)}"
-    if len(main) > 1:
-        transfer = legs[main[0][3]].destination
-        return f"{name} via {node_names.get(transfer, transfer)}"
-    return name
-
-
-def _turn_back(legs: Sequence[Leg], remaining_km: Sequence[float]) -> str | None:
-    nearest_km = remaining_km[0]
-    for leg, km in zip(legs, remaining_km[1:], strict=True):
-        if km > nearest_km + max(DOUBLE_BACK_KM, DOUBLE_BACK_SHARE * nearest_km):
-            return leg.destination
-        nearest_km = min(nearest_km, km)
-    return None
-
-
-def _detour(
-    legs: Sequence[Leg], start: tuple[float, float], remaining_km: Sequence[float]
-) -> str | None:
-    """The node where a run of land legs has gone out of its way, if one has.
-
-    The great circle from the run's start to a node is at least the difference of their
-    distances to the destination, so a run within the limit on that bound needs no more.
-    """
-    run_lat, run_lon = start
-    run_remaining_km = remaining_km[0]
-    travelled_km = 0.0
-    for leg, left_km in zip(legs, remaining_km[1:], strict=True):
-        if leg.mode in ("sea", "air"):
-            run_lat, run_lon, run_remaining_km, travelled_km = leg.lat, leg.lon, left_km, 0.0
-            continue
-        travelled_km += leg.distance_km
-        if travelled_km <= DETOUR_FACTOR * abs(run_remaining_km - left_km) + DETOUR_KM:
-            continue
-        direct_km = haversine_km(run_lat, run_lon, leg.lat, leg.lon)
-        if travelled_km > DETOUR_FACTOR * direct_km + DETOUR_KM:  # False where NaN
-            return leg.destination
-    return None
+    arrays, _, _ = _leg_arrays([legs], [remaining_km], [start])
+    at = int(_back_at(arrays, 0, len(legs), remaining_km[0], start[0], start[1]))
+    return legs[at].destination if at >= 0 else None
 
 
 def choose(

@@ -22,9 +22,8 @@ from optimizer.routing.problem import (
 )
 from optimizer.routing.result import (
     journey_legs,
-    journey_shape,
+    journey_shapes,
     nothing_quotable,
-    product_table,
     summary_line,
 )
 from optimizer.routing.search import Journey, Search, search_shipment
@@ -137,8 +136,7 @@ def plan_routes(
         if origin.is_node
         else haversine_km(origin.lat, origin.lon, destination.lat, destination.lon)
     )
-    products = product_table(network)
-    shapes = [journey_shape(result, j, origin_km, remaining_km, products) for j in ranked]
+    shapes = journey_shapes(data, result, ranked, origin_km, remaining_km)
     candidates = [
         quotable.Candidate(
             j.cost_cny, j.arrival_h - ready_h, j.co2e_kg, shape.family,

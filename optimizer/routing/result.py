@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
 
 from network_data import Network
 from optimizer import charges as charges_
@@ -14,8 +18,14 @@ from optimizer._compile import PerNetwork, RoutingData, epoch_hours, from_epoch_
 from optimizer.charges import Charge
 from optimizer.costs import search
 from optimizer.costs.line_haul import PRODUCTS
-from optimizer.model import MODE_WORDS, FrontJourney, Leg, RoutePlan, Shipment
-from optimizer.routing.costs import EdgeCosts, air_chargeable_kg, handling_rates, truckloads
+from optimizer.model import MODE_WORDS, MODES, FrontJourney, Leg, RoutePlan, Shipment
+from optimizer.routing.costs import (
+    ROAD_MODE,
+    EdgeCosts,
+    air_chargeable_kg,
+    handling_rates,
+    truckloads,
+)
 from optimizer.routing.places import display_name
 from optimizer.routing.search import Journey, Search
 
@@ -208,15 +218,17 @@ def _europe_bound(data: RoutingData, node_id: str) -> bool:
 
 
 class _Products(NamedTuple):
-    """What :func:`optimizer.quotable.shape` needs of a network, built once per network."""
+    """What :func:`optimizer.quotable.shape_codes` needs of a network, built once per network:
+    the products, node names, and per corridor its leg as the shape sees it."""
 
     by_chain: dict[tuple[str, ...], tuple[quotable.Product, ...]]
     node_names: dict[str, str]
-    #: Per edge: the leg as the shape sees it, and the index of the node it reaches.
-    edge_legs: tuple[quotable.Leg, ...]
-    edge_destination: tuple[int, ...]
-    #: Per edge: (lat, lon) where it starts.
-    edge_start: tuple[tuple[float, float], ...]
+    #: Every passage a corridor passes; a corridor's ``passage_bits`` index this.
+    passages: tuple[str, ...]
+    over_water: npt.NDArray[np.bool_]
+    border: npt.NDArray[np.bool_]
+    family_passage: npt.NDArray[np.int64]
+    passage_bits: npt.NDArray[np.int64]
 
 
 def _build_products(network: Network) -> _Products:
@@ -226,54 +238,93 @@ def _build_products(network: Network) -> _Products:
         table.index, table["name"], table["chain"], table["passages"]
     )
     names = dict(zip(network.nodes.index, network.nodes["name_en"], strict=True))
-    destinations = tuple(int(d) for d in data.arrays.edge_destination)
-    lat, lon = data.arrays.node_lat.tolist(), data.arrays.node_lon.tolist()
-    legs = tuple(
-        quotable.Leg(
-            mode,
-            distance_km,
-            destination,
-            bool(data.node_is_border[node]),
-            passages,
-            lat[node],
-            lon[node],
-        )
-        for (_, destination, mode, _, distance_km), node, passages in zip(
-            data.edge_leg_fields, destinations, data.edge_passages, strict=True
-        )
+    passages = tuple(dict.fromkeys(p for names_ in data.edge_passages for p in names_))
+    if len(passages) > 62:
+        raise ValueError(f"{len(passages)} passages: a journey's shape codes at most 62")
+    bit = {passage: 1 << k for k, passage in enumerate(passages)}
+    modes = [MODES[m] for m in data.arrays.edge_mode.tolist()]
+    return _Products(
+        by_chain,
+        names,
+        passages,
+        np.array([mode in ("sea", "air") for mode in modes], dtype=np.bool_),
+        data.node_is_border[data.arrays.edge_destination],
+        np.array([quotable.family_passage(p) for p in data.edge_passages], dtype=np.int64),
+        np.array([sum(bit[p] for p in set(names_)) for names_ in data.edge_passages], np.int64),
     )
-    origins = tuple((lat[o], lon[o]) for o in data.arrays.edge_origin.tolist())
-    return _Products(by_chain, names, legs, destinations, origins)
 
 
 product_table = PerNetwork(_build_products)
 
 
-def journey_shape(
+@njit(cache=True)
+def _journey_edges(ints: npt.NDArray[np.int64], labels: npt.NDArray[np.int64]) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:  # fmt: skip
+    """The corridors of each journey ending at ``labels``, in order: journey ``j``'s are
+    ``edges[ptr[j]:ptr[j + 1]]`` (road legs joining a coordinate have none)."""
+    ptr = np.zeros(labels.shape[0] + 1, dtype=np.int64)
+    for j in range(labels.shape[0]):
+        count, index = 0, labels[j]
+        while index >= 0:
+            count += ints[index, search.EDGE] >= 0
+            index = ints[index, search.PARENT]
+        ptr[j + 1] = ptr[j] + count
+    edges = np.empty(ptr[-1], dtype=np.int64)
+    for j in range(labels.shape[0]):
+        k, index = ptr[j + 1], labels[j]
+        while index >= 0:
+            if ints[index, search.EDGE] >= 0:
+                k -= 1
+                edges[k] = ints[index, search.EDGE]
+            index = ints[index, search.PARENT]
+    return ptr, edges
+
+
+def _leg_end(node_ids: Sequence[str], ends: list[int], ptr: list[int], j: int, i: int) -> str:
+    """The node where leg ``i`` of journey ``j`` ends (:func:`_journey_edges`' layout)."""
+    return str(node_ids[ends[ptr[j] + i]])
+
+
+def journey_shapes(
+    data: RoutingData,
     found: Search,
-    journey: Journey,
+    journeys: Sequence[Journey],
     origin_km: float,
-    remaining_km: list[float],
-    products: _Products,
-) -> quotable.Shape:
-    """The product, family and doubling back of a journey, read off its labels' corridors."""
-    ints = found.results[journey.result].ints
-    legs: list[quotable.Leg] = []
-    distances: list[float] = []
-    index = journey.label
-    first = -1
-    while index >= 0:
-        edge = ints.item(index, search.EDGE)
-        if edge >= 0:  # not the origin, nor a road leg joining a coordinate
-            legs.append(products.edge_legs[edge])
-            distances.append(remaining_km[products.edge_destination[edge]])
-            first = edge
-        index = ints.item(index, search.PARENT)
-    legs.reverse()
-    distances.append(origin_km)
-    distances.reverse()
-    start = products.edge_start[first] if first >= 0 else (math.nan, math.nan)
-    return quotable.shape(legs, distances, products.by_chain, products.node_names, start)
+    remaining_km: Sequence[float],
+) -> list[quotable.Shape]:
+    """The product, family and doubling back of each journey, read off its labels' corridors
+    (:func:`optimizer.quotable.shape_codes`)."""
+    products = product_table(data.network)
+    arrays = data.arrays
+    remaining = np.asarray(remaining_km, dtype=np.float64)
+    shapes: list[quotable.Shape | None] = [None] * len(journeys)
+    for r, result in enumerate(found.results):
+        members = [i for i, j in enumerate(journeys) if j.result == r]
+        if not members:
+            continue
+        labels = np.array([journeys[i].label for i in members], dtype=np.int64)
+        ptr, edges = _journey_edges(result.ints, labels)
+        ends = arrays.edge_destination[edges]
+        start_lat = np.full(len(members), np.nan)
+        start_lon = np.full(len(members), np.nan)
+        if len(edges):
+            some = ptr[:-1] < ptr[1:]
+            starts = arrays.edge_origin[edges[ptr[:-1][some]]]
+            start_lat[some], start_lon[some] = arrays.node_lat[starts], arrays.node_lon[starts]
+        legs = quotable.LegArrays(
+            ptr, arrays.edge_mode[edges], arrays.edge_distance_km[edges],
+            products.border[edges], products.over_water[edges], products.family_passage[edges],
+            products.passage_bits[edges], arrays.node_lat[ends], arrays.node_lon[ends],
+            remaining[ends], np.full(len(members), origin_km), start_lat, start_lon,
+        )  # fmt: skip
+        codes = quotable.shape_codes(legs, ROAD_MODE)
+        destination = partial(_leg_end, arrays.node_ids, ends.tolist(), ptr.tolist())
+        for i, shape in zip(members, quotable.shapes_from_codes(
+            codes, MODES, products.passages, products.by_chain, destination, products.node_names
+        ), strict=True):  # fmt: skip
+            shapes[i] = shape
+    return [shape for shape in shapes if shape is not None]
 
 
 def nothing_quotable(front: Sequence[FrontJourney]) -> str:
