@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).parents[1]
 
 
@@ -20,8 +18,6 @@ def test_install_metadata_has_no_deprecation_warning() -> None:
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     output = run.stdout + run.stderr
-    if run.returncode != 0 and "No matching distribution found for setuptools" in output:
-        pytest.skip("no package index to build the metadata with")
     assert run.returncode == 0, output[-2000:]
     assert "Would install shudao" in output
     warnings = [line for line in output.splitlines() if "deprecat" in line.lower()]
