@@ -57,9 +57,15 @@ def boxes_text(boxes: tuple[int, int, int]) -> str:
 
 
 def line_haul_charge(
-    amount_cny: float, product: int, chargeable_kg: float, boxes: tuple[int, int, int]
+    amount_cny: float,
+    product: int,
+    chargeable_kg: float,
+    boxes: tuple[int, int, int],
+    *,
+    driving_on: bool = False,
 ) -> Charge:
-    """The line-haul charge of a leg, its basis named by the product.
+    """The line-haul charge of a leg, its basis named by the product; ``driving_on``: a road
+    leg driven on by the truck of the leg before, which pays the per-km rate alone.
 
     Examples
     --------
@@ -67,6 +73,8 @@ def line_haul_charge(
     'LCL: 4.20 revenue tonnes (W/M, 1 m3 = 1 t)'
     >>> line_haul_charge(9800.0, 2, 18000.0, (0, 0, 1)).basis
     'FCL: 1 x 40HQ'
+    >>> line_haul_charge(12.0, 3, 5000.0, (0, 0, 1), driving_on=True).basis
+    'FTL: 1 truck, driving on (per-km rate, no minimum)'
     """
     name = PRODUCTS[product]
     if product == FCL:
@@ -83,6 +91,8 @@ def line_haul_charge(
         basis = f"express: {chargeable_kg:,.1f} chargeable kg (1:5000)"
     else:
         basis = name
+    if driving_on:
+        basis += ", driving on (per-km rate, no minimum)"
     return Charge("line_haul", amount_cny, basis)
 
 

@@ -131,6 +131,34 @@ def test_a_china_europe_train_to_hamburg_is_handled_at_its_rail_terminal(
     assert_sums_to_total(network, shipment, by_rail)
 
 
+def test_the_truck_that_brings_the_load_drives_on_to_the_city_centre(network: Network) -> None:
+    """800 kg / 4 m3 by road from Duisburg to Hamburg's centre: the truck reaching the port
+    drives on to the centre at the per-km part of the LTL rate (EUR 0.12 per chargeable t-km,
+    TAR-ROAD-INTL), not as a new booking with its EUR 20 fixed charge and EUR 40 minimum
+    (issue 17: it charged the minimum, CNY 336, for the last 2 km)."""
+    shipment = Shipment("DEDUI", "Hamburg", 800, 4, ready_at=MONDAY, allowed_modes={"road"})
+    plan = plan_routes(network, shipment, every_journey=True)
+    cheapest = min(plan.options, key=lambda o: o.cost_cny)
+    last = cheapest.legs[-1]
+    assert last.corridor_id is None and last.destination == "Hamburg"
+    chargeable_t = 4 * 333.333 / 1000  # 1 m3 = 333 kg, above the 800 kg
+    [charge] = last.charges
+    assert charge.amount_cny == pytest.approx(chargeable_t * 0.12 * last.distance_km * EUR, 1e-3)
+    assert charge.amount_cny < 40 * EUR and "driving on" in charge.basis
+    assert_sums_to_total(network, shipment, cheapest)
+
+
+def test_a_fresh_truck_from_the_quay_pays_its_minimum(network: Network) -> None:
+    """Off a ship at Hamburg the last 2 km are a new LTL booking: EUR 20 + 0.12 per t-km,
+    at least EUR 40, plus CFS at the quay."""
+    shipment = Shipment("CNSHA-YSN", "Hamburg", 800, 4, ready_at=MONDAY)
+    plan = plan_routes(network, shipment, every_journey=True)
+    by_sea = min((o for o in plan.options if o.legs[0].mode == "sea"), key=lambda o: o.cost_cny)
+    line_haul = by_sea.legs[-1].charges[0]
+    assert line_haul.amount_cny == pytest.approx(40 * EUR)
+    assert "driving on" not in line_haul.basis
+
+
 LANES = [
     ("CN-LINSHUI-PARK", "DEDUI"), ("CNCTU", "PLLOD"), ("CNCKG", "SGSIN"), ("CNCKG", "LAVTE"),
     ("CNWHI", "NLRTM"), ("CNCTU", "VNHAN"), ("CNDAX", "DEHAM"), ("CNCKG-PRT", "CNSHA-YSN"),

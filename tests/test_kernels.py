@@ -74,17 +74,19 @@ def test_road_continuation_matches_reference(
 
 def test_transfer_penalties_hand_computed() -> None:
     """Node 0: a road corridor (CNY 100, 60 driving on, transfer 30), a rail corridor (500,
-    transfer 80) and a last leg whose handling is 15; node 1: a road corridor dearer to drive
-    on (120) than to book (100), transfer 10."""
-    nan = float("nan")
+    transfer 80) and a last leg (20, 5 driving on) whose handling is 15; node 1: a road
+    corridor dearer to drive on (120) than to book (100), transfer 10, and a last leg (90, 8
+    driving on) whose handling is 15."""
     penalty, unscheduled = transfer_penalties(
         2, np.array([0, 2, 3]), np.array([0, 1, 0]), np.array([True, True, True]),
         np.array([100.0, 500.0, 100.0]), np.array([60.0, 500.0, 120.0]),
-        np.array([30.0, 80.0, 10.0]), np.array([20.0, nan]), np.array([15.0, 15.0]),
+        np.array([30.0, 80.0, 10.0]), np.array([20.0, 90.0]), np.array([5.0, 8.0]),
+        np.array([15.0, 15.0]),
     )  # fmt: skip
-    # node 0: max(last leg 15, road 30 + |100 - 60|, rail 80 + 0); an unscheduled arrival
-    # never pays more there. Node 1: 10 + |100 - 120|, and 120 - 100 more to drive on.
-    assert penalty.tolist() == [80.0, 30.0]
+    # node 0: max(last leg 15 + |20 - 5|, road 30 + |100 - 60|, rail 80 + 0); an unscheduled
+    # arrival never pays more there. Node 1: max(10 + |100 - 120|, 15 + |90 - 8|), and
+    # 120 - 100 more to drive on.
+    assert penalty.tolist() == [80.0, 97.0]
     assert unscheduled.tolist() == [0.0, 20.0]
 
 

@@ -95,6 +95,9 @@ class SearchCosts(NamedTuple):
     final_duration_p90_h: FloatArray
     final_cost_cny: FloatArray
     final_co2e_kg: FloatArray
+    #: The last leg's cost when the truck that brought the shipment drives on (see
+    #: ``road_continuation_cny``); at most ``final_cost_cny``.
+    final_continuation_cny: FloatArray
     #: Handling at the node when the last leg starts with a transfer.
     final_handling_cny: FloatArray
     #: Handling at the destination node when the journey reaches it other than by road (the
@@ -287,19 +290,23 @@ def transfer_penalties(
     road_continuation_cny: FloatArray,
     transfer_cny: FloatArray,
     final_cost_cny: FloatArray,
+    final_continuation_cny: FloatArray,
     final_handling_cny: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Per node, the most a label's arrival class can add to the cost of any next leg.
 
     Returns the penalty across classes (the dearest transfer charge plus the road
-    continuation difference) and the penalty of an unscheduled arrival over a scheduled one
-    (the continuation difference alone, when continuing costs more than a new booking).
+    continuation difference, on a corridor or the last leg to a coordinate) and the penalty of
+    an unscheduled arrival over a scheduled one (the continuation difference alone, when
+    continuing costs more than a new booking).
     """
     penalty = np.zeros(n_nodes)
     unscheduled = np.zeros(n_nodes)
     for u in range(n_nodes):
         if not np.isnan(final_cost_cny[u]):
-            penalty[u] = final_handling_cny[u]
+            extra = final_cost_cny[u] - final_continuation_cny[u]
+            penalty[u] = final_handling_cny[u] + abs(extra)
+            unscheduled[u] = max(0.0, -extra)
         for e in range(indptr[u], indptr[u + 1]):
             if not usable[e]:
                 continue
@@ -434,12 +441,13 @@ def label_search(
     co2e_kg = costs.co2e_kg
     final_duration_h, final_duration_p90_h = costs.final_duration_h, costs.final_duration_p90_h
     final_cost_cny, final_co2e_kg = costs.final_cost_cny, costs.final_co2e_kg
+    final_continuation_cny = costs.final_continuation_cny
     final_handling_cny = costs.final_handling_cny
     arrival_handling_cny = costs.arrival_handling_cny
     n_nodes = node_handling_h.shape[0]
     penalty_cny, unscheduled_penalty_cny = transfer_penalties(
         n_nodes, indptr, edge_mode, usable, line_haul_cny, road_continuation_cny, transfer_cny,
-        final_cost_cny, final_handling_cny,
+        final_cost_cny, final_continuation_cny, final_handling_cny,
     )  # fmt: skip
     if target >= 0:  # arriving other than by road pays the destination's handling
         penalty_cny[target] = max(penalty_cny[target], arrival_handling_cny[target])
@@ -525,7 +533,8 @@ def label_search(
             handling_h = node_handling_h[u] if transfer else 0.0
             handling = final_handling_cny[u] if transfer else 0.0
             arrival = a + dwell + handling_h + final_duration_h[u]
-            cost = c + final_cost_cny[u] + handling
+            last_leg = final_continuation_cny[u] if kind == ROAD * 2 else final_cost_cny[u]
+            cost = c + last_leg + handling
             if arrival <= deadline_h:
                 if count == floats.shape[0]:
                     floats, ints = _grow(floats, ints)
@@ -537,7 +546,7 @@ def label_search(
                 floats[count, DEPART] = a + dwell + handling_h
                 floats[count, HANDLING] = handling - border
                 floats[count, BORDER] = border
-                floats[count, LINE_HAUL] = final_cost_cny[u]
+                floats[count, LINE_HAUL] = last_leg
                 floats[count, DESTINATION] = 0.0
                 ints[count, NODE] = -1
                 ints[count, STATE] = state

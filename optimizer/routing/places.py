@@ -16,7 +16,7 @@ from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
 from network_data.validate import EARTH_RADIUS_KM, haversine_km, records, tariff_scopes
 from optimizer._compile import MAX_BREAKS, PerNetwork, RoutingData
-from optimizer.costs.line_haul import PRODUCTS, UNIT_COLUMNS, line_haul_costs
+from optimizer.costs.line_haul import PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
 from optimizer.errors import InvalidInputError
 from optimizer.model import Shipment
 
@@ -60,6 +60,9 @@ class SyntheticLeg:
     product: str
     co2e_kg: float
     trucks: int = 0
+    #: What the leg costs as the last leg of a truck already driving (arrived by road, not
+    #: unloaded): the per-km part alone, no fixed charge or minimum, as on road corridors.
+    continuation_cny: float = math.nan
 
 
 def find_place(network: Network, field: str, query: str) -> str:
@@ -166,12 +169,26 @@ def road_leg(
     country: str,
     basis: str,
 ) -> SyntheticLeg:
-    """A road leg between a coordinate and a node, priced with the road default tariff."""
+    """A road leg between a coordinate and a node, priced with the road default tariff, booked
+    afresh and driven on by a truck already on the road (``continuation_cny``).
+
+    Examples
+    --------
+    >>> from network_data import load_network
+    >>> from optimizer._compile import routing_data
+    >>> data = routing_data(load_network())
+    >>> shipment = Shipment("Anqing", "Hamburg", 800, 4.0)
+    >>> port = node_point(data, data.node_index["DEHAM"])
+    >>> leg = road_leg(data, shipment, port, ("Hamburg", 53.55, 9.99), "DE", "loose")
+    >>> leg.cost_cny > 10 * leg.continuation_cny  # a fresh booking pays the minimum charge
+    True
+    """
     network = data.network
     distance_km = haversine_km(start[1], start[2], end[1], end[2]) * ROAD_CIRCUITY
     rules = rules_for_country(country)
     unit_price = np.full((1, len(UNIT_COLUMNS)), np.nan)
     unit_min = np.zeros((1, len(UNIT_COLUMNS)))
+    driving_on = np.full((1, len(UNIT_COLUMNS)), np.nan)
     for scope in tariff_scopes("", "road", country)[1:]:
         rows = network.tariffs[network.tariffs["scope"] == scope]
         for row in records(rows):
@@ -181,6 +198,7 @@ def road_leg(
                     row.rate + row.rate_per_km * distance_km, row.currency
                 )
                 unit_min[0, u] = network.to_cny(row.min_charge, row.currency)
+                driving_on[0, u] = network.to_cny(row.rate_per_km * distance_km, row.currency)
     empty = np.zeros((1, MAX_BREAKS))
     nan = np.full((1, MAX_BREAKS), np.nan)
     zero = np.zeros(1)
@@ -191,6 +209,10 @@ def road_leg(
     prices = line_haul_costs(
         float(shipment.weight_kg), float(shipment.volume_m3), tariffs, zero, zero, zero
     )
+    continuation = unit_costs(
+        float(shipment.weight_kg), float(shipment.volume_m3), driving_on, np.zeros_like(driving_on),
+        tariffs.box_volume_m3, tariffs.box_payload_kg,
+    )  # fmt: skip
     co2e = shipment.weight_kg / 1000.0 * distance_km * 90.0 / 1000.0
     return SyntheticLeg(
         origin=start[0],
@@ -203,6 +225,7 @@ def road_leg(
         product=PRODUCTS[int(prices.product[0])],
         co2e_kg=co2e,
         trucks=int(prices.boxes[0, 2]),
+        continuation_cny=min(float(continuation[0]), float(prices.cost_cny[0])),
     )
 
 

@@ -75,11 +75,13 @@ def journey_legs(
                 continue  # the origin itself
             leg = result.first_legs[final] if position == 0 else result.final_legs[final]
             product = PRODUCTS.index(leg.product)
+            paid_cny = row[search.LINE_HAUL]
             charges = [
                 charges_.line_haul_charge(
-                    leg.cost_cny, product, leg.chargeable_kg, (0, 0, leg.trucks)
+                    paid_cny, product, leg.chargeable_kg, (0, 0, leg.trucks),
+                    driving_on=paid_cny < leg.cost_cny - 0.005,
                 )
-            ]
+            ]  # fmt: skip
             if transfer_cny > 0:
                 charges.append(handled_at(data.node_index[leg.origin], leg.trucks))
             legs.append(
@@ -107,9 +109,10 @@ def journey_legs(
             chargeable = float(costs.chargeable_kg[e])
             leg_charges = (
                 charges_.line_haul_charge(
-                    row[search.LINE_HAUL], int(product), chargeable, box_counts
+                    row[search.LINE_HAUL], int(product), chargeable, box_counts,
+                    driving_on=row[search.LINE_HAUL] < costs.line_haul_cny[e] - 0.005,
                 ),
-            )
+            )  # fmt: skip
         if row[search.DESTINATION] > 0:  # unloaded where the plan ends
             unloaded = handled_at(int(data.arrays.edge_destination[e]), truckloads(data, shipment))
             leg_charges = (*leg_charges, unloaded._replace(basis=f"{unloaded.basis} (destination)"))

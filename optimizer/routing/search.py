@@ -158,7 +158,7 @@ def _run_basis(
             start_ints.append([i, arrival_state(i), ROAD_MODE * 2, -1, -1, -1, len(first_legs)])
             first_legs.append(leg)
     n = len(arrays.node_ids)
-    final = {name: np.full(n, np.nan) for name in ("h", "p90", "cost", "co2e")}
+    final = {name: np.full(n, np.nan) for name in ("h", "p90", "cost", "continuation", "co2e")}
     final_legs: dict[int, SyntheticLeg] = {}
     target = -1
     if destination.is_node:
@@ -173,10 +173,11 @@ def _run_basis(
             final_legs[i] = leg
             final["h"][i], final["p90"][i] = leg.duration_h, leg.duration_p90_h
             final["cost"][i], final["co2e"][i] = leg.cost_cny, leg.co2e_kg
+            final["continuation"][i] = leg.continuation_cny
     timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
     usable = usable_edges & np.isfinite(costs.line_haul_cny)
     bounds = search.lower_bounds(
-        n, target, final["h"], final["cost"], final["co2e"], data.into_ptr, data.edges_into,
+        n, target, final["h"], final["continuation"], final["co2e"], data.into_ptr, data.edges_into,
         arrays.edge_origin, usable, arrays.edge_duration_h + data.edge_passage_dwell_h,
         np.where(arrays.edge_mode == ROAD_MODE, costs.road_continuation_cny, costs.line_haul_cny),
         costs.co2e_kg,
@@ -186,7 +187,7 @@ def _run_basis(
     search_costs = search.SearchCosts(
         usable, costs.line_haul_cny, costs.road_continuation_cny, costs.transfer_cny,
         costs.co2e_kg, final["h"], final["p90"], final["cost"], final["co2e"],
-        handled, handled,
+        final["continuation"], handled, handled,
     )  # fmt: skip
     query = search.SearchQuery(
         target, required, regime_bit, bonded_bit, need_export, deadline_h, horizon_h
