@@ -183,17 +183,30 @@ def _bag_dominated(
 
 @njit(cache=True)
 def _rival_dominated(
-    rival: Rival, node: int, state: int, klass: int, a: float, c: float, g: float
+    rival_floats: FloatArray,
+    rival_head: IntArray,
+    rival_link: IntArray,
+    slack_cny: float,
+    node: int,
+    state: int,
+    klass: int,
+    a: float,
+    c: float,
+    g: float,
 ) -> bool:
     """Whether a rival label at ``node`` in the same arrival class dominates (a, c, g) by at
-    least the rival's slack (see :class:`Rival`)."""
+    least the rival's slack (see :class:`Rival`).
+
+    The rival comes as its arrays, not as the :class:`Rival` tuple: a tuple of arrays passed
+    in the search's inner loop made the whole search about 15 % slower.
+    """
     if klass == THROUGH_CLASS:
         return False
     for other_state in range(STATES):
         if (other_state & state) != state:
             continue
         key = (node * STATES + other_state) * CLASSES + klass
-        if _bag_dominated(rival.floats, rival.head, rival.link, key, a, c - rival.slack_cny, g):
+        if _bag_dominated(rival_floats, rival_head, rival_link, key, a, c - slack_cny, g):
             return True
     return False
 
@@ -444,6 +457,8 @@ def label_search(
     final_continuation_cny = costs.final_continuation_cny
     final_handling_cny = costs.final_handling_cny
     arrival_handling_cny = costs.arrival_handling_cny
+    rival_floats, rival_head, rival_link = rival.floats, rival.head, rival.link
+    slack_cny = rival.slack_cny
     n_nodes = node_handling_h.shape[0]
     penalty_cny, unscheduled_penalty_cny = transfer_penalties(
         n_nodes, indptr, edge_mode, usable, line_haul_cny, road_continuation_cny, transfer_cny,
@@ -626,7 +641,8 @@ def label_search(
                     floats, head, link, v, new_state, new_class, arrival, cost, co2e,
                     node_handling_h[v], penalty_cny[v], unscheduled_penalty_cny[v],
                 ) or _rival_dominated(
-                    rival, v, new_state, new_class, arrival, cost, co2e
+                    rival_floats, rival_head, rival_link, slack_cny, v, new_state, new_class,
+                    arrival, cost, co2e,
                 ):  # fmt: skip
                     continue
                 if count == floats.shape[0]:
