@@ -331,6 +331,7 @@ def shape_codes(legs: LegArrays, road: int) -> ShapeCodes:
 @njit(cache=True)
 def _back_at(legs: LegArrays, lo: int, hi: int, origin_km: float, lat: float, lon: float) -> int:
     """:func:`doubles_back` on legs ``lo:hi``: the position of the leg that turns back."""
+    start_lat, start_lon = lat, lon
     nearest_km = origin_km
     for i in range(lo, hi):
         km = legs.remaining_km[i]
@@ -350,6 +351,22 @@ def _back_at(legs: LegArrays, lo: int, hi: int, origin_km: float, lat: float, lo
         direct_km = haversine_km(lat, lon, legs.lat[i], legs.lon[i])
         if travelled_km > DETOUR_FACTOR * direct_km + DETOUR_KM:  # False where NaN
             return i - lo
+    return _revisit_at(legs, lo, hi, start_lat, start_lon)
+
+
+@njit(cache=True)
+def _revisit_at(legs: LegArrays, lo: int, hi: int, lat: float, lon: float) -> int:
+    """The position of the first leg, of some length, that ends where the journey has already
+    been (its start at ``lat``, ``lon`` or the end of a leg before the one just run): a loop a
+    forwarder would never quote, however little it costs."""
+    for i in range(lo + 1, hi):
+        if legs.distance_km[i] <= 0.0:
+            continue
+        if legs.lat[i] == lat and legs.lon[i] == lon:
+            return i - lo
+        for k in range(lo, i - 1):
+            if legs.lat[i] == legs.lat[k] and legs.lon[i] == legs.lon[k]:
+                return i - lo
     return -1
 
 
@@ -496,8 +513,9 @@ doubles_back_at=None)
 def doubles_back(
     legs: Sequence[Leg], remaining_km: Sequence[float], start: tuple[float, float]
 ) -> str | None:
-    """The node where a journey turns away from its destination or has gone far out of its
-    way over land, if it does (arguments as for :func:`shape`).
+    """The node where a journey turns away from its destination, has gone far out of its way
+    over land, or comes back to where it has been, if it does (arguments as for
+    :func:`shape`).
 
     Examples
     --------
@@ -506,6 +524,15 @@ def doubles_back(
     >>> legs = [Leg("air", 7_600, "DEFRA", False), Leg("air", 8_900, "CNSHA-PVG", False)]
     >>> doubles_back(legs, [1_450, 8_900, 0], (29.7, 106.6))
     'DEFRA'
+
+    Off a flight at Liège, a truck to a warehouse nearby and back before driving on to
+    Rotterdam:
+
+    >>> legs = [Leg("road", 9, "WH-BELGG", False, (), 50.62, 5.45),
+    ...         Leg("road", 9, "BELGG", False, (), 50.64, 5.44),
+    ...         Leg("road", 190, "NLRTM", False, (), 51.95, 4.14)]
+    >>> doubles_back(legs, [180, 182, 180, 0], (50.64, 5.44))
+    'BELGG'
     """
     arrays, _, _ = _leg_arrays([legs], [remaining_km], [start])
     at = int(_back_at(arrays, 0, len(legs), remaining_km[0], start[0], start[1]))

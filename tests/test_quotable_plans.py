@@ -96,6 +96,22 @@ def test_no_option_goes_far_out_of_its_way_over_land(network: Network) -> None:
     assert rail and all(o.legs[0].corridor_id == "ROAD-CNAQG-CNHFE-RLY" for o in rail)
 
 
+def test_no_option_comes_back_to_where_it_has_been(network: Network) -> None:
+    """Chongqing port to Rotterdam, 8 t / 30 m3: the flight to Liège was trucked to a
+    warehouse nearby and back to the airport before Rotterdam, a loop that saved part of a
+    truck's fixed charge. It is hidden as doubling back and a flight without it is shown."""
+    plan = plan_routes(network, ship("CNCKG-PRT", "NLRTM", 8_000, 30), every_journey=True)
+    loops = 0
+    for option in plan.options:
+        places = [option.legs[0].origin] + [leg.destination for leg in option.legs]
+        if len(set(places)) < len(places):
+            loops += 1
+            assert option.hidden in ("not sold", "doubles back"), option.summary
+    assert loops >= 1
+    shown = [o for o in plan.options if o.hidden is None]
+    assert any(o.product == "AIR" for o in shown)
+
+
 def test_the_whole_front_stays_with_why_each_journey_is_hidden(network: Network) -> None:
     shipment = ship("Linshui", "Duisburg", 800, 4.2)
     plan = plan_routes(network, shipment)

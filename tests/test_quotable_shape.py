@@ -101,6 +101,12 @@ def reference_shape(
                 if travelled > DETOUR_FACTOR * haversine_km(lat, lon, leg.lat, leg.lon) + DETOUR_KM:
                     back = leg.destination
                     break
+        if back is None:  # back where it has been, not counting the place just left
+            been = [start] + [(leg.lat, leg.lon) for leg in legs]
+            back = next((legs[i].destination for i in range(1, len(legs))
+                         if legs[i].distance_km > 0
+                         and any(legs[i].lat == lat and legs[i].lon == lon
+                                 for lat, lon in been[:i])), None)  # fmt: skip
     return Shape(chain, product.id if product else None, family, back)
 
 
@@ -113,8 +119,8 @@ legs_strategy = st.lists(
         st.booleans(),
         st.lists(st.sampled_from(["suez", "cape", "caspian", "malacca", "bosporus"]),
                  max_size=2, unique=True).map(tuple),
-        st.floats(-60, 70),
-        st.floats(-180, 180),
+        st.one_of(st.sampled_from([30.7, 52.0]), st.floats(-60, 70)),
+        st.one_of(st.sampled_from([104.1, 23.5]), st.floats(-180, 180)),
     ),
     max_size=9,
 )  # fmt: skip
