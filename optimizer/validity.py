@@ -308,9 +308,11 @@ def _describe_scope(network: Network, rate: Rate) -> str:
 
 
 def rate_warnings(network: Network, plan: RoutePlan) -> list[str]:
-    """One warning per tariff scope whose rows priced a shown leg departing outside them.
+    """The tariff scopes whose rows priced a shown leg departing outside them, in words.
 
-    The warning names the earliest such departure, and the oldest quote of the scope used.
+    Each scope counts with its earliest such departure and its oldest quote used. Scopes
+    quoted on the same day (or, not yet valid, valid from the same day) share one warning,
+    so a plan priced from one rate sheet says so once and lists what the sheet covered.
 
     Examples
     --------
@@ -334,19 +336,39 @@ def rate_warnings(network: Network, plan: RoutePlan) -> list[str]:
                 seen = stale.get(rate.scope)
                 if seen is None or (day, rate.quoted_on) < (seen[0], seen[1].quoted_on):
                     stale[rate.scope] = (day, rate)
-    warnings = []
+    groups: dict[tuple[bool, date], list[tuple[date, Rate]]] = {}
     for day, rate in stale.values():
-        what = _scope_words(network, rate)
-        if day > rate.valid_to:
+        expired = day > rate.valid_to
+        groups.setdefault((expired, rate.quoted_on if expired else rate.valid_from), []).append(
+            (day, rate)
+        )
+    warnings = []
+    for (expired, _), group in groups.items():
+        day = min(d for d, _ in group)
+        rate = group[0][1]
+        what = "; ".join(_scope_words(network, r) for _, r in group)
+        if expired and len(group) == 1:
             warnings.append(
                 f"{what} quoted {rate.quoted_on} and valid to {rate.valid_to}, "
                 f"{_age(rate.quoted_on, day)} before this departure ({day}): ask the carrier "
                 "for a current rate"
             )
-        else:
+        elif expired:
+            valid_to = max(r.valid_to for _, r in group)
+            warnings.append(
+                f"rates quoted {rate.quoted_on} and valid to {valid_to} at the latest, "
+                f"{_age(rate.quoted_on, day)} before the first departure on them ({day}): "
+                f"{what}: ask the carriers for current rates"
+            )
+        elif len(group) == 1:
             warnings.append(
                 f"{what} are valid from {rate.valid_from}, after this departure ({day}): ask "
                 f"the carrier for the rate on {day}"
+            )
+        else:
+            warnings.append(
+                f"rates valid from {rate.valid_from}, after the first departure on them ({day}):"
+                f" {what}: ask the carriers for the rates on the days of departure"
             )
     return warnings
 

@@ -112,6 +112,33 @@ def test_one_warning_per_stale_scope_however_many_legs(network: Network) -> None
     assert "quoted 2025-06-30 and valid to 2025-09-28" in about_cn[0]
 
 
+def test_rates_from_one_sheet_share_one_warning(network: Network) -> None:
+    """Linshui to Duisburg: eleven warnings before, nine of them about rates. Rates quoted on
+    the same day now share one warning, which names every scope the sheet priced once; a
+    date with one scope keeps the single-scope words."""
+    plan = plan_routes(
+        network,
+        Shipment("Linshui", "Duisburg", 800, 4.2, ready_at=datetime(2026, 12, 7, 8, tzinfo=UTC)),
+    )
+    stale = {
+        (rate.scope, rate.quoted_on)
+        for option in plan.options
+        for leg in option.legs
+        for rate in validity.leg_rates(network, leg)
+        if not rate.valid_from <= leg.depart.date() <= rate.valid_to
+    }
+    quoted = sorted({day for _, day in stale})
+    about_rates = [w for w in plan.warnings if "ask the carrier" in w]
+    assert len(about_rates) == len(quoted) < len(stale)
+    for day in quoted:
+        scopes = [scope for scope, on in stale if on == day]
+        [warning] = [w for w in about_rates if f"quoted {day}" in w]
+        if len(scopes) > 1:
+            assert warning.startswith(f"rates quoted {day} and valid to ")
+            assert warning.count("rates") == len(scopes) + 2  # "rates quoted", "current rates"
+            assert warning.endswith("ask the carriers for current rates")
+
+
 def test_bundled_rates_are_valid_by_their_kind(network: Network) -> None:
     # SOURCES.md, Tariffs: valid_from = quoted_on, valid_to = quoted_on + N - 1 days
     days = {
