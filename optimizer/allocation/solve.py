@@ -24,6 +24,7 @@ from optimizer.allocation._model import Formulation, Solved, formulate, matrix, 
 from optimizer.allocation.problem import AllocationProblem
 from optimizer.allocation.result import AllocationResult, Flow, Unserved, WarehouseWeek
 from optimizer.errors import InvalidInputError
+from optimizer.results import relative_gap
 
 #: Default relative gap at which HiGHS stops: small enough that an optimal value matches the
 #: published optima of the OR-Library instances to 1e-6.
@@ -166,7 +167,7 @@ def _result(
     penalty_cost = float(sum(u.penalty_cny for u in unserved))
     objective = fixed_cost + flow_cost + penalty_cost
     bound = float(min(bound, objective))
-    gap = (objective - bound) / abs(objective) if objective else 0.0
+    gap = relative_gap(objective, bound) or 0.0
     return AllocationResult(
         status=solved.status,
         objective=objective,

@@ -41,11 +41,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from ortools.math_opt.python import mathopt
 
 from optimizer._ortools import SolveStatus, check_run_limits, mathopt_status, run_with_deadline
 from optimizer.errors import InvalidInputError
+from optimizer.results import relative_gap
 
 #: Above this many arcs, building the MIP and solving its root LP would use up a typical time
 #: limit (capacities of 100,000 with hundreds of distinct sizes give millions of arcs); the
@@ -101,6 +103,16 @@ class BinPackingResult:
         return len(self.bins)
 
     @property
+    def objective(self) -> float:
+        """The number of bins, as :class:`~optimizer.results.SolverResult` reads it."""
+        return float(self.num_bins)
+
+    @property
+    def bound(self) -> float:
+        """The proven lower bound, as :class:`~optimizer.results.SolverResult` reads it."""
+        return float(self.lower_bound)
+
+    @property
     def gap(self) -> float:
         """Relative optimality gap ``(num_bins - lower_bound) / num_bins``; 0 when optimal.
 
@@ -109,7 +121,25 @@ class BinPackingResult:
         >>> BinPackingResult([[0], [1]], 1, SolveStatus.FEASIBLE, 0.0, 0).gap
         0.5
         """
-        return (self.num_bins - self.lower_bound) / self.num_bins
+        return relative_gap(self.objective, self.bound) or 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document: status, bins (item indices), bound and run.
+
+        Examples
+        --------
+        >>> BinPackingResult([[0, 2], [1]], 2, SolveStatus.OPTIMAL, 0.0123, 0).to_dict()["bins"]
+        [[0, 2], [1]]
+        """
+        return {
+            "status": self.status.value,
+            "objective": self.num_bins,
+            "bound": self.lower_bound,
+            "gap": round(self.gap, 6),
+            "runtime_s": round(self.runtime_s, 3),
+            "seed": self.seed,
+            "bins": [list(items) for items in self.bins],
+        }
 
 
 def _whole_number(field: str, value: object, allowed: str) -> int:

@@ -124,6 +124,16 @@ class ConsolidationResult:
     pre_carriage: tuple[tuple[str, PreCarriage], ...] = ()
 
     @property
+    def objective(self) -> float:
+        """``objective_cny``, as :class:`~optimizer.results.SolverResult` reads it."""
+        return self.objective_cny
+
+    @property
+    def bound(self) -> float:
+        """``bound_cny``, as :class:`~optimizer.results.SolverResult` reads it."""
+        return self.bound_cny
+
+    @property
     def savings_cny(self) -> float:
         """Baseline minus objective."""
         return self.baseline_cny - self.objective_cny

@@ -52,6 +52,7 @@ from optimizer.consolidation.result import (
     Unplaced,
 )
 from optimizer.quotable import EXACT
+from optimizer.results import relative_gap
 from optimizer.routing import map_on_network, plan_routes
 
 _EPS = 1e-6
@@ -699,7 +700,7 @@ def _result(
     lots, routes = prepared.lots, prepared.routes
     objective = plan.cost(lots, routes)
     bound = min(bound, objective) if math.isfinite(bound) else 0.0
-    gap = (objective - bound) / objective if objective > 0 else 0.0
+    gap = relative_gap(objective, bound) or 0.0
     if status == SolveStatus.OPTIMAL and gap > 1e-4:
         status = SolveStatus.FEASIBLE
     units: list[LoadedUnit] = []

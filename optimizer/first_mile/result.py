@@ -15,6 +15,7 @@ from typing import Any
 from optimizer._ortools import SolveStatus
 from optimizer.errors import InvalidInputError
 from optimizer.first_mile.problem import Pickup, PickupProblem, Place, VehicleType, Window
+from optimizer.results import relative_gap
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,18 @@ class PickupResult:
     co2e_kg: float
     penalty_cny: float
 
+    @property
+    def gap(self) -> float | None:
+        """``(objective - bound) / objective``, None without a bound (:func:`relative_gap`)."""
+        return relative_gap(self.objective, self.bound)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document: status, totals, routes with their stops, unserved pickups."""
         return {
             "status": self.status.value,
             "objective": round(self.objective, 4),
             "bound": None if self.bound is None else round(self.bound, 4),
+            "gap": None if self.gap is None else round(self.gap, 6),
             "runtime_s": round(self.runtime_s, 3),
             "seed": self.seed,
             "backend": self.backend,
