@@ -9,23 +9,19 @@ from pathlib import Path
 import pandas as pd
 
 from network_data.load import BUNDLED_DATA_DIR
+from network_data.synthetic import read_table as _read
+from network_data.synthetic import write_table as _write
 
 
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def _write(table: pd.DataFrame, path: Path) -> None:
-    table.to_csv(path, index=False, lineterminator="\n")
-
-
-def write_subnetwork(node_ids: Iterable[str], target: Path) -> Path:
-    """Dataset directory with only ``node_ids`` and the corridors between them.
+def write_subnetwork(
+    node_ids: Iterable[str], target: Path, source: Path = BUNDLED_DATA_DIR
+) -> Path:
+    """Dataset directory with only ``node_ids`` of the dataset in ``source`` and the corridors
+    between them.
 
     Nodes dropped from the network but used as ``via`` points become waypoints; markets and
     warehouses left unreachable are dropped.
     """
-    source = BUNDLED_DATA_DIR
     target.mkdir(parents=True, exist_ok=True)
     keep = set(node_ids)
     nodes = _read(source / "nodes.csv")
