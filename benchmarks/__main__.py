@@ -17,6 +17,7 @@ from benchmarks import (
     bench_scenarios,
     plan_quality,
     resilience,
+    scale,
 )
 
 
@@ -38,6 +39,8 @@ if __name__ == "__main__":
     bench_places.main()
     print()
     bench_routing.main()
+    print()
+    scale.main()
     print()
     plan_quality.main()
     print()
