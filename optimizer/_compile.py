@@ -6,7 +6,6 @@ arrays. Money is converted to CNY with the network's FX table.
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,68 +93,93 @@ class Timetable:
 def build_timetable(
     network: Network, edge_ids: tuple[str, ...], start: date, end: date
 ) -> Timetable:
-    """Expand the weekly timetables of ``network.services`` into dated departures."""
+    """Expand the weekly timetables of ``network.services`` into dated departures.
+
+    Built with arrays, one array per service pattern (time zone, weekdays, week parity, local
+    time), so a network with many services of the same pattern, or a window of years, costs
+    memory and time per departure of a few array cells, not a Python object each.
+    """
     position = {corridor_id: e for e, corridor_id in enumerate(edge_ids)}
     days = pd.date_range(start, end, freq="D", inclusive="left")
     week_index = ((days - pd.Timestamp(PARITY_ANCHOR)).days // 7).to_numpy()
     weekday = days.day_of_week.to_numpy()
     day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    per_edge: list[list[tuple[float, float, int, int, float]]] = [[] for _ in edge_ids]
-    names: list[str] = []
     origin_tz = network.nodes["timezone"]
     run_h = _run_hours(network)
     through_of = {row.service_id: row for row in records(network.through_services)}
-    thru_edge: list[int] = []
-    thru_depart: list[float] = []
-    thru_next: list[int] = []
-    thru_service: list[int] = []
-
-    def run_on(first_depart: float, first_corridor: str, row: Any, name: int) -> int:
-        """Append a through train's later departures; the index of its first, or -1."""
-        head = previous = -1
-        t, corridor = first_depart, first_corridor
-        for next_corridor, dwell in zip(row.corridors, row.dwell_h, strict=True):
-            t += run_h[corridor] + float(dwell)
-            thru_edge.append(position[next_corridor])
-            thru_depart.append(t)
-            thru_next.append(-1)
-            thru_service.append(name)
-            index = len(thru_edge) - 1
-            if previous >= 0:
-                thru_next[previous] = index
-            head = index if head < 0 else head
-            previous, corridor = index, next_corridor
-        return head
-
+    patterns: dict[tuple[str, tuple[str, ...], str, str], FloatArray] = {}
+    names: list[str] = []
+    edge_parts: list[IntArray] = []
+    depart_parts: list[FloatArray] = []
+    cutoff_parts: list[FloatArray] = []
+    rail_parts: list[FloatArray] = []
+    service_parts: list[IntArray] = []
+    head_parts: list[IntArray] = []
+    thru_edge_parts: list[IntArray] = []
+    thru_depart_parts: list[FloatArray] = []
+    thru_next_parts: list[IntArray] = []
+    thru_service_parts: list[IntArray] = []
+    thru_count = 0
     for service in records(network.services):
-        e = position[service.corridor_id]
-        wanted = np.isin(weekday, [day_names.index(d) for d in service.weekdays])
-        wanted &= runs_in_week(service.week_parity, week_index)
-        hour, minute = map(int, service.departure_local.split(":"))
-        local = days[wanted] + pd.Timedelta(hours=hour, minutes=minute)
-        tz = origin_tz[network.corridors.at[service.corridor_id, "origin"]]
-        utc = local.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
-        depart = ((utc - _EPOCH) / pd.Timedelta(hours=1)).to_numpy(np.float64)
+        tz = str(origin_tz[network.corridors.at[service.corridor_id, "origin"]])
+        key = (tz, tuple(service.weekdays), str(service.week_parity), str(service.departure_local))
+        depart = patterns.get(key)
+        if depart is None:
+            wanted = np.isin(weekday, [day_names.index(d) for d in service.weekdays])
+            wanted &= runs_in_week(service.week_parity, week_index)
+            hour, minute = map(int, service.departure_local.split(":"))
+            local = days[wanted] + pd.Timedelta(hours=hour, minutes=minute)
+            utc = local.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+            depart = patterns[key] = (
+                (utc.tz_convert("UTC") - _EPOCH) / pd.Timedelta(hours=1)
+            ).to_numpy(np.float64)
         names.append(str(service.service_name))
-        service_index = len(names) - 1
+        count = len(depart)
+        edge_parts.append(np.full(count, position[service.corridor_id], dtype=np.int64))
+        depart_parts.append(depart)
+        cutoff_parts.append(depart - service.cutoff_h)
+        rail_parts.append(depart - service.rail_cutoff_h)  # NaN where the service takes none
+        service_parts.append(np.full(count, len(names) - 1, dtype=np.int64))
         through_row = through_of.get(service.service_id)
-        if through_row is not None:
-            names.append(str(through_row.service_name))
-        for d in depart.tolist():
-            head = (
-                -1 if through_row is None
-                else run_on(d, service.corridor_id, through_row, len(names) - 1)
-            )  # fmt: skip
-            rail_cutoff = d - service.rail_cutoff_h  # NaN where the service takes none
-            per_edge[e].append((d - service.cutoff_h, d, service_index, head, rail_cutoff))
-    departures = [sorted(rows) for rows in per_edge]
-    index, depart_h = departures_by_cutoff(
-        [[(row[0], row[1], -1) for row in rows] for rows in departures]
-    )
-    place = iter(range(len(depart_h)))
-    by_rail = [[(row[4], row[1], next(place)) for row in rows] for rows in departures]
-    rail_index, _ = departures_by_cutoff(
-        [[row for row in rows if not math.isnan(row[0])] for rows in by_rail]
+        if through_row is None:
+            head_parts.append(np.full(count, -1, dtype=np.int64))
+            continue
+        names.append(str(through_row.service_name))
+        # a through train's later corridors: each departure runs on as one chain of them
+        steps = len(through_row.corridors)
+        previous = [service.corridor_id, *through_row.corridors[:-1]]
+        offsets = np.cumsum(
+            [run_h[c] + float(dwell) for c, dwell in zip(previous, through_row.dwell_h,
+                                                        strict=True)]
+        )  # fmt: skip
+        chain = thru_count + steps * np.arange(count, dtype=np.int64)
+        following = (chain[:, None] + np.arange(1, steps + 1)).ravel()
+        following[steps - 1 :: steps] = -1
+        thru_edge_parts.append(
+            np.tile([position[c] for c in through_row.corridors], count).astype(np.int64)
+        )
+        thru_depart_parts.append((depart[:, None] + offsets).ravel())
+        thru_next_parts.append(following)
+        thru_service_parts.append(np.full(count * steps, len(names) - 1, dtype=np.int64))
+        head_parts.append(chain)
+        thru_count += count * steps
+    edge = _joined(edge_parts, np.int64)
+    cutoff = _joined(cutoff_parts, np.float64)
+    depart_h = _joined(depart_parts, np.float64)
+    service_of = _joined(service_parts, np.int64)
+    through = _joined(head_parts, np.int64)
+    rail_cutoff = _joined(rail_parts, np.float64)
+    # each corridor's departures in (cut-off, departure, service, through train) order
+    order = np.lexsort((through, service_of, depart_h, cutoff, edge))
+    edge, cutoff, depart_h = edge[order], cutoff[order], depart_h[order]
+    service_of, through, rail_cutoff = service_of[order], through[order], rail_cutoff[order]
+    n_edges = len(edge_ids)
+    index = departures_by_cutoff(edge, cutoff, depart_h, np.full(len(edge), -1), n_edges)
+    takes = ~np.isnan(rail_cutoff)
+    by_rail = np.lexsort((np.flatnonzero(takes), depart_h[takes], rail_cutoff[takes], edge[takes]))
+    rail_rows = np.flatnonzero(takes)[by_rail]
+    rail_index = departures_by_cutoff(
+        edge[rail_rows], rail_cutoff[rail_rows], depart_h[rail_rows], rail_rows, n_edges
     )
     return Timetable(
         start_day=start,
@@ -164,13 +188,18 @@ def build_timetable(
         rail_departures=rail_index,
         depart_h=depart_h,
         service_name=tuple(names),
-        service_of=np.array([row[2] for rows in departures for row in rows], dtype=np.int64),
-        through=np.array([row[3] for rows in departures for row in rows], dtype=np.int64),
-        thru_edge=np.array(thru_edge, dtype=np.int64),
-        thru_depart_h=np.array(thru_depart, dtype=np.float64),
-        thru_next=np.array(thru_next, dtype=np.int64),
-        thru_service_of=np.array(thru_service, dtype=np.int64),
+        service_of=service_of,
+        through=through,
+        thru_edge=_joined(thru_edge_parts, np.int64),
+        thru_depart_h=_joined(thru_depart_parts, np.float64),
+        thru_next=_joined(thru_next_parts, np.int64),
+        thru_service_of=_joined(thru_service_parts, np.int64),
     )
+
+
+def _joined(parts: list[Any], dtype: Any) -> Any:
+    """The parts end to end (an empty array of ``dtype`` for none)."""
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
 
 def _run_hours(network: Network) -> dict[str, float]:

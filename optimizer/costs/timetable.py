@@ -9,7 +9,6 @@ since the Unix epoch, UTC). ``best_depart_h[i]`` is the earliest departure among
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -30,38 +29,41 @@ class Departures(NamedTuple):
 
 
 def departures_by_cutoff(
-    per_corridor: Sequence[Sequence[tuple[float, float, int]]],
-) -> tuple[Departures, FloatArray]:
-    """Index ``(cutoff_h, depart_h, position)`` rows of each corridor, and the departure times
-    in cut-off order.
+    edge: IntArray, cutoff_h: FloatArray, depart_h: FloatArray, position: IntArray, n_edges: int
+) -> Departures:
+    """Index departures given as rows sorted by corridor (``edge``) and, within one, by
+    cut-off.
 
-    ``position`` is what :func:`next_departure` answers for the row: its place in this index,
-    or in another one the rows were taken from (-1: here).
+    ``position`` is what :func:`next_departure` answers for a row: its place in another index
+    the rows were taken from, or -1 for its place in this one.
 
     Examples
     --------
-    >>> index, depart_h = departures_by_cutoff([[(30.0, 40.0, -1), (10.0, 50.0, -1)], []])
-    >>> next_departure(index, 0, 20.0), next_departure(index, 0, 5.0), depart_h.tolist()
-    ((40.0, 1), (40.0, 1), [50.0, 40.0])
+    Corridor 0 has a departure at 50 h (cut-off 10 h) and one at 40 h (cut-off 30 h):
+
+    >>> index = departures_by_cutoff(np.array([0, 0]), np.array([10.0, 30.0]),
+    ...                              np.array([50.0, 40.0]), np.array([-1, -1]), 2)
+    >>> [(float(h), int(i)) for h, i in (next_departure(index, 0, 20.0),
+    ...                                  next_departure(index, 0, 5.0))], index.ptr.tolist()
+    ([(40.0, 1), (40.0, 1)], [0, 2, 2])
     """
-    ptr = np.zeros(len(per_corridor) + 1, dtype=np.int64)
-    rows: list[tuple[float, float, int]] = []
-    for e, departures in enumerate(per_corridor):
-        ordered = sorted(departures)
-        ptr[e + 1] = ptr[e] + len(ordered)
-        rows.extend(ordered)
-    cutoff_h = np.array([row[0] for row in rows], dtype=np.float64)
-    depart_h = np.array([row[1] for row in rows], dtype=np.float64)
-    best_depart_h = depart_h.copy()
-    best_position = np.array(
-        [i if row[2] < 0 else row[2] for i, row in enumerate(rows)], dtype=np.int64
-    )
-    for e in range(len(per_corridor)):
+    ptr = np.zeros(n_edges + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(edge, minlength=n_edges))
+    best_depart_h = np.asarray(depart_h, dtype=np.float64).copy()
+    best_position = np.where(position < 0, np.arange(len(edge)), position).astype(np.int64)
+    _earliest_from_here(ptr, best_depart_h, best_position)
+    return Departures(ptr, np.asarray(cutoff_h, dtype=np.float64), best_depart_h, best_position)
+
+
+@njit(cache=True)
+def _earliest_from_here(ptr: IntArray, depart_h: FloatArray, position: IntArray) -> None:
+    """In place, per corridor: each row's departure becomes the earliest among it and the
+    rows after it (and its position that one's)."""
+    for e in range(ptr.shape[0] - 1):
         for i in range(ptr[e + 1] - 2, ptr[e] - 1, -1):
-            if best_depart_h[i + 1] < best_depart_h[i]:
-                best_depart_h[i] = best_depart_h[i + 1]
-                best_position[i] = best_position[i + 1]
-    return Departures(ptr, cutoff_h, best_depart_h, best_position), depart_h
+            if depart_h[i + 1] < depart_h[i]:
+                depart_h[i] = depart_h[i + 1]
+                position[i] = position[i + 1]
 
 
 @njit(cache=True)
