@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from api.jobs.records import JobInputError, Progress
 from network_data import Network
 from optimizer.errors import quoted
+from optimizer.jobs import JobInputError, Progress
 from scenarios.runner import kpi_document, run_scenario
 from scenarios.spec import (
     BUNDLED_DATA_DIR,
@@ -82,7 +82,7 @@ def validate(job_input: dict[str, Any]) -> ScenarioInput:
     >>> validate({"scenario": "name: x\\ndescription: y\\ndemand: {}\\n"})
     Traceback (most recent call last):
     ...
-    api.jobs.records.JobInputError: input.scenario.demand: exactly one of file, generate
+    optimizer.jobs.JobInputError: input.scenario.demand: exactly one of file, generate
     """
     if "scenario" in job_input:
         text = job_input["scenario"]

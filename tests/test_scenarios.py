@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from api.jobs.records import JobInputError
 from network_data import Network, load_network
+from optimizer.jobs import JobInputError
 from scenarios import jobs
 from scenarios.changes import apply_changes
 from scenarios.cli import scenario_app

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.db import repositories
 from api.db.models import JobRecord, Organisation
-from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
+from api.jobs.records import number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.allocation import (
     RecordError,
@@ -32,6 +32,7 @@ from optimizer.allocation import (
     warehouses_from_records,
 )
 from optimizer.errors import InvalidInputError, quoted
+from optimizer.jobs import JobInputError, Progress
 
 MAX_SECONDS = 600.0
 MAX_WEEKS = 26

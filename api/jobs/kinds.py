@@ -13,19 +13,13 @@ from sqlalchemy.orm import Session
 from api.db.models import JobRecord
 from api.db.repositories import MANAGER_ROLES
 from api.jobs import allocation, pickups
-from api.jobs.records import (
-    MAX_ROWS,
-    JobInputError,
-    Progress,
-    number_field,
-    rows_field,
-    seed_field,
-)
+from api.jobs.records import MAX_ROWS, number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.consolidation import problem_from_records, solve_consolidation
 from optimizer.consolidation.problem import MAX_WINDOW_DAYS
 from optimizer.errors import InvalidInputError, quoted
 from optimizer.inputs import check_year
+from optimizer.jobs import JobInputError, Progress
 from optimizer.routing import plan_record
 from scenarios import jobs as scenario_jobs
 

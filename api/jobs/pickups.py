@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
+from api.jobs.records import number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.errors import InvalidInputError, quoted
 from optimizer.first_mile import (
@@ -22,6 +22,7 @@ from optimizer.first_mile import (
 )
 from optimizer.first_mile.problem import DROP_PENALTY_CNY, aware_moment, check_pickup_records
 from optimizer.first_mile.travel import TERRAINS
+from optimizer.jobs import JobInputError, Progress
 
 MAX_SECONDS = 600.0
 DEFAULT_SECONDS = 30.0
@@ -70,11 +71,11 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     >>> validate({**job, "cutoff": "2026-12-03 18:00"})
     Traceback (most recent call last):
     ...
-    api.jobs.records.JobInputError: input.cutoff: got '2026-12-03 18:00'; expected an ISO ...
+    optimizer.jobs.JobInputError: input.cutoff: got '2026-12-03 18:00'; expected an ISO ...
     >>> validate({**job, "pickups": [{"id": "P1", "place": "Linshui", "weight_kg": "heavy"}]})
     Traceback (most recent call last):
     ...
-    api.jobs.records.JobInputError: input.pickups.0.weight_kg: got 'heavy'; expected a number
+    optimizer.jobs.JobInputError: input.pickups.0.weight_kg: got 'heavy'; expected a number
     """
     records = _rows(job_input, "pickups")
     for i, row in enumerate(_rows(job_input, "fleet")):

@@ -1,35 +1,15 @@
-"""What every job kind's input checking shares: the error, table fields and numbers."""
+"""What every job kind's input checking shares: table fields and numbers (the error is
+:class:`optimizer.jobs.JobInputError`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from optimizer.errors import InvalidInputError, quoted
+from optimizer.errors import quoted
 from optimizer.inputs import MAX_SEED, TableError, table_from_text
+from optimizer.jobs import JobInputError
 
 MAX_ROWS = 10_000
-#: Called by a running job with its progress in [0, 1]; False means cancel.
-Progress = Callable[[float], bool]
-
-
-class JobInputError(ValueError):
-    """A job input is invalid; ``field`` names where."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-    @classmethod
-    def of(cls, exc: InvalidInputError, field: str | None = None) -> JobInputError:
-        """The same problem on ``field`` (default: the error's own field).
-
-        Examples
-        --------
-        >>> str(JobInputError.of(InvalidInputError("start", "x", "a time"), "input.start"))
-        "input.start: got 'x'; expected a time"
-        """
-        return cls(field or exc.field, str(exc).removeprefix(f"{exc.field}: "))
 
 
 def rows_field(
@@ -46,7 +26,7 @@ def rows_field(
     >>> rows_field({"lots_csv": ""}, "lots")
     Traceback (most recent call last):
     ...
-    api.jobs.records.JobInputError: input.lots_csv: got an empty table; expected CSV text ...
+    optimizer.jobs.JobInputError: input.lots_csv: got an empty table; expected CSV text ...
     """
     csv_name = csv_name or f"{name}_csv"
     if csv_name in job_input:
@@ -92,7 +72,7 @@ def seed_field(job_input: dict[str, Any]) -> int:
     >>> seed_field({"seed": 2**70})
     Traceback (most recent call last):
     ...
-    api.jobs.records.JobInputError: input.seed: got 1180591620717411303424; expected an integer ...
+    optimizer.jobs.JobInputError: input.seed: got 1180591620717411303424; expected an integer ...
     """
     seed = job_input.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:

@@ -50,8 +50,8 @@ from api.db.models import JobRecord
 from api.db.session import database_unavailable
 from api.jobs import queue
 from api.jobs.kinds import KINDS
-from api.jobs.records import JobInputError, Progress
 from network_data import Network
+from optimizer.jobs import JobInputError, Progress
 
 log = logging.getLogger("shudao.worker")
 

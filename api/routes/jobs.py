@@ -9,9 +9,9 @@ from api.db.repositories import NotFoundError
 from api.deps import KeyDep, SessionDep, SessionRoute
 from api.jobs import queue
 from api.jobs.kinds import KINDS
-from api.jobs.records import JobInputError
 from api.problems import Problem
 from api.schemas.jobs import JobIn, JobOut
+from optimizer.jobs import JobInputError
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionRoute)
 
