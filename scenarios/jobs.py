@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from network_data import Network
-from optimizer.errors import quoted
-from optimizer.jobs import JobInputError, Progress
+from optimizer.errors import InvalidInputError
+from optimizer.jobs import Progress
 from scenarios.runner import kpi_document, run_scenario
 from scenarios.spec import (
     BUNDLED_DATA_DIR,
@@ -41,9 +41,7 @@ class ScenarioInput:
 
 def _bundled(field: str, name: object) -> Scenario:
     if not isinstance(name, str) or name not in bundled_names():
-        raise JobInputError(
-            f"input.{field}", f"got {quoted(name)}; expected one of {', '.join(bundled_names())}"
-        )
+        raise InvalidInputError(f"input.{field}", name, f"one of {', '.join(bundled_names())}")
     return load_scenario(name)
 
 
@@ -65,15 +63,16 @@ def _check_files(scenario: Scenario) -> None:
         if key.startswith("network.") or not (
             path.resolve().parent == BUNDLED_DATA_DIR.resolve() and path.is_file()
         ):
-            raise JobInputError(
-                f"input.scenario.{key}",
-                f"got {quoted(relative)}; expected no dataset and only bundled data files in "
-                f"a job ({', '.join(bundled)}), or a bundled scenario by name",
-            )
+            raise InvalidInputError(
+                f"input.scenario.{key}", relative,
+                f"no dataset and only bundled data files in a job ({', '.join(bundled)}), or a "
+                "bundled scenario by name",
+            )  # fmt: skip
 
 
 def validate(job_input: dict[str, Any]) -> ScenarioInput:
-    """Check a job input; raise :class:`JobInputError` naming the field.
+    """Check a job input; raise :class:`~optimizer.errors.InvalidInputError` naming the
+    field.
 
     Examples
     --------
@@ -82,26 +81,34 @@ def validate(job_input: dict[str, Any]) -> ScenarioInput:
     >>> validate({"scenario": "name: x\\ndescription: y\\ndemand: {}\\n"})
     Traceback (most recent call last):
     ...
-    optimizer.jobs.JobInputError: input.scenario.demand: exactly one of file, generate
+    optimizer.errors.InvalidInputError: input.scenario.demand: exactly one of file, generate
     """
     if "scenario" in job_input:
         text = job_input["scenario"]
         if not isinstance(text, str):
-            raise JobInputError("input.scenario", "expected the scenario YAML as a string")
+            raise InvalidInputError(
+                "input.scenario", text, "the scenario YAML as a string",
+                message="expected the scenario YAML as a string",
+            )  # fmt: skip
         try:
             scenario = parse_scenario(text, base_dir=BUNDLED_DIR)
         except ScenarioError as exc:
             if exc.key is None:
-                raise JobInputError("input.scenario", str(exc)) from exc
+                raise InvalidInputError(
+                    "input.scenario", text, "a scenario", message=str(exc)
+                ) from exc
             message = str(exc).removeprefix(f"{exc.key}: ")
-            raise JobInputError(f"input.scenario.{exc.key}", message) from exc
+            raise InvalidInputError(
+                f"input.scenario.{exc.key}", text, "a scenario", message=message
+            ) from exc
         _check_files(scenario)
     elif "name" in job_input:
         scenario = _bundled("name", job_input["name"])
     else:
-        raise JobInputError(
-            "input", "expected 'scenario' (YAML text) or 'name' (a bundled scenario)"
-        )
+        raise InvalidInputError(
+            "input", job_input, "'scenario' (YAML text) or 'name' (a bundled scenario)",
+            message="expected 'scenario' (YAML text) or 'name' (a bundled scenario)",
+        )  # fmt: skip
     baseline_field = job_input.get("baseline")
     baseline = None
     if baseline_field is True:
@@ -110,9 +117,7 @@ def validate(job_input: dict[str, Any]) -> ScenarioInput:
         baseline = _bundled("baseline", baseline_field)
     sample = job_input.get("sample", DEFAULT_SAMPLE)
     if isinstance(sample, bool) or not isinstance(sample, int) or not 1 <= sample <= MAX_SAMPLE:
-        raise JobInputError(
-            "input.sample", f"got {quoted(sample)}; expected an integer in [1, {MAX_SAMPLE}]"
-        )
+        raise InvalidInputError("input.sample", sample, f"an integer in [1, {MAX_SAMPLE}]")
     return ScenarioInput(scenario, baseline, sample)
 
 
@@ -128,5 +133,5 @@ def run(job_input: dict[str, Any], network: Network, progress: Progress) -> dict
             network=network,
         )  # fmt: skip
     except ScenarioError as exc:
-        raise JobInputError("input.scenario", str(exc)) from exc
+        raise InvalidInputError("input.scenario", None, "a scenario", message=str(exc)) from exc
     return kpi_document(result)

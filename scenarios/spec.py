@@ -21,7 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from optimizer.errors import clipped, quoted
+from optimizer.errors import ShudaoError, clipped, quoted
 from optimizer.inputs import YEARS, TableError, read_text
 
 BUNDLED_DIR = Path(__file__).parent
@@ -32,7 +32,7 @@ Mode = Literal["road", "rail", "inland_water", "sea", "air"]
 MAX_PROBLEMS = 10
 
 
-class ScenarioError(ValueError):
+class ScenarioError(ShudaoError, ValueError):
     """A scenario file is invalid; the message names the key path of every problem, ``key``
     that of the first (None: the file as a whole)."""
 

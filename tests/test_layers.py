@@ -9,6 +9,7 @@ a reader has to follow.
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,26 @@ def test_no_module_imports_a_package_downstream(package: str) -> None:
         if module.split(".")[0] in FORBIDDEN[package]
     ]
     assert not crossings, "\n".join(crossings)
+
+
+def test_every_exception_class_derives_from_shudao_error() -> None:
+    """One tree: ``except ShudaoError`` catches whatever Shudao itself raises."""
+    from optimizer.errors import ShudaoError
+
+    outside = []
+    for package in ("network_data", "optimizer", "scenarios", "api"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            module = importlib.import_module(
+                ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            )
+            outside.extend(
+                f"{module.__name__}.{name}"
+                for name, value in vars(module).items()
+                if isinstance(value, type)
+                and issubclass(value, BaseException)
+                and value.__module__ == module.__name__
+                and not issubclass(value, ShudaoError)
+            )
+    assert not outside, outside

@@ -21,17 +21,17 @@ from sqlalchemy.orm import Session
 
 from api.db.models import (
     ApiKey,
-    Booking,
+    BookingRow,
     JobRecord,
     LedgerAuditEntry,
     Organisation,
     RoutePlanRecord,
-    Warehouse,
+    WarehouseRow,
     WarehouseWeekBooked,
     WarehouseWeekCapacity,
     utc_now,
 )
-from optimizer.errors import quoted
+from optimizer.errors import InvalidInputError, ShudaoError, quoted
 from optimizer.inputs import YEARS
 
 ROLES = ("forwarder", "planner", "coordinator", "admin")
@@ -60,7 +60,7 @@ class Actor:
     def of_key(cls, key: Caller) -> Actor:
         return cls(key.id, key.organisation_id, key.role)
 
-    def manages(self, warehouse: Warehouse) -> bool:
+    def manages(self, warehouse: WarehouseRow) -> bool:
         """Whether this actor is a coordinator or admin of the warehouse's organisation."""
         return self.role in MANAGER_ROLES and warehouse.organisation_id == self.organisation_id
 
@@ -75,11 +75,11 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class NotFoundError(LookupError):
+class NotFoundError(ShudaoError, LookupError):
     """A record does not exist (or belongs to another organisation)."""
 
 
-class ConflictError(ValueError):
+class ConflictError(ShudaoError, ValueError):
     """A record with that name exists already."""
 
 
@@ -179,10 +179,10 @@ def get_owned(
 ) -> Owned:
     """One record of this organisation; another organisation's record is simply not found."""
     if "\x00" in record_id:  # PostgreSQL rejects NUL in text; no id holds one
-        raise NotFoundError(f"no {what} {record_id!r}")
+        raise NotFoundError(f"no {what} {record_id!r} in your organisation")
     record = session.get(model, record_id)
     if record is None or record.organisation_id != organisation_id:
-        raise NotFoundError(f"no {what} {record_id!r}")
+        raise NotFoundError(f"no {what} {record_id!r} in your organisation")
     return record
 
 
@@ -196,10 +196,8 @@ def encode_cursor(created_at: datetime, record_id: str) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{record_id}".encode()).decode()
 
 
-class CursorError(ValueError):
+class CursorError(InvalidInputError):
     """A ``cursor`` query parameter that this API did not make."""
-
-    field = "cursor"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
@@ -227,12 +225,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError("not written by encode_cursor")
         return at.astimezone(UTC), record_id
     except (ValueError, OverflowError) as exc:  # UnicodeDecodeError and binascii.Error too
-        raise CursorError(
-            f"cursor: got {quoted(cursor)}; expected a next_cursor returned by this API"
-        ) from exc
+        raise CursorError("cursor", cursor, "a next_cursor returned by this API") from exc
 
 
-Paged = TypeVar("Paged", RoutePlanRecord, Booking, LedgerAuditEntry)
+Paged = TypeVar("Paged", RoutePlanRecord, BookingRow, LedgerAuditEntry)
 
 
 def _page_after(
@@ -286,19 +282,11 @@ WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
 FIRST_YEAR, LAST_YEAR = YEARS  # as every date Shudao reads
 
 
-class ForbiddenError(PermissionError):
+class ForbiddenError(ShudaoError, PermissionError):
     """The caller may see the record but not do this to it."""
 
 
-class LedgerInputError(ValueError):
-    """An input to the ledger is invalid; ``field`` names which."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
-class WeekError(LedgerInputError):
+class WeekError(InvalidInputError):
     """A week or week range is invalid."""
 
 
@@ -320,15 +308,21 @@ def week_monday(week: str, field: str = "week") -> date:
         with contextlib.suppress(TypeError, ValueError):
             day = date.fromisoformat(week)
             hint = f" (for the week of {day.isoformat()} send {iso_week(day)})"
-        raise WeekError(field, f"got {quoted(week)}; expected an ISO week like 2026-W49{hint}")
+        raise WeekError(field, week, f"an ISO week like 2026-W49{hint}")
     year, number = int(week[:4]), int(week[6:])
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise WeekError(field, f"got {quoted(week)}; the year must be {FIRST_YEAR} to {LAST_YEAR}")
+        raise WeekError(
+            field, week, f"a year {FIRST_YEAR} to {LAST_YEAR}",
+            message=f"got {quoted(week)}; the year must be {FIRST_YEAR} to {LAST_YEAR}",
+        )  # fmt: skip
     try:
         return date.fromisocalendar(year, number, 1)
     except ValueError:
         last = date(year, 12, 28).isocalendar().week
-        raise WeekError(field, f"got {quoted(week)}; {year} has weeks W01 to W{last:02d}") from None
+        raise WeekError(
+            field, week, f"weeks W01 to W{last:02d}",
+            message=f"got {quoted(week)}; {year} has weeks W01 to W{last:02d}",
+        ) from None  # fmt: skip
 
 
 def iso_week(day: date) -> str:
@@ -349,10 +343,16 @@ def week_range(
     """
     start, end = week_monday(first, first_field), week_monday(last, last_field)
     if end < start:
-        raise WeekError(last_field, f"{last} is before {first_field} {first}")
+        raise WeekError(
+            last_field, last, f"{first_field} {first} or later",
+            message=f"{last} is before {first_field} {first}",
+        )  # fmt: skip
     count = (end - start).days // 7 + 1
     if count > MAX_WEEKS:
-        raise WeekError(last_field, f"{first}..{last} is {count} weeks; at most {MAX_WEEKS}")
+        raise WeekError(
+            last_field, last, f"at most {MAX_WEEKS} weeks",
+            message=f"{first}..{last} is {count} weeks; at most {MAX_WEEKS}",
+        )  # fmt: skip
     return [iso_week(start + timedelta(weeks=i)) for i in range(count)]
 
 
@@ -422,7 +422,7 @@ class StateError(ConflictError):
         self.status = status
 
 
-class IdempotencyError(ValueError):
+class IdempotencyError(ShudaoError, ValueError):
     """An Idempotency-Key was sent again with a different request."""
 
 
@@ -445,7 +445,7 @@ def _audit(
     )  # fmt: skip
 
 
-def lock_warehouse(session: Session, warehouse_id: str) -> Warehouse:
+def lock_warehouse(session: Session, warehouse_id: str) -> WarehouseRow:
     """The warehouse, locked against every other ledger writer until the transaction ends.
 
     PostgreSQL: ``SELECT ... FOR UPDATE`` on the warehouse row. A second writer of the same
@@ -468,22 +468,22 @@ def lock_warehouse(session: Session, warehouse_id: str) -> Warehouse:
     if connection.dialect.name == "sqlite":
         if getattr(connection.connection.dbapi_connection, "in_transaction", False):
             connection.execute(
-                update(Warehouse)
-                .where(Warehouse.id == warehouse_id)
-                .values(updated_at=Warehouse.updated_at)
+                update(WarehouseRow)
+                .where(WarehouseRow.id == warehouse_id)
+                .values(updated_at=WarehouseRow.updated_at)
             )
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        query = select(Warehouse).where(Warehouse.id == warehouse_id)
+        query = select(WarehouseRow).where(WarehouseRow.id == warehouse_id)
     else:
-        query = select(Warehouse).where(Warehouse.id == warehouse_id).with_for_update()
+        query = select(WarehouseRow).where(WarehouseRow.id == warehouse_id).with_for_update()
     warehouse = session.scalar(query.execution_options(populate_existing=True))
     if warehouse is None:
         raise NotFoundError(f"no warehouse {warehouse_id!r}")
     return warehouse
 
 
-def _warehouse_state(warehouse: Warehouse) -> dict[str, Any]:
+def _warehouse_state(warehouse: WarehouseRow) -> dict[str, Any]:
     return {
         "name": warehouse.name,
         "node_id": warehouse.node_id,
@@ -499,17 +499,17 @@ def create_warehouse(
     node_id: str,
     pallets_per_week: int,
     volume_m3_per_week: float,
-) -> Warehouse:
+) -> WarehouseRow:
     """Register a warehouse for the actor's organisation; names are unique per organisation."""
     if actor.organisation_id is None:
         raise ValueError("a warehouse needs an owning organisation")
-    duplicate = select(Warehouse.id).where(
-        Warehouse.organisation_id == actor.organisation_id, Warehouse.name == name
+    duplicate = select(WarehouseRow.id).where(
+        WarehouseRow.organisation_id == actor.organisation_id, WarehouseRow.name == name
     )
     if session.scalar(duplicate) is not None:
         raise ConflictError(f"your organisation has a warehouse called {name!r} already")
     now = utc_now()
-    warehouse = Warehouse(
+    warehouse = WarehouseRow(
         id=new_id(), organisation_id=actor.organisation_id, name=name, node_id=node_id,
         pallets_per_week=pallets_per_week, volume_m3_per_week=round(volume_m3_per_week, 3),
         created_at=now, updated_at=now,
@@ -525,9 +525,9 @@ def create_warehouse(
     return warehouse
 
 
-def get_warehouse(session: Session, warehouse_id: str) -> Warehouse:
+def get_warehouse(session: Session, warehouse_id: str) -> WarehouseRow:
     """One warehouse (any organisation may see every warehouse)."""
-    warehouse = session.get(Warehouse, warehouse_id)
+    warehouse = session.get(WarehouseRow, warehouse_id)
     if warehouse is None:
         raise NotFoundError(f"no warehouse {warehouse_id!r}")
     return warehouse
@@ -539,15 +539,15 @@ def booking_organisations(session: Session, organisation_id: str) -> dict[str, s
     may propose bookings for these and for its own organisation only, so that it cannot be
     used to learn which other organisation names exist.
     """
-    managed = select(Warehouse.id).where(Warehouse.organisation_id == organisation_id)
-    booked = select(Booking.organisation_id).where(Booking.warehouse_id.in_(managed))
+    managed = select(WarehouseRow.id).where(WarehouseRow.organisation_id == organisation_id)
+    booked = select(BookingRow.organisation_id).where(BookingRow.warehouse_id.in_(managed))
     rows = session.execute(
         select(Organisation.name, Organisation.id).where(Organisation.id.in_(booked))
     )
     return {name: ident for name, ident in rows}
 
 
-def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> Warehouse:
+def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> WarehouseRow:
     """A warehouse the actor manages; ForbiddenError for anyone else's."""
     warehouse = get_warehouse(session, warehouse_id)
     if not actor.manages(warehouse):
@@ -558,12 +558,12 @@ def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> Ware
     return warehouse
 
 
-def list_warehouses(session: Session, node_id: str | None = None) -> list[Warehouse]:
+def list_warehouses(session: Session, node_id: str | None = None) -> list[WarehouseRow]:
     """Every warehouse, by name, optionally those at one node."""
-    query = select(Warehouse)
+    query = select(WarehouseRow)
     if node_id is not None:
-        query = query.where(Warehouse.node_id == node_id)
-    return list(session.scalars(query.order_by(Warehouse.name, Warehouse.id)))
+        query = query.where(WarehouseRow.node_id == node_id)
+    return list(session.scalars(query.order_by(WarehouseRow.name, WarehouseRow.id)))
 
 
 def capacity_overrides(session: Session, warehouse_id: str) -> list[WarehouseWeekCapacity]:
@@ -589,7 +589,7 @@ def litres(volume_m3: float) -> int:
 _WEEK_TOTALS = WarehouseWeekBooked.metadata.tables[WarehouseWeekBooked.__tablename__]
 
 
-def _count(session: Session, booking: Booking, status: str, sign: int) -> None:
+def _count(session: Session, booking: BookingRow, status: str, sign: int) -> None:
     """Add (``sign`` 1) or take away (-1) the booking's pallets and litres to the totals of
     ``status`` in each of its weeks (:class:`~api.db.models.WarehouseWeekBooked`).
 
@@ -667,7 +667,7 @@ def booked_by_status(
     return by_status
 
 
-def ledger(session: Session, warehouse: Warehouse, weeks: list[str]) -> list[WeekLoad]:
+def ledger(session: Session, warehouse: WarehouseRow, weeks: list[str]) -> list[WeekLoad]:
     """Capacity and bookings of a warehouse in each of ``weeks``."""
     overrides = {
         o.week: o
@@ -703,7 +703,7 @@ def set_capacity(
     volume_m3: float,
     first_week: str | None = None,
     last_week: str | None = None,
-) -> Warehouse:
+) -> WarehouseRow:
     """Set the weekly default capacity, or (with a week range) override it for those weeks.
 
     Raises OverbookError, changing nothing, if any week would end up with less capacity than its
@@ -711,7 +711,10 @@ def set_capacity(
     """
     if (first_week is None) != (last_week is None):
         field = "last_week" if last_week is None else "first_week"
-        raise WeekError(field, "send first_week and last_week together, or neither")
+        raise WeekError(
+            field, None, "first_week and last_week together, or neither",
+            message="send first_week and last_week together, or neither",
+        )  # fmt: skip
     weeks = week_range(first_week, last_week) if first_week and last_week else None
     warehouse = lock_warehouse(session, warehouse_id)
     if not actor.manages(warehouse):
@@ -768,7 +771,7 @@ def set_capacity(
     return warehouse
 
 
-def booking_state(booking: Booking) -> dict[str, Any]:
+def booking_state(booking: BookingRow) -> dict[str, Any]:
     """What the audit trail records of a booking."""
     return {
         "status": booking.status,
@@ -788,15 +791,15 @@ def request_fingerprint(body: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def _by_idempotency_key(session: Session, organisation_id: str, key: str) -> Booking | None:
+def _by_idempotency_key(session: Session, organisation_id: str, key: str) -> BookingRow | None:
     return session.scalar(
-        select(Booking)
-        .where(Booking.organisation_id == organisation_id, Booking.idempotency_key == key)
+        select(BookingRow)
+        .where(BookingRow.organisation_id == organisation_id, BookingRow.idempotency_key == key)
         .execution_options(populate_existing=True)
     )
 
 
-def _replay(booking: Booking, key: str, fingerprint: str | None) -> Booking:
+def _replay(booking: BookingRow, key: str, fingerprint: str | None) -> BookingRow:
     if booking.request_sha256 != fingerprint:
         raise IdempotencyError(
             f"Idempotency-Key {key!r} was used for booking {booking.id} with a different "
@@ -835,7 +838,7 @@ def create_booking(
     job_id: str | None = None,
     idempotency_key: str | None = None,
     request_sha256: str | None = None,
-) -> tuple[Booking, bool]:
+) -> tuple[BookingRow, bool]:
     """Book capacity; return the booking and whether it is a replay of an earlier request.
 
     The warehouse is locked (:func:`lock_warehouse`) before the ledger's weekly totals are
@@ -846,19 +849,25 @@ def create_booking(
     both fit now; only ``held`` and ``confirmed`` ones take capacity, so a proposal is checked
     again when it is confirmed. The caller commits.
 
-    Raises NotFoundError (no warehouse), LedgerInputError, CapacityError, IdempotencyError.
+    Raises NotFoundError (no warehouse), InvalidInputError, CapacityError, IdempotencyError.
     """
     if status not in ("held", "proposed"):
-        raise LedgerInputError("status", f"got {status!r}; new bookings are held or proposed")
+        raise InvalidInputError(
+            "status", status, "held or proposed",
+            message=f"got {status!r}; new bookings are held or proposed",
+        )  # fmt: skip
     for field, amount in (("pallets", pallets), ("volume_m3", volume_m3)):
         if amount < 0:
-            raise LedgerInputError(field, f"got {amount}; expected a number >= 0")
+            raise InvalidInputError(
+                field, amount, "a number >= 0", message=f"got {amount}; expected a number >= 0"
+            )
     volume_m3 = litres(volume_m3) / LITRES_PER_M3
     if pallets == 0 and volume_m3 == 0:
-        raise LedgerInputError(
-            "pallets",
-            "a booking needs pallets > 0 or volume_m3 >= 0.001 (volumes are kept to the litre)",
-        )
+        raise InvalidInputError(
+            "pallets", pallets, "pallets > 0 or volume_m3 >= 0.001",
+            message="a booking needs pallets > 0 or volume_m3 >= 0.001 (volumes are kept to the "
+            "litre)",
+        )  # fmt: skip
     weeks = week_range(first_week, last_week)
     if idempotency_key is not None:
         existing = _by_idempotency_key(session, organisation_id, idempotency_key)
@@ -873,7 +882,7 @@ def create_booking(
         ledger(session, warehouse, weeks), pallets, volume_m3, f"warehouse {warehouse.name!r}"
     )
     now = utc_now()
-    booking = Booking(
+    booking = BookingRow(
         id=new_id(), warehouse_id=warehouse.id, organisation_id=organisation_id, status=status,
         first_week=first_week, last_week=last_week, pallets=pallets, volume_m3=volume_m3,
         reference=reference, job_id=job_id, created_by_key_id=actor.api_key_id,
@@ -904,22 +913,22 @@ def create_booking(
 
 def _visible_to(actor: Actor) -> ColumnElement[bool]:
     """Bookings of the actor's organisation, and (coordinators, admins) in its warehouses."""
-    own = Booking.organisation_id == actor.organisation_id
+    own = BookingRow.organisation_id == actor.organisation_id
     if actor.role not in MANAGER_ROLES:
         return own
-    managed = select(Warehouse.id).where(Warehouse.organisation_id == actor.organisation_id)
-    return or_(own, Booking.warehouse_id.in_(managed))
+    managed = select(WarehouseRow.id).where(WarehouseRow.organisation_id == actor.organisation_id)
+    return or_(own, BookingRow.warehouse_id.in_(managed))
 
 
-def get_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+def get_booking(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """A booking the actor may see; anyone else's is simply not found."""
     booking = session.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id, _visible_to(actor))
+        select(BookingRow)
+        .where(BookingRow.id == booking_id, _visible_to(actor))
         .execution_options(populate_existing=True)
     )
     if booking is None:
-        raise NotFoundError(f"no booking {booking_id!r}")
+        raise NotFoundError(f"no booking {booking_id!r} visible to you")
     return booking
 
 
@@ -932,28 +941,28 @@ def list_bookings(
     warehouse_id: str | None = None,
     status: str | None = None,
     week: str | None = None,
-) -> tuple[list[Booking], str | None]:
+) -> tuple[list[BookingRow], str | None]:
     """A page of the bookings the actor may see, newest first, and the next page's cursor."""
-    query = select(Booking).where(_visible_to(actor))
+    query = select(BookingRow).where(_visible_to(actor))
     if warehouse_id is not None:
-        query = query.where(Booking.warehouse_id == warehouse_id)
+        query = query.where(BookingRow.warehouse_id == warehouse_id)
     if status is not None:
-        query = query.where(Booking.status == status)
+        query = query.where(BookingRow.status == status)
     if week is not None:
         week_monday(week)
-        query = query.where(Booking.first_week <= week, Booking.last_week >= week)
-    query = _page_after(query, Booking.created_at, Booking.id, cursor)
-    return _page(session, query.order_by(Booking.created_at.desc(), Booking.id.desc()), limit)
+        query = query.where(BookingRow.first_week <= week, BookingRow.last_week >= week)
+    query = _page_after(query, BookingRow.created_at, BookingRow.id, cursor)
+    return _page(session, query.order_by(BookingRow.created_at.desc(), BookingRow.id.desc()), limit)
 
 
-def _booking_for_change(session: Session, actor: Actor, booking_id: str) -> Booking:
+def _booking_for_change(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """The booking, re-read after its warehouse is locked (so transitions serialise)."""
     booking = get_booking(session, actor, booking_id)
     lock_warehouse(session, booking.warehouse_id)
     return get_booking(session, actor, booking_id)
 
 
-def confirm_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+def confirm_booking(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """Confirm a held or proposed booking (coordinators and admins of its warehouse).
 
     A proposed booking takes capacity only now, so it must still fit (CapacityError if not).
@@ -989,7 +998,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
     return booking
 
 
-def cancel_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+def cancel_booking(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """Cancel a booking (its organisation, or coordinators and admins of its warehouse)."""
     booking = _booking_for_change(session, actor, booking_id)
     if booking.status == "cancelled":

@@ -32,7 +32,7 @@ from optimizer.allocation import (
     warehouses_from_records,
 )
 from optimizer.errors import InvalidInputError, quoted
-from optimizer.jobs import JobInputError, Progress
+from optimizer.jobs import Progress
 
 MAX_SECONDS = 600.0
 MAX_WEEKS = 26
@@ -44,7 +44,10 @@ LEDGER_KEY = "ledger"
 def _rows(job_input: dict[str, Any], name: str) -> list[dict[str, Any]]:
     rows = rows_field(job_input, name)
     if not rows:
-        raise JobInputError(f"input.{name}", f"expected '{name}' (a list) or '{name}_csv'")
+        raise InvalidInputError(
+            f"input.{name}", rows, f"'{name}' (a list) or '{name}_csv'",
+            message=f"expected '{name}' (a list) or '{name}_csv'",
+        )  # fmt: skip
     return rows
 
 
@@ -53,7 +56,9 @@ def _checked_warehouses(rows: list[dict[str, Any]], filled: dict[str, Any]) -> A
     try:
         return warehouses_from_records([{**row, **filled.get(_ref(row), {})} for row in rows])
     except RecordError as exc:
-        raise JobInputError(f"input.warehouses.{exc.row - 1}.{exc.column}", str(exc)) from exc
+        raise InvalidInputError(
+            f"input.warehouses.{exc.row - 1}.{exc.column}", exc.value, exc.allowed, message=str(exc)
+        ) from exc
 
 
 def _ref(row: dict[str, Any]) -> str:
@@ -72,18 +77,17 @@ def _weeks(job_input: dict[str, Any]) -> list[str]:
     """
     first_week = str(job_input.get("first_week"))
     if len(first_week) > len("2026-W49"):  # the ledger's own message quotes it whole
-        raise repositories.WeekError(
-            "first_week", f"got {quoted(first_week)}; expected an ISO week like 2026-W49"
-        )
+        raise repositories.WeekError("first_week", first_week, "an ISO week like 2026-W49")
     weeks = job_input.get("weeks", 4)
     first_monday = repositories.week_monday(first_week, "first_week")
     last_monday = first_monday + timedelta(weeks=weeks - 1)
     if last_monday.isocalendar().year > repositories.LAST_YEAR:
         raise repositories.WeekError(
-            "first_week",
-            f"got {quoted(first_week)}; the last of {weeks} weeks from it must fall by "
+            "first_week", first_week,
+            f"a week whose last of {weeks} weeks from it falls by {repositories.LAST_YEAR}",
+            message=f"got {quoted(first_week)}; the last of {weeks} weeks from it must fall by "
             f"{repositories.LAST_YEAR}",
-        )
+        )  # fmt: skip
     return repositories.week_range(first_week, repositories.iso_week(last_monday))
 
 
@@ -93,19 +97,19 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     try:
         sellers_from_records(sellers)
     except RecordError as exc:
-        raise JobInputError(f"input.sellers.{exc.row - 1}.{exc.column}", str(exc)) from exc
+        raise InvalidInputError(
+            f"input.sellers.{exc.row - 1}.{exc.column}", exc.value, exc.allowed, message=str(exc)
+        ) from exc
     warehouses = _rows(job_input, "warehouses")
     placeholder = {"pallets_per_week": 0, "volume_m3_per_week": 0}
     _checked_warehouses(warehouses, {_ref(row): placeholder for row in warehouses})
     weeks = job_input.get("weeks", 4)
     if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
-        raise JobInputError(
-            "input.weeks", f"got {quoted(weeks)}; expected an integer in [1, {MAX_WEEKS}]"
-        )
+        raise InvalidInputError("input.weeks", weeks, f"an integer in [1, {MAX_WEEKS}]")
     try:
         _weeks(job_input)
     except repositories.WeekError as exc:
-        raise JobInputError(f"input.{exc.field}", exc.message) from exc
+        raise exc.at(f"input.{exc.field}") from exc
     options: dict[str, Any] = {
         name: number_field(job_input, name, low, high, default)
         for name, low, high, default in (
@@ -120,9 +124,7 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     seed = seed_field(job_input)
     single = job_input.get("single_sourcing", False)
     if not isinstance(single, bool):
-        raise JobInputError(
-            "input.single_sourcing", f"got {quoted(single)}; expected true or false"
-        )
+        raise InvalidInputError("input.single_sourcing", single, "true or false")
     return {**options, "seed": seed, "single_sourcing": single, "weeks": weeks}
 
 
@@ -144,9 +146,11 @@ def prepare(session: Session, job: JobRecord) -> dict[str, Any]:
         ref = _ref(row)
         if ref not in by_ref:
             known = ", ".join(sorted(w.name for w in own)) or "none yet (POST /v1/warehouses)"
-            raise JobInputError(
+            raise InvalidInputError(
                 f"input.warehouses.{i}.warehouse",
-                f"got {ref!r}; expected a warehouse your organisation runs: {known}",
+                ref,
+                f"a warehouse your organisation runs: {known}",
+                message=f"got {ref!r}; expected a warehouse your organisation runs: {known}",
             )
         warehouse = by_ref[ref]
         if ref in warehouses:
@@ -173,11 +177,11 @@ def prepare(session: Session, job: JobRecord) -> dict[str, Any]:
             organisations.setdefault(seller, job.organisation_id)
             continue
         if name not in known_organisations:
-            raise JobInputError(
-                f"input.sellers.{i}.organisation",
-                f"got {quoted(name)}; expected your organisation or one that has booked in "
-                f"your warehouses: {', '.join(sorted(known_organisations))}",
-            )
+            raise InvalidInputError(
+                f"input.sellers.{i}.organisation", name,
+                "your organisation or one that has booked in your warehouses: "
+                + ", ".join(sorted(known_organisations)),
+            )  # fmt: skip
         organisations[seller] = known_organisations[name]
     job_input[LEDGER_KEY] = {
         "weeks": weeks,
@@ -230,7 +234,9 @@ def run(job_input: dict[str, Any], network: Network, progress: Progress) -> dict
             unserved_penalty_cny=options["unserved_penalty_cny"], confirmed=confirmed,
         )  # fmt: skip
     except InvalidInputError as exc:
-        raise JobInputError(f"input.{exc.field}", str(exc)) from exc
+        raise InvalidInputError(
+            f"input.{exc.field}", exc.value, exc.allowed, message=str(exc)
+        ) from exc
     if not progress(0.3):
         raise InterruptedError("cancelled")
     result = solve_allocation(problem, time_limit_s=options["time_limit_s"], seed=options["seed"])
@@ -327,7 +333,7 @@ def record(session: Session, job: JobRecord, result: dict[str, Any]) -> dict[str
                 idempotency_key=f"allocation-{job.id}-{n}",
                 request_sha256=repositories.request_fingerprint(request),
             )  # fmt: skip
-        except (repositories.CapacityError, repositories.LedgerInputError) as exc:
+        except (repositories.CapacityError, InvalidInputError) as exc:
             proposal["booking_id"], proposal["not_proposed"] = None, str(exc)
         else:
             proposal["booking_id"] = booking.id

@@ -17,9 +17,9 @@ from api.jobs.records import MAX_ROWS, number_field, rows_field, seed_field
 from network_data import Network
 from optimizer.consolidation import problem_from_records, solve_consolidation
 from optimizer.consolidation.problem import MAX_WINDOW_DAYS
-from optimizer.errors import InvalidInputError, quoted
+from optimizer.errors import InvalidInputError
 from optimizer.inputs import check_year
-from optimizer.jobs import JobInputError, Progress
+from optimizer.jobs import Progress
 from optimizer.routing import plan_record
 from scenarios import jobs as scenario_jobs
 
@@ -30,13 +30,22 @@ def _shipment_records(job_input: dict[str, Any], required: set[str]) -> list[dic
     csv_name = "csv" if "csv" in job_input else None
     records = rows_field(job_input, "shipments", csv_name)
     if records is None:
-        raise JobInputError("input", "expected 'shipments' (a list) or 'csv' (CSV text)")
+        raise InvalidInputError(
+            "input", None, "'shipments' (a list) or 'csv' (CSV text)",
+            message="expected 'shipments' (a list) or 'csv' (CSV text)",
+        )  # fmt: skip
     if not records:
-        raise JobInputError(f"input.{csv_name or 'shipments'}", "got no rows; expected shipments")
+        raise InvalidInputError(
+            f"input.{csv_name or 'shipments'}", records, "shipments",
+            message="got no rows; expected shipments",
+        )  # fmt: skip
     for i, record in enumerate(records):
         missing = required - set(record)
         if missing:
-            raise JobInputError(f"input.shipments.{i}", f"missing {', '.join(sorted(missing))}")
+            raise InvalidInputError(
+                f"input.shipments.{i}", record, ", ".join(sorted(required)),
+                message=f"missing {', '.join(sorted(missing))}",
+            )  # fmt: skip
     return records
 
 
@@ -81,26 +90,23 @@ def _consolidation_input(job_input: dict[str, Any]) -> ConsolidationInput:
     if isinstance(hubs, str):
         hubs = [hubs]
     if not isinstance(hubs, list) or not hubs or not all(isinstance(h, str) for h in hubs):
-        raise JobInputError(
-            "input.hubs", f"got {quoted(hubs)}; expected a hub name or id, or a list of them"
-        )
+        raise InvalidInputError("input.hubs", hubs, "a hub name or id, or a list of them")
     days = []
     for name in ("from", "to"):
         value = job_input.get(name)
         try:
             day = date.fromisoformat(str(value))
             check_year(f"input.{name}", day, value)
-        except InvalidInputError as exc:
-            raise JobInputError.of(exc) from exc
+        except InvalidInputError:
+            raise
         except ValueError as exc:
-            raise JobInputError(
-                f"input.{name}", f"got {quoted(value)}; expected a date such as 2026-12-01"
-            ) from exc
+            raise InvalidInputError(f"input.{name}", value, "a date such as 2026-12-01") from exc
         days.append(day)
     if not 0 <= (days[1] - days[0]).days <= MAX_WINDOW_DAYS:
-        raise JobInputError(
-            "input.to", f"got {days[1]}; expected a day 0 to {MAX_WINDOW_DAYS} days after {days[0]}"
-        )
+        raise InvalidInputError(
+            "input.to", days[1], f"a day 0 to {MAX_WINDOW_DAYS} days after {days[0]}",
+            message=f"got {days[1]}; expected a day 0 to {MAX_WINDOW_DAYS} days after {days[0]}",
+        )  # fmt: skip
     numbers: dict[str, float] = {}
     for name, low, high in (
         ("time_limit_s", 0.1, MAX_CONSOLIDATION_SECONDS),
@@ -128,7 +134,9 @@ def _run_consolidation(
             last_day=checked.last_day, **checked.params,
         )  # fmt: skip
     except InvalidInputError as exc:
-        raise JobInputError(f"input.{exc.field}", str(exc)) from exc
+        raise InvalidInputError(
+            f"input.{exc.field}", exc.value, exc.allowed, message=str(exc)
+        ) from exc
     if not progress(0.05):
         raise InterruptedError("cancelled")
     # One process: forking a threaded server is unsafe.

@@ -13,7 +13,7 @@ from typing import Any
 
 from api.jobs.records import number_field, rows_field, seed_field
 from network_data import Network
-from optimizer.errors import InvalidInputError, quoted
+from optimizer.errors import InvalidInputError
 from optimizer.first_mile import (
     BACKENDS,
     fleet_from_records,
@@ -22,7 +22,7 @@ from optimizer.first_mile import (
 )
 from optimizer.first_mile.problem import DROP_PENALTY_CNY, aware_moment, check_pickup_records
 from optimizer.first_mile.travel import TERRAINS
-from optimizer.jobs import JobInputError, Progress
+from optimizer.jobs import Progress
 
 MAX_SECONDS = 600.0
 DEFAULT_SECONDS = 30.0
@@ -31,7 +31,10 @@ DEFAULT_SECONDS = 30.0
 def _rows(job_input: dict[str, Any], name: str) -> list[dict[str, Any]]:
     rows = rows_field(job_input, name)
     if not rows:
-        raise JobInputError(f"input.{name}", f"expected '{name}' (a list) or '{name}_csv' (CSV)")
+        raise InvalidInputError(
+            f"input.{name}", rows, f"'{name}' (a list) or '{name}_csv' (CSV)",
+            message=f"expected '{name}' (a list) or '{name}_csv' (CSV)",
+        )  # fmt: skip
     return rows
 
 
@@ -39,19 +42,14 @@ def _moment(job_input: dict[str, Any], name: str, required: bool) -> str | None:
     value = job_input.get(name)
     if value is None and not required:
         return None
-    try:
-        aware_moment(f"input.{name}", str(value))
-    except InvalidInputError as exc:
-        raise JobInputError.of(exc) from exc
+    aware_moment(f"input.{name}", str(value))
     return str(value)
 
 
 def _choice(job_input: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
     value = job_input.get(name)
     if value is not None and value not in allowed:
-        raise JobInputError(
-            f"input.{name}", f"got {quoted(value)}; expected one of {', '.join(allowed)}"
-        )
+        raise InvalidInputError(f"input.{name}", value, f"one of {', '.join(allowed)}")
     return value
 
 
@@ -71,11 +69,11 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     >>> validate({**job, "cutoff": "2026-12-03 18:00"})
     Traceback (most recent call last):
     ...
-    optimizer.jobs.JobInputError: input.cutoff: got '2026-12-03 18:00'; expected an ISO ...
+    optimizer.errors.InvalidInputError: input.cutoff: got '2026-12-03 18:00'; expected an ISO ...
     >>> validate({**job, "pickups": [{"id": "P1", "place": "Linshui", "weight_kg": "heavy"}]})
     Traceback (most recent call last):
     ...
-    optimizer.jobs.JobInputError: input.pickups.0.weight_kg: got 'heavy'; expected a number
+    optimizer.errors.InvalidInputError: input.pickups.0.weight_kg: got 'heavy'; expected a number
     """
     records = _rows(job_input, "pickups")
     for i, row in enumerate(_rows(job_input, "fleet")):
@@ -83,12 +81,10 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
             fleet_from_records([row])
         except InvalidInputError as exc:
             column = exc.field.rsplit(".", 1)[-1]
-            raise JobInputError.of(exc, f"input.fleet.{i}.{column}") from exc
+            raise exc.at(f"input.fleet.{i}.{column}") from exc
     hub = job_input.get("hub")
     if not isinstance(hub, str) or not hub.strip():
-        raise JobInputError(
-            "input.hub", f"got {quoted(hub)}; expected a node id, name or 'lat,lon'"
-        )
+        raise InvalidInputError("input.hub", hub, "a node id, name or 'lat,lon'")
     cutoff = str(_moment(job_input, "cutoff", required=True))
     start = _moment(job_input, "start", required=False)
     terrain = _choice(job_input, "terrain", TERRAINS) or "hilly"
@@ -105,7 +101,7 @@ def validate(job_input: dict[str, Any]) -> dict[str, Any]:
     try:
         check_pickup_records(records, cutoff=cutoff, start=start, terrain=terrain)
     except InvalidInputError as exc:
-        raise JobInputError.of(exc, _pickup_field(records, exc.field)) from exc
+        raise exc.at(_pickup_field(records, exc.field)) from exc
     return options
 
 
@@ -136,7 +132,7 @@ def run(job_input: dict[str, Any], network: Network, progress: Progress) -> dict
             drop_penalty_cny=options["drop_penalty_cny"], terrain=options["terrain"],
         )  # fmt: skip
     except InvalidInputError as exc:
-        raise JobInputError.of(exc, _pickup_field(records, exc.field)) from exc
+        raise exc.at(_pickup_field(records, exc.field)) from exc
     if not progress(0.05):
         raise InterruptedError("cancelled")
     result = solve_pickups(

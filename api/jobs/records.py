@@ -1,13 +1,12 @@
 """What every job kind's input checking shares: table fields and numbers (the error is
-:class:`optimizer.jobs.JobInputError`)."""
+:class:`optimizer.errors.InvalidInputError`, its field the path into the input)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from optimizer.errors import quoted
-from optimizer.inputs import MAX_SEED, TableError, table_from_text
-from optimizer.jobs import JobInputError
+from optimizer.errors import InvalidInputError
+from optimizer.inputs import MAX_SEED, table_from_text
 
 MAX_ROWS = 10_000
 
@@ -26,29 +25,33 @@ def rows_field(
     >>> rows_field({"lots_csv": ""}, "lots")
     Traceback (most recent call last):
     ...
-    optimizer.jobs.JobInputError: input.lots_csv: got an empty table; expected CSV text ...
+    optimizer.inputs.TableError: input.lots_csv: got an empty table; expected CSV text ...
     """
     csv_name = csv_name or f"{name}_csv"
     if csv_name in job_input:
         field = f"input.{csv_name}"
         text = job_input[csv_name]
         if not isinstance(text, str):
-            raise JobInputError(field, f"got {quoted(text)}; expected the CSV text as a string")
-        try:
-            rows: Any = table_from_text(text, field, max_rows=MAX_ROWS).rows
-        except TableError as exc:
-            raise JobInputError.of(exc) from None
+            raise InvalidInputError(field, text, "the CSV text as a string")
+        rows: Any = table_from_text(text, field, max_rows=MAX_ROWS).rows
     elif name in job_input:
         rows = job_input[name]
         if not isinstance(rows, list):
-            raise JobInputError(f"input.{name}", "expected a list of objects")
+            raise InvalidInputError(
+                f"input.{name}", rows, "a list of objects", message="expected a list of objects"
+            )
     else:
         return None
     if len(rows) > MAX_ROWS:
-        raise JobInputError(f"input.{name}", f"{len(rows)} rows; at most {MAX_ROWS} per job")
+        raise InvalidInputError(
+            f"input.{name}", rows, f"at most {MAX_ROWS} rows",
+            message=f"{len(rows)} rows; at most {MAX_ROWS} per job",
+        )  # fmt: skip
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise JobInputError(f"input.{name}.{i}", "expected an object")
+            raise InvalidInputError(
+                f"input.{name}.{i}", row, "an object", message="expected an object"
+            )
     return list(rows)
 
 
@@ -60,9 +63,7 @@ def number_field(
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise JobInputError(
-            f"input.{name}", f"got {quoted(value)}; expected a number in [{low:g}, {high:g}]"
-        )
+        raise InvalidInputError(f"input.{name}", value, f"a number in [{low:g}, {high:g}]")
     return float(value)
 
 
@@ -72,11 +73,9 @@ def seed_field(job_input: dict[str, Any]) -> int:
     >>> seed_field({"seed": 2**70})
     Traceback (most recent call last):
     ...
-    optimizer.jobs.JobInputError: input.seed: got 1180591620717411303424; expected an integer ...
+    optimizer.errors.InvalidInputError: input.seed: got 1180591620717411303424; expected an ...
     """
     seed = job_input.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise JobInputError(
-            "input.seed", f"got {quoted(seed)}; expected an integer in [0, {MAX_SEED:,}]"
-        )
+        raise InvalidInputError("input.seed", seed, f"an integer in [0, {MAX_SEED:,}]")
     return seed

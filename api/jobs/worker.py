@@ -51,7 +51,8 @@ from api.db.session import database_unavailable
 from api.jobs import queue
 from api.jobs.kinds import KINDS
 from network_data import Network
-from optimizer.jobs import JobInputError, Progress
+from optimizer.errors import InvalidInputError
+from optimizer.jobs import Progress
 
 log = logging.getLogger("shudao.worker")
 
@@ -83,7 +84,8 @@ class Outcome(NamedTuple):
 def failure_reason(exc: BaseException, doing: str) -> str:
     """The error stored on a job that failed ``doing`` something: words, never a traceback.
 
-    An invalid input names its field (:class:`JobInputError` as it is); other value errors of
+    An invalid input names its field (:class:`~optimizer.errors.InvalidInputError` on a field
+    of the input, as it is); other value errors of
     the domain say what was wrong; anything else is an internal error, logged with its
     traceback under an incident id that the stored error quotes.
 
@@ -95,7 +97,7 @@ def failure_reason(exc: BaseException, doing: str) -> str:
     >>> failure_reason(KeyError("ledger"), "run").split(" (incident")[0]
     'could not run the job: an internal error stopped it'
     """
-    if isinstance(exc, JobInputError):
+    if isinstance(exc, InvalidInputError) and exc.field.startswith("input"):
         return str(exc)
     if isinstance(exc, ValueError) and str(exc):
         return f"could not {doing} the job: {exc}"

@@ -100,7 +100,7 @@ def test_case2_poisoned_prepare_fails_the_job_and_the_runner_goes_on(client: Tes
                         "handling_cny_per_order": 13}],
         "first_week": "2199-W52", "weeks": 26,
     }  # fmt: skip
-    # 2199-W52 plus 25 weeks is 2200-W25: a WeekError (a LedgerInputError) in prepare.
+    # 2199-W52 plus 25 weeks is 2200-W25: a WeekError (an InvalidInputError) in prepare.
     week_error = submit_unchecked(client, "cq-logistics", "allocation", poisoned)
     # A kind this server does not run (a newer server's, sharing the database).
     unknown_kind = submit_unchecked(client, "cq-logistics", "teleport", {})
