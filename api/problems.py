@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from api.db import repositories
 from api.db.session import database_unavailable
 from api.jobs.queue import JobLimitError
 from optimizer.errors import InvalidInputError, ShudaoError
+from optimizer.jobs import INPUT_ERROR
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("shudao.api")
@@ -76,8 +78,43 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
 
 
-def _field_path(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path")]
+#: Pydantic's errors for a tagged union whose tag is missing or unknown: the tag's field is named
+#: in the error's context, not in its location.
+_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
+
+
+def _field_path(error: Mapping[str, Any], body: Any) -> str:
+    """Where a validation error is, as the client wrote it: ``input.shipments.3.weight_kg``.
+
+    Pydantic puts the tag of a tagged union (a job's ``kind``) in the location, which the
+    client never wrote as a key: walking the body along the location drops it.
+
+    Examples
+    --------
+    >>> body = {"kind": "route-batch", "input": {"shipments": [{"origin": "X"}]}}
+    >>> _field_path({"loc": ("body", "route-batch", "input", "shipments", 0), "type": "x"}, body)
+    'input.shipments.0'
+    >>> _field_path({"loc": ("body",), "type": "union_tag_invalid",
+    ...              "ctx": {"discriminator": "'kind'"}}, {"kind": "teleport"})
+    'kind'
+    """
+    location = tuple(error.get("loc", ()))
+    if error.get("type") in _TAG_ERRORS:
+        location += (str(error.get("ctx", {}).get("discriminator", "")).strip("'"),)
+    node = body if location[:1] == ("body",) else None
+    parts = []
+    for part in location:
+        if part in ("body", "query", "path"):
+            continue
+        if isinstance(node, dict):
+            if part not in node and part in node.values():
+                continue  # a union's tag
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        parts.append(str(part))
     return ".".join(parts) or "body"
 
 
@@ -120,12 +157,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem_response(422, "Invalid request", detail, errors=errors)
+        errors, details = [], []
+        for error in exc.errors():
+            field, words = _field_path(error, exc.body), str(error.get("msg", ""))
+            # Shudao's own words name the field as its other errors do (InvalidInputError)
+            message = f"{field}: {words}" if error.get("type") == INPUT_ERROR else words
+            errors.append({"field": field, "message": message})
+            details.append(message if error.get("type") == INPUT_ERROR else f"{field}: {words}")
+        return problem_response(422, "Invalid request", "; ".join(details), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -33,13 +33,16 @@ def submit_job(
     queued or running, or its jobs ran ``SHUDAO_JOB_SECONDS_PER_HOUR`` seconds in the last
     hour (then with ``Retry-After``).
     """
-    roles = KINDS[body.kind].roles
+    submitted = body.root  # its input validated by its kind's model
+    roles = KINDS[submitted.kind].roles
     if roles is not None and key.role not in roles:
         raise HttpProblem(
-            403, "Forbidden", f"{body.kind} jobs need a key with the role {' or '.join(roles)}"
+            403, "Forbidden", f"{submitted.kind} jobs need a key with the role {' or '.join(roles)}"
         )
-    KINDS[body.kind].validate(body.input)
-    job = queue.submit(session, key.organisation_id, body.kind, body.input, limits=_limits(request))
+    job = queue.submit(
+        session, key.organisation_id, submitted.kind, submitted.input.stored(),
+        limits=_limits(request),
+    )  # fmt: skip
     runner = request.app.state.runner
     if runner is not None:  # once the job is committed and answered, not a poll later
         tasks.add_task(runner.wake)

@@ -30,7 +30,8 @@ from api.db import repositories
 from api.db.models import JobRecord, utc_now
 from api.db.session import make_engine, make_sessionmaker, migrate
 from api.jobs import allocation, pickups, queue
-from api.jobs.kinds import _consolidation_input
+from api.jobs.allocation import AllocationInput
+from api.jobs.consolidation import ConsolidationInput
 from api.jobs.worker import Worker
 from network_data import Network
 from scenarios import jobs as scenario_jobs
@@ -401,11 +402,11 @@ def test_job_limits_in_the_openapi_are_the_validators_limits(client: TestClient)
         "handling_cny_per_inbound_pallet": 16,
         "handling_cny_per_order": 13,
     }
-    options = allocation.validate(
+    options = AllocationInput.model_validate(
         {"sellers": sellers, "warehouses": [terms], "first_week": "2026-W49"}
-    )  # fmt: skip
+    ).model_dump()  # fmt: skip
     defaults = {
-        "consolidation": _consolidation_input(lots).time_limit_s,
+        "consolidation": ConsolidationInput.model_validate(lots).time_limit_s,
         "allocation": options["time_limit_s"],
         "pickups": pickups.DEFAULT_SECONDS,
     }
