@@ -17,6 +17,7 @@ name bad input, so the contract sits beside them; ``optimizer`` imports neither 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from optimizer.inputs import MAX_SEED, check_year, table_from_text
 __all__ = [
     "INPUT_ERROR",
     "MAX_ROWS",
+    "MAX_SECONDS",
     "JobInput",
     "OneOf",
     "Parsed",
@@ -49,10 +51,13 @@ __all__ = [
     "Range",
     "Row",
     "Seed",
+    "TimeLimit",
     "checked",
     "input_errors",
     "iso_day",
     "require_columns",
+    "table",
+    "table_text",
 ]
 
 #: Called by a running job with its progress in [0, 1]; False means cancel.
@@ -60,6 +65,11 @@ Progress = Callable[[float], bool]
 #: Rows a job's table may hold (a list of objects or CSV text): a batch of a day's shipments
 #: for the largest forwarder of the pilot zones, and the most a 600 s job gets through.
 MAX_ROWS = 10_000
+#: The longest a job's solver may run, seconds: ten minutes, so that a job slot turns over
+#: within the hour an organisation's job seconds are counted over.
+MAX_SECONDS = 600.0
+#: The shortest time limit a job may ask for, seconds.
+MIN_SECONDS = 0.1
 #: The pydantic error type of Shudao's own messages: its ``msg`` is the words after the field.
 INPUT_ERROR = "invalid_input"
 #: One row of a table given to a job: column name -> value, as a CSV or JSON list holds it.
@@ -71,8 +81,36 @@ def _refusal(message: str) -> PydanticCustomError:
     return PydanticCustomError(INPUT_ERROR, "{message}", {"message": message})
 
 
+class _Before(ABC):
+    """A field's check that runs before pydantic reads the field's type, so that a refusal is
+    in Shudao's words (``got VALUE; expected ALLOWED``), and what it adds to the JSON schema.
+    ``Annotated[T, Check(...)]`` applies it."""
+
+    @abstractmethod
+    def check(self, value: Any, source: Any) -> Any:
+        """The value to read as the field's type (``source``); raise :func:`_refusal` if none."""
+
+    def keywords(self) -> dict[str, Any]:
+        """What the check adds to the field's JSON schema."""
+        return {}
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(
+            lambda value: self.check(value, source), handler(source)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        document = handler(schema)
+        document.update(self.keywords())
+        return document
+
+
 @dataclass(frozen=True)
-class Range:
+class Range(_Before):
     """A number field's bounds, inclusive, for ``Annotated[int | float, Range(low, high)]``.
 
     A value that is not a number (booleans are not), not an integer where one is declared, or
@@ -99,38 +137,28 @@ class Range:
     high: float
     allowed: str | None = None
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
+    def check(self, value: Any, source: Any) -> Any:
         integer = source is int
-        allowed = self.allowed or (
-            f"an integer in [{self.low:,}, {self.high:,}]"
-            if integer
-            else f"a number in [{self.low:g}, {self.high:g}]"
-        )
         kinds: tuple[type, ...] = (int,) if integer else (int, float)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, kinds)
+            or not self.low <= cast(float, value) <= self.high
+        ):
+            allowed = self.allowed or (
+                f"an integer in [{self.low:,}, {self.high:,}]"
+                if integer
+                else f"a number in [{self.low:g}, {self.high:g}]"
+            )
+            raise _refusal(f"got {quoted(value)}; expected {allowed}")
+        return value
 
-        def check(value: Any) -> Any:
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, kinds)
-                or not self.low <= cast(float, value) <= self.high
-            ):
-                raise _refusal(f"got {quoted(value)}; expected {allowed}")
-            return value
-
-        return core_schema.no_info_before_validator_function(check, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        document = handler(schema)
-        document.update(minimum=self.low, maximum=self.high)
-        return document
+    def keywords(self) -> dict[str, Any]:
+        return {"minimum": self.low, "maximum": self.high}
 
 
 @dataclass(frozen=True)
-class OneOf:
+class OneOf(_Before):
     """A text field's allowed values, for ``Annotated[str, OneOf(choices)]``: anything else is
     refused with ``got VALUE; expected one of A, B``; the JSON schema gets ``enum``.
 
@@ -148,26 +176,17 @@ class OneOf:
 
     choices: tuple[str, ...]
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        def check(value: Any) -> Any:
-            if value is not None and value not in self.choices:
-                raise _refusal(f"got {quoted(value)}; expected one of {', '.join(self.choices)}")
-            return value
+    def check(self, value: Any, source: Any) -> Any:
+        if value is not None and value not in self.choices:
+            raise _refusal(f"got {quoted(value)}; expected one of {', '.join(self.choices)}")
+        return value
 
-        return core_schema.no_info_before_validator_function(check, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        document = handler(schema)
-        document["enum"] = list(self.choices)
-        return document
+    def keywords(self) -> dict[str, Any]:
+        return {"enum": list(self.choices)}
 
 
 @dataclass(frozen=True)
-class Parsed:
+class Parsed(_Before):
     """A field read by ``parse`` before its type is checked, for
     ``Annotated[T, Parsed(parse)]``: ``parse`` returns the value to check, or raises an
     :class:`InvalidInputError` whose words the field's error takes (its field is ignored).
@@ -186,16 +205,23 @@ class Parsed:
 
     parse: Callable[[Any], Any]
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        def check(value: Any) -> Any:
-            try:
-                return self.parse(value)
-            except InvalidInputError as exc:
-                raise _refusal(exc.message) from exc
+    def check(self, value: Any, source: Any) -> Any:
+        try:
+            return self.parse(value)
+        except InvalidInputError as exc:
+            raise _refusal(exc.message) from exc
 
-        return core_schema.no_info_before_validator_function(check, handler(source))
+
+def table(description: str) -> Any:
+    """A table field of a job input: a list of row objects, at most :data:`MAX_ROWS`."""
+    return Field(None, max_length=MAX_ROWS, description=f"{description} At most {MAX_ROWS:,} rows.")
+
+
+def table_text(table_name: str) -> Any:
+    """The field giving the table ``table_name`` as CSV text instead (see ``JobInput.TABLES``)."""
+    return Field(
+        None, description=f"The `{table_name}` table as CSV text with a header line, instead."
+    )
 
 
 def iso_day(value: object) -> date:
@@ -251,6 +277,12 @@ def require_columns(
     return rows
 
 
+#: The time limit of a job's solver, as every solving kind takes it (its default is the solver's).
+TimeLimit = Annotated[
+    float,
+    Range(MIN_SECONDS, MAX_SECONDS),
+    Field(description="Seconds the solver may take."),
+]
 #: The seed of a job's solver, as every job kind takes it.
 Seed = Annotated[
     int,

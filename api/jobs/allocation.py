@@ -36,30 +36,31 @@ from optimizer.allocation import (
 )
 from optimizer.allocation.freight import (
     LEAD_TIME_LIMIT_DAYS,
+    MAX_WEEKS,
     SERVICE_DAYS,
     UNSERVED_PENALTY_CNY,
+    WEEKS,
     OverseasWarehouse,
 )
 from optimizer.allocation.problem import Customer
 from optimizer.allocation.result import Flow
+from optimizer.allocation.solve import TIME_LIMIT_S
 from optimizer.errors import InvalidInputError, quoted
 from optimizer.jobs import (
-    MAX_ROWS,
     JobInput,
     Parsed,
     Progress,
     Range,
     Row,
     Seed,
+    TimeLimit,
     checked,
     input_errors,
     require_columns,
+    table,
+    table_text,
 )
 
-MAX_SECONDS = 600.0
-DEFAULT_SECONDS = 60.0
-MAX_WEEKS = 26
-DEFAULT_WEEKS = 4
 LITRES_PER_M3 = 1000
 
 
@@ -152,27 +153,23 @@ class AllocationInput(JobInput):
         },
     )  # fmt: skip
 
-    sellers: list[Row] | None = Field(
-        None,
-        max_length=MAX_ROWS,
-        description="Sellers' forecasts, one object per row with the columns of `shudao "
-        "allocate` (seller, hub, market, orders_per_week, m3_per_order, ...; `organisation`: "
-        "yours or one that booked in your warehouses). Or `sellers_csv`.",
+    sellers: list[Row] | None = table(
+        "Sellers' forecasts, one object per row with the columns of `shudao allocate` (seller, "
+        "hub, market, orders_per_week, m3_per_order, ...; `organisation`: yours or one that "
+        "booked in your warehouses). Or `sellers_csv`."
     )
-    sellers_csv: str | None = Field(None, description="The sellers as CSV text.")
-    warehouses: list[Row] | None = Field(
-        None,
-        max_length=MAX_ROWS,
-        description="Warehouse terms per market served (warehouse: the id or name of one your "
-        "organisation runs; market, last_mile_cny_per_order, delivery_days, rent and handling). "
-        "Or `warehouses_csv`.",
+    sellers_csv: str | None = table_text("sellers")
+    warehouses: list[Row] | None = table(
+        "Warehouse terms per market served (warehouse: the id or name of one your organisation "
+        "runs; market, last_mile_cny_per_order, delivery_days, rent and handling). Or "
+        "`warehouses_csv`."
     )
-    warehouses_csv: str | None = Field(None, description="The warehouse terms as CSV text.")
+    warehouses_csv: str | None = table_text("warehouses")
     first_week: Annotated[str, Parsed(_first_week)] = Field(
         description="The first ISO week planned, such as 2026-W49."
     )
     weeks: Annotated[int, Range(1, MAX_WEEKS)] = Field(
-        DEFAULT_WEEKS, description="Weeks planned from `first_week`."
+        WEEKS, description="Weeks planned from `first_week`."
     )
     service_days: Annotated[float, Range(0.0, 60.0)] = Field(
         SERVICE_DAYS, description="Delivery within this many days counts as on time."
@@ -192,9 +189,7 @@ class AllocationInput(JobInput):
     unserved_penalty_cny: Annotated[float, Range(0.0, 1e7)] = Field(
         UNSERVED_PENALTY_CNY, description="CNY per order not served."
     )
-    time_limit_s: Annotated[float, Range(0.1, MAX_SECONDS)] = Field(
-        DEFAULT_SECONDS, description="Seconds the solver may take."
-    )
+    time_limit_s: TimeLimit = TIME_LIMIT_S
     seed: Seed = 0
 
     @model_validator(mode="after")

@@ -15,23 +15,23 @@ from optimizer.consolidation.problem import (
     MAX_WINDOW_DAYS,
     STORAGE_CNY_PER_M3_DAY,
 )
+from optimizer.consolidation.solve import TIME_LIMIT_S
 from optimizer.errors import InvalidInputError
 from optimizer.jobs import (
-    MAX_ROWS,
     JobInput,
     Parsed,
     Progress,
     Range,
     Row,
     Seed,
+    TimeLimit,
     input_errors,
     iso_day,
     require_columns,
+    table,
+    table_text,
 )
 
-#: The longest a consolidation job may solve, seconds: ten minutes keeps a job slot turning.
-MAX_SECONDS = 600.0
-DEFAULT_SECONDS = 60.0
 #: The largest TEU allotment per departure: more than any train or ship out of the pilot
 #: zones carries (a block train is 100 TEU, a Yangtze liner 1,000).
 MAX_SLOTS_TEU = 10_000.0
@@ -87,15 +87,11 @@ class ConsolidationInput(JobInput):
         },
     )  # fmt: skip
 
-    shipments: list[Row] | None = Field(
-        None,
-        max_length=MAX_ROWS,
-        description="Lots, one object per row with the columns of `shudao consolidate` (needs "
-        f"{', '.join(REQUIRED)}); at most {MAX_ROWS:,} rows. Or `csv`.",
+    shipments: list[Row] | None = table(
+        "Lots, one object per row with the columns of `shudao consolidate` (needs "
+        f"{', '.join(REQUIRED)}). Or `csv`."
     )
-    csv: str | None = Field(
-        None, description="The lots as CSV text with a header line, instead of `shipments`."
-    )
+    csv: str | None = table_text("shipments")
     hubs: Annotated[list[str], Parsed(_hub_list), WithJsonSchema(HUBS_SCHEMA)] = Field(
         validation_alias=AliasChoices("hubs", "hub"),
         description="Hub names or ids (or `hub`, one); a city stands for its rail port and "
@@ -108,9 +104,7 @@ class ConsolidationInput(JobInput):
         alias="to",
         description=f"Last departure day (inclusive), 0 to {MAX_WINDOW_DAYS} days after `from`.",
     )
-    time_limit_s: Annotated[float, Range(0.1, MAX_SECONDS)] = Field(
-        DEFAULT_SECONDS, description="Seconds the solver may take."
-    )
+    time_limit_s: TimeLimit = TIME_LIMIT_S
     seed: Seed = 0
     slots_teu: Annotated[float | None, Range(0.0, MAX_SLOTS_TEU)] = Field(
         None, description="TEU allotment per departure (default: the departure's capacity)."

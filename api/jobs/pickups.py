@@ -19,9 +19,9 @@ from optimizer.first_mile import (
     solve_pickups,
 )
 from optimizer.first_mile.problem import DROP_PENALTY_CNY, aware_moment, check_pickup_records
-from optimizer.first_mile.travel import TERRAINS
+from optimizer.first_mile.solve import TIME_LIMIT_S
+from optimizer.first_mile.travel import TERRAIN, TERRAINS
 from optimizer.jobs import (
-    MAX_ROWS,
     JobInput,
     OneOf,
     Parsed,
@@ -29,13 +29,13 @@ from optimizer.jobs import (
     Range,
     Row,
     Seed,
+    TimeLimit,
     input_errors,
     require_columns,
+    table,
+    table_text,
 )
 
-#: The longest a pickups job may solve, seconds: ten minutes keeps a job slot turning.
-MAX_SECONDS = 600.0
-DEFAULT_SECONDS = 30.0
 #: The largest penalty per pickup left unserved, CNY: far above any truck's day.
 MAX_DROP_PENALTY_CNY = 1e9
 
@@ -106,20 +106,16 @@ class PickupsInput(JobInput):
         },
     )  # fmt: skip
 
-    pickups: list[Row] | None = Field(
-        None,
-        max_length=MAX_ROWS,
-        description="Lots, one object per row with the columns of `shudao pickups` (id, place, "
-        f"weight_kg, volume_m3, windows, ...); at most {MAX_ROWS:,} rows. Or `pickups_csv`.",
+    pickups: list[Row] | None = table(
+        "Lots, one object per row with the columns of `shudao pickups` (id, place, weight_kg, "
+        "volume_m3, windows, ...). Or `pickups_csv`."
     )
-    pickups_csv: str | None = Field(None, description="The lots as CSV text, instead of `pickups`.")
-    fleet: list[Row] | None = Field(
-        None,
-        max_length=MAX_ROWS,
-        description="Truck types, one object per row (name, capacity_kg, capacity_m3, count, "
-        "costs, shift_h, depots, cargo_classes). Or `fleet_csv`.",
+    pickups_csv: str | None = table_text("pickups")
+    fleet: list[Row] | None = table(
+        "Truck types, one object per row (name, capacity_kg, capacity_m3, count, costs, "
+        "shift_h, depots, cargo_classes). Or `fleet_csv`."
     )
-    fleet_csv: str | None = Field(None, description="The fleet as CSV text, instead of `fleet`.")
+    fleet_csv: str | None = table_text("fleet")
     hub: Annotated[str, Parsed(_hub)] = Field(
         description="Where the lots go: a node id, name or 'lat,lon'."
     )
@@ -129,9 +125,7 @@ class PickupsInput(JobInput):
     start: Annotated[str | None, Parsed(_moment)] = Field(
         None, description="Earliest truck departure (default: 24 h before the cut-off)."
     )
-    time_limit_s: Annotated[float, Range(0.1, MAX_SECONDS)] = Field(
-        DEFAULT_SECONDS, description="Seconds the solver may take."
-    )
+    time_limit_s: TimeLimit = TIME_LIMIT_S
     drop_penalty_cny: Annotated[float, Range(0.0, MAX_DROP_PENALTY_CNY)] = Field(
         DROP_PENALTY_CNY, description="Penalty per lot left unserved, CNY."
     )
@@ -140,7 +134,7 @@ class PickupsInput(JobInput):
         None, description="The solver: pyvrp (default) or ortools."
     )
     terrain: Annotated[str, OneOf(TERRAINS)] = Field(
-        "hilly", description="Terrain where a row gives none (it sets road speeds)."
+        TERRAIN, description="Terrain where a row gives none (it sets road speeds)."
     )
 
     @model_validator(mode="after")

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, model_validator
 
 from network_data import Network
-from optimizer.jobs import MAX_ROWS, JobInput, Progress, Row, input_errors, require_columns
+from optimizer.jobs import (
+    JobInput,
+    Progress,
+    Row,
+    input_errors,
+    require_columns,
+    table,
+    table_text,
+)
 from optimizer.routing import plan_record
 
 #: Rows between two progress reports.
@@ -43,15 +51,11 @@ class RouteBatchInput(JobInput):
         },
     )  # fmt: skip
 
-    shipments: list[Row] | None = Field(
-        None,
-        max_length=MAX_ROWS,
-        description="Shipments, one object per row with the columns of `shudao plan-batch` "
-        f"(needs {', '.join(REQUIRED)}); at most {MAX_ROWS:,} rows. Or `csv`.",
+    shipments: list[Row] | None = table(
+        "Shipments, one object per row with the columns of `shudao plan-batch` (needs "
+        f"{', '.join(REQUIRED)}). Or `csv`."
     )
-    csv: str | None = Field(
-        None, description="The shipments as CSV text with a header line, instead of `shipments`."
-    )
+    csv: str | None = table_text("shipments")
 
     @model_validator(mode="after")
     def _check(self) -> RouteBatchInput:

@@ -29,11 +29,13 @@ from sqlalchemy import update
 from api.db import repositories
 from api.db.models import JobRecord, utc_now
 from api.db.session import make_engine, make_sessionmaker, migrate
-from api.jobs import allocation, pickups, queue
+from api.jobs import allocation, queue
 from api.jobs.allocation import AllocationInput
 from api.jobs.consolidation import ConsolidationInput
 from api.jobs.worker import Worker
 from network_data import Network
+from optimizer import jobs as job_contract
+from optimizer.first_mile import solve as first_mile_solve
 from scenarios import jobs as scenario_jobs
 from tests.api.conftest import ClientFactory, new_key
 from tests.api.test_jobs import SHIPMENT, auth, wait_for
@@ -408,12 +410,12 @@ def test_job_limits_in_the_openapi_are_the_validators_limits(client: TestClient)
     defaults = {
         "consolidation": ConsolidationInput.model_validate(lots).time_limit_s,
         "allocation": options["time_limit_s"],
-        "pickups": pickups.DEFAULT_SECONDS,
+        "pickups": first_mile_solve.TIME_LIMIT_S,
     }
     for kind, default_s in defaults.items():
         assert limits[kind]["time_limit_s"] == {"minimum": 0.1, "maximum": 600.0,
                                                 "default": default_s}  # fmt: skip
-    assert allocation.MAX_SECONDS == 600.0 and allocation.MAX_WEEKS == 26
+    assert job_contract.MAX_SECONDS == 600.0 and allocation.MAX_WEEKS == 26
     assert limits["allocation"]["weeks"] == {
         "minimum": 1,
         "maximum": 26,
