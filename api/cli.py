@@ -571,7 +571,7 @@ def _first_monday(start: str | None, dataset_day: date) -> date:
     >>> _first_monday(None, date(2026, 11, 22))  # a Sunday
     datetime.date(2026, 11, 23)
     """
-    from api.db.repositories import week_monday
+    from api.weeks import week_monday
 
     if start is None:
         return dataset_day + timedelta(days=(7 - dataset_day.weekday()) % 7)
@@ -616,7 +616,7 @@ def _allocation_text(document: dict[str, Any], start: date) -> str:
         cny(document["objective"]),
     )  # fmt: skip
     console.print(costs)
-    from api.db.repositories import iso_week
+    from api.weeks import iso_week
 
     loads = Table(title="Utilisation per warehouse and week", show_edge=False)
     for column in ("warehouse", "week", "pallets planned + booked / capacity", "use",

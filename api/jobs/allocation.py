@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.db import repositories
 from api.db.models import JobRecord, Organisation
+from api.weeks import LAST_YEAR, WeekError, iso_week, week_monday, week_range
 from network_data import Network
 from optimizer.allocation import (
     AllocationProblem,
@@ -69,11 +70,11 @@ def _ref(row: Mapping[str, Any]) -> str:
 
 
 def _first_week(value: object) -> str:
-    """An ISO week as the ledger reads it (:func:`api.db.repositories.week_monday`)."""
+    """An ISO week as the ledger reads it (:func:`api.weeks.week_monday`)."""
     text = str(value)
     if len(text) > len("2026-W49"):  # the ledger's own message quotes it whole
-        raise repositories.WeekError("first_week", text, "an ISO week like 2026-W49")
-    repositories.week_monday(text, "first_week")
+        raise WeekError("first_week", text, "an ISO week like 2026-W49")
+    week_monday(text, "first_week")
     return text
 
 
@@ -211,17 +212,17 @@ class AllocationInput(JobInput):
 
     def weeks_planned(self) -> list[str]:
         """The ISO weeks planned: :attr:`weeks` from :attr:`first_week`, all by
-        :data:`api.db.repositories.LAST_YEAR`."""
-        first_monday = repositories.week_monday(self.first_week, "first_week")
+        :data:`api.weeks.LAST_YEAR`."""
+        first_monday = week_monday(self.first_week, "first_week")
         last_monday = first_monday + timedelta(weeks=self.weeks - 1)
-        if last_monday.isocalendar().year > repositories.LAST_YEAR:
-            raise repositories.WeekError(
+        if last_monday.isocalendar().year > LAST_YEAR:
+            raise WeekError(
                 "first_week", self.first_week,
-                f"a week whose last of {self.weeks} weeks falls by {repositories.LAST_YEAR}",
+                f"a week whose last of {self.weeks} weeks falls by {LAST_YEAR}",
                 message=f"got {quoted(self.first_week)}; the last of {self.weeks} weeks from it "
-                f"must fall by {repositories.LAST_YEAR}",
+                f"must fall by {LAST_YEAR}",
             )  # fmt: skip
-        return repositories.week_range(self.first_week, repositories.iso_week(last_monday))
+        return week_range(self.first_week, iso_week(last_monday))
 
     def problem(self, network: Network, ledger: LedgerSnapshot) -> AllocationProblem:
         """The allocation on the ledger's capacity, its held and confirmed bookings fixed."""
@@ -250,7 +251,7 @@ class AllocationInput(JobInput):
         )
         return allocation_problem(
             network, sellers_from_records(self.sellers or []), terms, weeks=len(ledger.weeks),
-            start=repositories.week_monday(ledger.weeks[0]), service_days=self.service_days,
+            start=week_monday(ledger.weeks[0]), service_days=self.service_days,
             service_level=self.service_level, lead_time_limit_days=self.lead_time_limit_days,
             single_sourcing=self.single_sourcing, fairness=self.fairness,
             unserved_penalty_cny=self.unserved_penalty_cny, confirmed=confirmed,

@@ -33,6 +33,7 @@ from api.schemas.warehouses import (
     Week,
     WeekCapacityOut,
 )
+from api.weeks import iso_week, week_monday, week_range
 
 router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"], route_class=SessionRoute)
 ManagerDep = Annotated[Caller, Depends(require_role(*repositories.MANAGER_ROLES))]
@@ -152,11 +153,11 @@ def get_capacity(
     """Capacity, booked (held and confirmed) and free pallets and m3 in each week of a range,
     with the confirmed, held and proposed bookings apart."""
     warehouse = repositories.get_warehouse(session, warehouse_id)
-    first = first_week or repositories.iso_week(utc_now().date())
+    first = first_week or iso_week(utc_now().date())
     if last_week is None:
-        start = repositories.week_monday(first, "first_week")
-        last_week = repositories.iso_week(start + timedelta(weeks=DEFAULT_LEDGER_WEEKS - 1))
-    weeks = repositories.week_range(first, last_week)
+        start = week_monday(first, "first_week")
+        last_week = iso_week(start + timedelta(weeks=DEFAULT_LEDGER_WEEKS - 1))
+    weeks = week_range(first, last_week)
     loads = repositories.ledger(session, warehouse, weeks)
     by_status = repositories.booked_by_status(session, warehouse.id, weeks)
 

@@ -56,7 +56,7 @@ WEEKS = 4
 #: The longest horizon, weeks, for the CLI and the job alike (the CLI took 104 and the job 26):
 #: half a year, as far ahead as sellers forecast orders week by week; the model grows with
 #: sellers x warehouses x weeks, and a job must solve within its 600 s. The ledger books up to
-#: two years ahead (``api.db.repositories.MAX_WEEKS``), which an allocation need not plan.
+#: two years ahead (``api.weeks.MAX_WEEKS``), which an allocation need not plan.
 MAX_WEEKS = 26
 #: Smallest replenishment lot priced (m3).
 MIN_LOT_M3 = 0.1

@@ -1,268 +1,40 @@
-"""Queries, kept out of the route functions. Every read is scoped to one organisation."""
+"""The shared-warehouse capacity ledger (issue 6): warehouses, weekly capacity, bookings and
+their transitions, each under a lock on the warehouse (:func:`lock_warehouse`)."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import hashlib
-import hmac
 import json
-import re
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.models import (
-    ApiKey,
     BookingRow,
-    JobRecord,
-    LedgerAuditEntry,
     Organisation,
-    RoutePlanRecord,
     WarehouseRow,
     WarehouseWeekBooked,
     WarehouseWeekCapacity,
     utc_now,
 )
-from optimizer.errors import InvalidInputError, ShudaoError, quoted
-from optimizer.inputs import YEARS
-
-ROLES = ("forwarder", "planner", "coordinator", "admin")
-KEY_PREFIX_CHARS = 12
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The API key a request authenticated with: its id, organisation and role."""
-
-    id: str
-    organisation_id: str
-    role: str
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who changes the ledger: an API key (id, organisation, role) or a job."""
-
-    api_key_id: str | None
-    organisation_id: str | None
-    role: str | None = None
-    job_id: str | None = None
-
-    @classmethod
-    def of_key(cls, key: Caller) -> Actor:
-        return cls(key.id, key.organisation_id, key.role)
-
-    def manages(self, warehouse: WarehouseRow) -> bool:
-        """Whether this actor is a coordinator or admin of the warehouse's organisation."""
-        return self.role in MANAGER_ROLES and warehouse.organisation_id == self.organisation_id
-
-
-def new_id() -> str:
-    """A random 32-character hex id."""
-    return secrets.token_hex(16)
-
-
-def digest(key: str) -> str:
-    """SHA-256 hex digest of an API key (keys are 256-bit random, so no salt is needed)."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-class NotFoundError(ShudaoError, LookupError):
-    """A record does not exist (or belongs to another organisation)."""
-
-
-class ConflictError(ShudaoError, ValueError):
-    """A record with that name exists already."""
-
-
-def create_organisation(session: Session, name: str) -> Organisation:
-    """Create an organisation; names are unique."""
-    if session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
-        raise ConflictError(f"organisation {name!r} exists already")
-    organisation = Organisation(id=new_id(), name=name, created_at=utc_now())
-    session.add(organisation)
-    session.flush()
-    return organisation
-
-
-def organisation_by_name(session: Session, name: str) -> Organisation:
-    """The organisation called ``name``."""
-    organisation = session.scalar(select(Organisation).where(Organisation.name == name))
-    if organisation is None:
-        raise NotFoundError(f"no organisation called {name!r}")
-    return organisation
-
-
-@dataclass(frozen=True)
-class IssuedKey:
-    """A new key: ``secret`` is shown once and never stored."""
-
-    id: str
-    secret: str
-    role: str
-    organisation: str
-
-
-def create_key(session: Session, organisation_name: str, role: str) -> IssuedKey:
-    """Issue a key for an organisation with one of :data:`ROLES`."""
-    if role not in ROLES:
-        raise ValueError(f"role: got {role!r}; expected one of {', '.join(ROLES)}")
-    organisation = organisation_by_name(session, organisation_name)
-    secret = "sd_" + secrets.token_urlsafe(32)
-    key = ApiKey(
-        id=new_id(), organisation_id=organisation.id, role=role,
-        prefix=secret[:KEY_PREFIX_CHARS], key_sha256=digest(secret), created_at=utc_now(),
-    )  # fmt: skip
-    session.add(key)
-    session.flush()
-    return IssuedKey(key.id, secret, role, organisation.name)
-
-
-def revoke_key(session: Session, key_id: str) -> ApiKey:
-    """Revoke a key by id; a revoked key authenticates nothing."""
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFoundError(f"no API key with id {key_id!r}")
-    key.revoked_at = key.revoked_at or utc_now()
-    return key
-
-
-def authenticate(session: Session, secret: str) -> Caller | None:
-    """The live key matching ``secret``, compared in constant time; None if none."""
-    wanted = digest(secret)
-    candidates = session.execute(
-        select(ApiKey.id, ApiKey.organisation_id, ApiKey.role, ApiKey.key_sha256).where(
-            ApiKey.prefix == secret[:KEY_PREFIX_CHARS], ApiKey.revoked_at.is_(None)
-        )
-    )
-    for key_id, organisation_id, role, key_sha256 in candidates:
-        if hmac.compare_digest(key_sha256, wanted):
-            return Caller(key_id, organisation_id, role)
-    return None
-
-
-_INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__])
-
-
-def save_plan(
-    session: Session, organisation_id: str, request: dict[str, Any], plan: dict[str, Any]
-) -> tuple[str, datetime]:
-    """Store a plan document for an organisation; its id and creation time.
-
-    One Core insert: the ORM's unit of work would build, flush and track a record that the
-    request never reads back.
-    """
-    plan_id, created_at = new_id(), utc_now()
-    session.execute(
-        _INSERT_PLAN,
-        {
-            "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
-            "dataset_version": str(plan["dataset_version"]), "request": request, "plan": plan,
-        },
-    )  # fmt: skip
-    return plan_id, created_at
-
-
-Owned = TypeVar("Owned", RoutePlanRecord, JobRecord, ApiKey)
-
-
-def get_owned(
-    session: Session, model: type[Owned], organisation_id: str, record_id: str, what: str
-) -> Owned:
-    """One record of this organisation; another organisation's record is simply not found."""
-    if "\x00" in record_id:  # PostgreSQL rejects NUL in text; no id holds one
-        raise NotFoundError(f"no {what} {record_id!r} in your organisation")
-    record = session.get(model, record_id)
-    if record is None or record.organisation_id != organisation_id:
-        raise NotFoundError(f"no {what} {record_id!r} in your organisation")
-    return record
-
-
-def get_plan(session: Session, organisation_id: str, plan_id: str) -> RoutePlanRecord:
-    """One plan of this organisation."""
-    return get_owned(session, RoutePlanRecord, organisation_id, plan_id, "route plan")
-
-
-def encode_cursor(created_at: datetime, record_id: str) -> str:
-    """Opaque cursor pointing just after a record in newest-first order."""
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{record_id}".encode()).decode()
-
-
-class CursorError(InvalidInputError):
-    """A ``cursor`` query parameter that this API did not make."""
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Inverse of :func:`encode_cursor`: the record's creation time in UTC and its id.
-
-    Every list reads its cursor here. Anything this API did not write is a CursorError: text
-    that is not base64 or UTF-8, a time without an offset or one that leaves the calendar when
-    moved to UTC, an id with a NUL (PostgreSQL refuses NUL in text).
-
-    Examples
-    --------
-    >>> at = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
-    >>> decode_cursor(encode_cursor(at, "ab12")) == (at, "ab12")
-    True
-    >>> try:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
-    ...     decode_cursor("MDAwMS0wMS0wMVQwMDowMDowMCsxNDowMHxhYmM=")
-    ... except CursorError as error:
-    ...     print(error.field, "|", str(error).split("; ")[1])
-    cursor | expected a next_cursor returned by this API
-    """
-    try:
-        created, record_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        at = datetime.fromisoformat(created)
-        if at.tzinfo is None or "\x00" in record_id:
-            raise ValueError("not written by encode_cursor")
-        return at.astimezone(UTC), record_id
-    except (ValueError, OverflowError) as exc:  # UnicodeDecodeError and binascii.Error too
-        raise CursorError("cursor", cursor, "a next_cursor returned by this API") from exc
-
-
-Paged = TypeVar("Paged", RoutePlanRecord, BookingRow, LedgerAuditEntry)
-
-
-def _page_after(
-    query: Select[Paged], created: Any, ident: Any, cursor: str | None
-) -> Select[Paged]:
-    """``query`` restricted to the records after ``cursor`` in newest-first order."""
-    if not cursor:
-        return query
-    at, record_id = decode_cursor(cursor)
-    return query.where(or_(created < at, and_(created == at, ident < record_id)))
-
-
-def _page(session: Session, query: Select[Paged], limit: int) -> tuple[list[Paged], str | None]:
-    records = list(session.scalars(query.limit(limit + 1)).unique())
-    more = len(records) > limit
-    records = records[:limit]
-    last = records[-1] if more and records else None
-    return records, (encode_cursor(last.created_at, last.id) if last is not None else None)
-
-
-def list_plans(
-    session: Session, organisation_id: str, limit: int, cursor: str | None
-) -> tuple[list[RoutePlanRecord], str | None]:
-    """A page of plans, newest first, and the cursor of the next page (None at the end).
-
-    Raises CursorError for a cursor this API did not make.
-    """
-    query = select(RoutePlanRecord).where(RoutePlanRecord.organisation_id == organisation_id)
-    query = _page_after(query, RoutePlanRecord.created_at, RoutePlanRecord.id, cursor)
-    query = query.order_by(RoutePlanRecord.created_at.desc(), RoutePlanRecord.id.desc())
-    return _page(session, query, limit)
-
-
-# --- The shared-warehouse capacity ledger (issue 6) -------------------------------------------
+from api.db.repositories.audit import write_audit
+from api.db.repositories.common import (
+    MANAGER_ROLES,
+    Actor,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    new_id,
+    page,
+    page_after,
+)
+from api.weeks import WeekError, week_monday, week_range
+from optimizer.errors import InvalidInputError, ShudaoError
 
 #: ``proposed`` (by an allocation job) -> ``confirmed`` by a coordinator; ``held`` (booked by a
 #: seller) -> ``confirmed``; any of those -> ``cancelled``.
@@ -271,89 +43,9 @@ BOOKING_STATUSES = ("proposed", "held", "confirmed", "cancelled")
 HOLDING_STATUSES = ("held", "confirmed")
 #: Bookings the ledger keeps weekly totals of (:class:`~api.db.models.WarehouseWeekBooked`).
 COUNTED_STATUSES = ("proposed", "held", "confirmed")
-#: Roles that manage their organisation's warehouses (capacity, confirmations, audit).
-MANAGER_ROLES = ("coordinator", "admin")
-#: Longest week range one request may name (two years).
-MAX_WEEKS = 104
 #: Volumes are kept to the litre; sums are compared with this tolerance.
 VOLUME_EPS_M3 = 1e-6
 LITRES_PER_M3 = 1000
-WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
-FIRST_YEAR, LAST_YEAR = YEARS  # as every date Shudao reads
-
-
-class ForbiddenError(ShudaoError, PermissionError):
-    """The caller may see the record but not do this to it."""
-
-
-class WeekError(InvalidInputError):
-    """A week or week range is invalid."""
-
-
-def week_monday(week: str, field: str = "week") -> date:
-    """The Monday of an ISO week written ``YYYY-Www`` (``2026-W49`` -> 2026-11-30).
-
-    Examples
-    --------
-    >>> week_monday("2026-W49")
-    datetime.date(2026, 11, 30)
-    >>> try:
-    ...     week_monday("2026-11-30")
-    ... except WeekError as error:
-    ...     print(error.field, "|", str(error).split("; ")[1])
-    week | expected an ISO week like 2026-W49 (for the week of 2026-11-30 send 2026-W49)
-    """
-    if not isinstance(week, str) or not re.fullmatch(WEEK_PATTERN, week):
-        hint = ""
-        with contextlib.suppress(TypeError, ValueError):
-            day = date.fromisoformat(week)
-            hint = f" (for the week of {day.isoformat()} send {iso_week(day)})"
-        raise WeekError(field, week, f"an ISO week like 2026-W49{hint}")
-    year, number = int(week[:4]), int(week[6:])
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise WeekError(
-            field, week, f"a year {FIRST_YEAR} to {LAST_YEAR}",
-            message=f"got {quoted(week)}; the year must be {FIRST_YEAR} to {LAST_YEAR}",
-        )  # fmt: skip
-    try:
-        return date.fromisocalendar(year, number, 1)
-    except ValueError:
-        last = date(year, 12, 28).isocalendar().week
-        raise WeekError(
-            field, week, f"weeks W01 to W{last:02d}",
-            message=f"got {quoted(week)}; {year} has weeks W01 to W{last:02d}",
-        ) from None  # fmt: skip
-
-
-def iso_week(day: date) -> str:
-    """The ISO week of a date, ``YYYY-Www``."""
-    year, number, _ = day.isocalendar()
-    return f"{year:04d}-W{number:02d}"
-
-
-def week_range(
-    first: str, last: str, first_field: str = "first_week", last_field: str = "last_week"
-) -> list[str]:
-    """Every ISO week from ``first`` to ``last`` inclusive (at most :data:`MAX_WEEKS`).
-
-    Examples
-    --------
-    >>> week_range("2026-W52", "2027-W02")
-    ['2026-W52', '2026-W53', '2027-W01', '2027-W02']
-    """
-    start, end = week_monday(first, first_field), week_monday(last, last_field)
-    if end < start:
-        raise WeekError(
-            last_field, last, f"{first_field} {first} or later",
-            message=f"{last} is before {first_field} {first}",
-        )  # fmt: skip
-    count = (end - start).days // 7 + 1
-    if count > MAX_WEEKS:
-        raise WeekError(
-            last_field, last, f"at most {MAX_WEEKS} weeks",
-            message=f"{first}..{last} is {count} weeks; at most {MAX_WEEKS}",
-        )  # fmt: skip
-    return [iso_week(start + timedelta(weeks=i)) for i in range(count)]
 
 
 @dataclass(frozen=True)
@@ -424,25 +116,6 @@ class StateError(ConflictError):
 
 class IdempotencyError(ShudaoError, ValueError):
     """An Idempotency-Key was sent again with a different request."""
-
-
-def _audit(
-    session: Session,
-    actor: Actor,
-    action: str,
-    warehouse_id: str,
-    *,
-    booking_id: str | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        LedgerAuditEntry(
-            id=new_id(), created_at=utc_now(), warehouse_id=warehouse_id, booking_id=booking_id,
-            action=action, api_key_id=actor.api_key_id, organisation_id=actor.organisation_id,
-            job_id=actor.job_id, before=before, after=after,
-        )
-    )  # fmt: skip
 
 
 def lock_warehouse(session: Session, warehouse_id: str) -> WarehouseRow:
@@ -520,7 +193,9 @@ def create_warehouse(
             session.flush()
     except IntegrityError as exc:  # the same name, registered concurrently
         raise ConflictError(f"your organisation has a warehouse called {name!r} already") from exc
-    _audit(session, actor, "warehouse.created", warehouse.id, after=_warehouse_state(warehouse))
+    write_audit(
+        session, actor, "warehouse.created", warehouse.id, after=_warehouse_state(warehouse)
+    )
     session.flush()
     return warehouse
 
@@ -745,7 +420,7 @@ def set_capacity(
         before = _warehouse_state(warehouse)
         warehouse.pallets_per_week, warehouse.volume_m3_per_week = pallets, volume_m3
         warehouse.updated_at = utc_now()
-        _audit(
+        write_audit(
             session, actor, "capacity.default_set", warehouse.id,
             before={k: before[k] for k in ("pallets_per_week", "volume_m3_per_week")},
             after={"pallets_per_week": pallets, "volume_m3_per_week": volume_m3},
@@ -762,7 +437,7 @@ def set_capacity(
             else:
                 old.pallets, old.volume_m3 = pallets, volume_m3
         warehouse.updated_at = utc_now()
-        _audit(
+        write_audit(
             session, actor, "capacity.weeks_set", warehouse.id,
             before={"weeks": previous},
             after={"weeks": {w: {"pallets": pallets, "volume_m3": volume_m3} for w in weeks}},
@@ -902,7 +577,7 @@ def create_booking(
             raise
         return _replay(existing, idempotency_key, request_sha256), True
     _count(session, booking, status, 1)
-    _audit(
+    write_audit(
         session, actor, "booking.created", warehouse.id, booking_id=booking.id,
         after=booking_state(booking),
     )  # fmt: skip
@@ -951,8 +626,8 @@ def list_bookings(
     if week is not None:
         week_monday(week)
         query = query.where(BookingRow.first_week <= week, BookingRow.last_week >= week)
-    query = _page_after(query, BookingRow.created_at, BookingRow.id, cursor)
-    return _page(session, query.order_by(BookingRow.created_at.desc(), BookingRow.id.desc()), limit)
+    query = page_after(query, BookingRow.created_at, BookingRow.id, cursor)
+    return page(session, query.order_by(BookingRow.created_at.desc(), BookingRow.id.desc()), limit)
 
 
 def _booking_for_change(session: Session, actor: Actor, booking_id: str) -> BookingRow:
@@ -990,7 +665,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: str) -> BookingR
     _count(session, booking, "confirmed", 1)
     booking.status, booking.confirmed_at = "confirmed", utc_now()
     booking.updated_at = booking.confirmed_at
-    _audit(
+    write_audit(
         session, actor, "booking.confirmed", booking.warehouse_id, booking_id=booking.id,
         before=before, after=booking_state(booking),
     )  # fmt: skip
@@ -1007,49 +682,9 @@ def cancel_booking(session: Session, actor: Actor, booking_id: str) -> BookingRo
     _count(session, booking, booking.status, -1)
     booking.status, booking.cancelled_at = "cancelled", utc_now()
     booking.updated_at = booking.cancelled_at
-    _audit(
+    write_audit(
         session, actor, "booking.cancelled", booking.warehouse_id, booking_id=booking.id,
         before=before, after=booking_state(booking),
     )  # fmt: skip
     session.flush()
     return booking
-
-
-def list_audit(
-    session: Session,
-    limit: int,
-    cursor: str | None = None,
-    *,
-    warehouse_id: str | None = None,
-    booking_id: str | None = None,
-) -> tuple[list[LedgerAuditEntry], str | None]:
-    """A page of audit entries of a warehouse or of a booking, newest first."""
-    query = select(LedgerAuditEntry)
-    if warehouse_id is not None:
-        query = query.where(LedgerAuditEntry.warehouse_id == warehouse_id)
-    if booking_id is not None:
-        query = query.where(LedgerAuditEntry.booking_id == booking_id)
-    query = _page_after(query, LedgerAuditEntry.created_at, LedgerAuditEntry.id, cursor)
-    query = query.order_by(LedgerAuditEntry.created_at.desc(), LedgerAuditEntry.id.desc())
-    return _page(session, query, limit)
-
-
-@dataclass(frozen=True)
-class AuditActors:
-    """Who the actors of some audit entries are: each key's role, each organisation's name."""
-
-    roles: dict[str, str]
-    organisations: dict[str, str]
-
-
-def audit_actors(session: Session, entries: list[LedgerAuditEntry]) -> AuditActors:
-    """The roles of the keys and the names of the organisations that made ``entries``."""
-    key_ids = {e.api_key_id for e in entries if e.api_key_id is not None}
-    organisation_ids = {e.organisation_id for e in entries if e.organisation_id is not None}
-    roles = session.execute(select(ApiKey.id, ApiKey.role).where(ApiKey.id.in_(key_ids)))
-    names = session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
-    )
-    return AuditActors(
-        {key_id: role for key_id, role in roles}, {ident: name for ident, name in names}
-    )
