@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from ortools.math_opt.python import mathopt
 
@@ -99,6 +100,35 @@ class BinPackingResult:
         2
         """
         return len(self.bins)
+
+    @property
+    def objective(self) -> int:
+        """:attr:`num_bins`, as every solver's result names it
+        (:class:`~optimizer.results.SolverResult`)."""
+        return self.num_bins
+
+    @property
+    def bound(self) -> int:
+        """:attr:`lower_bound`, as every solver's result names it."""
+        return self.lower_bound
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document: status, bins, bound, gap, runtime and seed.
+
+        Examples
+        --------
+        >>> BinPackingResult([[0], [1]], 1, SolveStatus.FEASIBLE, 0.01234, 0).to_dict()["gap"]
+        0.5
+        """
+        return {
+            "status": self.status.value,
+            "objective": self.num_bins,
+            "bound": self.lower_bound,
+            "gap": round(self.gap, 6),
+            "runtime_s": round(self.runtime_s, 3),
+            "seed": self.seed,
+            "bins": self.bins,
+        }
 
     @property
     def gap(self) -> float:

@@ -124,6 +124,17 @@ class ConsolidationResult:
     pre_carriage: tuple[tuple[str, PreCarriage], ...] = ()
 
     @property
+    def objective(self) -> float:
+        """:attr:`objective_cny`, as every solver's result names it
+        (:class:`~optimizer.results.SolverResult`)."""
+        return self.objective_cny
+
+    @property
+    def bound(self) -> float:
+        """:attr:`bound_cny`, as every solver's result names it."""
+        return self.bound_cny
+
+    @property
     def savings_cny(self) -> float:
         """Baseline minus objective."""
         return self.baseline_cny - self.objective_cny

@@ -91,6 +91,20 @@ class PickupResult:
     co2e_kg: float
     penalty_cny: float
 
+    @property
+    def gap(self) -> float | None:
+        """(objective - bound) / objective; None without a bound.
+
+        Examples
+        --------
+        >>> PickupResult(SolveStatus.FEASIBLE, 100.0, 90.0, 0.1, 0, "ortools", (), (), 0.0, 0.0,
+        ...              0.0, 0.0, 0.0).gap
+        0.1
+        """
+        if self.bound is None:
+            return None
+        return (self.objective - self.bound) / self.objective if self.objective else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document: status, totals, routes with their stops, unserved pickups."""
         return {
