@@ -18,8 +18,22 @@ import typer
 
 from network_data import Network, NetworkValidationError, load_network
 from network_data.export import export_network
+from network_data.schema import CUSTOMS_REGIMES, MODES
+from optimizer.allocation.freight import (
+    LEAD_TIME_LIMIT_DAYS,
+    MAX_WEEKS,
+    SERVICE_DAYS,
+    UNSERVED_PENALTY_CNY,
+    WEEKS,
+)
+from optimizer.allocation.solve import TIME_LIMIT_S as ALLOCATION_TIME_LIMIT_S
 from optimizer.consolidation.problem import HUB_RADIUS_KM
+from optimizer.consolidation.solve import TIME_LIMIT_S as CONSOLIDATION_TIME_LIMIT_S
+from optimizer.first_mile.solve import BACKENDS
+from optimizer.first_mile.solve import TIME_LIMIT_S as PICKUPS_TIME_LIMIT_S
+from optimizer.first_mile.travel import TERRAIN, TERRAINS
 from optimizer.inputs import MAX_SEED
+from optimizer.model import CARGO_CLASSES
 from optimizer.quotable import Similarity
 from scenarios.cli import scenario_app
 
@@ -148,6 +162,15 @@ def draw_map(
     network = _load(data)
     written = plot_network(network.nodes, network.corridors, output, dpi=dpi)
     typer.echo(f"wrote {written}")
+
+
+def _either(values: tuple[str, ...]) -> str:
+    """``a, b or c``, for a help text.
+
+    >>> _either(("road", "rail", "sea"))
+    'road, rail or sea'
+    """
+    return f"{', '.join(values[:-1])} or {values[-1]}"
 
 
 def _fail(message: str) -> NoReturn:
@@ -295,14 +318,14 @@ def plan(
             help="ISO latest arrival; a date alone is the end of that day at the destination."
         ),
     ] = None,
-    cargo: Annotated[
-        str, typer.Option(help="general, battery, perishable or high_value.")
-    ] = "general",
-    regime: Annotated[str, typer.Option(help="9610, 9710, 9810, 1210 or general.")] = "general",
+    cargo: Annotated[str, typer.Option(help=f"{_either(CARGO_CLASSES)}.")] = "general",
+    regime: Annotated[str, typer.Option(help=f"{_either(CUSTOMS_REGIMES)}.")] = "general",
     avoid: Annotated[
         str | None, typer.Option(help="Comma list: node/corridor ids, passages.")
     ] = None,
-    modes: Annotated[str | None, typer.Option(help="Comma list of allowed modes.")] = None,
+    modes: Annotated[
+        str | None, typer.Option(help=f"Comma list of allowed modes: {', '.join(MODES)}.")
+    ] = None,
     use_passages: Annotated[
         str | None,
         typer.Option(help="Comma list of passages to use even when the main carriers avoid them."),
@@ -492,7 +515,9 @@ def consolidate(
     ],
     first_day: Annotated[str, typer.Option("--from", help="First departure day (UTC date).")],
     last_day: Annotated[str, typer.Option("--to", help="Last departure day (inclusive).")],
-    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 60.0,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.1, help="Seconds.")
+    ] = CONSOLIDATION_TIME_LIMIT_S,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     slots_teu: Annotated[
         float | None, typer.Option(min=0, help="TEU allotment per departure (default: capacity).")
@@ -546,7 +571,7 @@ def _first_monday(start: str | None, dataset_day: date) -> date:
     >>> _first_monday(None, date(2026, 11, 22))  # a Sunday
     datetime.date(2026, 11, 23)
     """
-    from api.db.repositories import week_monday
+    from api.weeks import week_monday
 
     if start is None:
         return dataset_day + timedelta(days=(7 - dataset_day.weekday()) % 7)
@@ -591,7 +616,7 @@ def _allocation_text(document: dict[str, Any], start: date) -> str:
         cny(document["objective"]),
     )  # fmt: skip
     console.print(costs)
-    from api.db.repositories import iso_week
+    from api.weeks import iso_week
 
     loads = Table(title="Utilisation per warehouse and week", show_edge=False)
     for column in ("warehouse", "week", "pallets planned + booked / capacity", "use",
@@ -646,7 +671,7 @@ def allocate(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Confirmed bookings kept fixed."),
     ] = None,
-    weeks: Annotated[int, typer.Option(min=1, max=104, help="Weeks planned.")] = 4,
+    weeks: Annotated[int, typer.Option(min=1, max=MAX_WEEKS, help="Weeks planned.")] = WEEKS,
     start: Annotated[
         str | None,
         typer.Option(
@@ -656,7 +681,7 @@ def allocate(
     ] = None,
     service_days: Annotated[
         float, typer.Option(min=0, help="Delivery within this many days counts as on time.")
-    ] = 3.0,
+    ] = SERVICE_DAYS,
     service_level: Annotated[
         float, typer.Option(min=0, max=1, help="Share of each market's orders on time.")
     ] = 0.0,
@@ -668,11 +693,13 @@ def allocate(
     ] = False,
     lead_time_limit: Annotated[
         float, typer.Option("--lead-time-limit", min=0.1, help="Inbound days at most.")
-    ] = 30.0,
+    ] = LEAD_TIME_LIMIT_DAYS,
     unserved_penalty: Annotated[
         float, typer.Option("--unserved-penalty", min=0, help="CNY per order not served.")
-    ] = 300.0,
-    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 60.0,
+    ] = UNSERVED_PENALTY_CNY,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.1, help="Seconds.")
+    ] = ALLOCATION_TIME_LIMIT_S,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="allocation.json")] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
@@ -768,12 +795,16 @@ def pickups(
     start: Annotated[
         str | None, typer.Option(help="Earliest truck departure (default: 24 h before cut-off).")
     ] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")] = 30.0,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.1, help="Seconds.")
+    ] = PICKUPS_TIME_LIMIT_S,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
-    backend: Annotated[str | None, typer.Option(help="pyvrp (default) or ortools.")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help=f"{_either(BACKENDS)} (default: the first).")
+    ] = None,
     terrain: Annotated[
-        str, typer.Option(help="Terrain where a row gives none: plain, hilly or mountain.")
-    ] = "hilly",
+        str, typer.Option(help=f"Terrain where a row gives none: {_either(TERRAINS)}.")
+    ] = TERRAIN,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="routes.geojson (GeoJSON), or .json for the plan."),

@@ -25,7 +25,7 @@ from api.db import repositories
 from api.db.repositories import Caller
 from api.keycache import KeyCache
 from api.middleware import check_queue_deadline
-from api.problems import Problem
+from api.problems import HttpProblem
 from network_data import Network
 
 
@@ -117,7 +117,7 @@ async def current_key(request: Request, session: SessionDep) -> Caller:
     scheme, _, secret = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="shudao"'}
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Problem(
+        raise HttpProblem(
             401, "Unauthorized", "send 'Authorization: Bearer <API key>'", headers=challenge
         )
     secret = secret.strip()
@@ -128,13 +128,13 @@ async def current_key(request: Request, session: SessionDep) -> Caller:
         key = repositories.authenticate(session, secret)
         session.commit()  # the connection goes back before the request awaits anything
         if key is None:
-            raise Problem(
+            raise HttpProblem(
                 401, "Unauthorized", "the API key is unknown or revoked", headers=challenge
             )
         cache.put(secret, key, generation)
     wait_s = request.app.state.rate_limiter.acquire(key.id)
     if wait_s > 0:
-        raise Problem(
+        raise HttpProblem(
             429, "Too many requests", f"rate limit reached for this key; retry in {wait_s:.0f} s",
             headers={"Retry-After": str(int(wait_s))},
         )  # fmt: skip
@@ -149,7 +149,7 @@ def require_role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
 
     async def check(key: KeyDep) -> Caller:
         if key.role not in roles:
-            raise Problem(
+            raise HttpProblem(
                 403,
                 "Forbidden",
                 f"this needs a key with role {' or '.join(roles)}; yours is {key.role}",

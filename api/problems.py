@@ -1,9 +1,17 @@
-"""Errors as ``application/problem+json`` (RFC 9457): every 4xx says what to do about it."""
+"""Errors as ``application/problem+json`` (RFC 9457): every 4xx says what to do about it.
+
+Routes raise the domain's own exceptions (:class:`~optimizer.errors.InvalidInputError`, the
+repositories' not-found, forbidden and conflict errors, the job queue's limits) and the
+handlers :func:`install` registers answer each with its status, once for the whole service;
+a route maps an error itself only when it means something else there (a booking naming an
+unknown warehouse is a 422 on ``warehouse_id``, not a 404).
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +20,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db import repositories
 from api.db.session import database_unavailable
+from api.jobs.queue import JobLimitError
+from optimizer.errors import InvalidInputError, ShudaoError
+from optimizer.jobs import INPUT_ERROR
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("shudao.api")
@@ -20,8 +32,8 @@ log = logging.getLogger("shudao.api")
 DATABASE_RETRY_AFTER_S = 5
 
 
-class Problem(Exception):  # noqa: N818 - it is the RFC's name for the thing
-    """An error answered as a problem document."""
+class HttpProblem(ShudaoError):  # noqa: N818 - it is the RFC's name for the thing
+    """An error answered as a problem document with this status, title and detail."""
 
     def __init__(
         self,
@@ -38,7 +50,7 @@ class Problem(Exception):  # noqa: N818 - it is the RFC's name for the thing
         self.errors = errors
 
 
-class ServerBusy(Exception):  # noqa: N818 - it is a condition, answered 503
+class ServerBusy(ShudaoError):  # noqa: N818 - it is a condition, answered 503
     """The server is saturated; ``retry_after_s`` says when to come back."""
 
     def __init__(self, detail: str, retry_after_s: int = 1) -> None:
@@ -66,28 +78,93 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM)
 
 
-def _field_path(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path")]
+#: Pydantic's errors for a tagged union whose tag is missing or unknown: the tag's field is named
+#: in the error's context, not in its location.
+_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
+
+
+def _field_path(error: Mapping[str, Any], body: Any) -> str:
+    """Where a validation error is, as the client wrote it: ``input.shipments.3.weight_kg``.
+
+    Pydantic puts the tag of a tagged union (a job's ``kind``) in the location, which the
+    client never wrote as a key: walking the body along the location drops it.
+
+    Examples
+    --------
+    >>> body = {"kind": "route-batch", "input": {"shipments": [{"origin": "X"}]}}
+    >>> _field_path({"loc": ("body", "route-batch", "input", "shipments", 0), "type": "x"}, body)
+    'input.shipments.0'
+    >>> _field_path({"loc": ("body",), "type": "union_tag_invalid",
+    ...              "ctx": {"discriminator": "'kind'"}}, {"kind": "teleport"})
+    'kind'
+    """
+    location = tuple(error.get("loc", ()))
+    if error.get("type") in _TAG_ERRORS:
+        location += (str(error.get("ctx", {}).get("discriminator", "")).strip("'"),)
+    node = body if location[:1] == ("body",) else None
+    parts = []
+    for part in location:
+        if part in ("body", "query", "path"):
+            continue
+        if isinstance(node, dict):
+            if part not in node and part in node.values():
+                continue  # a union's tag
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        parts.append(str(part))
     return ".".join(parts) or "body"
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem document."""
 
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+    @app.exception_handler(HttpProblem)
+    async def _problem(_: Request, exc: HttpProblem) -> JSONResponse:
         return problem_response(
             exc.status, exc.title, exc.detail, headers=exc.headers, errors=exc.errors
         )
 
+    @app.exception_handler(InvalidInputError)
+    async def _invalid(_: Request, exc: InvalidInputError) -> JSONResponse:
+        title = "Invalid cursor" if isinstance(exc, repositories.CursorError) else "Invalid request"
+        errors = [{"field": exc.field, "message": str(exc)}]
+        return problem_response(422, title, str(exc), errors=errors)
+
+    @app.exception_handler(repositories.NotFoundError)
+    async def _not_found(_: Request, exc: repositories.NotFoundError) -> JSONResponse:
+        return problem_response(404, "Not found", str(exc))
+
+    @app.exception_handler(repositories.ForbiddenError)
+    async def _forbidden(_: Request, exc: repositories.ForbiddenError) -> JSONResponse:
+        return problem_response(403, "Forbidden", str(exc))
+
+    @app.exception_handler(repositories.IdempotencyError)
+    async def _idempotency(_: Request, exc: repositories.IdempotencyError) -> JSONResponse:
+        errors = [{"field": "Idempotency-Key", "message": str(exc)}]
+        return problem_response(422, "Idempotency-Key reused", str(exc), errors=errors)
+
+    @app.exception_handler(repositories.ConflictError)
+    async def _conflict(_: Request, exc: repositories.ConflictError) -> JSONResponse:
+        return conflict_response(exc)
+
+    @app.exception_handler(JobLimitError)
+    async def _job_limit(_: Request, exc: JobLimitError) -> JSONResponse:
+        headers = {} if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+        return problem_response(429, "Too many jobs", str(exc), headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem_response(422, "Invalid request", detail, errors=errors)
+        errors, details = [], []
+        for error in exc.errors():
+            field, words = _field_path(error, exc.body), str(error.get("msg", ""))
+            # Shudao's own words name the field as its other errors do (InvalidInputError)
+            message = f"{field}: {words}" if error.get("type") == INPUT_ERROR else words
+            errors.append({"field": field, "message": message})
+            details.append(message if error.get("type") == INPUT_ERROR else f"{field}: {words}")
+        return problem_response(422, "Invalid request", "; ".join(details), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -126,6 +203,43 @@ def install(app: FastAPI) -> None:
             500, "Internal error",
             f"the server failed on this request; quote incident {incident} when reporting it",
         )  # fmt: skip
+
+
+def conflict_response(exc: repositories.ConflictError) -> JSONResponse:
+    """409 for a ledger conflict, with what the client needs to try again: the capacity that
+    remains (a booking that does not fit), the weeks a cut would overbook, the booking's state,
+    or the name in use."""
+    extensions: dict[str, Any] = {}
+    if isinstance(exc, repositories.CapacityError):
+        title = "Not enough capacity"
+        extensions["errors"] = [
+            {"field": field, "message": f"{field}: more than is free in {', '.join(weeks)}"}
+            for field, weeks in (
+                ("pallets", exc.short_of_pallets), ("volume_m3", exc.short_of_volume)
+            )
+            if weeks
+        ]  # fmt: skip
+        extensions["remaining_pallets"] = exc.remaining_pallets
+        extensions["remaining_volume_m3"] = exc.remaining_volume_m3
+        extensions["remaining"] = [
+            {"week": w.week, "pallets": max(w.free_pallets, 0),
+             "volume_m3": max(w.free_volume_m3, 0)}
+            for w in exc.weeks
+        ]  # fmt: skip
+    elif isinstance(exc, repositories.OverbookError):
+        title = "Capacity below bookings"
+        extensions["overbooked_weeks"] = [
+            {"week": w.week, "pallets": w.pallets, "volume_m3": w.volume_m3,
+             "booked_pallets": w.booked_pallets, "booked_volume_m3": w.booked_volume_m3}
+            for w in exc.weeks
+        ]  # fmt: skip
+    elif isinstance(exc, repositories.StateError):
+        title = "Booking state"
+        extensions["current_status"] = exc.status
+    else:
+        title = "Name in use"
+    body = {"type": "about:blank", "title": title, "status": 409, "detail": str(exc), **extensions}
+    return JSONResponse(body, status_code=409, media_type=PROBLEM)
 
 
 def _methods_for(request: Request) -> set[str]:

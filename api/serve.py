@@ -32,6 +32,8 @@ from pathlib import Path
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from optimizer.errors import ShudaoError
+
 APP = "api.main:create_app"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: Seconds open connections get to finish once a stop is asked for; then they are closed.
@@ -40,7 +42,7 @@ GRACEFUL_S = 5
 STOP_S = 10
 
 
-class PortInUseError(OSError):
+class PortInUseError(ShudaoError, OSError):
     """``host:port`` is served by another process."""
 
 

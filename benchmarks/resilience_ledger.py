@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import repositories
-from api.db.models import Booking
+from api.db.models import BookingRow
 from api.db.session import make_engine, make_sessionmaker, migrate
 from benchmarks.bench_api import _postgres_database, serving
 
@@ -200,8 +200,9 @@ def _race(base_url: str, sessions: sessionmaker[Session]) -> dict[str, Any]:
         wall_s = time.perf_counter() - started
     with sessions() as session:
         stored = session.execute(
-            select(Booking.pallets, Booking.volume_m3).where(
-                Booking.warehouse_id == warehouse_id, Booking.status.in_(("held", "confirmed"))
+            select(BookingRow.pallets, BookingRow.volume_m3).where(
+                BookingRow.warehouse_id == warehouse_id,
+                BookingRow.status.in_(("held", "confirmed")),
             )
         ).all()
     booked_pallets = sum(pallets for pallets, _ in stored)

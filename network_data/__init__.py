@@ -6,7 +6,7 @@
 'DEDUI'
 """
 
-from network_data.errors import NetworkValidationError, Problem, UnknownPlaceError
+from network_data.errors import Finding, NetworkValidationError, UnknownPlaceError
 from network_data.load import Network, load_network
 
-__all__ = ["Network", "NetworkValidationError", "Problem", "UnknownPlaceError", "load_network"]
+__all__ = ["Finding", "Network", "NetworkValidationError", "UnknownPlaceError", "load_network"]

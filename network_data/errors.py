@@ -1,4 +1,9 @@
-"""Exceptions raised by :mod:`network_data`."""
+"""Exceptions raised by :mod:`network_data`, and :class:`ShudaoError`, the root of them all.
+
+The root lives here, in the package every other one imports and that imports none of them
+(data flows one way: ``network_data`` -> ``optimizer`` -> ``scenarios``, ``api``), so that
+every exception class of Shudao can derive from it. :mod:`optimizer.errors` re-exports it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
+class ShudaoError(Exception):
+    """Root of Shudao's own exceptions: ``except ShudaoError`` catches every one of them."""
+
+
 @dataclass(frozen=True)
-class Problem:
+class Finding:
     """One thing wrong with a dataset, located by file and row or feature.
 
     Parameters
@@ -30,25 +39,25 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class NetworkValidationError(ValueError):
+class NetworkValidationError(ShudaoError, ValueError):
     """A dataset failed validation; ``problems`` lists every problem found, not just the first.
 
     Examples
     --------
-    >>> err = NetworkValidationError([Problem("nodes.csv", "line 3", "lat 91.0 is above 90.0")])
+    >>> err = NetworkValidationError([Finding("nodes.csv", "line 3", "lat 91.0 is above 90.0")])
     >>> print(err)
     1 problem in the network dataset:
       nodes.csv line 3: lat 91.0 is above 90.0
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Finding]) -> None:
         self.problems = list(problems)
         count = len(self.problems)
         header = f"{count} problem{'s' if count != 1 else ''} in the network dataset:"
         super().__init__("\n  ".join([header, *map(str, self.problems)]))
 
 
-class UnknownPlaceError(ValueError):
+class UnknownPlaceError(ShudaoError, ValueError):
     """A place query matched no node, or several equally well.
 
     ``candidates`` holds the closest node ids, best first.

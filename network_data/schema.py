@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 CRS: Final = "EPSG:4326"
 
-MODES: Final = ("road", "rail", "inland_water", "sea", "air")
+#: The modes of transport, each written once here: the API's schemas, the scenario files, the
+#: planner and the dataset's columns take them from this type.
 Mode = Literal["road", "rail", "inland_water", "sea", "air"]
+MODES: Final[tuple[str, ...]] = get_args(Mode)
 
 NODE_KINDS: Final = (
     "city",
@@ -33,7 +35,8 @@ NODE_KINDS: Final = (
 DESTINATION_KINDS: Final = ("market", "overseas_warehouse")
 
 #: Chinese customs supervision codes for cross-border e-commerce, plus ordinary trade.
-CUSTOMS_REGIMES: Final = ("9610", "9710", "9810", "1210", "general")
+CustomsRegime = Literal["9610", "9710", "9810", "1210", "general"]
+CUSTOMS_REGIMES: Final[tuple[str, ...]] = get_args(CustomsRegime)
 
 LITHIUM_RULES: Final = ("allowed", "forbidden")
 

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from numba import njit
 
-from network_data.errors import Problem
+from network_data.errors import Finding
 from network_data.schema import (
     DESTINATION_KINDS,
     MAX_ENDPOINT_OFFSET_KM,
@@ -73,10 +73,10 @@ def line_of(row_position: int) -> str:
 class Collector:
     """Accumulates problems while the loader keeps going."""
 
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
 
     def add(self, file: str, location: str, message: str) -> None:
-        self.problems.append(Problem(file, location, message))
+        self.problems.append(Finding(file, location, message))
 
 
 def _empty(column: Column) -> Any:

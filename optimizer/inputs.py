@@ -53,8 +53,7 @@ class TableError(InvalidInputError):
     """
 
     def __init__(self, field: str, problem: str, allowed: str = ALLOWED) -> None:
-        super().__init__(field, problem, allowed)
-        self.args = (f"{field}: {problem}; expected {allowed}",)
+        super().__init__(field, None, allowed, message=f"{problem}; expected {allowed}")
 
 
 @dataclass(frozen=True)

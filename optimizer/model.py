@@ -6,13 +6,15 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
+# The dataset defines the modes and regimes; the planner's modules take them from here too.
+from network_data.schema import CUSTOMS_REGIMES as CUSTOMS_REGIMES
+from network_data.schema import MODES as MODES
 from optimizer.charges import Charge
 from optimizer.errors import InvalidInputError
 from optimizer.quotable import Similarity
 
-MODES = ("road", "rail", "inland_water", "sea", "air")
 #: How a plan's words name each mode.
 MODE_WORDS = {
     "road": "road",
@@ -21,8 +23,10 @@ MODE_WORDS = {
     "sea": "sea",
     "air": "air",
 }
-CARGO_CLASSES = ("general", "battery", "perishable", "high_value")
-CUSTOMS_REGIMES = ("9610", "9710", "9810", "1210", "general")
+#: What a shipment carries, as the planner's rules tell cargo apart (dangerous goods rules for
+#: lithium batteries, reefers for perishables, insurance and security for high value).
+CargoClass = Literal["general", "battery", "perishable", "high_value"]
+CARGO_CLASSES: tuple[str, ...] = get_args(CargoClass)
 
 
 def _now() -> datetime:

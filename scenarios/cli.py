@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from network_data.schema import MODES
 from scenarios.spec import Scenario, ScenarioError, load_scenario
 
 scenario_app = typer.Typer(
@@ -93,7 +94,7 @@ def _kpi_text(document: dict[str, object]) -> str:
             for r in runs
         )
         lines.append(f"{key:<26}{cells}")
-    for mode in ("road", "rail", "inland_water", "sea", "air"):
+    for mode in MODES:
         cells = "".join(f"{r['mode_split'][mode]:>22.1%}" for r in runs)
         lines.append(f"{'share ' + mode:<26}{cells}")
     same = document.get("like_with_like")

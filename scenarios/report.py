@@ -29,9 +29,10 @@ from matplotlib.figure import Figure
 
 from network_data import Network
 from network_data.load import BUNDLED_DATA_DIR
+from network_data.schema import MODES
 from optimizer.model import MODE_WORDS
 from optimizer.quotable import FAMILY_PASSAGES
-from scenarios.runner import MODES, ScenarioResult
+from scenarios.runner import ScenarioResult
 
 MODE_COLOURS = {
     "road": "#7f7f7f",

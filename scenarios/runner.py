@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from network_data import Network, load_network
+from network_data.schema import MODES
 from optimizer.inputs import TableError, read_table
 from optimizer.quotable import EXACT
 from optimizer.routing import TEU_USABLE_M3, map_on_network, plan_routes, shipment_from_record
@@ -34,7 +35,6 @@ from scenarios.changes import ChangedNetwork, apply_changes
 from scenarios.demand import growth_factor, read_demand, sample_demand
 from scenarios.spec import Scenario, ScenarioError, load_scenario
 
-MODES = ("road", "rail", "inland_water", "sea", "air")
 _REGIONS = {
     "europe": {"DE", "PL", "HU", "FR", "NL", "GB", "BE", "RO", "RU", "BY"},
     "central_asia": {"KZ", "UZ", "TR", "GE", "AZ"},

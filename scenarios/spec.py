@@ -21,18 +21,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from optimizer.errors import clipped, quoted
+from network_data.schema import CustomsRegime, Mode
+from optimizer.errors import ShudaoError, clipped, quoted
 from optimizer.inputs import YEARS, TableError, read_text
 
 BUNDLED_DIR = Path(__file__).parent
 #: The data files bundled scenarios name; any scenario file may name them too.
 BUNDLED_DATA_DIR = BUNDLED_DIR / "data"
-Mode = Literal["road", "rail", "inland_water", "sea", "air"]
 #: Problems an error lists at most (the count of the others follows).
 MAX_PROBLEMS = 10
 
 
-class ScenarioError(ValueError):
+class ScenarioError(ShudaoError, ValueError):
     """A scenario file is invalid; the message names the key path of every problem, ``key``
     that of the first (None: the file as a whole)."""
 
@@ -168,7 +168,7 @@ class AddNode(_Model):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     modes: tuple[Mode, ...] = ("road",)
-    regimes: tuple[Literal["9610", "9710", "9810", "1210", "general"], ...] = ()
+    regimes: tuple[CustomsRegime, ...] = ()
     handling_h: float = Field(default=6.0, ge=0, le=YEAR_H)
     handling_cost_cny_per_container: float = Field(default=450.0, ge=0, le=MAX_CNY)
     handling_cost_cny_per_t: float = Field(default=60.0, ge=0, le=MAX_CNY)

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from rich.progress import Progress
 
-from scenarios.runner import MODES, run_scenario
+from network_data.schema import MODES
+from scenarios.runner import run_scenario
 from scenarios.spec import KPI_COLUMNS, Scenario, ScenarioError, Uncertain, scenario_from_dict
 
 MANIFEST = "manifest.json"

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from network_data import Network, load_network
+from network_data.schema import MODES
 from scenarios.report import lines_around, report_html, utilisation_map
-from scenarios.runner import MODES, ScenarioResult
+from scenarios.runner import ScenarioResult
 from scenarios.spec import load_scenario
 
 #: Corridors of a run: a train to the Beibu Gulf, the Shanghai - Los Angeles sea lane (stored

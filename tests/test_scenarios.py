@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from api.jobs.records import JobInputError
 from network_data import Network, load_network
+from optimizer.errors import InvalidInputError
 from scenarios import jobs
 from scenarios.changes import apply_changes
 from scenarios.cli import scenario_app
@@ -553,7 +553,7 @@ def test_cli_wires_into_a_parent_app() -> None:
     ],
 )  # fmt: skip
 def test_job_validation_names_the_field(job_input: dict[str, Any], field: str) -> None:
-    with pytest.raises(JobInputError) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         jobs.validate(job_input)
     assert caught.value.field == field
 

@@ -103,7 +103,7 @@ class JobRecord(Base):
     cancel_requested: Mapped[bool] = mapped_column(default=False)
 
 
-class Warehouse(Base):
+class WarehouseRow(Base):
     """A shared warehouse at a network node, owned by the organisation that registered it.
 
     Capacity is counted per ISO week: ``pallets_per_week`` pallet positions and
@@ -135,7 +135,7 @@ class WarehouseWeekCapacity(Base):
     volume_m3: Mapped[float] = mapped_column(Double)
 
 
-class Booking(Base):
+class BookingRow(Base):
     """Pallets and m3 held in one warehouse for an inclusive range of ISO weeks, for one
     (seller) organisation.
 
@@ -171,7 +171,7 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    warehouse: Mapped[Warehouse] = relationship(lazy="joined", innerjoin=True)
+    warehouse: Mapped[WarehouseRow] = relationship(lazy="joined", innerjoin=True)
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
 

@@ -1,114 +1,58 @@
 """The ``pickups`` job: truck routes that collect lots and unload them at the hub by the cut-off.
 
-Input: ``pickups`` and ``fleet`` (lists, or ``pickups_csv`` and ``fleet_csv``: the columns of
-``shudao pickups``), ``hub`` and ``cutoff`` (ISO time with offset); optionally ``start``,
-``time_limit_s`` (<= 600, default 30), ``seed``, ``backend`` (``pyvrp`` or ``ortools``),
-``terrain`` and ``drop_penalty_cny``. Result: the plan of :meth:`PickupResult.to_dict` with
-its ``geojson``.
+The result is the plan of :meth:`PickupResult.to_dict` with its ``geojson``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from api.jobs.records import JobInputError, Progress, number_field, rows_field, seed_field
+from pydantic import ConfigDict, Field, model_validator
+
 from network_data import Network
-from optimizer.errors import InvalidInputError, quoted
+from optimizer.errors import InvalidInputError
 from optimizer.first_mile import (
     BACKENDS,
+    PickupProblem,
     fleet_from_records,
     problem_from_records,
     solve_pickups,
 )
 from optimizer.first_mile.problem import DROP_PENALTY_CNY, aware_moment, check_pickup_records
-from optimizer.first_mile.travel import TERRAINS
+from optimizer.first_mile.solve import TIME_LIMIT_S
+from optimizer.first_mile.travel import TERRAIN, TERRAINS
+from optimizer.jobs import (
+    JobInput,
+    OneOf,
+    Parsed,
+    Progress,
+    Range,
+    Row,
+    Seed,
+    TimeLimit,
+    input_errors,
+    require_columns,
+    table,
+    table_text,
+)
 
-MAX_SECONDS = 600.0
-DEFAULT_SECONDS = 30.0
+#: The largest penalty per pickup left unserved, CNY: far above any truck's day.
+MAX_DROP_PENALTY_CNY = 1e9
 
 
-def _rows(job_input: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    rows = rows_field(job_input, name)
-    if not rows:
-        raise JobInputError(f"input.{name}", f"expected '{name}' (a list) or '{name}_csv' (CSV)")
-    return rows
-
-
-def _moment(job_input: dict[str, Any], name: str, required: bool) -> str | None:
-    value = job_input.get(name)
-    if value is None and not required:
-        return None
-    try:
-        aware_moment(f"input.{name}", str(value))
-    except InvalidInputError as exc:
-        raise JobInputError.of(exc) from exc
+def _moment(value: object) -> str:
+    """An ISO time with its offset, kept as written."""
+    aware_moment("moment", str(value))
     return str(value)
 
 
-def _choice(job_input: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
-    value = job_input.get(name)
-    if value is not None and value not in allowed:
-        raise JobInputError(
-            f"input.{name}", f"got {quoted(value)}; expected one of {', '.join(allowed)}"
-        )
+def _hub(value: object) -> object:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("hub", value, "a node id, name or 'lat,lon'")
     return value
 
 
-def validate(job_input: dict[str, Any]) -> dict[str, Any]:
-    """Check a ``pickups`` input before it is queued; return the solve options.
-
-    Every number, time and window of the rows is checked here; places are resolved when the
-    job runs, on the service's network.
-
-    Examples
-    --------
-    >>> fleet = [{"name": "9.6 m truck", "capacity_kg": 18000, "capacity_m3": 55}]
-    >>> job = {"pickups": [{"id": "P1", "place": "Linshui", "weight_kg": 800}],
-    ...        "fleet": fleet, "hub": "CNCKG-RLY", "cutoff": "2026-12-03T18:00+08:00"}
-    >>> validate(job)["time_limit_s"]
-    30.0
-    >>> validate({**job, "cutoff": "2026-12-03 18:00"})
-    Traceback (most recent call last):
-    ...
-    api.jobs.records.JobInputError: input.cutoff: got '2026-12-03 18:00'; expected an ISO ...
-    >>> validate({**job, "pickups": [{"id": "P1", "place": "Linshui", "weight_kg": "heavy"}]})
-    Traceback (most recent call last):
-    ...
-    api.jobs.records.JobInputError: input.pickups.0.weight_kg: got 'heavy'; expected a number
-    """
-    records = _rows(job_input, "pickups")
-    for i, row in enumerate(_rows(job_input, "fleet")):
-        try:
-            fleet_from_records([row])
-        except InvalidInputError as exc:
-            column = exc.field.rsplit(".", 1)[-1]
-            raise JobInputError.of(exc, f"input.fleet.{i}.{column}") from exc
-    hub = job_input.get("hub")
-    if not isinstance(hub, str) or not hub.strip():
-        raise JobInputError(
-            "input.hub", f"got {quoted(hub)}; expected a node id, name or 'lat,lon'"
-        )
-    cutoff = str(_moment(job_input, "cutoff", required=True))
-    start = _moment(job_input, "start", required=False)
-    terrain = _choice(job_input, "terrain", TERRAINS) or "hilly"
-    options = {
-        "hub": hub,
-        "cutoff": cutoff,
-        "start": start,
-        "time_limit_s": number_field(job_input, "time_limit_s", 0.1, MAX_SECONDS, DEFAULT_SECONDS),
-        "drop_penalty_cny": number_field(job_input, "drop_penalty_cny", 0.0, 1e9, DROP_PENALTY_CNY),
-        "seed": seed_field(job_input),
-        "backend": _choice(job_input, "backend", BACKENDS),
-        "terrain": terrain,
-    }
-    try:
-        check_pickup_records(records, cutoff=cutoff, start=start, terrain=terrain)
-    except InvalidInputError as exc:
-        raise JobInputError.of(exc, _pickup_field(records, exc.field)) from exc
-    return options
-
-
-def _pickup_field(records: list[dict[str, Any]], field: str) -> str:
+def _pickup_field(records: list[Row], field: str) -> str:
     """``P2.place`` as ``input.pickups.1.place`` when ``P2`` is a row's id (``row 2.place``
     when the row has none).
 
@@ -124,22 +68,110 @@ def _pickup_field(records: list[dict[str, Any]], field: str) -> str:
     return f"input.{field}"
 
 
-def run(job_input: dict[str, Any], network: Network, progress: Progress) -> dict[str, Any]:
-    """Plan the routes on ``network``: the plan document with its ``geojson``."""
-    options = validate(job_input)
-    records = _rows(job_input, "pickups")
-    try:
-        problem = problem_from_records(
-            records, fleet=fleet_from_records(_rows(job_input, "fleet")), hub=options["hub"],
-            cutoff=options["cutoff"], network=network, start=options["start"],
-            drop_penalty_cny=options["drop_penalty_cny"], terrain=options["terrain"],
-        )  # fmt: skip
-    except InvalidInputError as exc:
-        raise JobInputError.of(exc, _pickup_field(records, exc.field)) from exc
-    if not progress(0.05):
-        raise InterruptedError("cancelled")
-    result = solve_pickups(
-        problem, time_limit_s=options["time_limit_s"], seed=options["seed"],
-        backend=options["backend"],
+class PickupsInput(JobInput):
+    """Lots to collect and the trucks to collect them with (the columns of ``shudao pickups``),
+    the hub they go to and its cut-off. Every number, time and window of the rows is checked at
+    submission; places are resolved when the job runs, on the service's network.
+
+    Examples
+    --------
+    >>> fleet = [{"name": "9.6 m truck", "capacity_kg": 18000, "capacity_m3": 55}]
+    >>> job = {"pickups": [{"id": "P1", "place": "Linshui", "weight_kg": 800}],
+    ...        "fleet": fleet, "hub": "CNCKG-RLY", "cutoff": "2026-12-03T18:00+08:00"}
+    >>> PickupsInput.model_validate(job).time_limit_s
+    30.0
+    >>> from optimizer.jobs import checked
+    >>> checked(PickupsInput, {**job, "cutoff": "2026-12-03 18:00"})
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: input.cutoff: got '2026-12-03 18:00'; expected an ISO ...
+    >>> checked(PickupsInput,
+    ...         {**job, "pickups": [{"id": "P1", "place": "Linshui", "weight_kg": "heavy"}]})
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: input.pickups.0.weight_kg: got 'heavy'; expected a number
+    """
+
+    TABLES: ClassVar[dict[str, str]] = {"pickups": "pickups_csv", "fleet": "fleet_csv"}
+    model_config = ConfigDict(
+        title="pickups input",
+        json_schema_extra={
+            "examples": [
+                {"pickups": [{"id": "P1", "place": "Linshui", "weight_kg": 800,
+                              "volume_m3": 4.2}],
+                 "fleet": [{"name": "9.6 m truck", "capacity_kg": 18000, "capacity_m3": 55,
+                            "count": 2}],
+                 "hub": "CNCKG-RLY", "cutoff": "2026-12-03T18:00+08:00", "time_limit_s": 5},
+            ]
+        },
     )  # fmt: skip
-    return {**result.to_dict(), "geojson": result.to_geojson()}
+
+    pickups: list[Row] | None = table(
+        "Lots, one object per row with the columns of `shudao pickups` (id, place, weight_kg, "
+        "volume_m3, windows, ...). Or `pickups_csv`."
+    )
+    pickups_csv: str | None = table_text("pickups")
+    fleet: list[Row] | None = table(
+        "Truck types, one object per row (name, capacity_kg, capacity_m3, count, costs, "
+        "shift_h, depots, cargo_classes). Or `fleet_csv`."
+    )
+    fleet_csv: str | None = table_text("fleet")
+    hub: Annotated[str, Parsed(_hub)] = Field(
+        description="Where the lots go: a node id, name or 'lat,lon'."
+    )
+    cutoff: Annotated[str, Parsed(_moment)] = Field(
+        description="Cut-off at the hub, an ISO time with its offset: 2026-12-03T18:00+08:00."
+    )
+    start: Annotated[str | None, Parsed(_moment)] = Field(
+        None, description="Earliest truck departure (default: 24 h before the cut-off)."
+    )
+    time_limit_s: TimeLimit = TIME_LIMIT_S
+    drop_penalty_cny: Annotated[float, Range(0.0, MAX_DROP_PENALTY_CNY)] = Field(
+        DROP_PENALTY_CNY, description="Penalty per lot left unserved, CNY."
+    )
+    seed: Seed = 0
+    backend: Annotated[str | None, OneOf(BACKENDS)] = Field(
+        None, description="The solver: pyvrp (default) or ortools."
+    )
+    terrain: Annotated[str, OneOf(TERRAINS)] = Field(
+        TERRAIN, description="Terrain where a row gives none (it sets road speeds)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> PickupsInput:
+        with input_errors():
+            records = require_columns(self.pickups, "pickups", (), alternative="pickups_csv")
+            fleet = require_columns(self.fleet, "fleet", (), alternative="fleet_csv")
+            for i, row in enumerate(fleet):
+                try:
+                    fleet_from_records([row])
+                except InvalidInputError as exc:
+                    raise exc.at(f"input.fleet.{i}.{exc.field.rsplit('.', 1)[-1]}") from exc
+            try:
+                check_pickup_records(
+                    records, cutoff=self.cutoff, start=self.start, terrain=self.terrain
+                )
+            except InvalidInputError as exc:
+                raise exc.at(_pickup_field(records, exc.field)) from exc
+        return self
+
+    def problem(self, network: Network) -> PickupProblem:
+        """The pickup problem on ``network``: places resolved, travel times computed."""
+        return problem_from_records(
+            self.pickups or [], fleet=fleet_from_records(self.fleet or []), hub=self.hub,
+            cutoff=self.cutoff, network=network, start=self.start,
+            drop_penalty_cny=self.drop_penalty_cny, terrain=self.terrain,
+        )  # fmt: skip
+
+    def run(self, network: Network, progress: Progress, context: None = None) -> dict[str, Any]:
+        """Plan the routes on ``network``: the plan document with its ``geojson``."""
+        try:
+            problem = self.problem(network)
+        except InvalidInputError as exc:
+            raise exc.at(_pickup_field(self.pickups or [], exc.field)) from exc
+        if not progress(0.05):
+            raise InterruptedError("cancelled")
+        result = solve_pickups(
+            problem, time_limit_s=self.time_limit_s, seed=self.seed, backend=self.backend
+        )
+        return {**result.to_dict(), "geojson": result.to_geojson()}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db.models import JobRecord, Organisation, utc_now
 from api.db.repositories import get_owned, new_id
+from optimizer.errors import ShudaoError
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINAL = ("succeeded", "failed", "cancelled")
@@ -42,7 +43,7 @@ class JobLimits:
     seconds_per_hour: float
 
 
-class JobLimitError(Exception):
+class JobLimitError(ShudaoError):
     """A submission beyond an organisation's :class:`JobLimits`; the message names the limit.
 
     ``retry_after_s`` says when a submission can succeed, when that is known.

@@ -50,8 +50,9 @@ from api.db.models import JobRecord
 from api.db.session import database_unavailable
 from api.jobs import queue
 from api.jobs.kinds import KINDS
-from api.jobs.records import JobInputError, Progress
 from network_data import Network
+from optimizer.errors import InvalidInputError
+from optimizer.jobs import Progress, checked
 
 log = logging.getLogger("shudao.worker")
 
@@ -83,7 +84,8 @@ class Outcome(NamedTuple):
 def failure_reason(exc: BaseException, doing: str) -> str:
     """The error stored on a job that failed ``doing`` something: words, never a traceback.
 
-    An invalid input names its field (:class:`JobInputError` as it is); other value errors of
+    An invalid input names its field (:class:`~optimizer.errors.InvalidInputError` on a field
+    of the input, as it is); other value errors of
     the domain say what was wrong; anything else is an internal error, logged with its
     traceback under an incident id that the stored error quotes.
 
@@ -95,7 +97,7 @@ def failure_reason(exc: BaseException, doing: str) -> str:
     >>> failure_reason(KeyError("ledger"), "run").split(" (incident")[0]
     'could not run the job: an internal error stopped it'
     """
-    if isinstance(exc, JobInputError):
+    if isinstance(exc, InvalidInputError) and exc.field.startswith("input"):
         return str(exc)
     if isinstance(exc, ValueError) and str(exc):
         return f"could not {doing} the job: {exc}"
@@ -107,8 +109,17 @@ def failure_reason(exc: BaseException, doing: str) -> str:
     )
 
 
-def run_body(kind: str, job_input: dict[str, Any], network: Network, progress: Progress) -> Outcome:
+def run_body(
+    kind: str,
+    job_input: dict[str, Any],
+    network: Network,
+    progress: Progress,
+    context: Any = None,
+) -> Outcome:
     """Run one job body and say how it ended; no exception escapes.
+
+    The stored input is restored by its kind's model (:func:`optimizer.jobs.checked`) and run
+    with ``context``, what the kind's ``prepare`` read from the database (or None).
 
     Examples
     --------
@@ -119,7 +130,7 @@ def run_body(kind: str, job_input: dict[str, Any], network: Network, progress: P
 volume_m3, weight_kg')
     """
     try:
-        result = KINDS[kind].run(job_input, network, progress)
+        result = checked(KINDS[kind].model, job_input).run(network, progress, context)
     except InterruptedError:
         return Outcome("cancelled", error="cancelled on request")
     except Exception as exc:  # a job's failure is recorded, never raised into the worker
@@ -239,10 +250,10 @@ def _child_main(connection: Connection, network: Network) -> None:
 
     while True:
         try:
-            kind, job_input = connection.recv()
+            kind, job_input, context = connection.recv()
         except EOFError:
             return
-        connection.send(("outcome", run_body(kind, job_input, network, progress)))
+        connection.send(("outcome", run_body(kind, job_input, network, progress, context)))
 
 
 class _Child:
@@ -269,9 +280,9 @@ class _Child:
 class _ChildRun:
     """A job body running in a :class:`_Child`."""
 
-    def __init__(self, child: _Child, kind: str, job_input: dict[str, Any]) -> None:
+    def __init__(self, child: _Child, kind: str, job_input: dict[str, Any], context: Any) -> None:
         self.child = child
-        child.connection.send((kind, job_input))
+        child.connection.send((kind, job_input, context))
 
     def poll(self, job: _Job) -> Outcome | None:
         """The outcome once there is one; progress reports update ``job``."""
@@ -511,7 +522,7 @@ class Worker:
                 if record is None:  # jobs are never deleted; a database restored from a backup
                     del self._jobs[job.id]
                     continue
-                job_input = record.input
+                job_input, context = record.input, None
                 try:
                     if record.kind not in KINDS:
                         raise ValueError(
@@ -520,16 +531,16 @@ class Worker:
                     job.kind = record.kind
                     prepare = KINDS[job.kind].prepare
                     if prepare is not None:
-                        job_input = prepare(session, record)
+                        context = prepare(session, record)
                 except Exception as exc:
                     if database_unavailable(exc):
                         raise  # not the job's fault: prepared again on a later pass
                     job.outcome = Outcome("failed", error=failure_reason(exc, "prepare"))
                     continue
             self._stage = f"starting job {job.id}"
-            job.run = self._launch(record.kind, job_input)
+            job.run = self._launch(record.kind, job_input, context)
 
-    def _launch(self, kind: str, job_input: dict[str, Any]) -> _ChildRun | _DaskRun:
+    def _launch(self, kind: str, job_input: dict[str, Any], context: Any) -> _ChildRun | _DaskRun:
         if self.dask_scheduler:
             from distributed import Client
 
@@ -539,7 +550,7 @@ class Worker:
                 self._dask = (client, shared)
             client, network = self._dask
             return _DaskRun(
-                client.submit(run_body, kind, job_input, network, _no_progress, pure=False)
+                client.submit(run_body, kind, job_input, network, _no_progress, context, pure=False)
             )
         while self._idle and not self._idle[-1].process.is_alive():  # killed while idle
             self._idle.pop().stop()
@@ -548,7 +559,7 @@ class Worker:
         else:
             self._context = self._context or _process_context()
             child = _Child(self._context, self.network)
-        return _ChildRun(child, kind, job_input)
+        return _ChildRun(child, kind, job_input, context)
 
     def _collect(self) -> None:
         """Take the outcomes of finished bodies and record them."""

@@ -16,19 +16,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.db import repositories
-from api.db.models import Booking
+from api.db.models import BookingRow
 from api.db.repositories import Actor, Caller
 from api.deps import KeyDep, SessionDep, SessionRoute
-from api.problems import Problem
-from api.routes.route_plans import invalid_cursor
+from api.problems import HttpProblem
 from api.routes.warehouses import (
     CursorQuery,
     IdPath,
     LimitQuery,
     audit_page,
-    capacity_conflict,
-    invalid,
-    ledger_conflict,
 )
 from api.schemas.bookings import BookingIn, BookingOut, BookingPage, BookingStatus
 from api.schemas.warehouses import CONFLICT_RESPONSES, AuditPage, Text, Week
@@ -36,7 +32,7 @@ from api.schemas.warehouses import CONFLICT_RESPONSES, AuditPage, Text, Week
 router = APIRouter(prefix="/v1/bookings", tags=["bookings"], route_class=SessionRoute)
 
 
-def to_out(booking: Booking) -> BookingOut:
+def to_out(booking: BookingRow) -> BookingOut:
     return BookingOut.model_validate(
         {
             **{c: getattr(booking, c) for c in BookingOut.model_fields if hasattr(booking, c)},
@@ -45,13 +41,6 @@ def to_out(booking: Booking) -> BookingOut:
             "organisation": booking.organisation.name,
         }
     )
-
-
-def _booking(session: Session, actor: Actor, booking_id: str) -> Booking:
-    try:
-        return repositories.get_booking(session, actor, booking_id)
-    except repositories.NotFoundError as exc:
-        raise Problem(404, "Not found", f"no booking {booking_id!r} visible to you") from exc
 
 
 @router.post("", status_code=201, response_model=BookingOut, responses=CONFLICT_RESPONSES)
@@ -80,26 +69,15 @@ def create_booking(
         repositories.get_warehouse(session, body.warehouse_id)
     except repositories.NotFoundError as exc:
         detail = f"warehouse_id: no warehouse {body.warehouse_id!r}; see GET /v1/warehouses"
-        raise Problem(
+        raise HttpProblem(
             422, "Unknown warehouse", detail, errors=[{"field": "warehouse_id", "message": detail}]
         ) from exc
-    try:
-        booking, replayed = repositories.create_booking(
-            session, Actor.of_key(key), warehouse_id=body.warehouse_id,
-            organisation_id=key.organisation_id, first_week=body.first_week,
-            last_week=body.last_week, pallets=body.pallets, volume_m3=body.volume_m3,
-            reference=body.reference, idempotency_key=idempotency_key,
-            request_sha256=fingerprint,
-        )  # fmt: skip
-    except repositories.LedgerInputError as exc:
-        raise invalid(exc) from exc
-    except repositories.IdempotencyError as exc:
-        raise Problem(
-            422, "Idempotency-Key reused", str(exc),
-            errors=[{"field": "Idempotency-Key", "message": str(exc)}],
-        ) from exc  # fmt: skip
-    except repositories.CapacityError as exc:
-        return capacity_conflict(session, exc)
+    booking, replayed = repositories.create_booking(
+        session, Actor.of_key(key), warehouse_id=body.warehouse_id,
+        organisation_id=key.organisation_id, first_week=body.first_week,
+        last_week=body.last_week, pallets=body.pallets, volume_m3=body.volume_m3,
+        reference=body.reference, idempotency_key=idempotency_key, request_sha256=fingerprint,
+    )  # fmt: skip
     session.commit()
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -118,42 +96,28 @@ def list_bookings(
 ) -> BookingPage:
     """Bookings visible to you, newest first: your organisation's, and (coordinators, admins)
     every booking in your organisation's warehouses."""
-    try:
-        bookings, next_cursor = repositories.list_bookings(
-            session, Actor.of_key(key), limit, cursor,
-            warehouse_id=warehouse_id, status=status, week=week,
-        )  # fmt: skip
-    except repositories.LedgerInputError as exc:
-        raise invalid(exc) from exc
-    except repositories.CursorError as exc:
-        raise invalid_cursor(exc) from exc
+    bookings, next_cursor = repositories.list_bookings(
+        session, Actor.of_key(key), limit, cursor,
+        warehouse_id=warehouse_id, status=status, week=week,
+    )  # fmt: skip
     return BookingPage(items=[to_out(b) for b in bookings], next_cursor=next_cursor)
 
 
 @router.get("/{booking_id}", response_model=BookingOut)
 def get_booking(booking_id: IdPath, key: KeyDep, session: SessionDep) -> BookingOut:
     """One booking visible to you."""
-    return to_out(_booking(session, Actor.of_key(key), booking_id))
+    return to_out(repositories.get_booking(session, Actor.of_key(key), booking_id))
 
 
 def _transition(
     session: Session,
     key: Caller,
     booking_id: IdPath,
-    change: Callable[[Session, Actor, str], Booking],
+    change: Callable[[Session, Actor, str], BookingRow],
 ) -> BookingOut | JSONResponse:
     actor = Actor.of_key(key)
-    _booking(session, actor, booking_id)
-    try:
-        booking = change(session, actor, booking_id)
-    except repositories.NotFoundError as exc:
-        raise Problem(404, "Not found", f"no booking {booking_id!r} visible to you") from exc
-    except repositories.ForbiddenError as exc:
-        raise Problem(403, "Forbidden", str(exc)) from exc
-    except repositories.StateError as exc:
-        return ledger_conflict(session, "Booking state", str(exc), current_status=exc.status)
-    except repositories.CapacityError as exc:
-        return capacity_conflict(session, exc)
+    repositories.get_booking(session, actor, booking_id)
+    booking = change(session, actor, booking_id)
     session.commit()
     return to_out(booking)
 
@@ -188,7 +152,7 @@ def booking_audit(
     """Who created, confirmed or cancelled this booking, and when, newest first: the role and
     organisation of each key, and the key's id for the warehouse's coordinators and admins."""
     actor = Actor.of_key(key)
-    booking = _booking(session, actor, booking_id)
+    booking = repositories.get_booking(session, actor, booking_id)
     return audit_page(
         session, limit, cursor, shows_key_ids=actor.manages(booking.warehouse),
         booking_id=booking_id,

@@ -5,12 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request
 
 from api.db.models import JobRecord
-from api.db.repositories import NotFoundError
 from api.deps import KeyDep, SessionDep, SessionRoute
 from api.jobs import queue
 from api.jobs.kinds import KINDS
-from api.jobs.records import JobInputError
-from api.problems import Problem
+from api.problems import HttpProblem
 from api.schemas.jobs import JobIn, JobOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionRoute)
@@ -18,13 +16,6 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionRoute)
 
 def to_out(job: JobRecord) -> JobOut:
     return JobOut.model_validate(job, from_attributes=True)
-
-
-def _job(session: SessionDep, organisation_id: str, job_id: str) -> JobRecord:
-    try:
-        return queue.get(session, organisation_id, job_id)
-    except NotFoundError as exc:
-        raise Problem(404, "Not found", f"no job {job_id!r} in your organisation") from exc
 
 
 def _limits(request: Request) -> queue.JobLimits:
@@ -42,24 +33,16 @@ def submit_job(
     queued or running, or its jobs ran ``SHUDAO_JOB_SECONDS_PER_HOUR`` seconds in the last
     hour (then with ``Retry-After``).
     """
-    roles = KINDS[body.kind].roles
+    submitted = body.root  # its input validated by its kind's model
+    roles = KINDS[submitted.kind].roles
     if roles is not None and key.role not in roles:
-        raise Problem(
-            403, "Forbidden", f"{body.kind} jobs need a key with the role {' or '.join(roles)}"
+        raise HttpProblem(
+            403, "Forbidden", f"{submitted.kind} jobs need a key with the role {' or '.join(roles)}"
         )
-    try:
-        KINDS[body.kind].validate(body.input)
-    except JobInputError as exc:
-        raise Problem(
-            422, "Invalid job input", str(exc), errors=[{"field": exc.field, "message": str(exc)}]
-        ) from exc
-    try:
-        job = queue.submit(
-            session, key.organisation_id, body.kind, body.input, limits=_limits(request)
-        )
-    except queue.JobLimitError as exc:
-        headers = {} if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
-        raise Problem(429, "Too many jobs", str(exc), headers=headers) from exc
+    job = queue.submit(
+        session, key.organisation_id, submitted.kind, submitted.input.stored(),
+        limits=_limits(request),
+    )  # fmt: skip
     runner = request.app.state.runner
     if runner is not None:  # once the job is committed and answered, not a poll later
         tasks.add_task(runner.wake)
@@ -69,7 +52,7 @@ def submit_job(
 @router.get("/{job_id}", response_model=JobOut)
 def get_job(job_id: str, key: KeyDep, session: SessionDep) -> JobOut:
     """Status, progress, and the result or error of one of your jobs."""
-    return to_out(_job(session, key.organisation_id, job_id))
+    return to_out(queue.get(session, key.organisation_id, job_id))
 
 
 @router.delete(
@@ -78,9 +61,9 @@ def get_job(job_id: str, key: KeyDep, session: SessionDep) -> JobOut:
 def cancel_job(job_id: str, key: KeyDep, session: SessionDep) -> JobOut:
     """Cancel a queued job, or stop a running one: it ends ``cancelled`` within a second. A
     job that has ended (done, failed or cancelled) cannot be cancelled: 409."""
-    job = _job(session, key.organisation_id, job_id)
+    job = queue.get(session, key.organisation_id, job_id)
     if job.status not in ("queued", "running"):
-        raise Problem(
+        raise HttpProblem(
             409, "Job has ended",
             f"job {job_id!r} is {job.status}; only a queued or running job can be cancelled",
         )  # fmt: skip

@@ -11,7 +11,7 @@ from api.db import repositories
 from api.db.models import ApiKey, Organisation
 from api.db.repositories import Caller
 from api.deps import SessionDep, SessionRoute, require_role
-from api.problems import Problem
+from api.problems import HttpProblem
 from api.schemas.keys import IssuedKeyOut, KeyIn, KeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=SessionRoute)
@@ -23,7 +23,7 @@ def issue_key(body: KeyIn, admin: AdminDep, session: SessionDep) -> IssuedKeyOut
     """Issue a key for your organisation (admins only); the secret is shown once."""
     organisation = session.get(Organisation, admin.organisation_id)
     if organisation is None:  # a live key always has one; this keeps the type checker honest
-        raise Problem(404, "Not found", "the key's organisation no longer exists")
+        raise HttpProblem(404, "Not found", "the key's organisation no longer exists")
     issued = repositories.create_key(session, organisation.name, body.role)
     session.commit()  # usable before the 201 is sent, not after
     key = session.get(ApiKey, issued.id)
@@ -50,10 +50,7 @@ def revoke_key(key_id: str, request: Request, admin: AdminDep, session: SessionD
     This server process refuses the key at once; other processes within
     ``SHUDAO_KEY_CACHE_SECONDS``.
     """
-    try:
-        repositories.get_owned(session, ApiKey, admin.organisation_id, key_id, "API key")
-    except repositories.NotFoundError as exc:
-        raise Problem(404, "Not found", f"no API key {key_id!r} in your organisation") from exc
+    repositories.get_owned(session, ApiKey, admin.organisation_id, key_id, "API key")
     revoked = repositories.revoke_key(session, key_id)
     session.commit()
     request.app.state.key_cache.forget(key_id)

@@ -11,7 +11,7 @@ import shapely
 from fastapi import APIRouter, Query
 
 from api.deps import KeyDep, NetworkDep, SessionRoute
-from api.problems import Problem
+from api.problems import HttpProblem
 from api.schemas.network import FeatureCollection, NetworkSummary, PlaceMatch
 from network_data import Network, UnknownPlaceError
 from network_data.export import flatten_lists
@@ -42,14 +42,18 @@ def _bbox(value: str | None) -> shapely.Polygon | None:
         west = south = east = north = float("nan")
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         detail = f"bbox: got {value!r}; expected min_lon,min_lat,max_lon,max_lat within WGS-84"
-        raise Problem(422, "Invalid bbox", detail, errors=[{"field": "bbox", "message": detail}])
+        raise HttpProblem(
+            422, "Invalid bbox", detail, errors=[{"field": "bbox", "message": detail}]
+        )
     return shapely.box(west, south, east, north)
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
         detail = f"{name}: got {value!r}; expected one of {', '.join(allowed)}"
-        raise Problem(422, f"Invalid {name}", detail, errors=[{"field": name, "message": detail}])
+        raise HttpProblem(
+            422, f"Invalid {name}", detail, errors=[{"field": name, "message": detail}]
+        )
 
 
 def _features(frame: gpd.GeoDataFrame) -> FeatureCollection:

@@ -12,10 +12,8 @@ from fastapi import APIRouter, Query, Request, Response
 from api.db import repositories
 from api.db.models import RoutePlanRecord
 from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute
-from api.problems import Problem
 from api.schemas.route_plans import RoutePlanOut, RoutePlanPage, ShipmentIn
 from network_data import Network
-from optimizer.errors import InvalidInputError
 from optimizer.model import Shipment
 from optimizer.quotable import Similarity
 from optimizer.routing import plan_routes
@@ -63,13 +61,6 @@ def record_document(record: RoutePlanRecord) -> dict[str, Any]:
     return plan_document(record.id, record.created_at, record.request, record.plan)
 
 
-def invalid_cursor(exc: repositories.CursorError) -> Problem:
-    """422 naming ``cursor``, for every list that pages with one."""
-    return Problem(
-        422, "Invalid cursor", str(exc), errors=[{"field": exc.field, "message": str(exc)}]
-    )
-
-
 def json_response(document: Any, status_code: int = 200) -> Response:
     """``document`` encoded once, by pydantic-core, as the answer."""
     body = pydantic_core.to_json(document, inf_nan_mode="null")  # as pydantic's models write them
@@ -85,14 +76,10 @@ async def create_route_plan(
     # way, and the trips between loop and thread cost 1.7 ms of CPU per request and a long
     # latency tail under steady load (benchmarks/bench_api.py). One request at a time per
     # process; scale with --workers.
-    try:
-        shipment = to_shipment(body, network)
-        start = time.perf_counter()
-        plan = plan_routes(network, shipment, every_journey=body.all_options)
-        request.app.state.metrics.solver.labels("route_plan").observe(time.perf_counter() - start)
-    except InvalidInputError as exc:
-        errors = [{"field": exc.field, "message": str(exc)}]
-        raise Problem(422, "Invalid shipment", str(exc), errors=errors) from exc
+    shipment = to_shipment(body, network)
+    start = time.perf_counter()
+    plan = plan_routes(network, shipment, every_journey=body.all_options)
+    request.app.state.metrics.solver.labels("route_plan").observe(time.perf_counter() - start)
     inputs = body.model_dump(mode="json")
     if not isinstance(body.ready_at, datetime):  # now, or the start of a local day
         inputs["ready_at"] = shipment.ready_at.isoformat()
@@ -107,12 +94,9 @@ async def create_route_plan(
 @router.get("/{plan_id}", response_model=RoutePlanOut)
 def get_route_plan(plan_id: str, key: KeyDep, session: SessionDep) -> Response:
     """One of your organisation's plans."""
-    try:
-        return json_response(
-            record_document(repositories.get_plan(session, key.organisation_id, plan_id))
-        )
-    except repositories.NotFoundError as exc:
-        raise Problem(404, "Not found", f"no route plan {plan_id!r} in your organisation") from exc
+    return json_response(
+        record_document(repositories.get_plan(session, key.organisation_id, plan_id))
+    )
 
 
 @router.get("", response_model=RoutePlanPage)
@@ -123,9 +107,6 @@ def list_route_plans(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Your organisation's plans, newest first, a page at a time."""
-    try:
-        records, next_cursor = repositories.list_plans(session, key.organisation_id, limit, cursor)
-    except repositories.CursorError as exc:
-        raise invalid_cursor(exc) from exc
+    records, next_cursor = repositories.list_plans(session, key.organisation_id, limit, cursor)
     items = [record_document(r) for r in records]
     return json_response({"items": items, "next_cursor": next_cursor})

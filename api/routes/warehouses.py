@@ -15,11 +15,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.db import repositories
-from api.db.models import LedgerAuditEntry, Warehouse, utc_now
+from api.db.models import LedgerAuditEntry, WarehouseRow, utc_now
 from api.db.repositories import Actor, Caller
 from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute, require_role
-from api.problems import PROBLEM, Problem
-from api.routes.route_plans import invalid_cursor
+from api.problems import HttpProblem
 from api.schemas.warehouses import (
     CONFLICT_RESPONSES,
     AuditEntryOut,
@@ -34,6 +33,7 @@ from api.schemas.warehouses import (
     Week,
     WeekCapacityOut,
 )
+from api.weeks import iso_week, week_monday, week_range
 
 router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"], route_class=SessionRoute)
 ManagerDep = Annotated[Caller, Depends(require_role(*repositories.MANAGER_ROLES))]
@@ -42,42 +42,6 @@ CursorQuery = Annotated[Text | None, Query(max_length=200)]
 IdPath = Annotated[Text, Path(max_length=64)]
 #: Weeks shown by ``GET .../capacity`` without a range: this one and the next eleven.
 DEFAULT_LEDGER_WEEKS = 12
-
-
-def ledger_conflict(session: Session, title: str, detail: str, **extensions: Any) -> JSONResponse:
-    """Roll back and answer 409 with a problem document carrying ``extensions``."""
-    session.rollback()
-    body = {"type": "about:blank", "title": title, "status": 409, "detail": detail, **extensions}
-    return JSONResponse(body, status_code=409, media_type=PROBLEM)
-
-
-def capacity_conflict(session: Session, exc: repositories.CapacityError) -> JSONResponse:
-    """409 for a booking that does not fit, with the capacity that remains."""
-    remaining = [
-        {"week": w.week, "pallets": max(w.free_pallets, 0), "volume_m3": max(w.free_volume_m3, 0)}
-        for w in exc.weeks
-    ]
-    errors = [
-        {"field": field, "message": f"{field}: more than is free in {', '.join(weeks)}"}
-        for field, weeks in (("pallets", exc.short_of_pallets), ("volume_m3", exc.short_of_volume))
-        if weeks
-    ]
-    return ledger_conflict(
-        session, "Not enough capacity", str(exc), errors=errors,
-        remaining_pallets=exc.remaining_pallets, remaining_volume_m3=exc.remaining_volume_m3,
-        remaining=remaining,
-    )  # fmt: skip
-
-
-def invalid(exc: repositories.LedgerInputError) -> Problem:
-    """422 naming the field of a ledger input error."""
-    return Problem(
-        422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": str(exc)}]
-    )
-
-
-def not_found(exc: repositories.NotFoundError) -> Problem:
-    return Problem(404, "Not found", str(exc))
 
 
 def audit_out(
@@ -94,13 +58,13 @@ def audit_out(
     )
 
 
-def to_out(warehouse: Warehouse, key: Caller) -> WarehouseOut:
+def to_out(warehouse: WarehouseRow, key: Caller) -> WarehouseOut:
     return WarehouseOut.model_validate(
         {**_columns(warehouse), "owned": warehouse.organisation_id == key.organisation_id}
     )
 
 
-def to_detail(session: Session, warehouse: Warehouse, key: Caller) -> WarehouseDetailOut:
+def to_detail(session: Session, warehouse: WarehouseRow, key: Caller) -> WarehouseDetailOut:
     overrides = repositories.capacity_overrides(session, warehouse.id)
     return WarehouseDetailOut.model_validate(
         {
@@ -112,18 +76,11 @@ def to_detail(session: Session, warehouse: Warehouse, key: Caller) -> WarehouseD
     )
 
 
-def _columns(warehouse: Warehouse) -> dict[str, Any]:
+def _columns(warehouse: WarehouseRow) -> dict[str, Any]:
     return {c: getattr(warehouse, c) for c in (
         "id", "name", "node_id", "pallets_per_week", "volume_m3_per_week", "created_at",
         "updated_at",
     )}  # fmt: skip
-
-
-def _warehouse(session: Session, warehouse_id: str) -> Warehouse:
-    try:
-        return repositories.get_warehouse(session, warehouse_id)
-    except repositories.NotFoundError as exc:
-        raise Problem(404, "Not found", f"no warehouse {warehouse_id!r}") from exc
 
 
 @router.post("", status_code=201, response_model=WarehouseOut, responses=CONFLICT_RESPONSES)
@@ -133,14 +90,13 @@ def create_warehouse(
     """Register a warehouse at a network node for your organisation (coordinators, admins)."""
     if body.node_id not in network.nodes.index:
         detail = f"node_id: no node {body.node_id!r} in the network; find ids at /v1/network/search"
-        raise Problem(422, "Unknown node", detail, errors=[{"field": "node_id", "message": detail}])
-    try:
-        warehouse = repositories.create_warehouse(
-            session, Actor.of_key(key), body.name, body.node_id, body.pallets_per_week,
-            body.volume_m3_per_week,
-        )  # fmt: skip
-    except repositories.ConflictError as exc:
-        return ledger_conflict(session, "Name in use", str(exc))
+        raise HttpProblem(
+            422, "Unknown node", detail, errors=[{"field": "node_id", "message": detail}]
+        )
+    warehouse = repositories.create_warehouse(
+        session, Actor.of_key(key), body.name, body.node_id, body.pallets_per_week,
+        body.volume_m3_per_week,
+    )  # fmt: skip
     session.commit()
     return to_out(warehouse, key)
 
@@ -160,7 +116,7 @@ def list_warehouses(
 @router.get("/{warehouse_id}", response_model=WarehouseDetailOut)
 def get_warehouse(warehouse_id: IdPath, key: KeyDep, session: SessionDep) -> WarehouseDetailOut:
     """One warehouse, with the weeks whose capacity overrides its default."""
-    return to_detail(session, _warehouse(session, warehouse_id), key)
+    return to_detail(session, repositories.get_warehouse(session, warehouse_id), key)
 
 
 @router.put(
@@ -175,27 +131,11 @@ def set_capacity(
     confirmed bookings take in any week (past weeks included: the ledger never shows a week
     overbooked) is refused with 409 naming those weeks; nothing changes then.
     """
-    _warehouse(session, warehouse_id)
-    try:
-        warehouse = repositories.set_capacity(
-            session, Actor.of_key(key), warehouse_id, body.pallets_per_week,
-            body.volume_m3_per_week, body.first_week, body.last_week,
-        )  # fmt: skip
-    except repositories.LedgerInputError as exc:
-        raise invalid(exc) from exc
-    except repositories.ForbiddenError as exc:
-        raise Problem(403, "Forbidden", str(exc)) from exc
-    except repositories.NotFoundError as exc:
-        raise not_found(exc) from exc
-    except repositories.OverbookError as exc:
-        overbooked = [
-            {"week": w.week, "pallets": w.pallets, "volume_m3": w.volume_m3,
-             "booked_pallets": w.booked_pallets, "booked_volume_m3": w.booked_volume_m3}
-            for w in exc.weeks
-        ]  # fmt: skip
-        return ledger_conflict(
-            session, "Capacity below bookings", str(exc), overbooked_weeks=overbooked
-        )
+    repositories.get_warehouse(session, warehouse_id)
+    warehouse = repositories.set_capacity(
+        session, Actor.of_key(key), warehouse_id, body.pallets_per_week,
+        body.volume_m3_per_week, body.first_week, body.last_week,
+    )  # fmt: skip
     session.commit()
     return to_detail(session, warehouse, key)
 
@@ -212,15 +152,12 @@ def get_capacity(
 ) -> LedgerOut:
     """Capacity, booked (held and confirmed) and free pallets and m3 in each week of a range,
     with the confirmed, held and proposed bookings apart."""
-    warehouse = _warehouse(session, warehouse_id)
-    first = first_week or repositories.iso_week(utc_now().date())
-    try:
-        if last_week is None:
-            start = repositories.week_monday(first, "first_week")
-            last_week = repositories.iso_week(start + timedelta(weeks=DEFAULT_LEDGER_WEEKS - 1))
-        weeks = repositories.week_range(first, last_week)
-    except repositories.LedgerInputError as exc:
-        raise invalid(exc) from exc
+    warehouse = repositories.get_warehouse(session, warehouse_id)
+    first = first_week or iso_week(utc_now().date())
+    if last_week is None:
+        start = week_monday(first, "first_week")
+        last_week = iso_week(start + timedelta(weeks=DEFAULT_LEDGER_WEEKS - 1))
+    weeks = week_range(first, last_week)
     loads = repositories.ledger(session, warehouse, weeks)
     by_status = repositories.booked_by_status(session, warehouse.id, weeks)
 
@@ -255,23 +192,17 @@ def warehouse_audit(
 ) -> AuditPage:
     """Who changed this warehouse's capacity or bookings, when, from what to what, newest first
     (coordinators and admins of the warehouse's organisation)."""
-    _warehouse(session, warehouse_id)
-    try:
-        repositories.managed_warehouse(session, Actor.of_key(key), warehouse_id)
-    except repositories.ForbiddenError as exc:
-        raise Problem(403, "Forbidden", str(exc)) from exc
+    repositories.get_warehouse(session, warehouse_id)
+    repositories.managed_warehouse(session, Actor.of_key(key), warehouse_id)
     return audit_page(session, limit, cursor, shows_key_ids=True, warehouse_id=warehouse_id)
 
 
 def audit_page(
     session: Session, limit: int, cursor: str | None, *, shows_key_ids: bool, **where: str
 ) -> AuditPage:
-    """A page of audit entries (422 for a bad cursor), with the key ids only when
-    ``shows_key_ids`` (the reader manages the warehouse)."""
-    try:
-        entries, next_cursor = repositories.list_audit(session, limit, cursor, **where)
-    except repositories.CursorError as exc:
-        raise invalid_cursor(exc) from exc
+    """A page of audit entries, with the key ids only when ``shows_key_ids`` (the reader
+    manages the warehouse); a bad cursor raises :class:`repositories.CursorError` (422)."""
+    entries, next_cursor = repositories.list_audit(session, limit, cursor, **where)
     actors = repositories.audit_actors(session, entries)
     return AuditPage(
         items=[audit_out(e, actors, shows_key_ids) for e in entries], next_cursor=next_cursor

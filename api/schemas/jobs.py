@@ -3,65 +3,85 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from api.jobs.allocation import AllocationInput
+from api.jobs.consolidation import ConsolidationInput
 from api.jobs.kinds import LIMITS
+from api.jobs.pickups import PickupsInput
+from api.jobs.route_batch import RouteBatchInput
+from optimizer.jobs import JobInput
+from scenarios.jobs import ScenarioJobInput
 
 
-class JobIn(BaseModel):
-    """A job to run.
+class _Job(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    input: JobInput
 
-    ``route-batch`` takes ``{"shipments": [...]}`` or ``{"csv": "..."}``. ``consolidation``
-    takes the lots the same way (columns of ``shudao consolidate``) plus ``hubs``, ``from`` and
-    ``to`` (departure days), and optionally ``time_limit_s`` (<= 600), ``seed``, ``slots_teu``,
-    ``max_late_days``, ``max_wait_days``, ``storage_cny_per_m3_day`` and
-    ``lateness_share_per_day``; its result is the loading plan. ``allocation`` (coordinators
-    and admins) takes ``sellers`` and ``warehouses`` (lists, or ``sellers_csv`` and
-    ``warehouses_csv``: the columns of ``shudao allocate``, a warehouse named by the id or name
-    of one your organisation runs in the ledger, its capacity and bookings read from there),
-    ``first_week`` (``2026-W49``), and optionally ``weeks`` (<= 26), ``service_days``,
-    ``service_level``, ``fairness``, ``single_sourcing``, ``lead_time_limit_days``,
-    ``unserved_penalty_cny``, ``time_limit_s`` and ``seed``; its result is the allocation and
-    the ``proposed`` bookings it wrote to the ledger for a coordinator to confirm.
-    ``pickups`` takes ``pickups`` and ``fleet`` (lists, or ``pickups_csv`` and ``fleet_csv``:
-    the columns of ``shudao pickups``), ``hub`` and ``cutoff`` (ISO time with offset), and
-    optionally ``start``, ``time_limit_s`` (<= 600, default 30), ``seed``, ``backend``
-    (``pyvrp`` or ``ortools``), ``terrain`` and ``drop_penalty_cny``; its result is the routes
-    with stops, times, loads, costs and CO2e, the unserved pickups with reasons, and ``geojson``.
-    ``scenario`` (planners and admins) takes ``name`` (a bundled scenario such as
-    ``red_sea_closure``) or ``scenario`` (the YAML text, naming no files), and optionally
-    ``sample`` (shipments planned, 1 to 2,000; default 200) and ``baseline`` (a bundled name, or
-    true for ``baseline``); its result is ``{"scenario": KPIS, "baseline": KPIS}`` as
-    ``shudao scenario run --json`` prints.
+
+class RouteBatchJob(_Job):
+    """Plan each shipment of a table; the result counts rows by status and summarises each
+    row's plan (or says why it could not be planned)."""
+
+    kind: Literal["route-batch"]
+    input: RouteBatchInput
+
+
+class ConsolidationJob(_Job):
+    """Pool a hub's lots into boxes on its departures; the result is the loading plan."""
+
+    kind: Literal["consolidation"]
+    input: ConsolidationInput
+
+
+class AllocationJob(_Job):
+    """(Coordinators and admins.) Allocate sellers' stock to your organisation's warehouses;
+    the result is the allocation and the ``proposed`` bookings it wrote to the ledger for a
+    coordinator to confirm."""
+
+    kind: Literal["allocation"]
+    input: AllocationInput
+
+
+class PickupsJob(_Job):
+    """Route trucks to collect lots and unload them at the hub by the cut-off; the result is
+    the routes with stops, times, loads, costs and CO2e, the unserved pickups with reasons, and
+    ``geojson``."""
+
+    kind: Literal["pickups"]
+    input: PickupsInput
+
+
+class ScenarioJob(_Job):
+    """(Planners and admins.) Run a what-if scenario; the result is ``{"scenario": KPIS,
+    "baseline": KPIS}`` as ``shudao scenario run --json`` prints."""
+
+    kind: Literal["scenario"]
+    input: ScenarioJobInput
+
+
+AnyJob = Annotated[
+    RouteBatchJob | ConsolidationJob | AllocationJob | PickupsJob | ScenarioJob,
+    Field(discriminator="kind"),
+]
+
+
+class JobIn(RootModel[AnyJob]):
+    """A job to run: its ``kind`` and the ``input`` that kind takes (each kind's schema gives
+    its fields with their types, bounds, defaults and an example).
 
     Limits per kind (``x-limits`` of this schema holds them as JSON): at most 10,000 rows in
-    every table (``shipments``, ``sellers``, ``warehouses``, ``pickups``, ``fleet``, as a list
-    or CSV text); ``time_limit_s`` from 0.1 to 600 s (default 60 for ``consolidation`` and
-    ``allocation``, 30 for ``pickups``); ``weeks`` 1 to 26; ``sample`` 1 to 2,000. Beyond
-    them a job is answered 422 naming the field and the limit, a body over the server's size
-    limit 413. Per organisation, the server also bounds the jobs queued or running at once
-    and the seconds its jobs ran in the last hour (429 with the limit, and ``Retry-After``
-    when the hour's budget is spent).
+    every table (as a list or CSV text), ``time_limit_s``, ``weeks`` and ``sample`` within
+    their bounds. Beyond them a job is answered 422 naming the field and the limit, a body
+    over the server's size limit 413. Per organisation, the server also bounds the jobs
+    queued or running at once and the seconds its jobs ran in the last hour (429 with the
+    limit, and ``Retry-After`` when the hour's budget is spent).
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"x-limits": LIMITS})  # type: ignore[dict-item]
-    kind: Literal["route-batch", "consolidation", "allocation", "pickups", "scenario"]
-    input: dict[str, Any] = Field(
-        examples=[
-            {
-                "shipments": [
-                    {
-                        "origin": "Linshui",
-                        "destination": "Duisburg",
-                        "weight_kg": 800,
-                        "volume_m3": 4.2,
-                    }
-                ]
-            }
-        ]
-    )
+    model_config = ConfigDict(json_schema_extra={"x-limits": LIMITS})  # type: ignore[dict-item]
 
 
 class JobOut(BaseModel):

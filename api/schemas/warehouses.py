@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from api.db.repositories import WeekError, week_monday
 from api.schemas.numbers import JSON_NUMBER
 from api.schemas.problems import ProblemDocument, inline_refs
+from api.weeks import WeekError, week_monday
 
 
 def _check_week(value: object) -> object:

@@ -21,9 +21,9 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from api.deps import NetworkDep, SessionRoute
-from api.schemas.route_plans import Mode, ShipmentIn
+from api.schemas.route_plans import ShipmentIn
 from network_data.geo import OUTLINES_PATH
-from network_data.schema import NODE_KINDS
+from network_data.schema import NODE_KINDS, Mode
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/web/static"

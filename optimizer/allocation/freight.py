@@ -51,6 +51,13 @@ UNSERVED_PENALTY_CNY = 300.0
 #: orders delivered within 3 days (``ALLOC-SERVICE``).
 LEAD_TIME_LIMIT_DAYS = 30.0
 SERVICE_DAYS = 3.0
+#: Default horizon of an allocation, weeks: a month of replenishments.
+WEEKS = 4
+#: The longest horizon, weeks, for the CLI and the job alike (the CLI took 104 and the job 26):
+#: half a year, as far ahead as sellers forecast orders week by week; the model grows with
+#: sellers x warehouses x weeks, and a job must solve within its 600 s. The ledger books up to
+#: two years ahead (``api.weeks.MAX_WEEKS``), which an allocation need not plan.
+MAX_WEEKS = 26
 #: Smallest replenishment lot priced (m3).
 MIN_LOT_M3 = 0.1
 #: Resources of freight problems, in this order (the warehouse ledger's two capacities).
@@ -630,7 +637,7 @@ def allocation_problem(
     sellers: Iterable[Seller],
     warehouses: Iterable[OverseasWarehouse],
     *,
-    weeks: int = 4,
+    weeks: int = WEEKS,
     start: date | None = None,
     service_days: float = SERVICE_DAYS,
     service_level: float = 0.0,

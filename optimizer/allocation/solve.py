@@ -33,10 +33,14 @@ GAP_TOLERANCE = 1e-7
 _NOISE = 1e-7
 
 
+#: Default time limit of an allocation, seconds (the CLI's and the job's default too).
+TIME_LIMIT_S = 60.0
+
+
 def solve_allocation(
     problem: AllocationProblem,
     *,
-    time_limit_s: float = 60.0,
+    time_limit_s: float = TIME_LIMIT_S,
     seed: int = 0,
     gap_tolerance: float = GAP_TOLERANCE,
 ) -> AllocationResult:

@@ -606,10 +606,14 @@ def _largest(prepared: _Prepared, route: int) -> UnitLoad:
     return max(units, key=lambda u: (u.volume_m3, -u.slots, u.name))
 
 
+#: Default time limit of a consolidation, seconds (the CLI's and the job's default too).
+TIME_LIMIT_S = 60.0
+
+
 def solve_consolidation(
     problem: ConsolidationProblem,
     *,
-    time_limit_s: float = 60.0,
+    time_limit_s: float = TIME_LIMIT_S,
     seed: int = 0,
     workers: int | None = 1,
 ) -> ConsolidationResult:

@@ -31,7 +31,7 @@ from network_data.geo import parse_lat_lon
 from network_data.road import CHINA
 from network_data.validate import haversine_km
 from optimizer.errors import InvalidInputError
-from optimizer.first_mile.travel import TERRAINS, travel_matrices
+from optimizer.first_mile.travel import TERRAIN, TERRAINS, travel_matrices
 from optimizer.inputs import check_year, read_rows
 from optimizer.model import CARGO_CLASSES, MAX_VOLUME_M3, MAX_WEIGHT_KG
 from optimizer.routing import SNAP_KM, find_place
@@ -126,7 +126,7 @@ class Place:
     label: str
     lat: float | None = None
     lon: float | None = None
-    terrain: str = "hilly"
+    terrain: str = TERRAIN
 
     def __post_init__(self) -> None:
         if not isinstance(self.label, str) or not self.label.strip():
@@ -706,7 +706,7 @@ def problem_from_records(
     network: Network | None = None,
     start: datetime | str | None = None,
     drop_penalty_cny: float | None = DROP_PENALTY_CNY,
-    terrain: str = "hilly",
+    terrain: str = TERRAIN,
 ) -> PickupProblem:
     """Read pickup rows (from a CSV or JSON) into a :class:`PickupProblem`.
 
@@ -825,7 +825,7 @@ def check_pickup_records(
     *,
     cutoff: datetime | str,
     start: datetime | str | None = None,
-    terrain: str = "hilly",
+    terrain: str = TERRAIN,
 ) -> None:
     """Check pickup rows as :func:`problem_from_records` reads them, without a network: every
     number, time and window, and the form of each place (whether a named place exists needs

@@ -439,10 +439,14 @@ def _solve_ortools(
     return status, routes
 
 
+#: Default time limit of a pickup routing, seconds (the CLI's and the job's default too).
+TIME_LIMIT_S = 30.0
+
+
 def solve_pickups(
     problem: PickupProblem,
     *,
-    time_limit_s: float = 30.0,
+    time_limit_s: float = TIME_LIMIT_S,
     seed: int = 0,
     backend: str | None = None,
     max_iterations: int | None = None,

@@ -31,6 +31,9 @@ from optimizer.errors import InvalidInputError
 FloatArray = npt.NDArray[np.float64]
 
 TERRAINS = ("plain", "hilly", "mountain")
+#: Terrain where nothing says otherwise: most of the pilot zones' hinterland (the Sichuan
+#: basin's hills between Chengdu, Mianyang, Nanchong and Dazhou).
+TERRAIN = "hilly"
 #: Road distance over great-circle distance by terrain (``FM-CIRCUITY``): 1.2 is the classic
 #: urban and plain figure, 1.3 the usual country figure for road networks of China's density
 #: (the Sichuan basin's hills), 1.5 the mountains of the basin's rim.
@@ -142,7 +145,7 @@ def travel_matrices(
         raise InvalidInputError(
             "lat_deg", "out of range", "latitudes in [-90, 90], longitudes in [-180, 180]"
         )
-    names = ["hilly"] * len(lat) if terrain is None else list(terrain)
+    names = [TERRAIN] * len(lat) if terrain is None else list(terrain)
     for name in names:
         if name not in CIRCUITY:
             raise InvalidInputError("terrain", name, f"one of {', '.join(TERRAINS)}")

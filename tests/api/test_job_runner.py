@@ -29,10 +29,13 @@ from sqlalchemy import update
 from api.db import repositories
 from api.db.models import JobRecord, utc_now
 from api.db.session import make_engine, make_sessionmaker, migrate
-from api.jobs import allocation, pickups, queue
-from api.jobs.kinds import _consolidation_input
+from api.jobs import allocation, queue
+from api.jobs.allocation import AllocationInput
+from api.jobs.consolidation import ConsolidationInput
 from api.jobs.worker import Worker
 from network_data import Network
+from optimizer import jobs as job_contract
+from optimizer.first_mile import solve as first_mile_solve
 from scenarios import jobs as scenario_jobs
 from tests.api.conftest import ClientFactory, new_key
 from tests.api.test_jobs import SHIPMENT, auth, wait_for
@@ -100,7 +103,7 @@ def test_case2_poisoned_prepare_fails_the_job_and_the_runner_goes_on(client: Tes
                         "handling_cny_per_order": 13}],
         "first_week": "2199-W52", "weeks": 26,
     }  # fmt: skip
-    # 2199-W52 plus 25 weeks is 2200-W25: a WeekError (a LedgerInputError) in prepare.
+    # 2199-W52 plus 25 weeks is 2200-W25: a WeekError (an InvalidInputError) in prepare.
     week_error = submit_unchecked(client, "cq-logistics", "allocation", poisoned)
     # A kind this server does not run (a newer server's, sharing the database).
     unknown_kind = submit_unchecked(client, "cq-logistics", "teleport", {})
@@ -401,18 +404,18 @@ def test_job_limits_in_the_openapi_are_the_validators_limits(client: TestClient)
         "handling_cny_per_inbound_pallet": 16,
         "handling_cny_per_order": 13,
     }
-    options = allocation.validate(
+    options = AllocationInput.model_validate(
         {"sellers": sellers, "warehouses": [terms], "first_week": "2026-W49"}
-    )  # fmt: skip
+    ).model_dump()  # fmt: skip
     defaults = {
-        "consolidation": _consolidation_input(lots).time_limit_s,
+        "consolidation": ConsolidationInput.model_validate(lots).time_limit_s,
         "allocation": options["time_limit_s"],
-        "pickups": pickups.DEFAULT_SECONDS,
+        "pickups": first_mile_solve.TIME_LIMIT_S,
     }
     for kind, default_s in defaults.items():
         assert limits[kind]["time_limit_s"] == {"minimum": 0.1, "maximum": 600.0,
                                                 "default": default_s}  # fmt: skip
-    assert allocation.MAX_SECONDS == 600.0 and allocation.MAX_WEEKS == 26
+    assert job_contract.MAX_SECONDS == 600.0 and allocation.MAX_WEEKS == 26
     assert limits["allocation"]["weeks"] == {
         "minimum": 1,
         "maximum": 26,

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import repositories
 from api.db.models import (
-    Booking,
+    BookingRow,
     LedgerAuditEntry,
     Organisation,
-    Warehouse,
+    WarehouseRow,
     WarehouseWeekBooked,
 )
 from api.db.session import MIGRATIONS, make_engine, make_sessionmaker, migrate
@@ -358,7 +358,7 @@ def test_proposed_bookings_take_capacity_only_once_confirmed(client: TestClient)
     )
     assert second["remaining_pallets"] == 5 and second["title"] == "Not enough capacity"
     with sessions() as session:
-        assert session.get(Booking, proposals[1]).status == "proposed"  # type: ignore[union-attr]
+        assert session.get(BookingRow, proposals[1]).status == "proposed"  # type: ignore[union-attr]
 
 
 def test_idempotency_key_replays_the_booking(client: TestClient) -> None:
@@ -453,7 +453,7 @@ def test_same_idempotency_key_racing_into_two_warehouses(database_url: str) -> N
             session.commit()
         actor = repositories.Actor(None, seller, "forwarder")
 
-        def book(session: Session, warehouse_id: str, fingerprint: str) -> Booking:
+        def book(session: Session, warehouse_id: str, fingerprint: str) -> BookingRow:
             return repositories.create_booking(
                 session, actor, warehouse_id=warehouse_id, organisation_id=seller,
                 first_week="2026-W49", last_week="2026-W49", pallets=1, volume_m3=1,
@@ -480,7 +480,7 @@ def test_same_idempotency_key_racing_into_two_warehouses(database_url: str) -> N
         thread.join(timeout=60)
         assert isinstance(outcome.get("error"), repositories.IdempotencyError), outcome
         with sessions() as session:
-            assert session.scalar(select(func.count()).select_from(Booking)) == 1
+            assert session.scalar(select(func.count()).select_from(BookingRow)) == 1
     finally:
         engine.dispose()
 
@@ -491,7 +491,7 @@ def test_same_idempotency_key_racing_into_two_warehouses(database_url: str) -> N
 def _totals_from_bookings(session: Session) -> dict[tuple[str, str, str], tuple[int, int]]:
     """(warehouse, week, status) -> (pallets, litres), summed from the bookings themselves."""
     totals: dict[tuple[str, str, str], tuple[int, int]] = {}
-    for b in session.scalars(select(Booking).where(Booking.status != "cancelled")):
+    for b in session.scalars(select(BookingRow).where(BookingRow.status != "cancelled")):
         for week in repositories.week_range(b.first_week, b.last_week):
             pallets, litres = totals.get((b.warehouse_id, week, b.status), (0, 0))
             totals[b.warehouse_id, week, b.status] = (
@@ -551,9 +551,9 @@ def test_weekly_totals_equal_the_bookings_after_random_changes(database_url: str
                     else:
                         wanted = ("held", "proposed") if action == "confirm" else COUNTED
                         ids = session.scalars(
-                            select(Booking.id)
-                            .where(Booking.status.in_(wanted))
-                            .order_by(Booking.id)
+                            select(BookingRow.id)
+                            .where(BookingRow.status.in_(wanted))
+                            .order_by(BookingRow.id)
                         ).all()
                         if not ids:
                             continue
@@ -572,7 +572,7 @@ def test_weekly_totals_equal_the_bookings_after_random_changes(database_url: str
                 with sessions() as session:
                     assert _stored_totals(session) == _totals_from_bookings(session), step
                     for warehouse_id in warehouses:
-                        warehouse = session.get(Warehouse, warehouse_id)
+                        warehouse = session.get(WarehouseRow, warehouse_id)
                         assert warehouse is not None
                         loads = repositories.ledger(session, warehouse, weeks)
                         assert not any(load.overbooked() for load in loads), loads
@@ -599,7 +599,7 @@ def test_migration_fills_weekly_totals_from_existing_bookings(database_url: str)
                 Organisation(id="o2", name="alice", created_at=now),
             ])  # fmt: skip
             session.flush()
-            session.add(Warehouse(id="w1", organisation_id="o1", name="A", node_id="WH-DEDUI",
+            session.add(WarehouseRow(id="w1", organisation_id="o1", name="A", node_id="WH-DEDUI",
                                   pallets_per_week=20, volume_m3_per_week=40.0, created_at=now,
                                   updated_at=now))  # fmt: skip
             session.flush()
@@ -610,7 +610,7 @@ def test_migration_fills_weekly_totals_from_existing_bookings(database_url: str)
                 ("b4", "proposed", "2027-W01", "2027-W01", 1, 0.001),
                 ("b5", "held", "2026-W53", "2026-W53", 4, 2.0),
             ):
-                session.add(Booking(id=ident, warehouse_id="w1", organisation_id="o2",
+                session.add(BookingRow(id=ident, warehouse_id="w1", organisation_id="o2",
                                     status=status, first_week=first, last_week=last,
                                     pallets=pallets, volume_m3=volume_m3, created_at=now,
                                     updated_at=now))  # fmt: skip
@@ -625,7 +625,7 @@ def test_migration_fills_weekly_totals_from_existing_bookings(database_url: str)
                 ("w1", "2027-W01", "held"): (3, 1500),
                 ("w1", "2027-W01", "proposed"): (1, 1),
             }
-            warehouse = session.get(Warehouse, "w1")
+            warehouse = session.get(WarehouseRow, "w1")
             assert warehouse is not None
             loads = repositories.ledger(session, warehouse, ["2026-W52", "2026-W53", "2027-W01"])
             assert [(w.week, w.booked_pallets, w.booked_volume_m3) for w in loads] == [
@@ -738,7 +738,7 @@ def test_concurrent_bookings_never_overbook(database_url: str, network: Network)
                 free[w][0] < body["pallets"] or free[w][1] < body["volume_m3"] for w in weeks
             ), body
         with sessions() as session:
-            count = session.scalar(select(func.count()).select_from(Booking))
+            count = session.scalar(select(func.count()).select_from(BookingRow))
             assert count == 1 + len(created)
             audited = session.scalar(
                 select(func.count())
@@ -758,8 +758,8 @@ def test_concurrent_bookings_never_overbook(database_url: str, network: Network)
             assert (
                 session.scalar(
                     select(func.count())
-                    .select_from(Booking)
-                    .where(Booking.first_week == "2026-W52")
+                    .select_from(BookingRow)
+                    .where(BookingRow.first_week == "2026-W52")
                 )
                 == 1
             )

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import repositories
-from api.db.models import Booking
+from api.db.models import BookingRow
 from api.main import create_app
 from api.settings import Settings
 from network_data import Network
+from optimizer.errors import InvalidInputError
 from tests.api.conftest import issue_key, new_key
 from tests.api.test_jobs import auth, wait_for
 from tests.live import serving
@@ -74,11 +75,11 @@ def test_booking_of_a_fraction_of_a_litre_is_refused(client: TestClient) -> None
     assert noisy.status_code == 201 and noisy.json()["volume_m3"] == 0.3, noisy.text
     sessions: sessionmaker[Session] = client.app.state.sessions  # type: ignore[attr-defined]
     with sessions() as session:
-        stored = session.execute(select(Booking.pallets, Booking.volume_m3)).all()
+        stored = session.execute(select(BookingRow.pallets, BookingRow.volume_m3)).all()
         assert sorted(tuple(row) for row in stored) == [(0, 0.001), (0, 0.3)]
         # The repository rounds to the litre before it checks that something is booked.
         organisation = repositories.organisation_by_name(session, "sichuan-sellers").id
-        with pytest.raises(repositories.LedgerInputError) as error:
+        with pytest.raises(InvalidInputError) as error:
             repositories.create_booking(
                 session, repositories.Actor(None, organisation, "forwarder"),
                 warehouse_id=warehouse_id, organisation_id=organisation,

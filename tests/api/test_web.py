@@ -16,10 +16,12 @@ from fastapi.testclient import TestClient
 from api.db import repositories
 from api.db.repositories import Actor
 from api.main import create_app
-from api.schemas.route_plans import Mode, ShipmentIn
+from api.schemas.route_plans import ShipmentIn
 from api.settings import Settings
 from api.web.routes import STATIC_DIR
 from network_data import Network
+from network_data.schema import Mode
+from optimizer.model import MAX_WEIGHT_KG
 from tests.api.conftest import new_key
 
 VENDOR = STATIC_DIR / "vendor"
@@ -98,7 +100,7 @@ def test_form_choices_come_from_the_shipment_schema(web: TestClient, network: Ne
     assert values["customs_regimes"] == list(get_args(fields["customs_regime"].annotation))
     assert options["currencies"] == list(get_args(fields["currency"].annotation))
     assert values["passages"] == list(network.passages.index)
-    assert options["weight_kg"] == {"gt": 0.0, "le": 1_000_000.0}
+    assert options["weight_kg"] == {"gt": 0.0, "le": MAX_WEIGHT_KG}
 
 
 def test_country_outlines_and_web_routes_outside_the_api_schema(web: TestClient) -> None:

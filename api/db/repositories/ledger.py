@@ -1,272 +1,40 @@
-"""Queries, kept out of the route functions. Every read is scoped to one organisation."""
+"""The shared-warehouse capacity ledger (issue 6): warehouses, weekly capacity, bookings and
+their transitions, each under a lock on the warehouse (:func:`lock_warehouse`)."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import hashlib
-import hmac
 import json
-import re
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.models import (
-    ApiKey,
-    Booking,
-    JobRecord,
-    LedgerAuditEntry,
+    BookingRow,
     Organisation,
-    RoutePlanRecord,
-    Warehouse,
+    WarehouseRow,
     WarehouseWeekBooked,
     WarehouseWeekCapacity,
     utc_now,
 )
-from optimizer.errors import quoted
-from optimizer.inputs import YEARS
-
-ROLES = ("forwarder", "planner", "coordinator", "admin")
-KEY_PREFIX_CHARS = 12
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The API key a request authenticated with: its id, organisation and role."""
-
-    id: str
-    organisation_id: str
-    role: str
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who changes the ledger: an API key (id, organisation, role) or a job."""
-
-    api_key_id: str | None
-    organisation_id: str | None
-    role: str | None = None
-    job_id: str | None = None
-
-    @classmethod
-    def of_key(cls, key: Caller) -> Actor:
-        return cls(key.id, key.organisation_id, key.role)
-
-    def manages(self, warehouse: Warehouse) -> bool:
-        """Whether this actor is a coordinator or admin of the warehouse's organisation."""
-        return self.role in MANAGER_ROLES and warehouse.organisation_id == self.organisation_id
-
-
-def new_id() -> str:
-    """A random 32-character hex id."""
-    return secrets.token_hex(16)
-
-
-def digest(key: str) -> str:
-    """SHA-256 hex digest of an API key (keys are 256-bit random, so no salt is needed)."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-class NotFoundError(LookupError):
-    """A record does not exist (or belongs to another organisation)."""
-
-
-class ConflictError(ValueError):
-    """A record with that name exists already."""
-
-
-def create_organisation(session: Session, name: str) -> Organisation:
-    """Create an organisation; names are unique."""
-    if session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
-        raise ConflictError(f"organisation {name!r} exists already")
-    organisation = Organisation(id=new_id(), name=name, created_at=utc_now())
-    session.add(organisation)
-    session.flush()
-    return organisation
-
-
-def organisation_by_name(session: Session, name: str) -> Organisation:
-    """The organisation called ``name``."""
-    organisation = session.scalar(select(Organisation).where(Organisation.name == name))
-    if organisation is None:
-        raise NotFoundError(f"no organisation called {name!r}")
-    return organisation
-
-
-@dataclass(frozen=True)
-class IssuedKey:
-    """A new key: ``secret`` is shown once and never stored."""
-
-    id: str
-    secret: str
-    role: str
-    organisation: str
-
-
-def create_key(session: Session, organisation_name: str, role: str) -> IssuedKey:
-    """Issue a key for an organisation with one of :data:`ROLES`."""
-    if role not in ROLES:
-        raise ValueError(f"role: got {role!r}; expected one of {', '.join(ROLES)}")
-    organisation = organisation_by_name(session, organisation_name)
-    secret = "sd_" + secrets.token_urlsafe(32)
-    key = ApiKey(
-        id=new_id(), organisation_id=organisation.id, role=role,
-        prefix=secret[:KEY_PREFIX_CHARS], key_sha256=digest(secret), created_at=utc_now(),
-    )  # fmt: skip
-    session.add(key)
-    session.flush()
-    return IssuedKey(key.id, secret, role, organisation.name)
-
-
-def revoke_key(session: Session, key_id: str) -> ApiKey:
-    """Revoke a key by id; a revoked key authenticates nothing."""
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFoundError(f"no API key with id {key_id!r}")
-    key.revoked_at = key.revoked_at or utc_now()
-    return key
-
-
-def authenticate(session: Session, secret: str) -> Caller | None:
-    """The live key matching ``secret``, compared in constant time; None if none."""
-    wanted = digest(secret)
-    candidates = session.execute(
-        select(ApiKey.id, ApiKey.organisation_id, ApiKey.role, ApiKey.key_sha256).where(
-            ApiKey.prefix == secret[:KEY_PREFIX_CHARS], ApiKey.revoked_at.is_(None)
-        )
-    )
-    for key_id, organisation_id, role, key_sha256 in candidates:
-        if hmac.compare_digest(key_sha256, wanted):
-            return Caller(key_id, organisation_id, role)
-    return None
-
-
-_INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__])
-
-
-def save_plan(
-    session: Session, organisation_id: str, request: dict[str, Any], plan: dict[str, Any]
-) -> tuple[str, datetime]:
-    """Store a plan document for an organisation; its id and creation time.
-
-    One Core insert: the ORM's unit of work would build, flush and track a record that the
-    request never reads back.
-    """
-    plan_id, created_at = new_id(), utc_now()
-    session.execute(
-        _INSERT_PLAN,
-        {
-            "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
-            "dataset_version": str(plan["dataset_version"]), "request": request, "plan": plan,
-        },
-    )  # fmt: skip
-    return plan_id, created_at
-
-
-Owned = TypeVar("Owned", RoutePlanRecord, JobRecord, ApiKey)
-
-
-def get_owned(
-    session: Session, model: type[Owned], organisation_id: str, record_id: str, what: str
-) -> Owned:
-    """One record of this organisation; another organisation's record is simply not found."""
-    if "\x00" in record_id:  # PostgreSQL rejects NUL in text; no id holds one
-        raise NotFoundError(f"no {what} {record_id!r}")
-    record = session.get(model, record_id)
-    if record is None or record.organisation_id != organisation_id:
-        raise NotFoundError(f"no {what} {record_id!r}")
-    return record
-
-
-def get_plan(session: Session, organisation_id: str, plan_id: str) -> RoutePlanRecord:
-    """One plan of this organisation."""
-    return get_owned(session, RoutePlanRecord, organisation_id, plan_id, "route plan")
-
-
-def encode_cursor(created_at: datetime, record_id: str) -> str:
-    """Opaque cursor pointing just after a record in newest-first order."""
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{record_id}".encode()).decode()
-
-
-class CursorError(ValueError):
-    """A ``cursor`` query parameter that this API did not make."""
-
-    field = "cursor"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Inverse of :func:`encode_cursor`: the record's creation time in UTC and its id.
-
-    Every list reads its cursor here. Anything this API did not write is a CursorError: text
-    that is not base64 or UTF-8, a time without an offset or one that leaves the calendar when
-    moved to UTC, an id with a NUL (PostgreSQL refuses NUL in text).
-
-    Examples
-    --------
-    >>> at = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
-    >>> decode_cursor(encode_cursor(at, "ab12")) == (at, "ab12")
-    True
-    >>> try:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
-    ...     decode_cursor("MDAwMS0wMS0wMVQwMDowMDowMCsxNDowMHxhYmM=")
-    ... except CursorError as error:
-    ...     print(error.field, "|", str(error).split("; ")[1])
-    cursor | expected a next_cursor returned by this API
-    """
-    try:
-        created, record_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        at = datetime.fromisoformat(created)
-        if at.tzinfo is None or "\x00" in record_id:
-            raise ValueError("not written by encode_cursor")
-        return at.astimezone(UTC), record_id
-    except (ValueError, OverflowError) as exc:  # UnicodeDecodeError and binascii.Error too
-        raise CursorError(
-            f"cursor: got {quoted(cursor)}; expected a next_cursor returned by this API"
-        ) from exc
-
-
-Paged = TypeVar("Paged", RoutePlanRecord, Booking, LedgerAuditEntry)
-
-
-def _page_after(
-    query: Select[Paged], created: Any, ident: Any, cursor: str | None
-) -> Select[Paged]:
-    """``query`` restricted to the records after ``cursor`` in newest-first order."""
-    if not cursor:
-        return query
-    at, record_id = decode_cursor(cursor)
-    return query.where(or_(created < at, and_(created == at, ident < record_id)))
-
-
-def _page(session: Session, query: Select[Paged], limit: int) -> tuple[list[Paged], str | None]:
-    records = list(session.scalars(query.limit(limit + 1)).unique())
-    more = len(records) > limit
-    records = records[:limit]
-    last = records[-1] if more and records else None
-    return records, (encode_cursor(last.created_at, last.id) if last is not None else None)
-
-
-def list_plans(
-    session: Session, organisation_id: str, limit: int, cursor: str | None
-) -> tuple[list[RoutePlanRecord], str | None]:
-    """A page of plans, newest first, and the cursor of the next page (None at the end).
-
-    Raises CursorError for a cursor this API did not make.
-    """
-    query = select(RoutePlanRecord).where(RoutePlanRecord.organisation_id == organisation_id)
-    query = _page_after(query, RoutePlanRecord.created_at, RoutePlanRecord.id, cursor)
-    query = query.order_by(RoutePlanRecord.created_at.desc(), RoutePlanRecord.id.desc())
-    return _page(session, query, limit)
-
-
-# --- The shared-warehouse capacity ledger (issue 6) -------------------------------------------
+from api.db.repositories.audit import write_audit
+from api.db.repositories.common import (
+    MANAGER_ROLES,
+    Actor,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    new_id,
+    page,
+    page_after,
+)
+from api.weeks import WeekError, week_monday, week_range
+from optimizer.errors import InvalidInputError, ShudaoError
 
 #: ``proposed`` (by an allocation job) -> ``confirmed`` by a coordinator; ``held`` (booked by a
 #: seller) -> ``confirmed``; any of those -> ``cancelled``.
@@ -275,85 +43,9 @@ BOOKING_STATUSES = ("proposed", "held", "confirmed", "cancelled")
 HOLDING_STATUSES = ("held", "confirmed")
 #: Bookings the ledger keeps weekly totals of (:class:`~api.db.models.WarehouseWeekBooked`).
 COUNTED_STATUSES = ("proposed", "held", "confirmed")
-#: Roles that manage their organisation's warehouses (capacity, confirmations, audit).
-MANAGER_ROLES = ("coordinator", "admin")
-#: Longest week range one request may name (two years).
-MAX_WEEKS = 104
 #: Volumes are kept to the litre; sums are compared with this tolerance.
 VOLUME_EPS_M3 = 1e-6
 LITRES_PER_M3 = 1000
-WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
-FIRST_YEAR, LAST_YEAR = YEARS  # as every date Shudao reads
-
-
-class ForbiddenError(PermissionError):
-    """The caller may see the record but not do this to it."""
-
-
-class LedgerInputError(ValueError):
-    """An input to the ledger is invalid; ``field`` names which."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
-class WeekError(LedgerInputError):
-    """A week or week range is invalid."""
-
-
-def week_monday(week: str, field: str = "week") -> date:
-    """The Monday of an ISO week written ``YYYY-Www`` (``2026-W49`` -> 2026-11-30).
-
-    Examples
-    --------
-    >>> week_monday("2026-W49")
-    datetime.date(2026, 11, 30)
-    >>> try:
-    ...     week_monday("2026-11-30")
-    ... except WeekError as error:
-    ...     print(error.field, "|", str(error).split("; ")[1])
-    week | expected an ISO week like 2026-W49 (for the week of 2026-11-30 send 2026-W49)
-    """
-    if not isinstance(week, str) or not re.fullmatch(WEEK_PATTERN, week):
-        hint = ""
-        with contextlib.suppress(TypeError, ValueError):
-            day = date.fromisoformat(week)
-            hint = f" (for the week of {day.isoformat()} send {iso_week(day)})"
-        raise WeekError(field, f"got {quoted(week)}; expected an ISO week like 2026-W49{hint}")
-    year, number = int(week[:4]), int(week[6:])
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise WeekError(field, f"got {quoted(week)}; the year must be {FIRST_YEAR} to {LAST_YEAR}")
-    try:
-        return date.fromisocalendar(year, number, 1)
-    except ValueError:
-        last = date(year, 12, 28).isocalendar().week
-        raise WeekError(field, f"got {quoted(week)}; {year} has weeks W01 to W{last:02d}") from None
-
-
-def iso_week(day: date) -> str:
-    """The ISO week of a date, ``YYYY-Www``."""
-    year, number, _ = day.isocalendar()
-    return f"{year:04d}-W{number:02d}"
-
-
-def week_range(
-    first: str, last: str, first_field: str = "first_week", last_field: str = "last_week"
-) -> list[str]:
-    """Every ISO week from ``first`` to ``last`` inclusive (at most :data:`MAX_WEEKS`).
-
-    Examples
-    --------
-    >>> week_range("2026-W52", "2027-W02")
-    ['2026-W52', '2026-W53', '2027-W01', '2027-W02']
-    """
-    start, end = week_monday(first, first_field), week_monday(last, last_field)
-    if end < start:
-        raise WeekError(last_field, f"{last} is before {first_field} {first}")
-    count = (end - start).days // 7 + 1
-    if count > MAX_WEEKS:
-        raise WeekError(last_field, f"{first}..{last} is {count} weeks; at most {MAX_WEEKS}")
-    return [iso_week(start + timedelta(weeks=i)) for i in range(count)]
 
 
 @dataclass(frozen=True)
@@ -422,30 +114,11 @@ class StateError(ConflictError):
         self.status = status
 
 
-class IdempotencyError(ValueError):
+class IdempotencyError(ShudaoError, ValueError):
     """An Idempotency-Key was sent again with a different request."""
 
 
-def _audit(
-    session: Session,
-    actor: Actor,
-    action: str,
-    warehouse_id: str,
-    *,
-    booking_id: str | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        LedgerAuditEntry(
-            id=new_id(), created_at=utc_now(), warehouse_id=warehouse_id, booking_id=booking_id,
-            action=action, api_key_id=actor.api_key_id, organisation_id=actor.organisation_id,
-            job_id=actor.job_id, before=before, after=after,
-        )
-    )  # fmt: skip
-
-
-def lock_warehouse(session: Session, warehouse_id: str) -> Warehouse:
+def lock_warehouse(session: Session, warehouse_id: str) -> WarehouseRow:
     """The warehouse, locked against every other ledger writer until the transaction ends.
 
     PostgreSQL: ``SELECT ... FOR UPDATE`` on the warehouse row. A second writer of the same
@@ -468,22 +141,22 @@ def lock_warehouse(session: Session, warehouse_id: str) -> Warehouse:
     if connection.dialect.name == "sqlite":
         if getattr(connection.connection.dbapi_connection, "in_transaction", False):
             connection.execute(
-                update(Warehouse)
-                .where(Warehouse.id == warehouse_id)
-                .values(updated_at=Warehouse.updated_at)
+                update(WarehouseRow)
+                .where(WarehouseRow.id == warehouse_id)
+                .values(updated_at=WarehouseRow.updated_at)
             )
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        query = select(Warehouse).where(Warehouse.id == warehouse_id)
+        query = select(WarehouseRow).where(WarehouseRow.id == warehouse_id)
     else:
-        query = select(Warehouse).where(Warehouse.id == warehouse_id).with_for_update()
+        query = select(WarehouseRow).where(WarehouseRow.id == warehouse_id).with_for_update()
     warehouse = session.scalar(query.execution_options(populate_existing=True))
     if warehouse is None:
         raise NotFoundError(f"no warehouse {warehouse_id!r}")
     return warehouse
 
 
-def _warehouse_state(warehouse: Warehouse) -> dict[str, Any]:
+def _warehouse_state(warehouse: WarehouseRow) -> dict[str, Any]:
     return {
         "name": warehouse.name,
         "node_id": warehouse.node_id,
@@ -499,17 +172,17 @@ def create_warehouse(
     node_id: str,
     pallets_per_week: int,
     volume_m3_per_week: float,
-) -> Warehouse:
+) -> WarehouseRow:
     """Register a warehouse for the actor's organisation; names are unique per organisation."""
     if actor.organisation_id is None:
         raise ValueError("a warehouse needs an owning organisation")
-    duplicate = select(Warehouse.id).where(
-        Warehouse.organisation_id == actor.organisation_id, Warehouse.name == name
+    duplicate = select(WarehouseRow.id).where(
+        WarehouseRow.organisation_id == actor.organisation_id, WarehouseRow.name == name
     )
     if session.scalar(duplicate) is not None:
         raise ConflictError(f"your organisation has a warehouse called {name!r} already")
     now = utc_now()
-    warehouse = Warehouse(
+    warehouse = WarehouseRow(
         id=new_id(), organisation_id=actor.organisation_id, name=name, node_id=node_id,
         pallets_per_week=pallets_per_week, volume_m3_per_week=round(volume_m3_per_week, 3),
         created_at=now, updated_at=now,
@@ -520,14 +193,16 @@ def create_warehouse(
             session.flush()
     except IntegrityError as exc:  # the same name, registered concurrently
         raise ConflictError(f"your organisation has a warehouse called {name!r} already") from exc
-    _audit(session, actor, "warehouse.created", warehouse.id, after=_warehouse_state(warehouse))
+    write_audit(
+        session, actor, "warehouse.created", warehouse.id, after=_warehouse_state(warehouse)
+    )
     session.flush()
     return warehouse
 
 
-def get_warehouse(session: Session, warehouse_id: str) -> Warehouse:
+def get_warehouse(session: Session, warehouse_id: str) -> WarehouseRow:
     """One warehouse (any organisation may see every warehouse)."""
-    warehouse = session.get(Warehouse, warehouse_id)
+    warehouse = session.get(WarehouseRow, warehouse_id)
     if warehouse is None:
         raise NotFoundError(f"no warehouse {warehouse_id!r}")
     return warehouse
@@ -539,15 +214,15 @@ def booking_organisations(session: Session, organisation_id: str) -> dict[str, s
     may propose bookings for these and for its own organisation only, so that it cannot be
     used to learn which other organisation names exist.
     """
-    managed = select(Warehouse.id).where(Warehouse.organisation_id == organisation_id)
-    booked = select(Booking.organisation_id).where(Booking.warehouse_id.in_(managed))
+    managed = select(WarehouseRow.id).where(WarehouseRow.organisation_id == organisation_id)
+    booked = select(BookingRow.organisation_id).where(BookingRow.warehouse_id.in_(managed))
     rows = session.execute(
         select(Organisation.name, Organisation.id).where(Organisation.id.in_(booked))
     )
     return {name: ident for name, ident in rows}
 
 
-def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> Warehouse:
+def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> WarehouseRow:
     """A warehouse the actor manages; ForbiddenError for anyone else's."""
     warehouse = get_warehouse(session, warehouse_id)
     if not actor.manages(warehouse):
@@ -558,12 +233,12 @@ def managed_warehouse(session: Session, actor: Actor, warehouse_id: str) -> Ware
     return warehouse
 
 
-def list_warehouses(session: Session, node_id: str | None = None) -> list[Warehouse]:
+def list_warehouses(session: Session, node_id: str | None = None) -> list[WarehouseRow]:
     """Every warehouse, by name, optionally those at one node."""
-    query = select(Warehouse)
+    query = select(WarehouseRow)
     if node_id is not None:
-        query = query.where(Warehouse.node_id == node_id)
-    return list(session.scalars(query.order_by(Warehouse.name, Warehouse.id)))
+        query = query.where(WarehouseRow.node_id == node_id)
+    return list(session.scalars(query.order_by(WarehouseRow.name, WarehouseRow.id)))
 
 
 def capacity_overrides(session: Session, warehouse_id: str) -> list[WarehouseWeekCapacity]:
@@ -589,7 +264,7 @@ def litres(volume_m3: float) -> int:
 _WEEK_TOTALS = WarehouseWeekBooked.metadata.tables[WarehouseWeekBooked.__tablename__]
 
 
-def _count(session: Session, booking: Booking, status: str, sign: int) -> None:
+def _count(session: Session, booking: BookingRow, status: str, sign: int) -> None:
     """Add (``sign`` 1) or take away (-1) the booking's pallets and litres to the totals of
     ``status`` in each of its weeks (:class:`~api.db.models.WarehouseWeekBooked`).
 
@@ -667,7 +342,7 @@ def booked_by_status(
     return by_status
 
 
-def ledger(session: Session, warehouse: Warehouse, weeks: list[str]) -> list[WeekLoad]:
+def ledger(session: Session, warehouse: WarehouseRow, weeks: list[str]) -> list[WeekLoad]:
     """Capacity and bookings of a warehouse in each of ``weeks``."""
     overrides = {
         o.week: o
@@ -703,7 +378,7 @@ def set_capacity(
     volume_m3: float,
     first_week: str | None = None,
     last_week: str | None = None,
-) -> Warehouse:
+) -> WarehouseRow:
     """Set the weekly default capacity, or (with a week range) override it for those weeks.
 
     Raises OverbookError, changing nothing, if any week would end up with less capacity than its
@@ -711,7 +386,10 @@ def set_capacity(
     """
     if (first_week is None) != (last_week is None):
         field = "last_week" if last_week is None else "first_week"
-        raise WeekError(field, "send first_week and last_week together, or neither")
+        raise WeekError(
+            field, None, "first_week and last_week together, or neither",
+            message="send first_week and last_week together, or neither",
+        )  # fmt: skip
     weeks = week_range(first_week, last_week) if first_week and last_week else None
     warehouse = lock_warehouse(session, warehouse_id)
     if not actor.manages(warehouse):
@@ -742,7 +420,7 @@ def set_capacity(
         before = _warehouse_state(warehouse)
         warehouse.pallets_per_week, warehouse.volume_m3_per_week = pallets, volume_m3
         warehouse.updated_at = utc_now()
-        _audit(
+        write_audit(
             session, actor, "capacity.default_set", warehouse.id,
             before={k: before[k] for k in ("pallets_per_week", "volume_m3_per_week")},
             after={"pallets_per_week": pallets, "volume_m3_per_week": volume_m3},
@@ -759,7 +437,7 @@ def set_capacity(
             else:
                 old.pallets, old.volume_m3 = pallets, volume_m3
         warehouse.updated_at = utc_now()
-        _audit(
+        write_audit(
             session, actor, "capacity.weeks_set", warehouse.id,
             before={"weeks": previous},
             after={"weeks": {w: {"pallets": pallets, "volume_m3": volume_m3} for w in weeks}},
@@ -768,7 +446,7 @@ def set_capacity(
     return warehouse
 
 
-def booking_state(booking: Booking) -> dict[str, Any]:
+def booking_state(booking: BookingRow) -> dict[str, Any]:
     """What the audit trail records of a booking."""
     return {
         "status": booking.status,
@@ -788,15 +466,15 @@ def request_fingerprint(body: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def _by_idempotency_key(session: Session, organisation_id: str, key: str) -> Booking | None:
+def _by_idempotency_key(session: Session, organisation_id: str, key: str) -> BookingRow | None:
     return session.scalar(
-        select(Booking)
-        .where(Booking.organisation_id == organisation_id, Booking.idempotency_key == key)
+        select(BookingRow)
+        .where(BookingRow.organisation_id == organisation_id, BookingRow.idempotency_key == key)
         .execution_options(populate_existing=True)
     )
 
 
-def _replay(booking: Booking, key: str, fingerprint: str | None) -> Booking:
+def _replay(booking: BookingRow, key: str, fingerprint: str | None) -> BookingRow:
     if booking.request_sha256 != fingerprint:
         raise IdempotencyError(
             f"Idempotency-Key {key!r} was used for booking {booking.id} with a different "
@@ -835,7 +513,7 @@ def create_booking(
     job_id: str | None = None,
     idempotency_key: str | None = None,
     request_sha256: str | None = None,
-) -> tuple[Booking, bool]:
+) -> tuple[BookingRow, bool]:
     """Book capacity; return the booking and whether it is a replay of an earlier request.
 
     The warehouse is locked (:func:`lock_warehouse`) before the ledger's weekly totals are
@@ -846,19 +524,25 @@ def create_booking(
     both fit now; only ``held`` and ``confirmed`` ones take capacity, so a proposal is checked
     again when it is confirmed. The caller commits.
 
-    Raises NotFoundError (no warehouse), LedgerInputError, CapacityError, IdempotencyError.
+    Raises NotFoundError (no warehouse), InvalidInputError, CapacityError, IdempotencyError.
     """
     if status not in ("held", "proposed"):
-        raise LedgerInputError("status", f"got {status!r}; new bookings are held or proposed")
+        raise InvalidInputError(
+            "status", status, "held or proposed",
+            message=f"got {status!r}; new bookings are held or proposed",
+        )  # fmt: skip
     for field, amount in (("pallets", pallets), ("volume_m3", volume_m3)):
         if amount < 0:
-            raise LedgerInputError(field, f"got {amount}; expected a number >= 0")
+            raise InvalidInputError(
+                field, amount, "a number >= 0", message=f"got {amount}; expected a number >= 0"
+            )
     volume_m3 = litres(volume_m3) / LITRES_PER_M3
     if pallets == 0 and volume_m3 == 0:
-        raise LedgerInputError(
-            "pallets",
-            "a booking needs pallets > 0 or volume_m3 >= 0.001 (volumes are kept to the litre)",
-        )
+        raise InvalidInputError(
+            "pallets", pallets, "pallets > 0 or volume_m3 >= 0.001",
+            message="a booking needs pallets > 0 or volume_m3 >= 0.001 (volumes are kept to the "
+            "litre)",
+        )  # fmt: skip
     weeks = week_range(first_week, last_week)
     if idempotency_key is not None:
         existing = _by_idempotency_key(session, organisation_id, idempotency_key)
@@ -873,7 +557,7 @@ def create_booking(
         ledger(session, warehouse, weeks), pallets, volume_m3, f"warehouse {warehouse.name!r}"
     )
     now = utc_now()
-    booking = Booking(
+    booking = BookingRow(
         id=new_id(), warehouse_id=warehouse.id, organisation_id=organisation_id, status=status,
         first_week=first_week, last_week=last_week, pallets=pallets, volume_m3=volume_m3,
         reference=reference, job_id=job_id, created_by_key_id=actor.api_key_id,
@@ -893,7 +577,7 @@ def create_booking(
             raise
         return _replay(existing, idempotency_key, request_sha256), True
     _count(session, booking, status, 1)
-    _audit(
+    write_audit(
         session, actor, "booking.created", warehouse.id, booking_id=booking.id,
         after=booking_state(booking),
     )  # fmt: skip
@@ -904,22 +588,22 @@ def create_booking(
 
 def _visible_to(actor: Actor) -> ColumnElement[bool]:
     """Bookings of the actor's organisation, and (coordinators, admins) in its warehouses."""
-    own = Booking.organisation_id == actor.organisation_id
+    own = BookingRow.organisation_id == actor.organisation_id
     if actor.role not in MANAGER_ROLES:
         return own
-    managed = select(Warehouse.id).where(Warehouse.organisation_id == actor.organisation_id)
-    return or_(own, Booking.warehouse_id.in_(managed))
+    managed = select(WarehouseRow.id).where(WarehouseRow.organisation_id == actor.organisation_id)
+    return or_(own, BookingRow.warehouse_id.in_(managed))
 
 
-def get_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+def get_booking(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """A booking the actor may see; anyone else's is simply not found."""
     booking = session.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id, _visible_to(actor))
+        select(BookingRow)
+        .where(BookingRow.id == booking_id, _visible_to(actor))
         .execution_options(populate_existing=True)
     )
     if booking is None:
-        raise NotFoundError(f"no booking {booking_id!r}")
+        raise NotFoundError(f"no booking {booking_id!r} visible to you")
     return booking
 
 
@@ -932,28 +616,28 @@ def list_bookings(
     warehouse_id: str | None = None,
     status: str | None = None,
     week: str | None = None,
-) -> tuple[list[Booking], str | None]:
+) -> tuple[list[BookingRow], str | None]:
     """A page of the bookings the actor may see, newest first, and the next page's cursor."""
-    query = select(Booking).where(_visible_to(actor))
+    query = select(BookingRow).where(_visible_to(actor))
     if warehouse_id is not None:
-        query = query.where(Booking.warehouse_id == warehouse_id)
+        query = query.where(BookingRow.warehouse_id == warehouse_id)
     if status is not None:
-        query = query.where(Booking.status == status)
+        query = query.where(BookingRow.status == status)
     if week is not None:
         week_monday(week)
-        query = query.where(Booking.first_week <= week, Booking.last_week >= week)
-    query = _page_after(query, Booking.created_at, Booking.id, cursor)
-    return _page(session, query.order_by(Booking.created_at.desc(), Booking.id.desc()), limit)
+        query = query.where(BookingRow.first_week <= week, BookingRow.last_week >= week)
+    query = page_after(query, BookingRow.created_at, BookingRow.id, cursor)
+    return page(session, query.order_by(BookingRow.created_at.desc(), BookingRow.id.desc()), limit)
 
 
-def _booking_for_change(session: Session, actor: Actor, booking_id: str) -> Booking:
+def _booking_for_change(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """The booking, re-read after its warehouse is locked (so transitions serialise)."""
     booking = get_booking(session, actor, booking_id)
     lock_warehouse(session, booking.warehouse_id)
     return get_booking(session, actor, booking_id)
 
 
-def confirm_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+def confirm_booking(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """Confirm a held or proposed booking (coordinators and admins of its warehouse).
 
     A proposed booking takes capacity only now, so it must still fit (CapacityError if not).
@@ -981,7 +665,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
     _count(session, booking, "confirmed", 1)
     booking.status, booking.confirmed_at = "confirmed", utc_now()
     booking.updated_at = booking.confirmed_at
-    _audit(
+    write_audit(
         session, actor, "booking.confirmed", booking.warehouse_id, booking_id=booking.id,
         before=before, after=booking_state(booking),
     )  # fmt: skip
@@ -989,7 +673,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
     return booking
 
 
-def cancel_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
+def cancel_booking(session: Session, actor: Actor, booking_id: str) -> BookingRow:
     """Cancel a booking (its organisation, or coordinators and admins of its warehouse)."""
     booking = _booking_for_change(session, actor, booking_id)
     if booking.status == "cancelled":
@@ -998,49 +682,9 @@ def cancel_booking(session: Session, actor: Actor, booking_id: str) -> Booking:
     _count(session, booking, booking.status, -1)
     booking.status, booking.cancelled_at = "cancelled", utc_now()
     booking.updated_at = booking.cancelled_at
-    _audit(
+    write_audit(
         session, actor, "booking.cancelled", booking.warehouse_id, booking_id=booking.id,
         before=before, after=booking_state(booking),
     )  # fmt: skip
     session.flush()
     return booking
-
-
-def list_audit(
-    session: Session,
-    limit: int,
-    cursor: str | None = None,
-    *,
-    warehouse_id: str | None = None,
-    booking_id: str | None = None,
-) -> tuple[list[LedgerAuditEntry], str | None]:
-    """A page of audit entries of a warehouse or of a booking, newest first."""
-    query = select(LedgerAuditEntry)
-    if warehouse_id is not None:
-        query = query.where(LedgerAuditEntry.warehouse_id == warehouse_id)
-    if booking_id is not None:
-        query = query.where(LedgerAuditEntry.booking_id == booking_id)
-    query = _page_after(query, LedgerAuditEntry.created_at, LedgerAuditEntry.id, cursor)
-    query = query.order_by(LedgerAuditEntry.created_at.desc(), LedgerAuditEntry.id.desc())
-    return _page(session, query, limit)
-
-
-@dataclass(frozen=True)
-class AuditActors:
-    """Who the actors of some audit entries are: each key's role, each organisation's name."""
-
-    roles: dict[str, str]
-    organisations: dict[str, str]
-
-
-def audit_actors(session: Session, entries: list[LedgerAuditEntry]) -> AuditActors:
-    """The roles of the keys and the names of the organisations that made ``entries``."""
-    key_ids = {e.api_key_id for e in entries if e.api_key_id is not None}
-    organisation_ids = {e.organisation_id for e in entries if e.organisation_id is not None}
-    roles = session.execute(select(ApiKey.id, ApiKey.role).where(ApiKey.id.in_(key_ids)))
-    names = session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
-    )
-    return AuditActors(
-        {key_id: role for key_id, role in roles}, {ident: name for ident, name in names}
-    )

@@ -1,0 +1,54 @@
+"""Stored route plans: save one, read one, page through an organisation's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from api.db.models import (
+    RoutePlanRecord,
+    utc_now,
+)
+from api.db.repositories.common import get_owned, new_id, page, page_after
+
+_INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__])
+
+
+def save_plan(
+    session: Session, organisation_id: str, request: dict[str, Any], plan: dict[str, Any]
+) -> tuple[str, datetime]:
+    """Store a plan document for an organisation; its id and creation time.
+
+    One Core insert: the ORM's unit of work would build, flush and track a record that the
+    request never reads back.
+    """
+    plan_id, created_at = new_id(), utc_now()
+    session.execute(
+        _INSERT_PLAN,
+        {
+            "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
+            "dataset_version": str(plan["dataset_version"]), "request": request, "plan": plan,
+        },
+    )  # fmt: skip
+    return plan_id, created_at
+
+
+def get_plan(session: Session, organisation_id: str, plan_id: str) -> RoutePlanRecord:
+    """One plan of this organisation."""
+    return get_owned(session, RoutePlanRecord, organisation_id, plan_id, "route plan")
+
+
+def list_plans(
+    session: Session, organisation_id: str, limit: int, cursor: str | None
+) -> tuple[list[RoutePlanRecord], str | None]:
+    """A page of plans, newest first, and the cursor of the next page (None at the end).
+
+    Raises CursorError for a cursor this API did not make.
+    """
+    query = select(RoutePlanRecord).where(RoutePlanRecord.organisation_id == organisation_id)
+    query = page_after(query, RoutePlanRecord.created_at, RoutePlanRecord.id, cursor)
+    query = query.order_by(RoutePlanRecord.created_at.desc(), RoutePlanRecord.id.desc())
+    return page(session, query, limit)
