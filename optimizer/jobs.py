@@ -401,10 +401,10 @@ class JobInput(BaseModel):
                     )  # fmt: skip
         return data
 
+    @abstractmethod
     def run(self, network: Network, progress: Progress, context: Any) -> dict[str, Any]:
         """Run the job on ``network`` with what its kind read from the database (``context``);
         the result as JSON. Every kind defines it, building its solver's problem."""
-        raise NotImplementedError(f"{type(self).__name__} does not define run")
 
     def stored(self) -> dict[str, Any]:
         """The input as JSON for the job's row: what :meth:`model_validate` restores."""
