@@ -153,9 +153,7 @@ def write_scaled_network(
         ("through_services.csv", through_copy),
         ("tariffs.csv", tariff_copy),
     ):
-        table = read_table(source / name)
-        write_table(pd.concat([table, *(copy(table.copy(), k) for k in range(1, factor))]),
-                    target / name)  # fmt: skip
+        write_table(replicas(read_table(source / name), copy), target / name)
     for name in SHARED_FILES:
         (target / name).write_bytes((source / name).read_bytes())
     dataset = json.loads((source / "dataset.json").read_text(encoding="utf-8"))
