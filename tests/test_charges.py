@@ -53,7 +53,7 @@ def test_lcl_by_sea_qinzhou_to_singapore(network: Network) -> None:
         ("export_declaration", 200.0),  # CUSTOMS-CN
         ("import_declaration", 125 * EUR),  # Singapore: the default EUR 125 (CUSTOMS-EU)
     ]]  # fmt: skip
-    assert option.legs[0].charges[3].basis.endswith("at Singapore (destination)")
+    assert option.legs[0].charges[3].basis.endswith("at Port of Singapore (destination)")
     assert option.cost_cny == pytest.approx(451.08 + 336 + 450 + 336 + 200 + 1050)
     assert_sums_to_total(network, shipment, option)
 
