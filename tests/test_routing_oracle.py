@@ -64,11 +64,37 @@ def assert_same_front(
 def brute_force_front(
     network: Network, shipment: Shipment, origin: str, destination: str
 ) -> list[tuple[float, float, float]]:
-    graph = network.graph
+    """Every simple path, and every path simple up to where an export first clears customs and
+    simple from there: once cleared, a journey may pass a node again (Fangchenggang to Nanning to
+    clear 9610 and back to its port), as the search's customs state lets it."""
+    graph, nodes = network.graph, network.nodes
+
+    def simple(start: str, end: str) -> list[list[str]]:
+        paths = nx.all_simple_edge_paths(graph, start, end, cutoff=None)
+        return [[key for _, _, key in edge_path] for edge_path in paths]
+
+    walks = simple(origin, destination)
+
+    def clears(node: str) -> bool:
+        return bool(
+            nodes.at[node, "country"] == "CN"
+            and shipment.customs_regime in nodes.at[node, "regimes"]
+        )
+
+    corridors = network.corridors
+    exported = nodes.at[origin, "country"] == "CN" and nodes.at[destination, "country"] != "CN"
+    if exported and not clears(origin):  # cleared further on: after that a node may come again
+        for node in [n for n in graph if n != destination and clears(n)]:
+            before = [
+                path for path in simple(origin, node)
+                if not any(clears(corridors.at[c, "destination"]) for c in path[:-1])
+            ]  # fmt: skip
+            if before:
+                onward = simple(node, destination)
+                walks += [first + then for first in before for then in onward]
     results = []
-    for edge_path in nx.all_simple_edge_paths(graph, origin, destination, cutoff=None):
+    for path in walks:
         for basis in ("loose", "boxed"):  # a journey is priced one way over the whole move
-            path = [key for _, _, key in edge_path]
             results.extend(reference_path_values(network, path, shipment, basis=basis))
     return pareto(results)
 
