@@ -36,9 +36,10 @@ from pathlib import Path
 from ortools.sat.python import cp_model
 
 from benchmarks import BENCHMARKS_DIR
-from optimizer._ortools import SolveStatus, cp_sat_status
+from optimizer._ortools import cp_sat_status
 from optimizer.check import check_bin_packing
 from optimizer.consolidation.bin_packing import first_fit_decreasing, read_bpp, solve_bin_packing
+from optimizer.results import SolveStatus
 
 TIME_LIMIT_S = 10.0
 SEED = 20261122

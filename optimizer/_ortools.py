@@ -1,4 +1,5 @@
-"""The one place that knows OR-Tools status codes; solvers report :class:`SolveStatus`."""
+"""The one place that knows OR-Tools status codes; solvers report
+:class:`~optimizer.results.SolveStatus`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,26 +17,9 @@ from ortools.sat.python import cp_model
 
 from optimizer.errors import InvalidInputError
 from optimizer.inputs import MAX_SEED
+from optimizer.results import SolveStatus
 
 _T = TypeVar("_T")
-
-
-class SolveStatus(StrEnum):
-    """How a solver run ended.
-
-    ``optimal``: proven optimal. ``feasible``: a solution, not proven optimal (time limit).
-    ``infeasible``: proven to have no solution. ``timed_out``: no solution within the time limit.
-
-    Examples
-    --------
-    >>> SolveStatus.OPTIMAL.value
-    'optimal'
-    """
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    TIMED_OUT = "timed_out"
 
 
 def check_run_limits(time_limit_s: object, seed: object) -> None:

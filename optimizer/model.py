@@ -14,6 +14,7 @@ from network_data.schema import MODES as MODES
 from optimizer.charges import Charge
 from optimizer.errors import InvalidInputError
 from optimizer.quotable import Similarity
+from optimizer.results import SolveStatus, relative_gap
 
 #: How a plan's words name each mode.
 MODE_WORDS = {
@@ -281,9 +282,22 @@ class FrontJourney(NamedTuple):
     hidden: str | None = None
 
 
+#: The relative gap under which a plan's cheapest option is its cheapest journey.
+SAME_COST_GAP = 1e-9
+
+
 @dataclass(frozen=True)
 class RoutePlan:
-    """The answer for one shipment: Pareto-best options, or why there is none."""
+    """The answer for one shipment: Pareto-best options, or why there is none.
+
+    It reads as every solver's run (:class:`~optimizer.results.SolverResult`). The
+    ``objective`` is the cheapest option shown, CNY; the ``bound`` the cheapest journey of the
+    front, which the search proves (it is exhaustive over the horizon), quotable or not; their
+    ``gap`` is what showing only options a forwarder would quote costs. A plan is ``optimal``
+    when it shows the cheapest journey, ``feasible`` when it shows only dearer ones, and
+    ``infeasible`` when it shows none (``infeasible_reason`` says why). The search draws
+    nothing at random: its ``seed`` is 0.
+    """
 
     shipment: Shipment
     origin: str
@@ -299,6 +313,49 @@ class RoutePlan:
     #: What to know before acting on the plan, in words: rates used outside their validity, an
     #: FX table far from the departure, passages left out (:mod:`optimizer.validity`).
     warnings: tuple[str, ...] = ()
+    #: Wall-clock seconds of the planning (not part of a plan's equality).
+    runtime_s: float = field(default=0.0, compare=False)
+    seed: int = 0
+
+    @property
+    def status(self) -> SolveStatus:
+        """``optimal``, ``feasible`` or ``infeasible``, as the class says."""
+        if not self.options:
+            return SolveStatus.INFEASIBLE
+        # the same journey's cost summed in another order differs in the last bits
+        shows_cheapest = (self.gap or 0.0) <= SAME_COST_GAP
+        return SolveStatus.OPTIMAL if shows_cheapest else SolveStatus.FEASIBLE
+
+    @property
+    def objective(self) -> float:
+        """The cheapest option's cost, CNY (``inf`` without one).
+
+        Examples
+        --------
+        >>> from datetime import datetime, timezone
+        >>> from network_data import load_network
+        >>> from optimizer.routing import plan_routes
+        >>> ready = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
+        >>> plan = plan_routes(load_network(), Shipment("Linshui", "Duisburg", 800, 4.2,
+        ...                                             ready_at=ready))
+        >>> plan.status.value, round(plan.objective) == round(plan.front[0].cost_cny)
+        ('optimal', True)
+        >>> round(plan.gap, 9)
+        0.0
+        """
+        return min((o.cost_cny for o in self.options), default=math.inf)
+
+    @property
+    def bound(self) -> float | None:
+        """The cheapest journey the search found, CNY: no journey costs less. None without."""
+        return min(
+            [j.cost_cny for j in self.front] + [o.cost_cny for o in self.options], default=None
+        )
+
+    @property
+    def gap(self) -> float | None:
+        """:func:`optimizer.results.relative_gap` of the objective and the bound."""
+        return relative_gap(self.objective, self.bound)
 
     def to_dict(self, currency: str = "CNY") -> dict[str, Any]:
         """The plan as the JSON document of ``shudao plan --json``, prices in ``currency``."""

@@ -9,9 +9,26 @@ a benchmark, the CLI) reads status, objective, bound and gap the same way everyw
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from optimizer._ortools import SolveStatus
+
+class SolveStatus(StrEnum):
+    """How a solver run ended.
+
+    ``optimal``: proven optimal. ``feasible``: a solution, not proven optimal (time limit).
+    ``infeasible``: proven to have no solution. ``timed_out``: no solution within the time limit.
+
+    Examples
+    --------
+    >>> SolveStatus.OPTIMAL.value
+    'optimal'
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    TIMED_OUT = "timed_out"
 
 
 @runtime_checkable

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from benchmarks import BENCHMARKS_DIR
 from network_data import Network
-from optimizer._ortools import SolveStatus
 from optimizer.allocation import (
     PALLET_M3,
     AllocationProblem,
@@ -45,6 +44,7 @@ from optimizer.allocation import (
 from optimizer.allocation._model import formulate
 from optimizer.check import check_allocation
 from optimizer.errors import InvalidInputError
+from optimizer.results import SolveStatus
 
 INF = math.inf
 

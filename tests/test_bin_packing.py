@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks import BENCHMARKS_DIR
-from optimizer._ortools import SolveStatus
 from optimizer.check import check_bin_packing
 from optimizer.consolidation.bin_packing import (
     BinPackingResult,
@@ -22,6 +21,7 @@ from optimizer.consolidation.bin_packing import (
     solve_bin_packing,
 )
 from optimizer.errors import InvalidInputError
+from optimizer.results import SolveStatus
 
 BPP_DIR = BENCHMARKS_DIR / "bin_packing"
 

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from network_data import Network
-from optimizer._ortools import SolveStatus
 from optimizer.check import check_consolidation
 from optimizer.consolidation import (
     ConsolidationProblem,
@@ -24,6 +23,7 @@ from optimizer.consolidation._options import list_departures, through_route, uni
 from optimizer.costs.reference import reference_path_value
 from optimizer.errors import InvalidInputError
 from optimizer.model import Shipment
+from optimizer.results import SolveStatus
 
 DAY = date(2026, 12, 2)
 CLASSES = ("general", "battery", "high_value", "perishable")

@@ -25,7 +25,6 @@ from network_data import Network
 from network_data.load import BUNDLED_DATA_DIR
 from network_data.road import CHINA, road_transit_h
 from network_data.validate import haversine_km
-from optimizer._ortools import SolveStatus
 from optimizer.check import check_pickups
 from optimizer.errors import InvalidInputError
 from optimizer.first_mile import (
@@ -53,6 +52,7 @@ from optimizer.first_mile.travel import (
     travel_kernel,
     with_rests_h,
 )
+from optimizer.results import SolveStatus
 
 CST = timezone(timedelta(hours=8))
 START = datetime(2026, 12, 3, 8, 0, tzinfo=CST)

@@ -1,19 +1,23 @@
 """Every solver's result answers :class:`optimizer.results.SolverResult` (issue 22): status,
-objective, bound, gap, runtime and seed read the same way, on instances with known optima."""
+objective, bound, gap, runtime and seed read the same way, on instances with known optima; a
+route plan too (its objective the cheapest option shown, its bound the cheapest journey)."""
 
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from network_data import Network
-from optimizer import results
-from optimizer._ortools import SolveStatus
+from optimizer import quotable, results
 from optimizer.allocation import solve_allocation
 from optimizer.consolidation.bin_packing import solve_bin_packing
 from optimizer.first_mile import BACKENDS, solve_pickups
-from optimizer.results import SolverResult, relative_gap
+from optimizer.model import RoutePlan, Shipment
+from optimizer.results import SolverResult, SolveStatus, relative_gap
+from optimizer.routing import plan_routes
 from tests.test_allocation import two_warehouses
 from tests.test_consolidation import lot
 from tests.test_consolidation import solve as solve_lots
@@ -21,9 +25,15 @@ from tests.test_first_mile import line_problem
 
 
 def assert_reads_as_a_run(
-    result: object, seed: int, optimum: float, status: SolveStatus = SolveStatus.OPTIMAL
+    result: object,
+    seed: int,
+    optimum: float,
+    status: SolveStatus = SolveStatus.OPTIMAL,
+    *,
+    document_reports_run: bool = True,
 ) -> None:
-    """The protocol's figures, each against what the result says in its own words."""
+    """The protocol's figures, each against what the result says in its own words (a route
+    plan's document is the forwarder's quote: it does not report the run)."""
     assert isinstance(result, SolverResult)
     assert result.status is status
     assert result.objective == pytest.approx(optimum, rel=1e-6)
@@ -31,7 +41,8 @@ def assert_reads_as_a_run(
     assert result.gap == relative_gap(result.objective, result.bound)
     assert result.runtime_s >= 0 and result.seed == seed
     document = result.to_dict()
-    assert document["status"] == status.value and document["seed"] == seed
+    if document_reports_run:
+        assert document["status"] == status.value and document["seed"] == seed
     assert result.to_dict() == document  # presentation only: reading it changes nothing
 
 
@@ -69,3 +80,42 @@ def test_consolidation(network: Network) -> None:
 
 def test_relative_gap_without_a_solution() -> None:
     assert results.relative_gap(math.inf, 10.0) == math.inf
+
+
+def _plan(
+    network: Network, origin: str, destination: str, kg: float, m3: float, **extra: Any
+) -> RoutePlan:
+    ready = datetime(2027, 1, 3, 13, tzinfo=UTC)
+    return plan_routes(network, Shipment(origin, destination, kg, m3, ready_at=ready, **extra))
+
+
+def test_route_plan_showing_its_cheapest_journey_is_optimal(network: Network) -> None:
+    plan = _plan(network, "Linshui", "Duisburg", 800, 4.2)
+    assert_reads_as_a_run(plan, 0, min(j.cost_cny for j in plan.front), document_reports_run=False)
+    assert plan.objective == min(o.cost_cny for o in plan.options)
+    assert plan.gap == pytest.approx(0.0, abs=1e-12) and plan.runtime_s > 0
+
+
+def test_route_plan_hiding_its_cheapest_journey_is_feasible_with_the_gap(network: Network) -> None:
+    """Anqing's barge terminal to Germany, 14.6 t: the cheapest journey, river-sea via the
+    Cape, is sold by no carrier as one product; the plan's cheapest option is dearer, and the
+    gap is what quoting only sold products costs."""
+    plan = _plan(network, "CNAQG-BLC", "MKT-DE", 14_617.8, 64.91)
+    cheapest = plan.front[0]
+    assert (cheapest.hidden, cheapest.family) == (
+        quotable.NOT_SOLD, "inland_water+sea+inland_water via the Cape",
+    )  # fmt: skip
+    shown = min(o.cost_cny for o in plan.options)
+    assert_reads_as_a_run(plan, 0, shown, SolveStatus.FEASIBLE, document_reports_run=False)
+    assert plan.bound == cheapest.cost_cny < plan.objective
+    assert plan.gap == pytest.approx((shown - cheapest.cost_cny) / shown)
+
+
+def test_route_plan_without_options_is_infeasible(network: Network) -> None:
+    plan = _plan(network, "CNCTU-TFU", "SGSIN-SIN", 300, 1, cargo_class="battery",
+                 allowed_modes=frozenset({"air"}))  # fmt: skip
+    assert plan.infeasible_reason and "lithium batteries" in plan.infeasible_reason
+    assert (plan.status, plan.objective, plan.bound, plan.gap) == (
+        SolveStatus.INFEASIBLE, math.inf, None, None,
+    )  # fmt: skip
+    assert isinstance(plan, SolverResult)

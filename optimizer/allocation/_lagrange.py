@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer._ortools import SolveStatus
 from optimizer.allocation._model import (
     BoolArray,
     FloatArray,
@@ -35,6 +34,7 @@ from optimizer.allocation._model import (
     solve_matrix,
 )
 from optimizer.allocation.problem import AllocationProblem
+from optimizer.results import SolveStatus
 
 #: Instances with at most this many strong linking rows get all of them.
 FULL_LINKING_MAX = 20_000

@@ -29,8 +29,9 @@ import numpy.typing as npt
 from ortools.math_opt import model_pb2
 from ortools.math_opt.python import mathopt
 
-from optimizer._ortools import SolveStatus, mathopt_status
+from optimizer._ortools import mathopt_status
 from optimizer.allocation.problem import AllocationProblem
+from optimizer.results import SolveStatus
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from optimizer._ortools import SolveStatus
 from optimizer.allocation.problem import AllocationProblem
+from optimizer.results import SolveStatus
 
 
 @dataclass(frozen=True)

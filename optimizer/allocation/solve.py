@@ -18,13 +18,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from optimizer._ortools import SolveStatus, check_run_limits
+from optimizer._ortools import check_run_limits
 from optimizer.allocation._lagrange import TIME_SHARE, prepare
 from optimizer.allocation._model import Formulation, Solved, formulate, matrix, solve_matrix
 from optimizer.allocation.problem import AllocationProblem
 from optimizer.allocation.result import AllocationResult, Flow, Unserved, WarehouseWeek
 from optimizer.errors import InvalidInputError
-from optimizer.results import relative_gap
+from optimizer.results import SolveStatus, relative_gap
 
 #: Default relative gap at which HiGHS stops: small enough that an optimal value matches the
 #: published optima of the OR-Library instances to 1e-6.

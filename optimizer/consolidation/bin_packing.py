@@ -45,9 +45,9 @@ from typing import Any
 
 from ortools.math_opt.python import mathopt
 
-from optimizer._ortools import SolveStatus, check_run_limits, mathopt_status, run_with_deadline
+from optimizer._ortools import check_run_limits, mathopt_status, run_with_deadline
 from optimizer.errors import InvalidInputError
-from optimizer.results import relative_gap
+from optimizer.results import SolveStatus, relative_gap
 
 #: Above this many arcs, building the MIP and solving its root LP would use up a typical time
 #: limit (capacities of 100,000 with hundreds of distinct sizes give millions of arcs); the

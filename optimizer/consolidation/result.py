@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from optimizer._ortools import SolveStatus
 from optimizer.consolidation.problem import PreCarriage
+from optimizer.results import SolveStatus
 
 
 @dataclass(frozen=True)

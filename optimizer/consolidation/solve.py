@@ -24,7 +24,7 @@ from typing import TypeVar
 from ortools.math_opt.python import mathopt
 
 from network_data import Network
-from optimizer._ortools import SolveStatus, check_run_limits, mathopt_status
+from optimizer._ortools import check_run_limits, mathopt_status
 from optimizer.consolidation._options import (
     SEGREGATION,
     Option,
@@ -52,7 +52,7 @@ from optimizer.consolidation.result import (
     Unplaced,
 )
 from optimizer.quotable import EXACT
-from optimizer.results import relative_gap
+from optimizer.results import SolveStatus, relative_gap
 from optimizer.routing import map_on_network, plan_routes
 
 _EPS = 1e-6

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from optimizer._ortools import SolveStatus
 from optimizer.errors import InvalidInputError
 from optimizer.first_mile.problem import Pickup, PickupProblem, Place, VehicleType, Window
-from optimizer.results import relative_gap
+from optimizer.results import SolveStatus, relative_gap
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,11 @@ import pyvrp.stop
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from pyvrp.exceptions import PenaltyBoundWarning
 
-from optimizer._ortools import SolveStatus, check_run_limits
+from optimizer._ortools import check_run_limits
 from optimizer.errors import InvalidInputError
 from optimizer.first_mile.problem import PickupProblem
 from optimizer.first_mile.result import PickupResult, Unserved, evaluate_routes
+from optimizer.results import SolveStatus
 
 IntArray = npt.NDArray[np.int64]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from network_data import Network
@@ -80,6 +81,7 @@ def plan_routes(
     >>> any("China-Europe rail via Alashankou" in o.summary for o in plan.options)
     True
     """
+    started = time.perf_counter()
     if not isinstance(horizon_days, int) or not 60 <= horizon_days <= MAX_HORIZON_DAYS:
         raise InvalidInputError(
             "horizon_days", horizon_days, f"an integer in [60, {MAX_HORIZON_DAYS}]"
@@ -111,7 +113,7 @@ def plan_routes(
     ) -> RoutePlan:
         built = RoutePlan(
             shipment, origin.label, destination.label, options, reason, network.version, fx,
-            settled, front,
+            settled, front, runtime_s=time.perf_counter() - started,
         )  # fmt: skip
         return validity.with_warnings(network, asked, built)
 
