@@ -6,12 +6,12 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -28,14 +28,20 @@ from optimizer.allocation.freight import (
 )
 from optimizer.allocation.solve import TIME_LIMIT_S as ALLOCATION_TIME_LIMIT_S
 from optimizer.consolidation.problem import HUB_RADIUS_KM
+from optimizer.consolidation.problem import MAX_WAIT_DAYS as CONSOLIDATION_MAX_WAIT_DAYS
 from optimizer.consolidation.solve import TIME_LIMIT_S as CONSOLIDATION_TIME_LIMIT_S
+from optimizer.errors import InvalidInputError
 from optimizer.first_mile.solve import BACKENDS
 from optimizer.first_mile.solve import TIME_LIMIT_S as PICKUPS_TIME_LIMIT_S
 from optimizer.first_mile.travel import TERRAIN, TERRAINS
-from optimizer.inputs import MAX_SEED
 from optimizer.model import CARGO_CLASSES
 from optimizer.quotable import Similarity
 from scenarios.cli import scenario_app
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+JobModel = TypeVar("JobModel", bound="BaseModel")
 
 app = typer.Typer(
     help="Shudao: multimodal freight routing for the Sichuan-Chongqing and Anhui corridors.",
@@ -176,6 +182,59 @@ def _either(values: tuple[str, ...]) -> str:
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
+
+
+def _cli_words(
+    error: ValueError,
+    given: Mapping[str, Any],
+    options: Mapping[str, str],
+    files: Mapping[str, Path],
+) -> str:
+    """A job input's error in the words of the command: its field as the option that gave it
+    (``to`` as ``--to``), a table row by its id or as ``lots.csv row 3`` (``pickups.0.windows``
+    as ``P1.windows``).
+
+    Examples
+    --------
+    >>> error = InvalidInputError("pickups.0.windows", "x", "HH:MM-HH:MM windows")
+    >>> _cli_words(error, {"pickups": [{"id": "P1"}]}, {}, {"pickups": Path("lots.csv")})
+    "P1.windows: got 'x'; expected HH:MM-HH:MM windows"
+    >>> _cli_words(InvalidInputError("fleet.1", {}, "a row"), {"fleet": [{}, {}]}, {},
+    ...            {"fleet": Path("trucks.csv")})
+    'trucks.csv row 2: got {}; expected a row'
+    >>> _cli_words(InvalidInputError("to", "x", "a day"), {}, {"to": "--to"}, {})
+    "--to: got 'x'; expected a day"
+    """
+    if not isinstance(error, InvalidInputError):
+        return str(error)
+    head, *rest = error.field.split(".")
+    if head in options:
+        return f"{options[head]}: {error.message}"
+    rows = given.get(head)
+    if head in files and isinstance(rows, list) and rest and rest[0].isdigit():
+        index = int(rest[0])
+        row_id = str(rows[index].get("id") or "").strip() if index < len(rows) else ""
+        name = row_id or f"{files[head].name} row {index + 1}"
+        return ".".join([name, *rest[1:]]) + f": {error.message}"
+    return str(error)
+
+
+def _job_input(
+    model: type[JobModel],
+    given: dict[str, Any],
+    *,
+    options: Mapping[str, str],
+    files: Mapping[str, Path] | None = None,
+) -> JobModel:
+    """The job kind's input ``model`` built from a command's arguments, checked by the job's
+    own rules without the job slot's limits (:data:`optimizer.jobs.LOCAL`); a refusal fails
+    in the command's words (:func:`_cli_words`)."""
+    from optimizer.jobs import checked
+
+    try:
+        return checked(model, given, root=None, local=True)
+    except InvalidInputError as exc:
+        _fail(_cli_words(exc, given, options, files or {}))
 
 
 def _parse_time(
@@ -394,16 +453,17 @@ def plan_batch_command(
     """Plan every shipment of a CSV; write one row per shipment as Parquet or CSV."""
     import pandas as pd
 
+    from api.jobs.route_batch import RouteBatchInput
     from optimizer.routing import plan_batch
 
     if output.suffix not in (".parquet", ".csv"):
         _fail(f"output: got {output.name!r}; expected a .parquet or .csv file name")
     network = _load(data, tariffs)
-    table = pd.DataFrame(_read_rows(shipments))
-    missing = {"origin", "destination", "weight_kg", "volume_m3"} - set(table.columns)
-    if missing:
-        _fail(f"{shipments.name}: missing columns {', '.join(sorted(missing))}")
-    result = plan_batch(network, table, workers=workers, progress=True)
+    batch = _job_input(
+        RouteBatchInput, {"shipments": _read_rows(shipments)}, options={},
+        files={"shipments": shipments},
+    )  # fmt: skip
+    result = plan_batch(network, pd.DataFrame(batch.shipments), workers=workers, progress=True)
     if output.suffix == ".parquet":
         result.to_parquet(output, index=False)
     else:
@@ -515,17 +575,17 @@ def consolidate(
     ],
     first_day: Annotated[str, typer.Option("--from", help="First departure day (UTC date).")],
     last_day: Annotated[str, typer.Option("--to", help="Last departure day (inclusive).")],
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.1, help="Seconds.")
-    ] = CONSOLIDATION_TIME_LIMIT_S,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds.")] = (
+        CONSOLIDATION_TIME_LIMIT_S
+    ),
+    seed: Annotated[int, typer.Option()] = 0,
     slots_teu: Annotated[
-        float | None, typer.Option(min=0, help="TEU allotment per departure (default: capacity).")
+        float | None, typer.Option(help="TEU allotment per departure (default: capacity).")
     ] = None,
-    max_late_days: Annotated[float, typer.Option(min=0, help="Allowed lateness.")] = 0.0,
+    max_late_days: Annotated[float, typer.Option(help="Allowed lateness, days.")] = 0.0,
     max_wait_days: Annotated[
-        float | None, typer.Option(min=0, help="Longest wait at the hub (default: a week).")
-    ] = None,
+        float, typer.Option(help="Longest wait at the hub, days.")
+    ] = CONSOLIDATION_MAX_WAIT_DAYS,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="plan.json")] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
     data: DataOption = None,
@@ -533,25 +593,32 @@ def consolidate(
     quiet: QuietOption = False,
 ) -> None:
     """Pool a hub's lots into boxes on its departures at least cost; print the loading plan."""
+    from api.jobs.consolidation import ConsolidationInput
     from optimizer._ortools import native_stdout_silenced
-    from optimizer.consolidation import problem_from_records, solve_consolidation
+    from optimizer.consolidation import solve_consolidation
 
     network = _load(data, tariffs)
-    rows = _read_rows(shipments)
+    given = {
+        "shipments": _read_rows(shipments), "hubs": sorted(_split(hub), key=hub.index),
+        "from": first_day, "to": last_day, "time_limit_s": time_limit, "seed": seed,
+        "slots_teu": slots_teu, "max_late_days": max_late_days, "max_wait_days": max_wait_days,
+    }  # fmt: skip
+    options = {
+        "from": "--from", "to": "--to", "hubs": "--hub", "hub": "--hub",
+        "time_limit_s": "--time-limit", "seed": "--seed", "slots_teu": "--slots-teu",
+        "max_late_days": "--max-late-days", "max_wait_days": "--max-wait-days",
+    }  # fmt: skip
+    job = _job_input(ConsolidationInput, given, options=options, files={"shipments": shipments})
+    lots = len(job.shipments or [])
     try:
-        with _busy(f"pricing {len(rows)} lots and pooling them (at most {time_limit:g} s)", quiet):
-            problem = problem_from_records(
-                network, rows, hubs=sorted(_split(hub), key=hub.index),
-                first_day=_parse_day("from", first_day), last_day=_parse_day("to", last_day),
-                slots_teu=slots_teu, max_late_days=max_late_days,
-                **({} if max_wait_days is None else {"max_wait_days": max_wait_days}),
-            )  # fmt: skip
+        with _busy(f"pricing {lots} lots and pooling them (at most {time_limit:g} s)", quiet):
+            problem = job.problem(network)
             with native_stdout_silenced():
                 result = solve_consolidation(
-                    problem, time_limit_s=time_limit, seed=seed, workers=workers
+                    problem, time_limit_s=job.time_limit_s, seed=job.seed, workers=workers
                 )
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(_cli_words(exc, given, options, {"shipments": shipments}))
     document = result.to_dict()
     if output is not None:
         output.write_text(json.dumps(document, ensure_ascii=False, indent=2))
@@ -671,7 +738,7 @@ def allocate(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Confirmed bookings kept fixed."),
     ] = None,
-    weeks: Annotated[int, typer.Option(min=1, max=MAX_WEEKS, help="Weeks planned.")] = WEEKS,
+    weeks: Annotated[int, typer.Option(help=f"Weeks planned, 1 to {MAX_WEEKS}.")] = WEEKS,
     start: Annotated[
         str | None,
         typer.Option(
@@ -680,27 +747,27 @@ def allocate(
         ),
     ] = None,
     service_days: Annotated[
-        float, typer.Option(min=0, help="Delivery within this many days counts as on time.")
+        float, typer.Option(help="Delivery within this many days counts as on time.")
     ] = SERVICE_DAYS,
     service_level: Annotated[
-        float, typer.Option(min=0, max=1, help="Share of each market's orders on time.")
+        float, typer.Option(help="Share of each market's orders on time.")
     ] = 0.0,
     fairness: Annotated[
-        float, typer.Option(min=0, max=1, help="Each seller keeps this share of the fill rate.")
+        float, typer.Option(help="Each seller keeps this share of the fill rate.")
     ] = 0.0,
     single_sourcing: Annotated[
         bool, typer.Option(help="One warehouse per seller and market.")
     ] = False,
     lead_time_limit: Annotated[
-        float, typer.Option("--lead-time-limit", min=0.1, help="Inbound days at most.")
+        float, typer.Option("--lead-time-limit", help="Inbound days at most.")
     ] = LEAD_TIME_LIMIT_DAYS,
     unserved_penalty: Annotated[
-        float, typer.Option("--unserved-penalty", min=0, help="CNY per order not served.")
+        float, typer.Option("--unserved-penalty", help="CNY per order not served.")
     ] = UNSERVED_PENALTY_CNY,
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.1, help="Seconds.")
-    ] = ALLOCATION_TIME_LIMIT_S,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds.")] = (
+        ALLOCATION_TIME_LIMIT_S
+    ),
+    seed: Annotated[int, typer.Option()] = 0,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="allocation.json")] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
     data: DataOption = None,
@@ -708,6 +775,7 @@ def allocate(
     quiet: QuietOption = False,
 ) -> None:
     """Allocate sellers' stock to shared overseas warehouses at least landed cost."""
+    from api.jobs.allocation import AllocationRules
     from optimizer._ortools import native_stdout_silenced
     from optimizer.allocation import (
         allocation_problem,
@@ -718,20 +786,28 @@ def allocate(
     )
 
     network = _load(data, tariffs)
+    given = {
+        "weeks": weeks, "service_days": service_days, "service_level": service_level,
+        "fairness": fairness, "single_sourcing": single_sourcing,
+        "lead_time_limit_days": lead_time_limit, "unserved_penalty_cny": unserved_penalty,
+        "time_limit_s": time_limit, "seed": seed,
+    }  # fmt: skip
+    options = {name: "--" + name.replace("_", "-") for name in given} | {
+        "lead_time_limit_days": "--lead-time-limit", "unserved_penalty_cny": "--unserved-penalty",
+        "time_limit_s": "--time-limit",
+    }  # fmt: skip
+    rules = _job_input(AllocationRules, given, options=options)
     first_day = _first_monday(start, date.fromisoformat(network.date))
     try:
         problem = allocation_problem(
             network, sellers_from_records(_read_rows(sellers)),
-            warehouses_from_records(_read_rows(warehouses)), weeks=weeks, start=first_day,
-            service_days=service_days, service_level=service_level,
-            lead_time_limit_days=lead_time_limit, single_sourcing=single_sourcing,
-            fairness=fairness, unserved_penalty_cny=unserved_penalty,
+            warehouses_from_records(_read_rows(warehouses)), start=first_day,
             confirmed=bookings_from_records(_read_rows(bookings, required=False))
             if bookings else (),
-            workers=workers,
+            workers=workers, **rules.settings(),
         )  # fmt: skip
         with _busy(f"allocating (at most {time_limit:g} s)", quiet), native_stdout_silenced():
-            result = solve_allocation(problem, time_limit_s=time_limit, seed=seed)
+            result = solve_allocation(problem, time_limit_s=rules.time_limit_s, seed=rules.seed)
     except ValueError as exc:
         _fail(str(exc))
     document = result.to_dict(problem)
@@ -795,10 +871,10 @@ def pickups(
     start: Annotated[
         str | None, typer.Option(help="Earliest truck departure (default: 24 h before cut-off).")
     ] = None,
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.1, help="Seconds.")
-    ] = PICKUPS_TIME_LIMIT_S,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds.")] = (
+        PICKUPS_TIME_LIMIT_S
+    ),
+    seed: Annotated[int, typer.Option()] = 0,
     backend: Annotated[
         str | None, typer.Option(help=f"{_either(BACKENDS)} (default: the first).")
     ] = None,
@@ -813,18 +889,28 @@ def pickups(
     quiet: QuietOption = False,
 ) -> None:
     """Route trucks to collect lots and unload them at the hub by the cut-off."""
-    from optimizer.first_mile import problem_from_records, read_fleet, solve_pickups
+    from api.jobs.pickups import PickupsInput
+    from optimizer.first_mile import solve_pickups
 
     network = _load(data)
+    given = {
+        "pickups": _read_rows(lots), "fleet": _read_rows(fleet), "hub": hub, "cutoff": cutoff,
+        "start": start, "time_limit_s": time_limit, "seed": seed, "backend": backend,
+        "terrain": terrain,
+    }  # fmt: skip
+    files = {"pickups": lots, "fleet": fleet}
+    options = {name: f"--{name}" for name in given if name not in files} | {
+        "time_limit_s": "--time-limit"
+    }
+    job = _job_input(PickupsInput, given, options=options, files=files)
     try:
-        problem = problem_from_records(
-            _read_rows(lots), fleet=read_fleet(fleet), hub=hub, cutoff=cutoff,
-            network=network, start=start, terrain=terrain,
-        )  # fmt: skip
+        problem = job.problem(network)
         with _busy(f"routing the pickups (at most {time_limit:g} s)", quiet):
-            result = solve_pickups(problem, time_limit_s=time_limit, seed=seed, backend=backend)
+            result = solve_pickups(
+                problem, time_limit_s=job.time_limit_s, seed=job.seed, backend=job.backend
+            )
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(_cli_words(exc, given, options, files))
     document = result.to_dict()
     if output is not None:
         written = result.to_geojson() if output.suffix.lower() != ".json" else document

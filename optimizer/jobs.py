@@ -3,7 +3,13 @@
 A job's input is one :class:`JobInput` model per kind: each field declared once, with its type,
 bounds (:class:`Range`, :class:`OneOf`), default and description, so that the service's OpenAPI
 document describes it and the same model checks it at submission, in the worker and in the
-CLI. A job body reports its progress through :data:`Progress`. Bad input is one
+CLI. Two limits are the job slot's own, not the solver's: a job's table holds at most
+:data:`MAX_ROWS` rows and its solver runs at most :data:`MAX_SECONDS`. A command run on one's
+own machine validates the same model with :data:`LOCAL` as pydantic's validation context
+(:func:`checked` with ``local=True``), which lifts them to :data:`MAX_LOCAL_SECONDS` and no row
+limit; every other rule holds alike.
+
+A job body reports its progress through :data:`Progress`. Bad input is one
 :class:`~optimizer.errors.InvalidInputError` whose field is the path into the job's input
 (``input.shipments.3.weight_kg``): raised inside a model's validators it becomes a pydantic
 error at that path (type ``invalid_input``, the same words), and :func:`checked` turns a
@@ -31,6 +37,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -42,6 +49,8 @@ from optimizer.inputs import MAX_SEED, check_year, table_from_text
 
 __all__ = [
     "INPUT_ERROR",
+    "LOCAL",
+    "MAX_LOCAL_SECONDS",
     "MAX_ROWS",
     "MAX_SECONDS",
     "JobInput",
@@ -70,6 +79,11 @@ MAX_ROWS = 10_000
 MAX_SECONDS = 600.0
 #: The shortest time limit a job may ask for, seconds.
 MIN_SECONDS = 0.1
+#: The longest a solver may run for a command on one's own machine, seconds: a night's run.
+MAX_LOCAL_SECONDS = 86_400.0
+#: The validation context of a command run on one's own machine: the job slot's limits
+#: (:data:`MAX_ROWS`, :data:`MAX_SECONDS`) do not apply.
+LOCAL: Mapping[str, bool] = {"local": True}
 #: The pydantic error type of Shudao's own messages: its ``msg`` is the words after the field.
 INPUT_ERROR = "invalid_input"
 #: One row of a table given to a job: column name -> value, as a CSV or JSON list holds it.
@@ -81,14 +95,20 @@ def _refusal(message: str) -> PydanticCustomError:
     return PydanticCustomError(INPUT_ERROR, "{message}", {"message": message})
 
 
+def _is_local(context: Any) -> bool:
+    """Whether a validation's context is :data:`LOCAL`."""
+    return isinstance(context, Mapping) and bool(context.get("local"))
+
+
 class _Before(ABC):
     """A field's check that runs before pydantic reads the field's type, so that a refusal is
     in Shudao's words (``got VALUE; expected ALLOWED``), and what it adds to the JSON schema.
     ``Annotated[T, Check(...)]`` applies it."""
 
     @abstractmethod
-    def check(self, value: Any, source: Any) -> Any:
-        """The value to read as the field's type (``source``); raise :func:`_refusal` if none."""
+    def check(self, value: Any, source: Any, local: bool) -> Any:
+        """The value to read as the field's type (``source``); raise :func:`_refusal` if none.
+        ``local``: validated for a command on one's own machine (:data:`LOCAL`)."""
 
     def keywords(self) -> dict[str, Any]:
         """What the check adds to the field's JSON schema."""
@@ -97,8 +117,9 @@ class _Before(ABC):
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.no_info_before_validator_function(
-            lambda value: self.check(value, source), handler(source)
+        return core_schema.with_info_before_validator_function(
+            lambda value, info: self.check(value, source, _is_local(info.context)),
+            handler(source),
         )
 
     def __get_pydantic_json_schema__(
@@ -116,6 +137,8 @@ class Range(_Before):
     A value that is not a number (booleans are not), not an integer where one is declared, or
     out of bounds is refused with ``got VALUE; expected ALLOWED``; the JSON schema gets
     ``minimum`` and ``maximum``. ``allowed`` replaces the words generated from the bounds.
+    ``local_high``, where given, replaces ``high`` when validating with :data:`LOCAL`: a
+    bound that is the job slot's, not the solver's.
 
     Examples
     --------
@@ -136,19 +159,21 @@ class Range(_Before):
     low: float
     high: float
     allowed: str | None = None
+    local_high: float | None = None
 
-    def check(self, value: Any, source: Any) -> Any:
+    def check(self, value: Any, source: Any, local: bool) -> Any:
         integer = source is int
         kinds: tuple[type, ...] = (int,) if integer else (int, float)
+        high = self.local_high if local and self.local_high is not None else self.high
         if (
             isinstance(value, bool)
             or not isinstance(value, kinds)
-            or not self.low <= cast(float, value) <= self.high
+            or not self.low <= cast(float, value) <= high
         ):
             allowed = self.allowed or (
-                f"an integer in [{self.low:,}, {self.high:,}]"
+                f"an integer in [{self.low:,}, {high:,}]"
                 if integer
-                else f"a number in [{self.low:g}, {self.high:g}]"
+                else f"a number in [{self.low:g}, {high:g}]"
             )
             raise _refusal(f"got {quoted(value)}; expected {allowed}")
         return value
@@ -176,7 +201,7 @@ class OneOf(_Before):
 
     choices: tuple[str, ...]
 
-    def check(self, value: Any, source: Any) -> Any:
+    def check(self, value: Any, source: Any, local: bool) -> Any:
         if value is not None and value not in self.choices:
             raise _refusal(f"got {quoted(value)}; expected one of {', '.join(self.choices)}")
         return value
@@ -205,7 +230,7 @@ class Parsed(_Before):
 
     parse: Callable[[Any], Any]
 
-    def check(self, value: Any, source: Any) -> Any:
+    def check(self, value: Any, source: Any, local: bool) -> Any:
         try:
             return self.parse(value)
         except InvalidInputError as exc:
@@ -213,8 +238,13 @@ class Parsed(_Before):
 
 
 def table(description: str) -> Any:
-    """A table field of a job input: a list of row objects, at most :data:`MAX_ROWS`."""
-    return Field(None, max_length=MAX_ROWS, description=f"{description} At most {MAX_ROWS:,} rows.")
+    """A table field of a job input: a list of row objects, at most :data:`MAX_ROWS` in a job
+    (:meth:`JobInput._read_tables` counts them)."""
+    return Field(
+        None,
+        json_schema_extra={"maxItems": MAX_ROWS},
+        description=f"{description} At most {MAX_ROWS:,} rows.",
+    )
 
 
 def table_text(table_name: str) -> Any:
@@ -280,7 +310,7 @@ def require_columns(
 #: The time limit of a job's solver, as every solving kind takes it (its default is the solver's).
 TimeLimit = Annotated[
     float,
-    Range(MIN_SECONDS, MAX_SECONDS),
+    Range(MIN_SECONDS, MAX_SECONDS, local_high=MAX_LOCAL_SECONDS),
     Field(description="Seconds the solver may take."),
 ]
 #: The seed of a job's solver, as every job kind takes it.
@@ -319,10 +349,13 @@ def input_errors() -> Iterator[None]:
         raise ValidationError.from_exception_data("JobInput", [detail]) from exc
 
 
-def checked(model: type[Model], job_input: object, *, root: str | None = "input") -> Model:
+def checked(
+    model: type[Model], job_input: object, *, root: str | None = "input", local: bool = False
+) -> Model:
     """``model`` validated from ``job_input``; the first problem raised as an
     :class:`InvalidInputError` on ``root.PATH`` (``input.seed``, as the service answers it),
-    or on ``PATH`` alone with ``root=None`` (the input's own field names).
+    or on ``PATH`` alone with ``root=None`` (the input's own field names). ``local``: for a
+    command on one's own machine, without the job slot's limits (:data:`LOCAL`).
 
     Examples
     --------
@@ -336,9 +369,17 @@ def checked(model: type[Model], job_input: object, *, root: str | None = "input"
     Traceback (most recent call last):
     ...
     optimizer.errors.InvalidInputError: seed: got -1; expected an integer in [0, 2,147,483,647]
+    >>> class Solve(BaseModel):
+    ...     time_limit_s: TimeLimit = 60.0
+    >>> checked(Solve, {"time_limit_s": 3600}, root=None)
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: time_limit_s: got 3600; expected a number in [0.1, 600]
+    >>> checked(Solve, {"time_limit_s": 3600}, local=True).time_limit_s
+    3600.0
     """
     try:
-        return model.model_validate(job_input)
+        return model.model_validate(job_input, context=LOCAL if local else None)
     except ValidationError as error:
         first = error.errors()[0]
         parts = [str(part) for part in first["loc"]]
@@ -381,10 +422,11 @@ class JobInput(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _read_tables(cls, data: Any) -> Any:
+    def _read_tables(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, dict):
             return data
         data = {key: value for key, value in data.items() if value is not None}
+        max_rows = None if _is_local(info.context) else MAX_ROWS
         with input_errors():
             for rows_name, csv_name in cls.TABLES.items():
                 if csv_name in data:
@@ -392,8 +434,12 @@ class JobInput(BaseModel):
                     field = f"input.{csv_name}"
                     if not isinstance(text, str):
                         raise InvalidInputError(field, text, "the CSV text as a string")
-                    data[rows_name] = table_from_text(text, field, max_rows=MAX_ROWS).rows
-                elif isinstance(data.get(rows_name), list) and len(data[rows_name]) > MAX_ROWS:
+                    data[rows_name] = table_from_text(text, field, max_rows=max_rows).rows
+                elif (
+                    max_rows is not None
+                    and isinstance(data.get(rows_name), list)
+                    and len(data[rows_name]) > max_rows
+                ):
                     rows = data[rows_name]
                     raise InvalidInputError(
                         f"input.{rows_name}", rows, f"at most {MAX_ROWS} rows",

@@ -176,7 +176,10 @@ def test_consolidate_writes_the_plan_and_prints_a_summary(tmp_path: Path) -> Non
             "hub: got 'Atlantis'",
         ),
         (["--hub", "Chengdu", "--from", "December", "--to", "2026-12-02"], "from: got 'December'"),
-        (["--hub", "Chengdu", "--from", "2026-12-09", "--to", "2026-12-02"], "last_day"),
+        (
+            ["--hub", "Chengdu", "--from", "2026-12-09", "--to", "2026-12-02"],
+            "--to: got 2026-12-02; expected a day 0 to",
+        ),
     ],
 )
 def test_consolidate_bad_arguments_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
@@ -330,3 +333,88 @@ def test_allocate_starts_on_an_iso_week() -> None:
     )  # the same plan (the first line holds the run time)
     bad = runner.invoke(app, [*ALLOCATE_ARGS, "--start", "2026-W54"])
     assert bad.exit_code == 2 and "2026 has weeks W01 to W53" in bad.output
+
+
+# The commands build the job kinds' input models (issue 22): a rule lives in the model, and a
+# refusal names the command's option or the file's row.
+LOTS_CSV = (
+    "id,origin,destination,deadline,weight_kg,volume_m3\nL1,Chengdu,Duisburg,2026-12-31,5,1\n"
+)
+CONSOLIDATE_TAIL = ["--hub", "Chengdu", "--from", "2026-12-02", "--to", "2026-12-02"]
+
+
+@pytest.mark.parametrize(
+    ("command", "extra", "message"),
+    [
+        ("consolidate", ["--max-late-days", "91"],
+         "error: --max-late-days: got 91.0; expected a number in [0, 90]"),
+        ("consolidate", ["--seed", "-1"],
+         "error: --seed: got -1; expected an integer in [0, 2,147,483,647]"),
+        ("consolidate", ["--time-limit", "0"],
+         "error: --time-limit: got 0.0; expected a number in [0.1, 86400]"),
+        ("allocate", ["--fairness", "2"],
+         "error: --fairness: got 2.0; expected a number in [0, 1]"),
+        ("allocate", ["--weeks", "27"], "error: --weeks: got 27; expected an integer in [1, 26]"),
+        ("allocate", ["--lead-time-limit", "0"],
+         "error: --lead-time-limit: got 0.0; expected a number in [0.1, 120]"),
+        ("pickups", ["--terrain", "moon"], "error: --terrain: got 'moon'; expected one of"),
+        ("pickups", ["--cutoff", "2026-12-03 18:00"], "error: --cutoff: got '2026-12-03 18:00'"),
+    ],
+)  # fmt: skip
+def test_commands_refuse_what_the_job_refuses_naming_the_option(
+    tmp_path: Path, command: str, extra: list[str], message: str
+) -> None:
+    lots = tmp_path / "lots.csv"
+    lots.write_text(LOTS_CSV)
+    arguments = {
+        "consolidate": ["consolidate", str(lots), *CONSOLIDATE_TAIL],
+        "allocate": ALLOCATE_ARGS,
+        "pickups": PICKUPS_ARGS,
+    }[command]
+    result = runner.invoke(app, [*arguments, *extra])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(message), result.output
+
+
+def test_a_bad_fleet_row_is_named_by_its_file_and_row(tmp_path: Path) -> None:
+    fleet = tmp_path / "trucks.csv"
+    fleet.write_text("name,capacity_kg,capacity_m3\nvan,1800,16\ntruck,heavy,55\n")
+    arguments = [*PICKUPS_ARGS]
+    arguments[arguments.index("--fleet") + 1] = str(fleet)
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: trucks.csv row 2.capacity_kg: got 'heavy'")
+
+
+def test_a_shipments_file_without_a_column_is_named_by_its_row(tmp_path: Path) -> None:
+    shipments = tmp_path / "shipments.csv"
+    shipments.write_text("id,origin,destination,weight_kg\nA1,Linshui,Duisburg,800\n")
+    result = runner.invoke(app, ["plan-batch", str(shipments), "-o", str(tmp_path / "p.csv")])
+    assert result.exit_code == 2
+    assert result.output == "error: A1: missing volume_m3\n"
+
+
+def test_the_job_slots_limits_do_not_bind_a_command(tmp_path: Path) -> None:
+    """A job runs at most 600 s and takes at most 10,000 rows; on one's own machine the same
+    model allows a night's solve and any number of rows."""
+    from api.jobs.consolidation import ConsolidationInput
+    from api.jobs.route_batch import RouteBatchInput
+    from optimizer.errors import InvalidInputError
+    from optimizer.jobs import MAX_ROWS, checked
+
+    row = {"origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4}
+    rows = {"shipments": [row] * (MAX_ROWS + 1)}
+    with pytest.raises(InvalidInputError, match="10001 rows; at most 10000 per job"):
+        checked(RouteBatchInput, rows)
+    assert len(checked(RouteBatchInput, rows, local=True).shipments or []) == MAX_ROWS + 1
+    lots = {"csv": LOTS_CSV, "hub": "Chengdu", "from": "2026-12-02", "to": "2026-12-02"}
+    with pytest.raises(InvalidInputError, match=r"input.time_limit_s: got 3600; .* \[0.1, 600\]"):
+        checked(ConsolidationInput, {**lots, "time_limit_s": 3600})
+    assert checked(ConsolidationInput, {**lots, "time_limit_s": 3600}, local=True).time_limit_s
+    lots_file = tmp_path / "lots.csv"
+    lots_file.write_text(LOTS_CSV)
+    result = runner.invoke(
+        app, ["consolidate", str(lots_file), *CONSOLIDATE_TAIL, "--time-limit", "3600"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("optimal: ")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from api.db import repositories
@@ -112,7 +112,55 @@ class LedgerSnapshot:
         return {w.id: w for w in self.warehouses.values()}
 
 
-class AllocationInput(JobInput):
+class AllocationRules(BaseModel):
+    """The rules of an allocation, as the ``allocation`` job and ``shudao allocate`` take them:
+    the weeks planned, the service and fairness rules, the penalty, the solver's time and seed.
+
+    Examples
+    --------
+    >>> rules = checked(AllocationRules, {"service_level": 0.9}, root=None)
+    >>> rules.weeks, rules.settings()["service_level"]
+    (4, 0.9)
+    >>> checked(AllocationRules, {"fairness": 2}, root=None)
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: fairness: got 2; expected a number in [0, 1]
+    """
+
+    weeks: Annotated[int, Range(1, MAX_WEEKS)] = Field(WEEKS, description="Weeks planned.")
+    service_days: Annotated[float, Range(0.0, 60.0)] = Field(
+        SERVICE_DAYS, description="Delivery within this many days counts as on time."
+    )
+    service_level: Annotated[float, Range(0.0, 1.0)] = Field(
+        0.0, description="Share of each market's orders on time (0: no rule)."
+    )
+    fairness: Annotated[float, Range(0.0, 1.0)] = Field(
+        0.0, description="Each seller keeps this share of the fill rate."
+    )
+    single_sourcing: Annotated[bool, Parsed(_flag)] = Field(
+        False, description="One warehouse per seller and market."
+    )
+    lead_time_limit_days: Annotated[float, Range(0.1, 120.0)] = Field(
+        LEAD_TIME_LIMIT_DAYS, description="Inbound days at most."
+    )
+    unserved_penalty_cny: Annotated[float, Range(0.0, 1e7)] = Field(
+        UNSERVED_PENALTY_CNY, description="CNY per order not served."
+    )
+    time_limit_s: TimeLimit = TIME_LIMIT_S
+    seed: Seed = 0
+
+    def settings(self) -> dict[str, Any]:
+        """The rules as :func:`optimizer.allocation.allocation_problem` takes them."""
+        return {
+            "weeks": self.weeks, "service_days": self.service_days,
+            "service_level": self.service_level, "fairness": self.fairness,
+            "single_sourcing": self.single_sourcing,
+            "lead_time_limit_days": self.lead_time_limit_days,
+            "unserved_penalty_cny": self.unserved_penalty_cny,
+        }  # fmt: skip
+
+
+class AllocationInput(JobInput, AllocationRules):
     """Sellers' forecasts and the terms of warehouses your organisation runs (the columns of
     ``shudao allocate``; a warehouse named by its id or name in the ledger, whose capacity and
     bookings are read from there), the first ISO week and the rules.
@@ -169,29 +217,6 @@ class AllocationInput(JobInput):
     first_week: Annotated[str, Parsed(_first_week)] = Field(
         description="The first ISO week planned, such as 2026-W49."
     )
-    weeks: Annotated[int, Range(1, MAX_WEEKS)] = Field(
-        WEEKS, description="Weeks planned from `first_week`."
-    )
-    service_days: Annotated[float, Range(0.0, 60.0)] = Field(
-        SERVICE_DAYS, description="Delivery within this many days counts as on time."
-    )
-    service_level: Annotated[float, Range(0.0, 1.0)] = Field(
-        0.0, description="Share of each market's orders on time (0: no rule)."
-    )
-    fairness: Annotated[float, Range(0.0, 1.0)] = Field(
-        0.0, description="Each seller keeps this share of the fill rate."
-    )
-    single_sourcing: Annotated[bool, Parsed(_flag)] = Field(
-        False, description="One warehouse per seller and market."
-    )
-    lead_time_limit_days: Annotated[float, Range(0.1, 120.0)] = Field(
-        LEAD_TIME_LIMIT_DAYS, description="Inbound days at most."
-    )
-    unserved_penalty_cny: Annotated[float, Range(0.0, 1e7)] = Field(
-        UNSERVED_PENALTY_CNY, description="CNY per order not served."
-    )
-    time_limit_s: TimeLimit = TIME_LIMIT_S
-    seed: Seed = 0
 
     @model_validator(mode="after")
     def _check(self) -> AllocationInput:
@@ -250,11 +275,9 @@ class AllocationInput(JobInput):
             if p or v
         )
         return allocation_problem(
-            network, sellers_from_records(self.sellers or []), terms, weeks=len(ledger.weeks),
-            start=week_monday(ledger.weeks[0]), service_days=self.service_days,
-            service_level=self.service_level, lead_time_limit_days=self.lead_time_limit_days,
-            single_sourcing=self.single_sourcing, fairness=self.fairness,
-            unserved_penalty_cny=self.unserved_penalty_cny, confirmed=confirmed,
+            network, sellers_from_records(self.sellers or []), terms,
+            start=week_monday(ledger.weeks[0]), confirmed=confirmed,
+            **(self.settings() | {"weeks": len(ledger.weeks)}),
         )  # fmt: skip
 
     def run(self, network: Network, progress: Progress, ledger: LedgerSnapshot) -> dict[str, Any]:
