@@ -84,8 +84,8 @@ async def create_route_plan(
     if not isinstance(body.ready_at, datetime):  # now, or the start of a local day
         inputs["ready_at"] = shipment.ready_at.isoformat()
     document = plan.to_dict(body.currency)
+    # committed before the 201 is sent, not after
     plan_id, created_at = repositories.save_plan(session, key.organisation_id, inputs, document)
-    session.commit()  # stored before the 201 is sent, not after
     # Encoded here instead of by FastAPI, which would validate and encode the model again;
     # the declared response model documents it.
     return json_response(plan_document(plan_id, created_at, inputs, document), 201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from api.db.models import (
@@ -20,19 +20,26 @@ _INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablenam
 def save_plan(
     session: Session, organisation_id: str, request: dict[str, Any], plan: dict[str, Any]
 ) -> tuple[str, datetime]:
-    """Store a plan document for an organisation; its id and creation time.
+    """Store a plan document for an organisation, durably: its id and creation time.
 
-    One Core insert: the ORM's unit of work would build, flush and track a record that the
-    request never reads back.
+    One Core insert (the ORM's unit of work would build, flush and track a record that the
+    request never reads back), on a connection of its own in autocommit mode: the statement is
+    its own transaction, committed when it returns, so storing a plan is one round trip to
+    PostgreSQL instead of three (BEGIN, INSERT, COMMIT) and the session's own transaction, if
+    any, is left as it was.
     """
     plan_id, created_at = new_id(), utc_now()
-    session.execute(
-        _INSERT_PLAN,
-        {
-            "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
-            "dataset_version": str(plan["dataset_version"]), "request": request, "plan": plan,
-        },
-    )  # fmt: skip
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            _INSERT_PLAN,
+            {
+                "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
+                "dataset_version": str(plan["dataset_version"]), "request": request,
+                "plan": plan,
+            },
+        )  # fmt: skip
     return plan_id, created_at
 
 
