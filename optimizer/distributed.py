@@ -40,6 +40,7 @@ from optimizer.errors import InvalidInputError
 
 __all__ = [
     "CHUNKS",
+    "LOCAL_HTTP_ADDRESS",
     "MANIFEST",
     "ChunkedRun",
     "OtherRunError",
@@ -55,6 +56,11 @@ __all__ = [
 MANIFEST = "manifest.json"
 #: The directory, in the output directory, holding one Parquet file per finished chunk.
 CHUNKS = "chunks"
+
+#: Where a LocalCluster's scheduler serves HTTP: any free port of the loopback interface.
+#: ``dashboard_address=None`` does not turn the server off but puts it on port 8787, which a
+#: second cluster on the machine finds taken (a warning, an error under the test suite).
+LOCAL_HTTP_ADDRESS = "127.0.0.1:0"
 
 #: ``submit(client, start, stop)``: submit the task of items ``[start, stop)``; its future must
 #: give a table (a pandas DataFrame or a pyarrow Table) with one row per item.
@@ -169,7 +175,8 @@ def write_parquet_atomic(table: pd.DataFrame | pa.Table, path: Path) -> None:
 @contextmanager
 def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
     """A ``distributed.Client`` of the cluster at ``scheduler``; else of a new LocalCluster of
-    ``workers`` processes with one thread each (no dashboard), closed on exit."""
+    ``workers`` processes with one thread each (HTTP on :data:`LOCAL_HTTP_ADDRESS`), closed on
+    exit."""
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -178,7 +185,10 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
         return
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=LOCAL_HTTP_ADDRESS,
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
