@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +24,7 @@ from rich.progress import Progress
 
 from network_data import Network, load_network
 from optimizer._compile import routing_data
-from optimizer.distributed import CHUNKS, chunk_starts, run_chunks
+from optimizer.distributed import CHUNKS, chunk_starts, dask_client, run_chunks
 from optimizer.errors import InvalidInputError
 from optimizer.routing.plan import plan_routes
 from optimizer.routing.problem import shipment_from_record
@@ -195,8 +196,16 @@ _NETWORKS: dict[tuple[str | None, str | None], Network] = {}
 _NETWORKS_LOCK = threading.Lock()
 
 
-def _network_at(network_dir: str | None, tariffs: str | None) -> Network:
-    """The network of ``network_dir`` (None: bundled), loaded and compiled once a process."""
+def cached_network(network_dir: str | None = None, tariffs: str | None = None) -> Network:
+    """The network of ``network_dir`` and ``tariffs`` (None: bundled), loaded and compiled
+    once a process: what :func:`plan_chunk` plans on. ``client.run(cached_network)`` warms
+    every worker of a cluster before a batch.
+
+    Examples
+    --------
+    >>> cached_network() is cached_network()
+    True
+    """
     with _NETWORKS_LOCK:
         network = _NETWORKS.get((network_dir, tariffs))
         if network is None:
@@ -204,6 +213,17 @@ def _network_at(network_dir: str | None, tariffs: str | None) -> Network:
             routing_data(network)
             _NETWORKS[(network_dir, tariffs)] = network
     return network
+
+
+def dataset_version(network_dir: str | None = None, tariffs: str | None = None) -> str:
+    """The version of :func:`cached_network` (loading it in this process if need be).
+
+    Examples
+    --------
+    >>> dataset_version() == load_network().version
+    True
+    """
+    return cached_network(network_dir, tariffs).version
 
 
 def plan_chunk(
@@ -227,7 +247,7 @@ def plan_chunk(
     >>> plan_chunk(table, 10, None, None, version).select(["row", "id", "status"]).to_pylist()
     [{'row': 10, 'id': 'A', 'status': 'planned'}]
     """
-    network = _network_at(network_dir, tariffs)
+    network = cached_network(network_dir, tariffs)
     if network.version != version:
         raise RuntimeError(
             f"this worker read dataset {network.version} from {network_dir or 'the package'}, "
@@ -389,9 +409,9 @@ def plan_batch_to_parquet(
 
     The table is read ``chunk_size`` rows at a time and each chunk is one Dask task
     (:func:`plan_chunk`; a few in flight at a time, see :func:`optimizer.distributed.run_chunks`).
-    Every worker process loads and compiles the network once, from ``network_dir``: the
-    workers of a cluster elsewhere need the same dataset files at that path (the bundled
-    dataset needs nothing). Each finished chunk is written at once to
+    Every worker process loads and compiles the network once, from ``network_dir`` (the driver
+    does not load it): the workers of a cluster elsewhere need the same dataset files at that
+    path (the bundled dataset needs nothing). Each finished chunk is written at once to
     ``<output_dir>/chunks/chunk-<first row>.parquet`` (whole or not at all), so memory stays
     bounded by a few chunks whatever the size of the table. A worker that dies has its tasks
     run again on the others and their files replace themselves: no row is lost or doubled. A
@@ -436,6 +456,8 @@ def plan_batch_to_parquet(
         Naming ``shipments`` (not a table, a required column missing, no rows),
         ``chunk_size``, or ``output`` (the directory holds another batch:
         :class:`~optimizer.distributed.OtherRunError`).
+    NetworkValidationError
+        If the dataset at ``network_dir`` is invalid (raised by the worker that reads it).
 
     Examples
     --------
@@ -449,7 +471,7 @@ def plan_batch_to_parquet(
     (3, 2, {'planned': 2, 'invalid': 1})
     >>> run.read(columns=["row", "id", "status"]).to_dict("list")
     {'row': [0, 1, 2], 'id': ['A', 'B', 'C'], 'status': ['planned', 'invalid', 'planned']}
-    >>> plan_batch_to_parquet(table, output, chunk_size=2).resumed  # all on disk already
+    >>> plan_batch_to_parquet(table, output, chunk_size=2, workers=1).resumed  # all on disk
     2
     """
     began = time.perf_counter()
@@ -458,29 +480,33 @@ def plan_batch_to_parquet(
     table = _open_shipments(shipments)
     network_path = None if network_dir is None else str(Path(network_dir).resolve())
     tariffs_path = None if tariffs is None else str(Path(tariffs).resolve())
-    version = load_network(network_path, tariffs=tariffs_path).version
-    manifest = {
-        "what": "route batch",
-        "input_digest": table.digest,
-        "rows": table.rows,
-        "chunk_size": chunk_size,
-        "dataset": version,
-    }
-    reader = table.chunks(chunk_size)
+    own = dask_client(scheduler, workers) if client is None else nullcontext(client)
+    with own as using:
+        # A worker reads the dataset's version (and keeps the network for its first chunk):
+        # the driver never loads the network.
+        version = using.submit(dataset_version, network_path, tariffs_path, pure=False).result()
+        manifest = {
+            "what": "route batch",
+            "input_digest": table.digest,
+            "rows": table.rows,
+            "chunk_size": chunk_size,
+            "dataset": version,
+        }
+        reader = table.chunks(chunk_size)
 
-    def submit(client: Any, start: int, stop: int) -> Any:
-        for first, rows in reader:
-            if first == start:
-                return client.submit(
-                    plan_chunk, rows, first, network_path, tariffs_path, version, pure=False
-                )
-        raise RuntimeError(f"the shipments table has no row {start}")  # pragma: no cover
+        def submit(client: Any, start: int, stop: int) -> Any:
+            for first, rows in reader:
+                if first == start:
+                    return client.submit(
+                        plan_chunk, rows, first, network_path, tariffs_path, version, pure=False
+                    )
+            raise RuntimeError(f"the shipments table has no row {start}")  # pragma: no cover
 
-    counts = run_chunks(
-        output, manifest, table.rows, chunk_size, submit, what="route batch",
-        scheduler=scheduler, workers=workers, client=client, max_in_flight=max_in_flight,
-        progress=progress, on_chunk=on_chunk, on_progress=on_progress,
-    )  # fmt: skip
+        counts = run_chunks(
+            output, manifest, table.rows, chunk_size, submit, what="route batch",
+            client=using, max_in_flight=max_in_flight, progress=progress, on_chunk=on_chunk,
+            on_progress=on_progress,
+        )  # fmt: skip
     statuses = pq.read_table(output / CHUNKS, columns=["status"]).column("status")
     if len(statuses) != table.rows:  # pragma: no cover - a file removed while running
         raise RuntimeError(f"{output / CHUNKS} holds {len(statuses)} rows, not {table.rows}")
