@@ -8,9 +8,11 @@ process starts a LocalCluster (one thread a worker), loads the network on every 
 (``warm-up``), and plans the file with :func:`optimizer.routing.batch.plan_batch_to_parquet`
 into a temporary directory. Reported: the batch's wall time and rows/s (the warm-up apart),
 the driver's CPU time and peak memory (the child process: driver and the cluster's
-scheduler), the largest worker's peak memory, and the 2-vs-1 throughput ratio against the
-target of 1.8x. Beside them, the peer in the same run: :func:`plan_batch` (a process pool,
-every row in memory) on the first 5,000 rows with as many processes.
+scheduler), the largest worker's peak memory, rows per CPU second of the workers (which
+other programs on the machine change far less than rows/s), the 2-vs-1 throughput ratio
+against the target of 1.8x, and the machine's load average around the batch. Beside them, the
+peer in the same run: :func:`plan_batch` (a process pool, every row in memory) on the first
+5,000 rows with as many processes.
 
 The million rows take about an hour on a 2-core machine (at about 300 rows/s a core, 1 worker
 then 2), hence the switch.
@@ -94,11 +96,15 @@ def measure(workers: int, source: Path, chunk_rows: int) -> dict[str, Any]:
             began = time.perf_counter()
             client.run(cached_network)
             warm_s = time.perf_counter() - began
-            cpu_before = _cpu_s()
+            load_before = os.getloadavg()[0]
+            cpu_before, workers_before = _cpu_s(), client.run(_cpu_s)
             run = plan_batch_to_parquet(source, output / "plans", chunk_size=chunk_rows,
                                         client=client)  # fmt: skip
             driver_cpu_s = _cpu_s() - cpu_before
+            workers_after = client.run(_cpu_s)
+            worker_cpu_s = sum(workers_after[w] - workers_before.get(w, 0.0) for w in workers_after)
             worker_peak_mb = max(client.run(_peak_mb).values())
+            load = (load_before, os.getloadavg()[0])
         return {
             "workers": workers,
             "rows": run.rows,
@@ -107,6 +113,8 @@ def measure(workers: int, source: Path, chunk_rows: int) -> dict[str, Any]:
             "rows_per_s": run.rows / run.elapsed_s,
             "warm_s": warm_s,
             "driver_cpu_s": driver_cpu_s,
+            "worker_cpu_s": worker_cpu_s,
+            "load": load,
             "driver_peak_mb": _peak_mb(),
             "worker_peak_mb": worker_peak_mb,
             "by_status": run.by_status,
@@ -141,7 +149,7 @@ def main() -> None:
         print(
             f"{'workers':>7} {'seconds':>8} {'rows/s':>8} {'warm-up s':>9} "
             f"{'driver CPU s':>12} {'driver peak MB':>14} {'worker peak MB':>14} "
-            f"{'x 1 worker':>10} {'peer rows/s':>11}"
+            f"{'rows/worker CPU s':>17} {'x 1 worker':>10} {'peer rows/s':>11} {'load avg':>9}"
         )
         base: dict[str, Any] | None = None
         for workers in WORKER_COUNTS:
@@ -157,13 +165,17 @@ def main() -> None:
                 f"{workers:>7} {row['seconds']:>8.1f} {row['rows_per_s']:>8,.0f} "
                 f"{row['warm_s']:>9.1f} {row['driver_cpu_s']:>12.1f} "
                 f"{row['driver_peak_mb']:>14,.0f} {row['worker_peak_mb']:>14,.0f} "
-                f"{row['rows_per_s'] / base['rows_per_s']:>10.2f} {peer:>11,.0f}"
+                f"{row['rows'] / row['worker_cpu_s']:>17,.0f} "
+                f"{row['rows_per_s'] / base['rows_per_s']:>10.2f} {peer:>11,.0f} "
+                f"{row['load'][0]:>4.1f}-{row['load'][1]:.1f}"
             )
         statuses = ", ".join(f"{k} {v:,}" for k, v in (base or {}).get("by_status", {}).items())
         print(f"rows by status: {statuses}")
         print(
             f"target: 2 workers >= {RATIO_TARGET}x the rows/s of 1 worker; peer: plan_batch "
-            f"(process pool, in memory) on the first {PEER_ROWS:,} rows, as many processes"
+            f"(process pool, in memory) on the first {PEER_ROWS:,} rows, as many processes; "
+            f"load avg: the machine's 1-minute load before and after the batch ({os.cpu_count()} "
+            "cores; above the worker count, something else was running)"
         )
         if not MILLION:
             print("SHUDAO_BENCH_MILLION=1 plans 1,000,000 shipments (about an hour on 2 cores)")
