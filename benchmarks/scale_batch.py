@@ -4,7 +4,8 @@ Writes ``SHUDAO_BENCH_BATCH_ROWS`` random shipments (default 20,000;
 ``SHUDAO_BENCH_MILLION=1`` for 1,000,000) of the bundled network to a Parquet file
 (``bench_routing.random_shipments``: origins in the pilot zones, destinations abroad, seeded),
 then, for 1 and for 2 worker processes (``SHUDAO_BENCH_BATCH_WORKERS``, default ``1,2``), a child
-process starts a LocalCluster (one thread a worker), loads the network on every worker
+process starts a LocalCluster (one thread a worker, the settings of
+:data:`~optimizer.distributed.QUIET_LOCAL_CLUSTER`), loads the network on every worker
 (``warm-up``), and plans the file with :func:`optimizer.routing.batch.plan_batch_to_parquet`
 into a temporary directory. Reported: the batch's wall time and rows/s (the warm-up apart),
 the driver's CPU time and peak memory (the child process: driver and the cluster's
@@ -37,7 +38,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.bench_routing import SEED, random_shipments
 from network_data import load_network
-from optimizer.distributed import LOCAL_HTTP_ADDRESS
+from optimizer.distributed import local_cluster
 from optimizer.routing.batch import cached_network, plan_batch, plan_batch_to_parquet
 
 MILLION = os.environ.get("SHUDAO_BENCH_MILLION") == "1"
@@ -82,15 +83,12 @@ def _cpu_s() -> float:
 
 def measure(workers: int, source: Path, chunk_rows: int) -> dict[str, Any]:
     """Plan ``source`` on a new LocalCluster of ``workers`` processes; the figures."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     output = Path(tempfile.mkdtemp(prefix="shudao-batch-"))
     try:
         with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=LOCAL_HTTP_ADDRESS, silence_logs=logging.ERROR,
-            ) as cluster,
+            local_cluster(workers, silence_logs=logging.ERROR) as cluster,
             Client(cluster) as client,
         ):  # fmt: skip
             began = time.perf_counter()

@@ -42,11 +42,13 @@ __all__ = [
     "CHUNKS",
     "LOCAL_HTTP_ADDRESS",
     "MANIFEST",
+    "QUIET_LOCAL_CLUSTER",
     "ChunkedRun",
     "OtherRunError",
     "chunk_path",
     "chunk_starts",
     "dask_client",
+    "local_cluster",
     "prepare_output",
     "run_chunks",
     "write_parquet_atomic",
@@ -172,26 +174,59 @@ def write_parquet_atomic(table: pd.DataFrame | pa.Table, path: Path) -> None:
     partial.replace(path)
 
 
-@contextmanager
-def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
-    """A ``distributed.Client`` of the cluster at ``scheduler``; else of a new LocalCluster of
-    ``workers`` processes with one thread each (HTTP on :data:`LOCAL_HTTP_ADDRESS`), closed on
-    exit."""
-    from distributed import Client, LocalCluster
+#: Dask settings of the LocalClusters started here. Off: the statistical profiler (it samples
+#: every worker's stack each 10 ms). Less often: the system monitor (5 s), the event loop's
+#: tick check (1 s) and each worker's memory check (1 s). On 2 cores an idle cluster of 2
+#: workers then takes 1 % of a core in the driver (7 % with the defaults) and 0.5 % in each
+#: worker (4.5 %): what is left for planning.
+QUIET_LOCAL_CLUSTER: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
-    if scheduler is not None:
-        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-            yield client
-        return
+
+@contextmanager
+def local_cluster(workers: int, **options: Any) -> Iterator[Any]:
+    """A ``distributed.LocalCluster`` of ``workers`` processes with one thread each, HTTP on
+    :data:`LOCAL_HTTP_ADDRESS` and the settings of :data:`QUIET_LOCAL_CLUSTER`; closed on exit.
+    ``options`` go to ``LocalCluster``.
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> with local_cluster(1) as cluster, Client(cluster) as client:
+    ...     client.submit(sum, [1, 2]).result()
+    3
+    """
+    import dask
+    from distributed import LocalCluster
+
     with (
+        dask.config.set(QUIET_LOCAL_CLUSTER),
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=LOCAL_HTTP_ADDRESS,
+            **options,
         ) as cluster,
-        Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
+        yield cluster
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
+    """A ``distributed.Client`` of the cluster at ``scheduler``; else of a new
+    :func:`local_cluster` of ``workers`` processes, closed on exit."""
+    from distributed import Client
+
+    if scheduler is not None:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
+    with local_cluster(workers) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
 

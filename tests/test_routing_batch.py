@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from benchmarks.bench_routing import random_shipments
 from network_data import Network
-from optimizer.distributed import LOCAL_HTTP_ADDRESS, OtherRunError
+from optimizer.distributed import OtherRunError, local_cluster
 from optimizer.errors import InvalidInputError
 from optimizer.routing import plan_routes, plan_summary_row
 from optimizer.routing.batch import (
@@ -31,21 +31,12 @@ from optimizer.routing.batch import (
 from optimizer.routing.problem import shipment_from_record
 
 
-def _cluster(workers: int) -> Any:
-    from distributed import LocalCluster
-
-    return LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True,
-        dashboard_address=LOCAL_HTTP_ADDRESS,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     """One worker process for the tests that do not kill it."""
     from distributed import Client
 
-    with _cluster(1) as cluster, Client(cluster) as dask_client:
+    with local_cluster(1) as cluster, Client(cluster) as dask_client:
         yield dask_client
 
 
@@ -167,7 +158,7 @@ def test_a_killed_worker_loses_and_doubles_no_row(tmp_path: Path, network: Netwo
 
     table = random_shipments(network, 1000, seed=23)
     killed: list[int] = []
-    with _cluster(2) as cluster, Client(cluster) as dask_client:
+    with local_cluster(2) as cluster, Client(cluster) as dask_client:
         pids = dask_client.run(os.getpid)
 
         def kill_one(start: int) -> None:
