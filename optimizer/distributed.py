@@ -81,14 +81,16 @@ start afresh'
 
     def __init__(self, output: str | os.PathLike[str], changed: list[str], *, what: str) -> None:
         self.changed = changed
+        held = (
+            f"a {what} with other settings ({', '.join(changed)})"
+            if changed
+            else f"chunk files without {MANIFEST}"
+        )
         super().__init__(
             "output",
             str(output),
             "an empty directory or one holding the same run",
-            message=(
-                f"{output} holds a {what} with other settings ({', '.join(changed)}); "
-                "use another output directory to start afresh"
-            ),
+            message=f"{output} holds {held}; use another output directory to start afresh",
         )
 
 
@@ -98,7 +100,8 @@ def prepare_output(output: Path, manifest: Mapping[str, Any], *, what: str = "ru
     Raises
     ------
     OtherRunError
-        If ``output`` already records a manifest with other settings; nothing is written then.
+        If ``output`` already records a manifest with other settings, or holds chunk files
+        without a manifest; nothing is written then.
 
     Examples
     --------
@@ -118,6 +121,8 @@ def prepare_output(output: Path, manifest: Mapping[str, Any], *, what: str = "ru
             keys = [*manifest, *(k for k in before if k not in manifest)]
             changed = sorted(k for k in keys if before.get(k) != manifest.get(k))
             raise OtherRunError(output, changed, what=what)
+    elif any((output / CHUNKS).glob("chunk-*.parquet")):  # not ours: no telling what they hold
+        raise OtherRunError(output, [], what=what)
     (output / CHUNKS).mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 

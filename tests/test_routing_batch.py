@@ -137,6 +137,9 @@ def test_the_manifest_refuses_another_batch_in_the_same_directory(
         plan_batch_to_parquet(shipments.iloc[:12], tmp_path, chunk_size=5, client=client)
     assert (tmp_path / "manifest.json").read_text() == manifest
     assert len(list((tmp_path / "chunks").glob("*.parquet"))) == 2
+    (tmp_path / "manifest.json").unlink()  # chunk files of no telling what: not taken as done
+    with pytest.raises(OtherRunError, match=r"holds chunk files without manifest\.json"):
+        plan_batch_to_parquet(shipments.iloc[:10], tmp_path, chunk_size=5, client=client)
 
 
 def test_bad_input_names_the_argument(tmp_path: Path, shipments: pd.DataFrame) -> None:

@@ -416,7 +416,9 @@ def plan_batch_to_parquet(
     bounded by a few chunks whatever the size of the table. A worker that dies has its tasks
     run again on the others and their files replace themselves: no row is lost or doubled. A
     run stopped (Ctrl-C, a crash of the driver) leaves the chunks it finished; running it
-    again with the same table, chunk size and dataset plans only the others.
+    again with the same table, chunk size and dataset plans only the others. (A row without
+    ``ready_at`` is ready when its chunk is planned: give ``ready_at`` when the rows of a
+    resumed batch must be comparable.)
 
     Parameters
     ----------
