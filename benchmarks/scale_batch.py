@@ -15,8 +15,8 @@ against the target of 1.8x, and the machine's load average around the batch. Bes
 peer in the same run: :func:`plan_batch` (a process pool, every row in memory) on the first
 5,000 rows with as many processes.
 
-The million rows take about an hour on a 2-core machine (at about 300 rows/s a core, 1 worker
-then 2), hence the switch.
+The million rows take about two hours on a 2-core machine (about 215 rows/s a worker: some 78
+minutes on 1 worker, then 38 on 2), hence the switch.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def main() -> None:
             "cores; above the worker count, something else was running)"
         )
         if not MILLION:
-            print("SHUDAO_BENCH_MILLION=1 plans 1,000,000 shipments (about an hour on 2 cores)")
+            print("SHUDAO_BENCH_MILLION=1 plans 1,000,000 shipments (about two hours on 2 cores)")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
