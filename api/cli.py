@@ -36,6 +36,7 @@ from optimizer.first_mile.solve import TIME_LIMIT_S as PICKUPS_TIME_LIMIT_S
 from optimizer.first_mile.travel import TERRAIN, TERRAINS
 from optimizer.model import CARGO_CLASSES
 from optimizer.quotable import Similarity
+from optimizer.routing.batch import BATCH_CHUNK_ROWS
 from scenarios.cli import scenario_app
 
 if TYPE_CHECKING:
@@ -1091,6 +1092,49 @@ def worker(
     finally:
         runner.close()
         engine.dispose()
+
+
+@app.command("plan-batch-dask")
+def plan_batch_dask(
+    shipments: Annotated[
+        Path, typer.Argument(help="Shipments: .parquet or .csv (UTF-8), columns of plan-batch.")
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory of the batch (rerun to resume).")
+    ],
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Rows per Dask task and file.")
+    ] = BATCH_CHUNK_ROWS,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local Dask worker processes.")] = 2,
+    data: DataOption = None,
+    tariffs: TariffsOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Plan a shipments table of any size on Dask, streaming one Parquet file per chunk.
+
+    Rows go to OUTPUT/chunks/*.parquet as chunks finish (one dataset in input order:
+    pandas.read_parquet("OUTPUT/chunks")), each with its input row number, id and plan
+    summary. Run the same command again after an interruption to plan only the missing
+    chunks; a killed worker's chunks are planned again by the others. Workers on a cluster
+    elsewhere need the same --data and --tariffs paths (nothing for the bundled dataset).
+    """
+    from optimizer.errors import ShudaoError
+    from optimizer.routing.batch import plan_batch_to_parquet
+
+    try:
+        run = plan_batch_to_parquet(
+            shipments, output, chunk_size=chunk_size, network_dir=data, tariffs=tariffs,
+            scheduler=scheduler, workers=workers, progress=not quiet,
+        )  # fmt: skip
+    except ShudaoError as exc:
+        _fail(str(exc))
+    counts = ", ".join(f"{status} {count:,}" for status, count in run.by_status.items())
+    resumed = f"; {run.resumed} of {run.chunks} chunks were on disk already" if run.resumed else ""
+    typer.echo(f"wrote {run.rows:,} plans to {run.parts_dir} ({counts}) in {run.elapsed_s:.1f} s"
+               f"{resumed}")  # fmt: skip
 
 
 if __name__ == "__main__":

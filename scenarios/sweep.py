@@ -6,26 +6,24 @@ sample plans the same demand sample (common random numbers: the spread comes fro
 parameters). Samples run in chunks; each finished chunk is written to
 ``<output>/chunks/chunk-<first sample>.parquet`` (written to a temporary name, then renamed).
 Running the sweep again with the same settings skips the chunks already on disk, so an
-interrupted sweep continues where it stopped.
+interrupted sweep continues where it stopped (:func:`optimizer.distributed.run_chunks`, which
+the route batch of :func:`optimizer.routing.batch.plan_batch_to_parquet` uses too).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.progress import Progress
 
 from network_data.schema import MODES
+from optimizer.distributed import OtherRunError, chunk_path, chunk_starts, run_chunks
 from scenarios.runner import run_scenario
 from scenarios.spec import KPI_COLUMNS, Scenario, ScenarioError, Uncertain, scenario_from_dict
-
-MANIFEST = "manifest.json"
 
 
 def draw(parameter: Uncertain, rng: np.random.Generator) -> float:
@@ -84,38 +82,6 @@ def run_samples(
     return pd.DataFrame(rows)
 
 
-@contextmanager
-def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    if scheduler is not None:
-        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-            yield client
-        return
-    with (
-        LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,  # type: ignore[no-untyped-call]
-    ):
-        yield client
-
-
-def _check_manifest(output: Path, manifest: dict[str, Any]) -> None:
-    path = output / MANIFEST
-    if path.is_file():
-        before = json.loads(path.read_text(encoding="utf-8"))
-        if before != manifest:
-            changed = sorted(k for k in manifest if before.get(k) != manifest[k])
-            raise ScenarioError(
-                f"{output} holds a sweep with other settings ({', '.join(changed)}); "
-                "use another output directory to start afresh"
-            )
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "chunks").mkdir(exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
 def run_sweep(
     scenario: Scenario,
     output: str | Path,
@@ -168,66 +134,34 @@ def run_sweep(
         "seed": seed,
         "chunk_size": chunk_size,
     }
-    _check_manifest(output, manifest)
-    starts = range(0, samples, chunk_size)
-    todo = [s for s in starts if not _chunk_path(output, s).is_file()]
-    if todo:
-        document = scenario.model_dump(mode="json", exclude_none=True)
-        if client is not None:
-            _run_chunks(client, document, scenario, output, todo, manifest, progress, on_chunk)
-        else:
-            with _client(scheduler, workers) as own:
-                _run_chunks(own, document, scenario, output, todo, manifest, progress, on_chunk)
+    document = scenario.model_dump(mode="json", exclude_none=True)
+
+    def submit(client: Any, start: int, stop: int) -> Any:
+        return client.submit(
+            run_samples, document, scenario.base_dir, list(range(start, stop)), seed, shipments,
+            pure=False,
+        )  # fmt: skip
+
+    try:
+        run_chunks(
+            output, manifest, samples, chunk_size, submit, what="sweep",
+            description=f"sweep {scenario.name}", scheduler=scheduler, workers=workers,
+            client=client, progress=progress, on_chunk=on_chunk,
+        )  # fmt: skip
+    except OtherRunError as exc:
+        raise ScenarioError(exc.message) from None
     results = pd.concat(
-        [pd.read_parquet(_chunk_path(output, s)) for s in starts], ignore_index=True
+        [
+            pd.read_parquet(chunk_path(output, s, samples))
+            for s in chunk_starts(samples, chunk_size)
+        ],
+        ignore_index=True,
     )
     results.to_parquet(output / "samples.parquet", index=False)
     (output / "summary.json").write_text(
         json.dumps(summarise(results, scenario), indent=2), encoding="utf-8"
     )
     return results
-
-
-def _chunk_path(output: Path, start: int) -> Path:
-    return output / "chunks" / f"chunk-{start:07d}.parquet"
-
-
-def _run_chunks(
-    client: Any,
-    document: dict[str, Any],
-    scenario: Scenario,
-    output: Path,
-    todo: list[int],
-    manifest: dict[str, Any],
-    progress: bool,
-    on_chunk: Callable[[int], None] | None,
-) -> None:
-    from distributed import as_completed
-
-    samples, size = manifest["samples"], manifest["chunk_size"]
-    futures = {
-        client.submit(
-            run_samples, document, scenario.base_dir, list(range(s, min(s + size, samples))),
-            manifest["seed"], manifest["shipments"], pure=False,
-        ): s
-        for s in todo
-    }  # fmt: skip
-    try:
-        with Progress(disable=not progress) as bar:
-            task = bar.add_task(f"sweep {scenario.name}", total=samples)
-            bar.advance(task, samples - sum(min(size, samples - s) for s in todo))
-            for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                start = futures[future]
-                frame = future.result()
-                path = _chunk_path(output, start)
-                partial = path.with_suffix(".partial")
-                frame.to_parquet(partial, index=False)
-                partial.replace(path)
-                bar.advance(task, len(frame))
-                if on_chunk is not None:
-                    on_chunk(start)
-    finally:
-        client.cancel(list(futures))
 
 
 def summarise(results: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:

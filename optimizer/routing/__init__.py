@@ -26,7 +26,13 @@ corridors), :mod:`~optimizer.routing.costs` (what the shipment pays on each corr
 """
 
 from optimizer.model import RoutePlan, Shipment
-from optimizer.routing.batch import map_on_network, plan_batch, plan_record
+from optimizer.routing.batch import (
+    BatchRun,
+    map_on_network,
+    plan_batch,
+    plan_batch_to_parquet,
+    plan_record,
+)
 from optimizer.routing.costs import (
     EdgeCosts,
     air_chargeable_kg,
@@ -50,6 +56,7 @@ __all__ = [
     "MAX_HORIZON_DAYS",
     "SNAP_KM",
     "TEU_USABLE_M3",
+    "BatchRun",
     "EdgeCosts",
     "RoutePlan",
     "Shipment",
@@ -60,6 +67,7 @@ __all__ = [
     "map_on_network",
     "node_handling",
     "plan_batch",
+    "plan_batch_to_parquet",
     "plan_record",
     "plan_routes",
     "plan_summary_row",
