@@ -18,6 +18,7 @@ from benchmarks import (
     plan_quality,
     resilience,
     scale,
+    scale_batch,
 )
 
 
@@ -41,6 +42,8 @@ if __name__ == "__main__":
     bench_routing.main()
     print()
     scale.main()
+    print()
+    scale_batch.main()
     print()
     plan_quality.main()
     print()
