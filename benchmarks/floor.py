@@ -17,11 +17,15 @@ the ready time.
   dwell, as the planner times it); through trains add their later timetabled corridors'
   departures at their scheduled times. Continuous corridors (roads, and rail or river legs
   without a timetable) depart at any time, so a continuous corridor x -> w also gives w a
-  *landing* vertex per arrival at x (its time plus the run time).
+  *landing* vertex per arrival at x (its time plus the run time). A node that still has no
+  vertex (reached by continuous legs only, such as rail stations beyond a border) gets the
+  vertices of the nodes it is reached from, shifted by the run time, one layer at a time; so
+  every node has vertices and the graph grows in proportion to the network (a transitive
+  closure of the continuous legs instead grew with its square on the scaled networks, whose
+  road links chain the replicas).
 - *Wait* arcs chain each node's vertices in time order; *trip* arcs join a departure to its
-  arrival; *continuous* arcs join each vertex at x, along every continuous corridor x -> w (or
-  chain of them through nodes without vertices), to the first vertex at w at or after its time
-  plus the run time.
+  arrival; *continuous* arcs join each vertex at x, along every continuous corridor x -> w, to
+  the first vertex at w at or after its time plus the run time.
 - A *final layer*, one vertex per node: every event vertex has an arc to its node's final
   vertex, and final vertices are joined by the continuous corridors. Cargo that leaves the
   timetables for good drives on at its true times, so the destination's final vertex holds the
@@ -57,7 +61,6 @@ corridors per node)) are reported beside the query times, not counted in them.
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from dataclasses import dataclass
@@ -149,7 +152,8 @@ def _ranges(ptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
 
 def _csr(row: IntArray, col: IntArray, weight: FloatArray, n: int) -> sp.csr_matrix:
     """The ``n`` x ``n`` arc matrix, the shortest of parallel arcs kept (a COO conversion
-    would add them up)."""
+    would add them up); weights a rounding made negative (-1e-10 h) are zero."""
+    weight = np.maximum(weight, 0.0)
     order = np.lexsort((weight, col, row))
     row, col, weight = row[order], col[order], weight[order]
     first = np.ones(len(row), dtype=bool)
@@ -158,42 +162,6 @@ def _csr(row: IntArray, col: IntArray, weight: FloatArray, n: int) -> sp.csr_mat
     indptr = np.zeros(n + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(np.bincount(row, minlength=n))
     return sp.csr_matrix((weight, col.astype(np.int32), indptr.astype(np.int32)), shape=(n, n))
-
-
-def _closures(
-    ptr: IntArray, neighbour: IntArray, hours: FloatArray, passable: BoolArray, sources: IntArray
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """For each of ``sources``, the nodes continuous legs reach from it by a quickest path whose
-    nodes in between are all ``passable`` (the source itself left out): arrays (source row,
-    node, hours). ``ptr``, ``neighbour``, ``hours``: the continuous corridors out of each node.
-    """
-    ptr_list, neighbour_list, hours_list = ptr.tolist(), neighbour.tolist(), hours.tolist()
-    origin: list[int] = []
-    node: list[int] = []
-    reach_h: list[float] = []
-    for x in sources.tolist():
-        best = {x: 0.0}
-        heap = [(0.0, x)]
-        while heap:
-            d, y = heapq.heappop(heap)
-            if d > best[y]:
-                continue
-            if y != x:
-                origin.append(x)
-                node.append(y)
-                reach_h.append(d)
-                if not passable[y]:
-                    continue
-            for k in range(ptr_list[y], ptr_list[y + 1]):
-                z, h = neighbour_list[k], d + hours_list[k]
-                if h < best.get(z, math.inf):
-                    best[z] = h
-                    heapq.heappush(heap, (h, z))
-    return (
-        np.array(origin, dtype=np.int64),
-        np.array(node, dtype=np.int64),
-        np.array(reach_h, dtype=np.float64),
-    )
 
 
 def build_floor_graph(network: Network, start_h: float, end_h: float) -> FloorGraph:
@@ -238,6 +206,23 @@ def build_floor_graph(network: Network, start_h: float, end_h: float) -> FloorGr
         np.concatenate([key(board_node, board_h), key(arrive_node, arrive_h),
                         key(landing_node, landing_h)])
     )  # fmt: skip
+    # Nodes still without vertices (continuous legs only, e.g. rail beyond a border) get the
+    # vertices of the nodes they are reached from by a continuous leg, one layer at a time.
+    tried = np.zeros(n_nodes, dtype=bool)
+    while True:
+        vertex_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+        vertex_ptr[1:] = np.cumsum(np.bincount((keys // span).astype(np.int64), minlength=n_nodes))
+        has = np.diff(vertex_ptr) > 0
+        tried |= has
+        layer = np.flatnonzero(has[c_origin] & ~tried[c_destination])
+        if len(layer) == 0:
+            break
+        tried[c_destination[layer]] = True
+        position, corridor = _ranges(vertex_ptr, c_origin[layer])
+        node = c_destination[layer][corridor]
+        hours = keys[position] - c_origin[layer][corridor] * span + start_h + c_h[layer][corridor]
+        inside = hours < end_h
+        keys = np.unique(np.concatenate([keys, key(node[inside], hours[inside])]))
     vertex_node = (keys // span).astype(np.int64)
     vertex_h = keys - vertex_node * span + start_h
     vertex_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
@@ -249,21 +234,15 @@ def build_floor_graph(network: Network, start_h: float, end_h: float) -> FloorGr
     rows = [wait, np.searchsorted(keys, key(board_node, board_h))]
     cols = [wait + 1, np.searchsorted(keys, key(arrive_node, arrive_h))]
     weights = [vertex_h[wait + 1] - vertex_h[wait], arrive_h - board_h]
-    # Continuous arcs from every vertex at x, through nodes without vertices.
-    passable = np.diff(vertex_ptr) == 0
-    out_order, out_ptr = _by_node(c_origin, n_nodes)
-    from_node, to_node, reach_h = _closures(
-        out_ptr, c_destination[out_order], c_h[out_order], passable, np.flatnonzero(~passable)
-    )
-    useful = ~passable[to_node]
-    tail, leg = _ranges(vertex_ptr, from_node[useful])
-    to_node, reach_h = to_node[useful][leg], reach_h[useful][leg]
-    head = np.searchsorted(keys, key(to_node, vertex_h[tail] + reach_h))
+    # Continuous arcs from every vertex at x, along every continuous corridor x -> w.
+    tail, corridor = _ranges(vertex_ptr, c_origin)
+    to_node = c_destination[corridor]
+    head = np.searchsorted(keys, key(to_node, vertex_h[tail] + c_h[corridor]))
     found = head < vertex_ptr[to_node + 1]
     rows.append(tail[found])
     cols.append(head[found])
     weights.append(vertex_h[head[found]] - vertex_h[tail[found]])
-    del tail, leg, to_node, reach_h, head, found
+    del tail, corridor, to_node, head, found
     # The final layer: events to their node's final vertex, final vertices by continuous legs.
     rows += [np.arange(n_events), n_events + c_origin]
     cols += [n_events + vertex_node, n_events + c_destination]
