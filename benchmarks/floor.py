@@ -151,14 +151,11 @@ def _ranges(ptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _csr(row: IntArray, col: IntArray, weight: FloatArray, n: int) -> sp.csr_matrix:
-    """The ``n`` x ``n`` arc matrix, the shortest of parallel arcs kept (a COO conversion
-    would add them up); weights a rounding made negative (-1e-10 h) are zero."""
-    weight = np.maximum(weight, 0.0)
-    order = np.lexsort((weight, col, row))
-    row, col, weight = row[order], col[order], weight[order]
-    first = np.ones(len(row), dtype=bool)
-    first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
-    row, col, weight = row[first], col[first], weight[first]
+    """The ``n`` x ``n`` arc matrix, built directly: parallel arcs stay (Dijkstra takes the
+    shorter; a COO conversion would add them up). Weights a rounding made negative (-1e-10 h)
+    are zero."""
+    order = np.argsort(row, kind="stable")
+    row, col, weight = row[order], col[order], np.maximum(weight[order], 0.0)
     indptr = np.zeros(n + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(np.bincount(row, minlength=n))
     return sp.csr_matrix((weight, col.astype(np.int32), indptr.astype(np.int32)), shape=(n, n))
@@ -248,12 +245,11 @@ def build_floor_graph(network: Network, start_h: float, end_h: float) -> FloorGr
     cols += [n_events + vertex_node, n_events + c_destination]
     weights += [np.zeros(n_events), c_h]
     # The query vertex's slots, one per node and one more, pointing at itself until a query
-    # writes them; they are distinct columns for the CSR build, made so right after it.
+    # writes them.
     rows.append(np.full(n_nodes + 1, source))
-    cols.append(np.arange(n_nodes + 1))
+    cols.append(np.full(n_nodes + 1, source))
     weights.append(np.zeros(n_nodes + 1))
     matrix = _csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(weights), source + 1)
-    matrix.indices[matrix.indptr[source] :] = source
     return FloorGraph(
         matrix=matrix,
         vertex_ptr=vertex_ptr,
