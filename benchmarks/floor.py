@@ -61,6 +61,7 @@ corridors per node)) are reported beside the query times, not counted in them.
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from dataclasses import dataclass
@@ -161,18 +162,17 @@ def _csr(row: IntArray, col: IntArray, weight: FloatArray, n: int) -> sp.csr_mat
     return sp.csr_matrix((weight, col.astype(np.int32), indptr.astype(np.int32)), shape=(n, n))
 
 
-def build_floor_graph(network: Network, start_h: float, end_h: float) -> FloorGraph:
-    """The time-expanded graph of ``network``'s departures with cut-offs in
-    ``[start_h, end_h)`` and arrivals before ``end_h`` (see the module docstring)."""
-    began = time.perf_counter()
+def _trips(
+    network: Network, start_h: float, end_h: float
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Every timetabled departure boarded in ``[start_h, end_h)`` and arriving before
+    ``end_h``: (corridor, boarding hour, arrival hour). Boarding is the booking cut-off, or for
+    a through train's later timetabled corridors the departure itself."""
     data = routing_data(network)
     timetable = data.ensure_timetable(start_h, end_h)
-    arrays = data.arrays
-    n_nodes = len(arrays.node_ids)
-    run_h = arrays.edge_duration_h + data.edge_passage_dwell_h
+    run_h = data.arrays.edge_duration_h + data.edge_passage_dwell_h
     scheduled = data.edge_scheduled
-    # Timetabled departures: the index keeps each corridor's rows by cut-off, departure times
-    # beside them (``Timetable.depart_h``); through trains' later timetabled corridors too.
+    # the index keeps each corridor's rows by cut-off, departure times beside them
     ptr = timetable.departures.ptr
     through = scheduled[timetable.thru_edge]
     edge = np.concatenate(
@@ -181,7 +181,19 @@ def build_floor_graph(network: Network, start_h: float, end_h: float) -> FloorGr
     board_h = np.concatenate([timetable.departures.cutoff_h, timetable.thru_depart_h[through]])
     arrive_h = np.concatenate([timetable.depart_h, timetable.thru_depart_h[through]]) + run_h[edge]
     keep = scheduled[edge] & (board_h >= start_h) & (arrive_h < end_h)
-    edge, board_h, arrive_h = edge[keep], board_h[keep], arrive_h[keep]
+    return edge[keep], board_h[keep], arrive_h[keep]
+
+
+def build_floor_graph(network: Network, start_h: float, end_h: float) -> FloorGraph:
+    """The time-expanded graph of ``network``'s departures with cut-offs in
+    ``[start_h, end_h)`` and arrivals before ``end_h`` (see the module docstring)."""
+    began = time.perf_counter()
+    data = routing_data(network)
+    arrays = data.arrays
+    n_nodes = len(arrays.node_ids)
+    run_h = arrays.edge_duration_h + data.edge_passage_dwell_h
+    scheduled = data.edge_scheduled
+    edge, board_h, arrive_h = _trips(network, start_h, end_h)
     board_node, arrive_node = arrays.edge_origin[edge], arrays.edge_destination[edge]
     # Continuous corridors, and a landing along each per arrival at its origin.
     continuous = np.flatnonzero(~scheduled)
@@ -309,3 +321,60 @@ def earliest_arrival(
         if reach <= limit or limit >= horizon_h:
             return ready_h + reach if reach <= horizon_h else math.inf
         limit *= 2
+
+
+class ReferenceArrival:
+    """The floor's slow reference twin: a time-dependent Dijkstra over nodes with the floor's
+    simplifications and none of its rounding.
+
+    Cargo reaches each node at its earliest time; a continuous corridor takes its run time from
+    then, and a timetabled corridor gives the earliest arrival among its departures still
+    boardable (:func:`_trips`). With waiting allowed that is the exact earliest arrival under
+    the floor's simplifications, so :func:`earliest_arrival` is never earlier. It is also a
+    lower bound on any planner journey from the same node and time, but for one thing the
+    planner has and it has not: a box off a train may board a sailing at its later rail-sea
+    cut-off (``rail_cutoff_h``).
+    """
+
+    def __init__(self, network: Network, start_h: float, end_h: float) -> None:
+        data = routing_data(network)
+        arrays = data.arrays
+        edge, board_h, arrive_h = _trips(network, start_h, end_h)
+        order = np.lexsort((board_h, edge))
+        edge, board_h, arrive_h = edge[order], board_h[order], arrive_h[order]
+        self._ptr = np.searchsorted(edge, np.arange(len(arrays.edge_ids) + 1))
+        self._board_h = board_h
+        # per corridor, the earliest arrival among the departures from each row on
+        self._best_h = arrive_h.copy()
+        for e in range(len(arrays.edge_ids)):
+            start, end = self._ptr[e], self._ptr[e + 1]
+            self._best_h[start:end] = np.minimum.accumulate(arrive_h[start:end][::-1])[::-1]
+        self._indptr = arrays.indptr.tolist()
+        self._destination = arrays.edge_destination.tolist()
+        self._scheduled = data.edge_scheduled.tolist()
+        self._run_h = (arrays.edge_duration_h + data.edge_passage_dwell_h).tolist()
+        self.node_index = data.node_index
+
+    def __call__(self, origin: str, destination: str, ready_h: float, horizon_h: float) -> float:
+        """Earliest arrival (epoch hours) within ``horizon_h`` hours of ``ready_h``, or inf."""
+        o, d = self.node_index[origin], self.node_index[destination]
+        best = {o: ready_h}
+        heap = [(ready_h, o)]
+        while heap:
+            t, u = heapq.heappop(heap)
+            if t > best[u]:
+                continue
+            if u == d:
+                return t if t - ready_h <= horizon_h else math.inf
+            for e in range(self._indptr[u], self._indptr[u + 1]):
+                if self._scheduled[e]:
+                    start, end = self._ptr[e], self._ptr[e + 1]
+                    i = start + int(np.searchsorted(self._board_h[start:end], t))
+                    arrival = float(self._best_h[i]) if i < end else math.inf
+                else:
+                    arrival = t + self._run_h[e]
+                v = self._destination[e]
+                if arrival < best.get(v, math.inf):
+                    best[v] = arrival
+                    heapq.heappush(heap, (arrival, v))
+        return math.inf

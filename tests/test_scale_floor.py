@@ -1,30 +1,26 @@
 """The csgraph floor of ``benchmarks/scale`` (issue 23): against a reference twin and the planner.
 
-The reference twin is a time-dependent Dijkstra over nodes with the floor's simplifications (no
-handling, no dwell, every corridor usable) and none of its rounding: cargo reaches each node at
-the earliest time, continuous corridors take their run time from then, and a timetabled corridor
-the earliest arrival among departures whose cut-off (a through train's departure time) is not
-yet past. With waiting allowed that is the exact earliest arrival, so the floor is never earlier
-than the twin, and equal to it unless a continuous leg between two timetabled legs waits for a
-node's next event (4 of 201 random shipments of the benchmark, by 45 to 103 h). The planner adds
-handling and dwell to the same timetables, so for a small shipment (which every corridor takes)
-the floor arrives no later than the planner's earliest journey on the shipments checked here
-(and on all 200 of the benchmark's).
+The reference twin (:class:`benchmarks.floor.ReferenceArrival`) is a time-dependent Dijkstra
+over nodes with the floor's simplifications (no handling, no dwell, every corridor usable) and
+none of its rounding, so the floor is never earlier than the twin, and equal to it unless a
+continuous leg between two timetabled legs waits for a node's next event (4 of 201 random
+shipments of the benchmark, by 45 to 103 h). The planner adds handling and dwell to the same
+timetables, so for a small shipment (which every corridor takes) the floor arrives no later than
+the planner's earliest journey on the shipments checked here (and on all 200 of the
+benchmark's).
 """
 
 from __future__ import annotations
 
-import heapq
-import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from benchmarks.bench_routing import random_shipments
-from benchmarks.floor import FloorGraph, build_floor_graph, earliest_arrival
+from benchmarks.floor import FloorGraph, ReferenceArrival, build_floor_graph, earliest_arrival
 from network_data import Network, load_network
-from optimizer._compile import epoch_hours, routing_data
+from optimizer._compile import epoch_hours
 from optimizer.model import Shipment
 from optimizer.routing import plan_routes
 
@@ -43,44 +39,6 @@ def graph(network: Network) -> FloorGraph:
     return build_floor_graph(network, start_h - 24, start_h + 100 * 24)
 
 
-def reference_arrival(
-    network: Network, graph: FloorGraph, origin: str, destination: str, ready_h: float
-) -> float:
-    """Earliest arrival by time-dependent Dijkstra over nodes (see the module docstring)."""
-    data = routing_data(network)
-    arrays, timetable = data.arrays, data.timetable
-    run_h = arrays.edge_duration_h + data.edge_passage_dwell_h
-    ptr = timetable.departures.ptr
-    edge = np.concatenate([np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)), timetable.thru_edge])
-    board = np.concatenate([timetable.departures.cutoff_h, timetable.thru_depart_h])
-    arrive = np.concatenate([timetable.depart_h, timetable.thru_depart_h]) + run_h[edge]
-    keep = data.edge_scheduled[edge] & (board >= graph.start_h) & (arrive < graph.end_h)
-    trips: dict[int, list[tuple[float, float]]] = {}
-    for e, b, a in zip(
-        edge[keep].tolist(), board[keep].tolist(), arrive[keep].tolist(), strict=True
-    ):
-        trips.setdefault(e, []).append((b, a))
-    o, d = data.node_index[origin], data.node_index[destination]
-    best = {o: ready_h}
-    heap = [(ready_h, o)]
-    while heap:
-        t, u = heapq.heappop(heap)
-        if t > best[u]:
-            continue
-        if u == d:
-            return t if t - ready_h <= HORIZON_H else math.inf
-        for e in range(arrays.indptr[u], arrays.indptr[u + 1]):
-            if data.edge_scheduled[e]:
-                arrival = min((a for b, a in trips.get(e, []) if b >= t), default=math.inf)
-            else:
-                arrival = t + float(run_h[e])
-            v = int(arrays.edge_destination[e])
-            if arrival < best.get(v, math.inf):
-                best[v] = arrival
-                heapq.heappush(heap, (arrival, v))
-    return math.inf
-
-
 def test_graph_is_sane(graph: FloorGraph) -> None:
     assert graph.events > 10_000
     assert graph.vertices == graph.events + len(graph.vertex_ptr) - 1 + 1
@@ -91,11 +49,12 @@ def test_graph_is_sane(graph: FloorGraph) -> None:
 
 def test_floor_against_reference_twin(network: Network, graph: FloorGraph) -> None:
     rows = random_shipments(network, 60).to_dict("records")
+    reference = ReferenceArrival(network, graph.start_h, graph.end_h)
     equal = 0
     for row in rows:
         ready_h = epoch_hours(datetime.fromisoformat(row["ready_at"]))
         floor = earliest_arrival(graph, row["origin"], row["destination"], ready_h, HORIZON_H)
-        exact = reference_arrival(network, graph, row["origin"], row["destination"], ready_h)
+        exact = reference(row["origin"], row["destination"], ready_h, HORIZON_H)
         assert floor >= exact - 1e-6, row
         equal += abs(floor - exact) < 1e-6
     assert equal >= 0.9 * len(rows)
