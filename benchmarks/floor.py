@@ -378,3 +378,11 @@ class ReferenceArrival:
                     best[v] = arrival
                     heapq.heappush(heap, (arrival, v))
         return math.inf
+
+
+def search_last_query(graph: FloorGraph, limit_h: float) -> float:
+    """Run the last query's search once more, cut off at ``limit_h`` hours, and return the
+    least distance to any final vertex reached (inf if none): what one csgraph search costs when
+    the cut-off is known, the least a query can cost (:func:`earliest_arrival` must find it)."""
+    distance = dijkstra(graph.matrix, indices=graph.source, limit=limit_h)
+    return float(distance[graph.events : graph.source].min())
