@@ -40,7 +40,7 @@ reached within it or the horizon is searched: a destination reached within a cut
 reached earliest, and the work of all the cut-offs is about twice the last one's (one search to
 the horizon costs 5 to 10 times more). csgraph's Dijkstra cannot stop at a target and sets up
 its arrays for every vertex of the graph on each call, so each call also costs time in
-proportion to the graph (about 4 ms at 10x); starting from a lower bound on the arrival (run
+proportion to the graph (about 6 ms at 10x); starting from a lower bound on the arrival (run
 times alone) instead of two days measured no faster.
 
 What it simplifies (so it is a computational floor, not a plan)
@@ -50,6 +50,8 @@ What it simplifies (so it is a computational floor, not a plan)
 - No handling time at transfers and no node dwell (the planner adds both): cargo can board any
   departure whose cut-off it reaches, and a through train's later corridors can be boarded at
   their departure times without a cut-off. These make its arrivals earlier than the planner's.
+- Every departure is boarded at its booking cut-off, also for a box off a train where the
+  planner lets it make a sailing at the later rail-sea cut-off (``rail_cutoff_h``).
 - Continuous legs are exact out of the origin and into the destination. Between two timetabled
   legs, a continuous leg lands on the next event vertex at its end, so cargo that drives on
   through a node with vertices waits there for that node's next event; an arrival can then be
@@ -76,7 +78,6 @@ from optimizer._compile import routing_data
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: The first cut-off of a query's search, hours (doubled until the destination is reached).
 FIRST_LIMIT_H = 48.0
