@@ -7,12 +7,12 @@ import hashlib
 import math
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -192,10 +192,7 @@ def batch_table(rows: Sequence[dict[str, Any]], first_row: int) -> pa.Table:
     return pa.table(columns, schema=BATCH_SCHEMA)
 
 
-_NETWORKS: dict[tuple[str | None, str | None], Network] = {}
-_NETWORKS_LOCK = threading.Lock()
-
-
+@cache
 def cached_network(network_dir: str | None = None, tariffs: str | None = None) -> Network:
     """The network of ``network_dir`` and ``tariffs`` (None: bundled), loaded and compiled
     once a process: what :func:`plan_chunk` plans on. ``client.run(cached_network)`` warms
@@ -206,12 +203,8 @@ def cached_network(network_dir: str | None = None, tariffs: str | None = None) -
     >>> cached_network() is cached_network()
     True
     """
-    with _NETWORKS_LOCK:
-        network = _NETWORKS.get((network_dir, tariffs))
-        if network is None:
-            network = load_network(network_dir, tariffs=tariffs)
-            routing_data(network)
-            _NETWORKS[(network_dir, tariffs)] = network
+    network = load_network(network_dir, tariffs=tariffs)
+    routing_data(network)
     return network
 
 
