@@ -274,6 +274,7 @@ def test_json_document(network: Network) -> None:
     doc = plan_routes(network, ship("Linshui", "Duisburg")).to_dict("USD")
     assert set(doc) == {
         "dataset_version", "currency", "options", "front", "infeasible_reason", "warnings",
+        "parcel_channels",
     }  # fmt: skip
     assert doc["currency"] == "USD" and doc["dataset_version"] == network.version
     for option in doc["options"]:
