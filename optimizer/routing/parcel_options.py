@@ -35,13 +35,13 @@ CHANNEL_VEHICLE = {
     "ecommerce_line": "air_belly",
     "rail_parcel": "rail_1520_mixed",
 }
-#: Rail distance over great circle for a China-Europe train (`PCL-CO2` in SOURCES.md).
+#: Rail distance over great circle for a China-Europe train (`PCL-PLAN-CO2` in SOURCES.md).
 RAIL_CIRCUITY = 1.4
 #: Passages a channel's parcels cross, by kind: the rail parcel lines run through Kazakhstan,
-#: Russia and Belarus to Poland (`PCL-RAIL-ROUTE`).
+#: Russia and Belarus to Poland (`PCL-PLAN-ROUTE`).
 CHANNEL_PASSAGES = {"rail_parcel": ("russia-transit", "belarus-transit")}
 #: The channels pick up in the pilot-zone cities; an origin farther than this from all of them
-#: is outside what their prices cover.
+#: is outside what their prices cover (`PCL-PLAN-PICKUP`).
 PICKUP_RADIUS_KM = 150.0
 #: The cargo class that asks for parcel channels whatever the pieces weigh.
 EXPRESS = "express"
@@ -104,7 +104,7 @@ def channel_option(
     quote: ChannelQuote,
 ) -> RouteOption:
     """An offered channel as a plan's option: one door-to-door leg, arriving at the middle of
-    the channel's transit days (its ``arrive_p90`` at the end of them).
+    the channel's transit days, its ``arrive_p90`` at the end of them (`PCL-PLAN-DAYS`).
 
     Examples
     --------
