@@ -63,7 +63,8 @@ def test_a_plan_reaches_every_market(network: Network, origin: str, market: str,
         ("Bombay", "MKT-IN-W"), ("孟买", "MKT-IN-W"),
         ("Rangoon", "MKT-MM"), ("金边", "MKT-KH"), ("东京", "MKT-JP"), ("首尔", "MKT-KR"),
         ("香港", "MKT-HK"), ("悉尼", "MKT-AU-E"), ("奥克兰", "MKT-NZ"), ("JFK", "USNYC-JFK"),
-        ("INNSA", "INNSA"), ("Nhava Sheva", "INNSA"), ("KTI", "KHPNH-KTI"),
+        ("INNSA", "INNSA"), ("Nhava Sheva", "INNSA"), ("Port Newark", "USEWR"),
+        ("KTI", "KHPNH-KTI"),
     ],
 )  # fmt: skip
 def test_markets_and_terminals_resolve_by_name(network: Network, query: str, node: str) -> None:
@@ -102,8 +103,8 @@ def test_ocean_rates_follow_the_scfi(network: Network) -> None:
     assert rate(network, lane, "container:40HQ") == 4767
     assert rate(network, lane, "wm") == 113.5
     # US East Coast is quoted per FEU: USD 2,559, through the Panama Canal
-    assert rate(network, "SEA-CNSHA-YSN-USNYC", "container:40GP") == 2559
-    assert "panama" in network.corridors.at["SEA-CNSHA-YSN-USNYC", "passages"]
+    assert rate(network, "SEA-CNSHA-YSN-USEWR", "container:40GP") == 2559
+    assert "panama" in network.corridors.at["SEA-CNSHA-YSN-USEWR", "passages"]
     # Casablanca round the Cape: the Mediterranean lane (1,638 / 0.55 = 2,978) + 10 % = 3,276
     assert rate(network, "SEA-CNYTN-MACAS-CAPE", "container:40GP") == 3276
 
