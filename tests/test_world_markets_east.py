@@ -138,3 +138,12 @@ def test_us_intermodal_rail_rate(network: Network) -> None:
         (network.tariffs["scope"] == "mode:rail:US") & (network.tariffs["unit"] == "container:40GP")
     ]
     assert float(rows["rate_per_km"].iloc[0]) == 0.45
+
+
+def test_kenya_sgr_carries_the_box_to_nairobi(network: Network) -> None:
+    plan = plan_routes(network, Shipment("Chongqing", "Nairobi", 10_000, 25, ready_at=READY))
+    option = plan.options[0]
+    sgr = next(leg for leg in option.legs if leg.corridor_id == "RAIL-KEMBA-KENBO-ICD")
+    # 25 m3 fits one 20GP (28 m3 usable); E-RAIL-KE: USD 195 + 0.65 per km x 456 km = USD 491.40
+    assert network.corridors.at["RAIL-KEMBA-KENBO-ICD", "distance_km"] == 456
+    assert sgr.charge_cny("line_haul") == pytest.approx((195 + 0.65 * 456) * USD, abs=0.01)
