@@ -67,7 +67,12 @@ DOUBLE_BACK_SHARE = 0.5
 DETOUR_FACTOR = 1.6
 DETOUR_KM = 300.0
 #: Passages that tell two journeys of one product apart, as a plan's summary names them.
-FAMILY_PASSAGES = {"suez": "Suez", "cape": "the Cape", "caspian": "the Caspian"}
+FAMILY_PASSAGES = {
+    "suez": "Suez",
+    "cape": "the Cape",
+    "caspian": "the Caspian",
+    "panama": "Panama",
+}
 _FAMILY_ORDER = tuple(FAMILY_PASSAGES)
 
 NOT_SOLD = "not sold"

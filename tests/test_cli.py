@@ -116,7 +116,7 @@ def test_plan_without_option_exits_0_with_the_reason() -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--avoid", "suez,panama"], "avoid: got 'panama'"),
+        (["--avoid", "suez,kiel"], "avoid: got 'kiel'"),
         (["--regime", "1111"], "customs_regime: got '1111'"),
         (["--deadline", "2026-11-20T00:00+00:00"], "deadline"),
         (["--ready", "next monday"], "ready: got 'next monday'"),

@@ -41,8 +41,9 @@ def test_coverage_counts(network: Network) -> None:
     assert summary["nodes"] >= 80
     assert summary["corridors"] >= 250
     assert set(summary["corridors_by_mode"]) == set(MODES)
-    # the only dry port the seeds name, Guang'an's, is planned
-    assert set(summary["nodes_by_kind"]) == set(NODE_KINDS) - {"dry_port"}
+    # the only dry port the seeds name, Guang'an's, is planned; Riyadh's (issue 21) operates
+    assert set(summary["nodes_by_kind"]) == set(NODE_KINDS)
+    assert set(network.nodes.index[network.nodes["kind"] == "dry_port"]) == {"SARUH-DRY"}
     assert "dry_port" in set(network.planned.nodes["kind"])
 
 
@@ -159,7 +160,8 @@ def test_chengdu_reaches_duisburg_by_rail(network: Network) -> None:
         ("团结村", None, "CNCKG-RLY"),
         ("30.33,106.93", None, "CN-LINSHUI-PARK"),
         ("30.33, 106.93", "rail", "CNCKG-PRT"),  # Guoyuan has a rail siding
-        ("51.43,6.77", "sea", "NLRTM"),
+        # the nearest seaport to Duisburg since issue 21: Antwerp 167.8 km, Rotterdam 169.0 km
+        ("51.43,6.77", "sea", "BEANR"),
         ("33.9,-118.4", "air", "USLAX-LAX"),
     ],
 )

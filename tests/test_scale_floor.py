@@ -73,8 +73,9 @@ def test_floor_is_not_later_than_the_planner(network: Network, graph: FloorGraph
 
 
 def test_hand_checked_query(graph: FloorGraph) -> None:
-    """Chengdu railport to Erenhot, where only the CR Express trains from Chengdu and Chongqing
-    go (and a continuous leg from Mongolia): both run Mon and Thu 10:00 China time (02:00 UTC)
+    """Chengdu railport to Erenhot, where the CR Express trains from Chengdu and Chongqing go
+    (and Hefei's weekly one since issue 21, which Chengdu cargo cannot board, and a continuous
+    leg from Mongolia): both run Mon and Thu 10:00 China time (02:00 UTC)
     with a 48 h cut-off. Cargo ready Mon 23 Nov 2026 01:00 UTC missed Monday's cut-off (Sat);
     Thursday's (cut-off Tue 24 Nov 02:00 UTC) leaves Chengdu 26 Nov 02:00 UTC and runs 55.2 h
     (corridors.csv, no passages): 28 Nov 09:12 UTC. Chongqing's runs 57.2 h, 2 h later."""

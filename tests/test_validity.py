@@ -226,18 +226,18 @@ def test_bad_passage_status_rows_are_reported(data_copy: Path) -> None:
         "passage,valid_from,valid_to,status,note,source\n"
         "suez,2000-01-01,2023-12-14,open,before,PASS-OPEN\n"
         "suez,2023-12-01,,avoided,overlaps,PASS-RS-2023\n"
-        "panama,2024-01-01,,closed,unknown,PASS-RS-2023\n",
+        "kiel,2024-01-01,,closed,unknown,PASS-RS-2023\n",
         encoding="utf-8",
     )
     with pytest.raises(NetworkValidationError) as caught:
         load_network(data_copy)
     problems = [str(p) for p in caught.value.problems]
     assert (
-        "passage_status.csv line 4 (passage panama): status 'closed' is not one of open, avoided"
+        "passage_status.csv line 4 (passage kiel): status 'closed' is not one of open, avoided"
         in problems
     )
     assert any(
-        p.startswith("passage_status.csv line 4 (passage panama): passage 'panama' is not defined")
+        p.startswith("passage_status.csv line 4 (passage kiel): passage 'kiel' is not defined")
         for p in problems
     )
     assert (
@@ -321,8 +321,8 @@ def test_reopening_scenario_sails_through_suez_without_a_passage_warning(network
 
 def test_use_passages_names_passages_not_avoided(network: Network) -> None:
     ready = datetime(2026, 12, 10, 8, tzinfo=UTC)
-    with pytest.raises(InvalidInputError, match="use_passages: got 'panama'; expected a passage"):
-        plan_routes(network, sea_to_rotterdam(ready, use_passages=frozenset({"panama"})))
+    with pytest.raises(InvalidInputError, match="use_passages: got 'kiel'; expected a passage"):
+        plan_routes(network, sea_to_rotterdam(ready, use_passages=frozenset({"kiel"})))
     with pytest.raises(InvalidInputError, match="use_passages: got 'suez'; expected passages"):
         sea_to_rotterdam(ready, use_passages=frozenset({"suez"}), avoid=frozenset({"suez"}))
 

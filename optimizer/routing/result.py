@@ -34,6 +34,7 @@ _SUMMARY_PASSAGES = {
     "suez": "Suez",
     "cape": "the Cape",
     "caspian": "the Caspian",
+    "panama": "Panama",
     "three-gorges-locks": "the Three Gorges locks",
 }
 

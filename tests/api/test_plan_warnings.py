@@ -39,6 +39,6 @@ def test_use_passages_reaches_the_planner(client: TestClient) -> None:
         "/v1/route-plans", json={**sea, "use_passages": ["suez", "bab-el-mandeb"]}, headers=key
     ).json()
     assert all("via Suez" in o["summary"] for o in asked["options"])
-    wrong = client.post("/v1/route-plans", json={**sea, "use_passages": ["panama"]}, headers=key)
+    wrong = client.post("/v1/route-plans", json={**sea, "use_passages": ["kiel"]}, headers=key)
     assert wrong.status_code == 422
     assert wrong.json()["errors"][0]["field"] == "use_passages"
