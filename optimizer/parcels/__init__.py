@@ -9,6 +9,7 @@ line and rail-parcel channels, and price a seller's day of parcels channel by ch
 from optimizer.parcels.batch import (
     ChannelChoice,
     ParcelTable,
+    batch_result,
     cheapest_channels,
     parcels_table,
     price_parcels,
@@ -24,6 +25,7 @@ __all__ = [
     "Parcel",
     "ParcelChannels",
     "ParcelTable",
+    "batch_result",
     "cheapest_channels",
     "parcels_table",
     "price_parcels",

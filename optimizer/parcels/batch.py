@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from network_data.schema import PARCEL_CONTENTS
+from network_data.validate import records
 from optimizer.errors import InvalidInputError
 from optimizer.parcels.kernel import (
     OFFERED,
@@ -67,7 +68,7 @@ def parcels_table(parcels: pd.DataFrame | Sequence[Mapping[str, Any]] | Sequence
     optimizer.errors.InvalidInputError: parcels.0.weight_kg: got '-2'; expected a number > 0 ...
     """
     if isinstance(parcels, pd.DataFrame):
-        frame = parcels.astype(object).where(parcels.notna(), "")
+        frame = parcels
     elif parcels and isinstance(parcels[0], Parcel):
         frame = pd.DataFrame([_parcel_row(i, p) for i, p in enumerate(parcels)])  # type: ignore[arg-type]
     else:
@@ -79,6 +80,7 @@ def parcels_table(parcels: pd.DataFrame | Sequence[Mapping[str, Any]] | Sequence
         raise InvalidInputError(
             f"{field}.0", None, ", ".join(PARCEL_COLUMNS), message=f"missing {', '.join(missing)}"
         )
+    frame = frame.astype(object).where(frame.notna(), "")
     for name in OPTIONAL_COLUMNS:
         if name not in frame.columns:
             frame[name] = ""
@@ -417,3 +419,59 @@ def _unserved(table: ParcelTable, row: int, promise_days: float | None) -> str:
             parts.append(table.refusal(row, column))
     within = f" within {promise_days:g} days" if promise_days is not None else ""
     return f"no channel delivers{within}: " + "; ".join(parts)
+
+
+def batch_result(table: ParcelTable, choice: ChannelChoice) -> dict[str, Any]:
+    """A priced batch as JSON: per channel the parcels it offers to carry and their total
+    (every parcel priced channel by channel), the chosen channel per parcel with its cost,
+    transit and reason, per chosen channel the parcels and cost, and the grand total (the sum
+    of the chosen prices).
+
+    Examples
+    --------
+    >>> table = price_parcels(ParcelChannels.bundled(), [{"id": "LA", "country": "US",
+    ...     "postcode": "90001", "weight_kg": 2, "length_cm": 30, "width_cm": 20,
+    ...     "height_cm": 15}], ship_on=date(2026, 12, 7))
+    >>> result = batch_result(table, cheapest_channels(table, 12))
+    >>> result["total_cny"], result["rows"][0]["channel"], result["channels"][0]
+    (187.0, 'LINE-US', {'channel': 'EXP-DHL', 'offered': 1, 'cost_cny': 632.46})
+    """
+    offered = table.priced.code == OFFERED
+    channels = [
+        {
+            "channel": channel,
+            "offered": int(offered[:, column].sum()),
+            "cost_cny": round(float(table.priced.cost_cny[offered[:, column], column].sum()), 2),
+        }
+        for column, channel in enumerate(table.channels)
+    ]
+    frame = choice.frame()
+    rows = [
+        {
+            "id": row.id,
+            "channel": row.channel,
+            "cost_cny": None if math.isnan(row.cost_cny) else float(row.cost_cny),
+            "days_max": None if math.isnan(row.days_max) else float(row.days_max),
+            "reason": row.reason,
+        }
+        for row in records(frame)
+    ]
+    chosen = [
+        {
+            "channel": str(r.channel),
+            "parcels": int(r.parcels),
+            "cost_cny": round(float(r.cost_cny), 2),
+        }
+        for r in records(choice.by_channel())
+        if r.channel
+    ]
+    return {
+        "ship_on": table.ship_on.isoformat(),
+        "promise_days": choice.promise_days,
+        "parcels": len(rows),
+        "unserved": sum(1 for row in rows if not row["channel"]),
+        "total_cny": choice.total_cny,
+        "channels": channels,
+        "chosen": chosen,
+        "rows": rows,
+    }
