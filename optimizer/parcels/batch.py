@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
@@ -17,7 +18,16 @@ from network_data.schema import PARCEL_CONTENTS
 from network_data.validate import records
 from optimizer.errors import InvalidInputError
 from optimizer.parcels.kernel import (
+    BEYOND_RATE_CARD,
+    GOODS_REFUSED,
+    NOT_SERVED,
     OFFERED,
+    OVER_LENGTH_GIRTH,
+    OVER_LONGEST,
+    OVER_SUM_SIDES,
+    OVER_WEIGHT,
+    POSTCODE_NEEDED,
+    RATE_NOT_VALID,
     ZONE_NOT_SERVED,
     ZONE_POSTCODE_NEEDED,
     ChannelArrays,
@@ -80,11 +90,21 @@ def parcels_table(parcels: pd.DataFrame | Sequence[Mapping[str, Any]] | Sequence
         raise InvalidInputError(
             f"{field}.0", None, ", ".join(PARCEL_COLUMNS), message=f"missing {', '.join(missing)}"
         )
-    frame = frame.astype(object).where(frame.notna(), "")
+    frame = frame.assign(
+        **{
+            name: frame[name].astype(object).where(frame[name].notna(), "")
+            for name in frame.columns
+            if not pd.api.types.is_numeric_dtype(frame[name])
+        }
+    )
     for name in OPTIONAL_COLUMNS:
         if name not in frame.columns:
             frame[name] = ""
-    text = frame.astype(str).apply(lambda column: column.str.strip())
+    text = {
+        name: _text(frame[name])
+        for name in ("id", "country", "postcode", "contents", "origin")
+        if name == "id" or not pd.api.types.is_numeric_dtype(frame[name])
+    }
     country = text["country"].str.upper()
     not_code = ~country.str.fullmatch(r"[A-Z]{2}")
     _first_bad(field, "country", text["country"], not_code, "an ISO 3166-1 code such as US")
@@ -92,22 +112,22 @@ def parcels_table(parcels: pd.DataFrame | Sequence[Mapping[str, Any]] | Sequence
     numbers = {}
     for name, limit in (("weight_kg", MAX_PIECE_KG), ("length_cm", MAX_SIDE_CM),
                         ("width_cm", MAX_SIDE_CM), ("height_cm", MAX_SIDE_CM)):  # fmt: skip
-        value = pd.to_numeric(text[name], errors="coerce")
+        value = _number(frame[name])
         bad = ~((value > 0) & (value <= limit))
-        _first_bad(field, name, text[name], bad, f"a number > 0 and <= {limit:,.0f}")
+        _first_bad(field, name, frame[name], bad, f"a number > 0 and <= {limit:,.0f}")
         numbers[name] = value.to_numpy(dtype=float)
     sides = np.sort(
         np.column_stack([numbers["length_cm"], numbers["width_cm"], numbers["height_cm"]]), axis=1
     )[:, ::-1]
-    pieces_text = text["pieces"].where(text["pieces"] != "", "1")
-    pieces = pd.to_numeric(pieces_text, errors="coerce")
+    given = frame["pieces"].where(frame["pieces"].astype(str).str.strip() != "", 1)
+    pieces = _number(given).fillna(1)
     bad = ~((pieces >= 1) & (pieces <= MAX_PIECES) & (pieces == pieces.round()))
-    _first_bad(field, "pieces", text["pieces"], bad, f"an integer from 1 to {MAX_PIECES:,}")
+    _first_bad(field, "pieces", frame["pieces"], bad, f"an integer from 1 to {MAX_PIECES:,}")
     return pd.DataFrame(
         {
-            "id": text["id"].to_numpy(),
-            "country": country.to_numpy(),
-            "postcode": text["postcode"].str.upper().to_numpy(),
+            "id": text["id"].to_numpy(dtype=object),
+            "country": country.to_numpy(dtype=object),
+            "postcode": text["postcode"].str.upper().to_numpy(dtype=object),
             "weight_kg": numbers["weight_kg"],
             "long_cm": sides[:, 0],
             "mid_cm": sides[:, 1],
@@ -117,6 +137,18 @@ def parcels_table(parcels: pd.DataFrame | Sequence[Mapping[str, Any]] | Sequence
             "origin": _origins(field, text["origin"]),
         }
     )
+
+
+def _text(column: pd.Series[Any]) -> pd.Series[Any]:
+    """A column as stripped text (numbers as Python writes them)."""
+    return column.astype(str).str.strip()
+
+
+def _number(column: pd.Series[Any]) -> pd.Series[Any]:
+    """A column as numbers (NaN where a cell is not one): as given when it already is."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.astype(float)
+    return pd.to_numeric(_text(column), errors="coerce")
 
 
 def _parcel_row(position: int, parcel: Parcel) -> dict[str, Any]:
@@ -262,9 +294,19 @@ class ParcelTable:
     ship_on: date
     source: ParcelChannels
 
-    def refusal(self, row: int, column: int) -> str:
-        """Why channel ``column`` refuses parcel ``row``, in words."""
-        record = self.parcels.iloc[row]
+    def record(self, row: int) -> dict[str, Any]:
+        """The cells of parcel ``row`` of the checked table."""
+        return {name: values[row] for name, values in self._columns.items()}
+
+    @cached_property
+    def _columns(self) -> dict[str, npt.NDArray[Any]]:
+        return {name: self.parcels[name].to_numpy() for name in self.parcels.columns}
+
+    def refusal(self, row: int, column: int, record: dict[str, Any] | None = None) -> str:
+        """Why channel ``column`` refuses parcel ``row`` (whose cells ``record`` may give), in
+        words."""
+        if record is None:
+            record = self.record(row)
         zone_id = int(self.zone_ids[row, column])
         values: dict[str, Any] = {
             "country": record["country"],
@@ -318,12 +360,17 @@ def price_parcels(
     table = parcels_table(parcels)
     arrays, zones = compile_channels(channels, ship_on)
     ids = zone_ids(channels, table, zones)
-    matrix = np.column_stack(
+    priced = PricedArrays(*price_kernel(parcel_matrix(table), ids, arrays))
+    return ParcelTable(table, channels.ids, priced, ids, zones, ship_on, channels)
+
+
+def parcel_matrix(table: pd.DataFrame) -> npt.NDArray[np.float64]:
+    """The kernel's parcel matrix (columns ``P_*`` of :mod:`optimizer.parcels.kernel`) of a
+    checked parcels table."""
+    return np.column_stack(
         [table["weight_kg"], table["long_cm"], table["mid_cm"], table["short_cm"],
          table["pieces"], table["contents"], table["origin"]]
     ).astype(np.float64)  # fmt: skip
-    priced = PricedArrays(*price_kernel(matrix, ids, arrays))
-    return ParcelTable(table, channels.ids, priced, ids, zones, ship_on, channels)
 
 
 @dataclass(frozen=True, eq=False)
@@ -397,9 +444,12 @@ def cheapest_channels(table: ParcelTable, promise_days: float | None = None) -> 
     rows = np.arange(len(best))
     served = np.isfinite(costs[rows, best])
     chosen = tuple(table.channels[b] if ok else "" for b, ok in zip(best, served, strict=True))
-    reasons = tuple("" if ok else _unserved(table, i, promise_days) for i, ok in enumerate(served))
+    memo: dict[tuple[Any, ...], str] = {}
+    reasons = tuple(
+        "" if ok else _unserved(table, i, promise_days, memo) for i, ok in enumerate(served)
+    )
     return ChannelChoice(
-        ids=tuple(table.parcels["id"]),
+        ids=tuple(table.parcels["id"].to_numpy(dtype=object)),
         channel=chosen,
         cost_cny=np.where(served, costs[rows, best], np.nan),
         days_max=np.where(served, priced.days_max[rows, best], np.nan),
@@ -408,7 +458,42 @@ def cheapest_channels(table: ParcelTable, promise_days: float | None = None) -> 
     )
 
 
-def _unserved(table: ParcelTable, row: int, promise_days: float | None) -> str:
+#: Which cells of a parcel a refusal's words depend on, by refusal code.
+_WORDS_OF: Final = {
+    NOT_SERVED: ("country",),
+    POSTCODE_NEEDED: ("country", "postcode"),
+    GOODS_REFUSED: ("contents",),
+    OVER_WEIGHT: ("weight_kg",),
+    OVER_LONGEST: ("long_cm", "mid_cm", "short_cm"),
+    OVER_SUM_SIDES: ("long_cm", "mid_cm", "short_cm"),
+    OVER_LENGTH_GIRTH: ("long_cm", "mid_cm", "short_cm"),
+}
+
+
+def _unserved(
+    table: ParcelTable, row: int, promise_days: float | None, memo: dict[tuple[Any, ...], str]
+) -> str:
+    """Why no channel serves parcel ``row``: each channel's refusal or its days; parcels whose
+    refusals read alike share one text (``memo``)."""
+    record = table.record(row)
+    priced = table.priced
+    key: list[Any] = []
+    for column in range(len(table.channels)):
+        code = int(priced.code[row, column])
+        key += [code, *(record[name] for name in _WORDS_OF.get(code, ()))]
+        if code == OFFERED:
+            key += [priced.days_min[row, column], priced.days_max[row, column]]
+        elif code in (RATE_NOT_VALID, BEYOND_RATE_CARD):
+            key += [table.zone_ids[row, column], priced.chargeable_kg[row, column]]
+    signature = tuple(key)
+    if signature not in memo:
+        memo[signature] = _unserved_words(table, row, promise_days, record)
+    return memo[signature]
+
+
+def _unserved_words(
+    table: ParcelTable, row: int, promise_days: float | None, record: dict[str, Any]
+) -> str:
     parts = []
     for column, channel in enumerate(table.channels):
         name = table.source.rows[channel].name
@@ -416,7 +501,7 @@ def _unserved(table: ParcelTable, row: int, promise_days: float | None) -> str:
             low, high = table.priced.days_min[row, column], table.priced.days_max[row, column]
             parts.append(f"{name} {low:g}-{high:g} days")
         else:
-            parts.append(table.refusal(row, column))
+            parts.append(table.refusal(row, column, record))
     within = f" within {promise_days:g} days" if promise_days is not None else ""
     return f"no channel delivers{within}: " + "; ".join(parts)
 
