@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.jobs.parcel_batch import ParcelBatchInput
 from api.jobs.route_batch import RouteBatchInput
+from api.jobs.worker import run_body
 from api.schemas.route_plans import ShipmentIn
 from network_data import Network
 from optimizer.errors import InvalidInputError
@@ -202,3 +203,12 @@ def test_a_route_batch_row_and_job_accept_express(network: Network) -> None:
     job = checked(RouteBatchInput, {"csv": text})
     result = job.run(network, lambda share: True)
     assert result["by_status"] == {"planned": 1}, result
+
+
+def test_the_worker_runs_a_stored_parcel_batch(network: Network) -> None:
+    stored = checked(ParcelBatchInput, {"csv": DAY, "promise_days": 14, "ship_on": "2026-12-07"})
+    outcome = run_body("parcel-batch", stored.stored(), network, lambda share: True)
+    assert outcome.status == "succeeded" and outcome.result is not None
+    assert outcome.result["total_cny"] == 5408.22
+    cancelled = run_body("parcel-batch", stored.stored(), network, lambda share: False)
+    assert cancelled.status == "cancelled"

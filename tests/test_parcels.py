@@ -324,3 +324,14 @@ def test_same_input_same_output() -> None:
     # DHL serves Kenya beyond it.
     assert choice.channel == ("POST-EPACKET", "RAIL-EU", "EXP-DHL")
     assert choice.total_cny == round(179 + 29 + float(choice.cost_cny[2]), 2)
+
+
+def test_quotes_say_who_pays_the_duties() -> None:
+    quotes = quotes_by_channel(Parcel("US", 2.0, 30, 20, 15, postcode="90001",
+                                      declared_value_cny=150))  # fmt: skip
+    assert quotes["LINE-US"].notes == (
+        "DDP: duties and taxes are billed to the sender at cost on the declared CNY 150 a piece,"
+        " not in the price",
+        "US: every parcel from China owes duty since 2025-05-02 (no de minimis)",
+    )
+    assert quotes["POST-EPACKET"].notes[0] == "DDU: the receiver pays duties and taxes on delivery"

@@ -10,8 +10,6 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-import pandas as pd
-
 from network_data.parcels import ParcelTables, load_parcel_tables
 from network_data.schema import PARCEL_CONTENTS
 from network_data.validate import records
@@ -331,20 +329,40 @@ def _offer(
         duties=row.duties,
         valid_from=band.valid_from,
         valid_to=band.valid_to,
+        notes=duty_notes(row.duties, parcel),
     )
 
 
-def quotes_frame(quotes: list[ChannelQuote]) -> pd.DataFrame:
-    """Quotes as a table, one row per channel (for printing)."""
-    return pd.DataFrame(
-        {
-            "channel": [q.channel for q in quotes],
-            "offered": [q.offered for q in quotes],
-            "cost_cny": [q.cost_cny if q.offered else math.nan for q in quotes],
-            "days": [
-                f"{q.transit_days_min:g}-{q.transit_days_max:g}" if q.offered else ""
-                for q in quotes
-            ],
-            "reason": [q.reason for q in quotes],
-        }
-    )
+#: Destinations where every parcel from China owes import duty, and since when.
+NO_DE_MINIMIS: dict[str, str] = {"US": "2025-05-02"}
+
+
+def duty_notes(duties: str, parcel: Parcel) -> tuple[str, ...]:
+    """What a quote's price leaves out: destination duties and taxes, paid by the sender
+    through the channel (DDP) or by the receiver (DDU).
+
+    Examples
+    --------
+    >>> for note in duty_notes("DDP", Parcel("US", 1.0, 10, 10, 10, declared_value_cny=200)):
+    ...     print(note)  # doctest: +NORMALIZE_WHITESPACE
+    DDP: duties and taxes are billed to the sender at cost on the declared CNY 200 a piece, not
+    in the price
+    US: every parcel from China owes duty since 2025-05-02 (no de minimis)
+    >>> duty_notes("DDU", Parcel("DE", 1.0, 10, 10, 10))
+    ('DDU: the receiver pays duties and taxes on delivery',)
+    """
+    if duties == "DDP":
+        value = (
+            f" on the declared CNY {parcel.declared_value_cny:g} a piece"
+            if parcel.declared_value_cny is not None
+            else " on the declared value"
+        )
+        notes = [f"DDP: duties and taxes are billed to the sender at cost{value}, not in the price"]
+    else:
+        notes = ["DDU: the receiver pays duties and taxes on delivery"]
+    if parcel.country in NO_DE_MINIMIS:
+        notes.append(
+            f"{parcel.country}: every parcel from China owes duty since "
+            f"{NO_DE_MINIMIS[parcel.country]} (no de minimis)"
+        )
+    return tuple(notes)
