@@ -212,3 +212,30 @@ def test_the_worker_runs_a_stored_parcel_batch(network: Network) -> None:
     assert outcome.result["total_cny"] == 5408.22
     cancelled = run_body("parcel-batch", stored.stored(), network, lambda share: False)
     assert cancelled.status == "cancelled"
+
+
+cells = st.one_of(
+    st.text(max_size=6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-5, 2000),
+    st.sampled_from(["", "US", "de", "2", "0.5", "lithium_alone", "liquids|powders", "重庆"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["id", "country", "postcode", "weight_kg", "length_cm", "width_cm",
+                        "height_cm", "pieces", "contents", "origin"]), cells)  # fmt: skip
+def test_the_validator_accepts_good_cells_or_names_the_bad_one(column: str, cell: object) -> None:
+    good = {"id": "A", "country": "US", "postcode": "", "weight_kg": 1.0, "length_cm": 10,
+            "width_cm": 10, "height_cm": 10, "pieces": 1, "contents": "",
+            "origin": "Chengdu"}  # fmt: skip
+    try:
+        table = parcels_table([good, {**good, column: cell}])
+    except InvalidInputError as error:
+        assert error.field == f"parcels.1.{column}"
+        assert "expected" in str(error)
+        return
+    row = table.iloc[1]
+    assert len(row["country"]) == 2 and row["country"].isupper()
+    assert 0 < row["weight_kg"] <= 1000 and row["pieces"] >= 1
+    assert row["long_cm"] >= row["mid_cm"] >= row["short_cm"] > 0

@@ -335,3 +335,23 @@ def test_quotes_say_who_pays_the_duties() -> None:
         "US: every parcel from China owes duty since 2025-05-02 (no de minimis)",
     )
     assert quotes["POST-EPACKET"].notes[0] == "DDU: the receiver pays duties and taxes on delivery"
+
+
+NUMERIC_RATE_COLUMNS = ["break_from_kg", "break_to_kg", "first_kg", "first_price", "step_kg",
+                        "step_price", "item_fee", "min_charge", "transit_days_max"]  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 53), st.sampled_from(NUMERIC_RATE_COLUMNS),
+       st.sampled_from(["-1", "abc", "", "nan", "inf"]))  # fmt: skip
+def test_a_corrupted_rate_cell_is_reported_with_its_line_and_column(
+    tmp_path_factory: pytest.TempPathFactory, row: int, column: str, bad: str
+) -> None:
+    directory = copy_dataset(tmp_path_factory.mktemp("parcels"))
+    table = pd.read_csv(directory / "parcel_rates.csv", dtype=str, keep_default_na=False)
+    table.loc[row, column] = bad
+    table.to_csv(directory / "parcel_rates.csv", index=False)
+    with pytest.raises(NetworkValidationError) as caught:
+        load_parcel_tables(directory)
+    assert f"parcel_rates.csv line {row + 2}" in str(caught.value)
+    assert column in str(caught.value)
