@@ -973,6 +973,86 @@ def pickups(
         typer.echo(f"wrote the routes to {output}")
 
 
+def _parcels_text(result: dict[str, Any], shown: int = 20) -> list[str]:
+    """``shudao parcels``' report: channel by channel, the chosen channel per parcel (the
+    first ``shown``), and the total."""
+    promise = result["promise_days"]
+    within = f", delivery within {promise:g} days" if promise is not None else ""
+    lines = [f"{result['parcels']} parcels handed over on {result['ship_on']}{within}", ""]
+    lines.append(f"{'channel':<14}{'offers':>8}{'cost_cny':>14}   (every parcel it offers for)")
+    for row in result["channels"]:
+        lines.append(f"{row['channel']:<14}{row['offered']:>8}{row['cost_cny']:>14,.2f}")
+    lines += ["", "cheapest channel per parcel:"]
+    for row in result["rows"][:shown]:
+        if row["channel"]:
+            lines.append(
+                f"  {row['id']:<12}{row['channel']:<14}{row['cost_cny']:>10,.2f} CNY  "
+                f"{row['days_max']:g} days at most"
+            )
+        else:
+            lines.append(f"  {row['id']:<12}{row['reason']}")
+    if len(result["rows"]) > shown:
+        lines.append(f"  ... and {len(result['rows']) - shown} more (see -o)")
+    lines += ["", "by chosen channel:"]
+    for row in result["chosen"]:
+        lines.append(f"  {row['channel']:<14}{row['parcels']:>8}{row['cost_cny']:>14,.2f}")
+    served = result["parcels"] - result["unserved"]
+    lines.append(
+        f"total {result['total_cny']:,.2f} CNY for {served} of {result['parcels']} parcels"
+        + (f" ({result['unserved']} no channel serves)" if result["unserved"] else "")
+    )
+    return lines
+
+
+@app.command("parcels")
+def parcels(
+    parcels_csv: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            metavar="FILE.csv",
+            help="CSV of parcels: id, country, postcode, weight_kg, length_cm, width_cm, "
+            "height_cm, pieces, contents, origin.",
+        ),
+    ],
+    promise_days: Annotated[
+        float | None, typer.Option("--promise-days", help="Delivery promise in days.")
+    ] = None,
+    ship_on: Annotated[
+        str | None, typer.Option("--ship-on", help="Hand-over day, e.g. 2026-12-07 (today).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="OUT.csv: one row per parcel.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the job's JSON result.")] = False,
+    data: DataOption = None,
+) -> None:
+    """Price a day of parcels on every parcel channel; the cheapest channel per parcel that
+    meets the promise, and the total."""
+    import pandas as pd
+
+    from api.jobs.parcel_batch import ParcelBatchInput
+    from optimizer.parcels import ParcelChannels
+
+    given = {"parcels": _read_rows(parcels_csv), "promise_days": promise_days, "ship_on": ship_on}
+    options = {"promise_days": "--promise-days", "ship_on": "--ship-on"}
+    job = _job_input(ParcelBatchInput, given, options=options, files={"parcels": parcels_csv})
+    try:
+        channels = ParcelChannels.load(data)
+    except NetworkValidationError as exc:
+        _fail(str(exc))
+    result = job.price(channels)
+    if output is not None:
+        pd.DataFrame(result["rows"]).to_csv(output, index=False)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    typer.echo("\n".join(_parcels_text(result)))
+    if output is not None:
+        typer.echo(f"wrote {len(result['rows'])} rows to {output}")
+
+
 admin_app = typer.Typer(help="Organisations and API keys.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 DEMO_ORGANISATION = "demo"

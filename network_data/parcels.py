@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -171,8 +172,8 @@ def check_rates(
             strict=True,
         )
     )
-    valid_from: list[object] = []
-    valid_to: list[object] = []
+    valid_from: list[date | None] = []
+    valid_to: list[date | None] = []
     file = "parcel_rates.csv"
     for position, row in enumerate(v.records(rates)):
         where = v.line_of(position) + f" (channel {row.channel} zone {row.zone})"
@@ -227,6 +228,6 @@ def check_rates(
         problems.add(file, "", f"zone {zone!r} of channel {channel!r} has no rate rows")
     return rates.assign(
         fx_cny=[fx_cny.get(c, float("nan")) for c in rates["currency"]],
-        valid_from_date=valid_from,
-        valid_to_date=valid_to,
+        valid_from_date=pd.Series(valid_from, index=rates.index, dtype=object),
+        valid_to_date=pd.Series(valid_to, index=rates.index, dtype=object),
     )

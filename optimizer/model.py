@@ -28,7 +28,10 @@ MODE_WORDS = {
 }
 #: What a shipment carries, as the planner's rules tell cargo apart (dangerous goods rules for
 #: lithium batteries, reefers for perishables, insurance and security for high value).
-CargoClass = Literal["general", "battery", "perishable", "high_value"]
+#: ``express`` is a batch of cross-border e-commerce parcels (9610): on freight legs it moves
+#: as general cargo (no source gives it other rules there); parcel channels price it piece by
+#: piece (:mod:`optimizer.parcels`).
+CargoClass = Literal["general", "battery", "perishable", "high_value", "express"]
 CARGO_CLASSES: tuple[str, ...] = get_args(CargoClass)
 
 
@@ -79,7 +82,8 @@ class Shipment:
     pieces
         Number of packages (>= 1).
     cargo_class
-        ``general``, ``battery`` (lithium, UN3480/3481, class 9), ``perishable`` or ``high_value``.
+        ``general``, ``battery`` (lithium, UN3480/3481, class 9), ``perishable``, ``high_value``
+        or ``express`` (a batch of e-commerce parcels, moved as general cargo).
     customs_regime
         ``9610``, ``9710``, ``9810``, ``1210`` or ``general``.
     allowed_modes, forbidden_modes

@@ -177,7 +177,7 @@ class Pickup:
     service_min
         Loading time at the door.
     cargo_class
-        One of ``general``, ``battery``, ``perishable``, ``high_value`` (reported).
+        One of ``general``, ``battery``, ``perishable``, ``high_value``, ``express`` (reported).
 
     Examples
     --------

@@ -153,7 +153,8 @@ class ChannelQuote:
     """What one channel offers for a parcel, or why it refuses it.
 
     ``cost_cny`` is the sum of ``charges`` for all pieces (0 when refused); ``reason`` names
-    the rule and the value that refused the parcel ('' when offered).
+    the rule and the value that refused the parcel ('' when offered); ``notes`` say what the
+    price leaves out (duties and taxes).
     """
 
     channel: str
@@ -171,3 +172,4 @@ class ChannelQuote:
     duties: str = ""
     valid_from: date | None = None
     valid_to: date | None = None
+    notes: tuple[str, ...] = ()

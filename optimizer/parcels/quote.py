@@ -8,71 +8,27 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any, Final
-
-import pandas as pd
+from typing import Any
 
 from network_data.parcels import ParcelTables, load_parcel_tables
 from network_data.schema import PARCEL_CONTENTS
+from network_data.validate import records
+from optimizer.parcels.kernel import (
+    BEYOND_RATE_CARD,
+    GOODS_REFUSED,
+    NOT_SERVED,
+    OFFERED,
+    OVER_LENGTH_GIRTH,
+    OVER_LONGEST,
+    OVER_SUM_SIDES,
+    OVER_WEIGHT,
+    POSTCODE_NEEDED,
+    RATE_NOT_VALID,
+    chargeable_kg,
+    round_cny,
+    steps_above,
+)
 from optimizer.parcels.model import CONTENT_WORDS, ChannelQuote, ChargeLine, Parcel
-
-#: Why a channel refuses a parcel: codes shared by :func:`quote_parcel` and the kernel.
-OFFERED: Final = 0
-NOT_SERVED: Final = 1
-POSTCODE_NEEDED: Final = 2
-GOODS_REFUSED: Final = 3
-OVER_WEIGHT: Final = 4
-OVER_LONGEST: Final = 5
-OVER_SUM_SIDES: Final = 6
-OVER_LENGTH_GIRTH: Final = 7
-RATE_NOT_VALID: Final = 8
-BEYOND_RATE_CARD: Final = 9
-#: Tolerance when counting weight steps, so that 1.9 / 0.1 counts 19 steps, not 20.
-STEP_TOLERANCE: Final = 1e-9
-
-
-def round_cny(amount: float) -> float:
-    """Round half up to the fen (0.01 CNY), as the kernel does.
-
-    Examples
-    --------
-    >>> round_cny(124.46), round_cny(0.125), round_cny(2.0049)
-    (124.46, 0.13, 2.0)
-    """
-    return math.floor(amount * 100.0 + 0.5) / 100.0
-
-
-def steps_above(weight_kg: float, first_kg: float, step_kg: float) -> int:
-    """Started steps of ``step_kg`` above the first ``first_kg``.
-
-    Examples
-    --------
-    >>> steps_above(2.0, 0.5, 0.5), steps_above(2.0, 0.1, 0.1), steps_above(0.3, 0.5, 0.5)
-    (3, 19, 0)
-    """
-    if weight_kg <= first_kg:
-        return 0
-    return math.ceil((weight_kg - first_kg) / step_kg - STEP_TOLERANCE)
-
-
-def chargeable_kg(
-    weight_kg: float, volume_cm3: float, divisor: float, minimum_kg: float, step_kg: float
-) -> float:
-    """Chargeable weight of one piece: the larger of actual and volumetric weight (volume /
-    ``divisor``; 0: none) and the channel's minimum, rounded up to a multiple of ``step_kg``.
-
-    Examples
-    --------
-    A 2 kg box of 30 x 20 x 15 cm by express (1:5000) and a 1.2 kg one of 50 x 40 x 30 cm:
-
-    >>> chargeable_kg(2.0, 30 * 20 * 15, 5000, 0, 0.5)
-    2.0
-    >>> chargeable_kg(1.2, 50 * 40 * 30, 5000, 0, 0.5)
-    12.0
-    """
-    volumetric = volume_cm3 / divisor if divisor > 0 else 0.0
-    weight = max(weight_kg, volumetric, minimum_kg)
-    return round(math.ceil(weight / step_kg - STEP_TOLERANCE) * step_kg, 6)
 
 
 @dataclass(frozen=True)
@@ -108,9 +64,7 @@ class ParcelChannels:
     def __init__(self, tables: ParcelTables) -> None:
         self.tables = tables
         self.ids: tuple[str, ...] = tuple(tables.channels.index)
-        self.rows: dict[str, Any] = {
-            str(row.id): row for row in tables.channels.itertuples(index=False)
-        }
+        self.rows: dict[str, Any] = {str(row.id): row for row in records(tables.channels)}
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> ParcelChannels:
@@ -125,7 +79,7 @@ class ParcelChannels:
     @cached_property
     def _zones(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
         zones: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for row in self.tables.zones.itertuples(index=False):
+        for row in records(self.tables.zones):
             zones.setdefault((row.channel, row.country), []).append((row.postcode_prefix, row.zone))
         for entries in zones.values():
             entries.sort(key=lambda entry: -len(entry[0]))
@@ -134,7 +88,7 @@ class ParcelChannels:
     @cached_property
     def _bands(self) -> dict[tuple[str, str], list[Band]]:
         bands: dict[tuple[str, str], list[Band]] = {}
-        for row in self.tables.rates.itertuples(index=False):
+        for row in records(self.tables.rates):
             fx = float(row.fx_cny)
             bands.setdefault((row.channel, row.zone), []).append(
                 Band(
@@ -158,6 +112,12 @@ class ParcelChannels:
             if postcode.startswith(prefix):
                 return zone
         return ""
+
+    def prefix_length(self, channel: str, country: str) -> int:
+        """Longest postcode prefix the channel zones ``country`` by (0: by country alone)."""
+        return max(
+            (len(prefix) for prefix, _ in self._zones.get((channel, country), [])), default=0
+        )
 
     def bands_on(self, channel: str, zone: str, ship_on: date) -> list[Band]:
         """Rate rows of a channel's zone valid on ``ship_on``, lightest first."""
@@ -227,9 +187,16 @@ def _bundled() -> ParcelChannels:
     return _BUNDLED[0]
 
 
-def size_values(parcel: Parcel) -> dict[str, float]:
-    """Measures the size limits are checked on: longest side, sum of sides, length + girth."""
-    a, b, c = parcel.sides_cm
+def size_values(sides_cm: tuple[float, float, float]) -> dict[str, float]:
+    """Measures the size limits are checked on, from the sides longest first: longest side,
+    sum of sides, length + girth.
+
+    Examples
+    --------
+    >>> size_values((60.0, 20.0, 15.0))
+    {'longest_cm': 60.0, 'sum_cm': 95.0, 'girth_cm': 130.0}
+    """
+    a, b, c = sides_cm
     return {"longest_cm": a, "sum_cm": a + b + c, "girth_cm": a + 2 * (b + c)}
 
 
@@ -239,7 +206,7 @@ def _limit_code(row: Any, parcel: Parcel) -> int:
         return GOODS_REFUSED
     if parcel.weight_kg > row.max_kg_per_piece:
         return OVER_WEIGHT
-    size = size_values(parcel)
+    size = size_values(parcel.sides_cm)
     for code, measure, limit in (
         (OVER_LONGEST, size["longest_cm"], row.max_longest_cm),
         (OVER_SUM_SIDES, size["sum_cm"], row.max_sum_sides_cm),
@@ -286,7 +253,7 @@ def _quote_one(
         "postcode": parcel.postcode,
         "weight_kg": parcel.weight_kg,
         "ship_on": ship_on,
-        **size_values(parcel),
+        **size_values(parcel.sides_cm),
     }
     zone = channels.zone_of(channel, parcel.country, parcel.postcode)
     code = NOT_SERVED if zone is None else POSTCODE_NEEDED if zone == "" else OFFERED
@@ -362,20 +329,40 @@ def _offer(
         duties=row.duties,
         valid_from=band.valid_from,
         valid_to=band.valid_to,
+        notes=duty_notes(row.duties, parcel),
     )
 
 
-def quotes_frame(quotes: list[ChannelQuote]) -> pd.DataFrame:
-    """Quotes as a table, one row per channel (for printing)."""
-    return pd.DataFrame(
-        {
-            "channel": [q.channel for q in quotes],
-            "offered": [q.offered for q in quotes],
-            "cost_cny": [q.cost_cny if q.offered else math.nan for q in quotes],
-            "days": [
-                f"{q.transit_days_min:g}-{q.transit_days_max:g}" if q.offered else ""
-                for q in quotes
-            ],
-            "reason": [q.reason for q in quotes],
-        }
-    )
+#: Destinations where every parcel from China owes import duty, and since when.
+NO_DE_MINIMIS: dict[str, str] = {"US": "2025-05-02"}
+
+
+def duty_notes(duties: str, parcel: Parcel) -> tuple[str, ...]:
+    """What a quote's price leaves out: destination duties and taxes, paid by the sender
+    through the channel (DDP) or by the receiver (DDU).
+
+    Examples
+    --------
+    >>> for note in duty_notes("DDP", Parcel("US", 1.0, 10, 10, 10, declared_value_cny=200)):
+    ...     print(note)  # doctest: +NORMALIZE_WHITESPACE
+    DDP: duties and taxes are billed to the sender at cost on the declared CNY 200 a piece, not
+    in the price
+    US: every parcel from China owes duty since 2025-05-02 (no de minimis)
+    >>> duty_notes("DDU", Parcel("DE", 1.0, 10, 10, 10))
+    ('DDU: the receiver pays duties and taxes on delivery',)
+    """
+    if duties == "DDP":
+        value = (
+            f" on the declared CNY {parcel.declared_value_cny:g} a piece"
+            if parcel.declared_value_cny is not None
+            else " on the declared value"
+        )
+        notes = [f"DDP: duties and taxes are billed to the sender at cost{value}, not in the price"]
+    else:
+        notes = ["DDU: the receiver pays duties and taxes on delivery"]
+    if parcel.country in NO_DE_MINIMIS:
+        notes.append(
+            f"{parcel.country}: every parcel from China owes duty since "
+            f"{NO_DE_MINIMIS[parcel.country]} (no de minimis)"
+        )
+    return tuple(notes)
