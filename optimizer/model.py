@@ -33,6 +33,19 @@ MODE_WORDS = {
 #: piece (:mod:`optimizer.parcels`).
 CargoClass = Literal["general", "battery", "perishable", "high_value", "express"]
 CARGO_CLASSES: tuple[str, ...] = get_args(CargoClass)
+#: Cargo classes that move on freight legs and trucks as another: parcels as general cargo.
+MOVES_AS: dict[str, str] = {"express": "general"}
+
+
+def freight_class(cargo_class: str) -> str:
+    """The class ``cargo_class`` moves as on freight legs and trucks.
+
+    Examples
+    --------
+    >>> freight_class("express"), freight_class("battery")
+    ('general', 'battery')
+    """
+    return MOVES_AS.get(cargo_class, cargo_class)
 
 
 def _now() -> datetime:

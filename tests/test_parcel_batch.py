@@ -20,8 +20,9 @@ from api.jobs.worker import run_body
 from api.schemas.route_plans import ShipmentIn
 from network_data import Network
 from optimizer.errors import InvalidInputError
+from optimizer.first_mile.problem import VehicleType
 from optimizer.jobs import checked
-from optimizer.model import Shipment
+from optimizer.model import Shipment, freight_class
 from optimizer.parcels import (
     ParcelChannels,
     batch_result,
@@ -239,3 +240,9 @@ def test_the_validator_accepts_good_cells_or_names_the_bad_one(column: str, cell
     assert len(row["country"]) == 2 and row["country"].isupper()
     assert 0 < row["weight_kg"] <= 1000 and row["pieces"] >= 1
     assert row["long_cm"] >= row["mid_cm"] >= row["short_cm"] > 0
+
+
+def test_a_truck_for_general_cargo_collects_express_parcels() -> None:
+    van = VehicleType("van", 1_800, 16, cargo_classes=frozenset({"general"}))
+    assert van.carries("express") and not van.carries("battery")
+    assert freight_class("express") == "general"

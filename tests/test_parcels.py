@@ -355,3 +355,12 @@ def test_a_corrupted_rate_cell_is_reported_with_its_line_and_column(
         load_parcel_tables(directory)
     assert f"parcel_rates.csv line {row + 2}" in str(caught.value)
     assert column in str(caught.value)
+
+
+def test_a_heavy_express_parcel_is_charged_per_kg_above_21_kg() -> None:
+    dhl = quotes_by_channel(Parcel("US", 24.6, 50, 40, 30, postcode="90001"))["EXP-DHL"]
+    # Zone 5: 5.0 kg = 262 + 4 x 82 + 5 x 79 = 985 (the tariff's own figure); 10 kg = 985 +
+    # 10 x 71 = 1,695; 21 kg = 1,695 + 22 x 71 = 3,257; then per started kg at 2 x 71: 24.6 kg
+    # (25.0 in 0.5 kg steps) is 4 kg more, 3,257 + 4 x 142 = 3,825; fuel 24.5 % = 937.13.
+    assert dhl.chargeable_kg == 25.0
+    assert dhl.cost_cny == 3825 + 937.13
