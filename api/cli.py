@@ -18,7 +18,7 @@ import typer
 
 from network_data import Network, NetworkValidationError, load_network
 from network_data.export import export_network
-from network_data.schema import CUSTOMS_REGIMES, MODES
+from network_data.schema import CUSTOMS_REGIMES, MODES, PARCEL_CONTENTS
 from optimizer.allocation.freight import (
     LEAD_TIME_LIMIT_DAYS,
     MAX_WEEKS,
@@ -330,6 +330,8 @@ def _plan_table(plan_doc: dict[str, Any], zone_of: Callable[[str], str]) -> str:
             f"{_local(option['arrival'], end)} (p90 {_local(option['arrival_p90'], end)}); "
             f"{option['transit_hours'] / 24:.1f} days; {option['co2e_kg']:,.1f} kg CO2e\n"
         )
+    if plan_doc.get("parcel_channels"):
+        console.print(_channels_table(plan_doc))
     not_shown = Counter(j["hidden"] for j in plan_doc.get("front", []) if j["hidden"])
     if not_shown and not any(option.get("hidden") for option in plan_doc["options"]):
         reasons = ", ".join(f"{count} {reason}" for reason, count in not_shown.most_common())
@@ -338,6 +340,30 @@ def _plan_table(plan_doc: dict[str, Any], zone_of: Callable[[str], str]) -> str:
             "--all shows every one"
         )
     return console.export_text()
+
+
+#: The plan command's parcel options, by the shipment field each gives.
+_PARCEL_OPTIONS = {
+    "piece_dimensions_cm": "--piece-cm",
+    "contents": "--contents",
+    "destination_postcode": "--postcode",
+}
+
+
+def _channels_table(plan_doc: dict[str, Any]) -> Any:
+    """The parcel channels' quotes: price, days and duties, or why each refuses."""
+    from rich.table import Table
+
+    table = Table(title="Parcel channels", show_edge=False, title_justify="left")
+    for column in ("channel", f"cost {plan_doc['currency']}", "days", "duties", "refused"):
+        table.add_column(column)
+    for quote in plan_doc["parcel_channels"]:
+        if quote["offered"]:
+            days = f"{quote['transit_days_min']:g}-{quote['transit_days_max']:g}"
+            table.add_row(quote["name"], f"{quote['cost']:,.2f}", days, quote["duties"], "")
+        else:
+            table.add_row(quote["name"], "", "", "", quote["reason"])
+    return table
 
 
 _SIMILAR_KEYS = {"cost": "cost_pct", "days": "time_days", "time": "time_pct", "co2e": "co2e_pct"}
@@ -391,6 +417,19 @@ def plan(
         typer.Option(help="Comma list of passages to use even when the main carriers avoid them."),
     ] = None,
     pieces: Annotated[int, typer.Option()] = 1,
+    piece_cm: Annotated[
+        str | None,
+        typer.Option(help="Size of one piece, cm, e.g. 30x20x15 (parcel channels' limits)."),
+    ] = None,
+    contents: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma list of what parcel channels may refuse: {', '.join(PARCEL_CONTENTS)}."
+        ),
+    ] = None,
+    postcode: Annotated[
+        str, typer.Option(help="Destination postcode, for parcel lines that zone by it.")
+    ] = "",
     max_options: Annotated[int, typer.Option()] = 5,
     similar: Annotated[
         str | None,
@@ -412,6 +451,7 @@ def plan(
     from optimizer.model import Shipment
     from optimizer.routing import plan_routes
     from optimizer.routing.places import local_day
+    from optimizer.routing.problem import shipment_from_record
 
     network = _load(data, tariffs)
     try:
@@ -425,15 +465,27 @@ def plan(
             "deadline", deadline,
             lambda day: local_day(network, "destination", destination, day, end=True),
         )  # fmt: skip
+        parcel = shipment_from_record(
+            {
+                "origin": origin,
+                "destination": destination,
+                "weight_kg": weight_kg,
+                "volume_m3": volume_m3,
+                "piece_dimensions_cm": piece_cm,
+                "contents": contents,
+            }
+        )
         shipment = Shipment(
             origin, destination, weight_kg, volume_m3, deadline=by,
             pieces=pieces, cargo_class=cargo, customs_regime=regime, avoid=_split(avoid),
             allowed_modes=_split(modes) or None, max_options=max_options,
-            use_passages=_split(use_passages), similar_within=_similarity(similar), **optional,
+            use_passages=_split(use_passages), similar_within=_similarity(similar),
+            piece_dimensions_cm=parcel.piece_dimensions_cm, contents=parcel.contents,
+            destination_postcode=postcode, **optional,
         )  # fmt: skip
         document = plan_routes(network, shipment, every_journey=every_journey).to_dict(currency)
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(_cli_words(exc, {}, _PARCEL_OPTIONS, {}))
     typer.echo(
         json.dumps(document, ensure_ascii=False, indent=2)
         if as_json
@@ -919,6 +971,86 @@ def pickups(
     typer.echo(_pickups_text(document))
     if output is not None:
         typer.echo(f"wrote the routes to {output}")
+
+
+def _parcels_text(result: dict[str, Any], shown: int = 20) -> list[str]:
+    """``shudao parcels``' report: channel by channel, the chosen channel per parcel (the
+    first ``shown``), and the total."""
+    promise = result["promise_days"]
+    within = f", delivery within {promise:g} days" if promise is not None else ""
+    lines = [f"{result['parcels']} parcels handed over on {result['ship_on']}{within}", ""]
+    lines.append(f"{'channel':<14}{'offers':>8}{'cost_cny':>14}   (every parcel it offers for)")
+    for row in result["channels"]:
+        lines.append(f"{row['channel']:<14}{row['offered']:>8}{row['cost_cny']:>14,.2f}")
+    lines += ["", "cheapest channel per parcel:"]
+    for row in result["rows"][:shown]:
+        if row["channel"]:
+            lines.append(
+                f"  {row['id']:<12}{row['channel']:<14}{row['cost_cny']:>10,.2f} CNY  "
+                f"{row['days_max']:g} days at most"
+            )
+        else:
+            lines.append(f"  {row['id']:<12}{row['reason']}")
+    if len(result["rows"]) > shown:
+        lines.append(f"  ... and {len(result['rows']) - shown} more (see -o)")
+    lines += ["", "by chosen channel:"]
+    for row in result["chosen"]:
+        lines.append(f"  {row['channel']:<14}{row['parcels']:>8}{row['cost_cny']:>14,.2f}")
+    served = result["parcels"] - result["unserved"]
+    lines.append(
+        f"total {result['total_cny']:,.2f} CNY for {served} of {result['parcels']} parcels"
+        + (f" ({result['unserved']} no channel serves)" if result["unserved"] else "")
+    )
+    return lines
+
+
+@app.command("parcels")
+def parcels(
+    parcels_csv: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            metavar="FILE.csv",
+            help="CSV of parcels: id, country, postcode, weight_kg, length_cm, width_cm, "
+            "height_cm, pieces, contents, origin.",
+        ),
+    ],
+    promise_days: Annotated[
+        float | None, typer.Option("--promise-days", help="Delivery promise in days.")
+    ] = None,
+    ship_on: Annotated[
+        str | None, typer.Option("--ship-on", help="Hand-over day, e.g. 2026-12-07 (today).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="OUT.csv: one row per parcel.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the job's JSON result.")] = False,
+    data: DataOption = None,
+) -> None:
+    """Price a day of parcels on every parcel channel; the cheapest channel per parcel that
+    meets the promise, and the total."""
+    import pandas as pd
+
+    from api.jobs.parcel_batch import ParcelBatchInput
+    from optimizer.parcels import ParcelChannels
+
+    given = {"parcels": _read_rows(parcels_csv), "promise_days": promise_days, "ship_on": ship_on}
+    options = {"promise_days": "--promise-days", "ship_on": "--ship-on"}
+    job = _job_input(ParcelBatchInput, given, options=options, files={"parcels": parcels_csv})
+    try:
+        channels = ParcelChannels.load(data)
+    except NetworkValidationError as exc:
+        _fail(str(exc))
+    result = job.price(channels)
+    if output is not None:
+        pd.DataFrame(result["rows"]).to_csv(output, index=False)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    typer.echo("\n".join(_parcels_text(result)))
+    if output is not None:
+        typer.echo(f"wrote {len(result['rows'])} rows to {output}")
 
 
 admin_app = typer.Typer(help="Organisations and API keys.", no_args_is_help=True)

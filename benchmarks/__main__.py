@@ -12,6 +12,7 @@ from benchmarks import (
     bench_consolidation,
     bench_first_mile,
     bench_load,
+    bench_parcels,
     bench_places,
     bench_routing,
     bench_scenarios,
@@ -38,6 +39,8 @@ if __name__ == "__main__":
     bench_load.main()
     print()
     bench_places.main()
+    print()
+    bench_parcels.main()
     print()
     bench_routing.main()
     print()

@@ -348,3 +348,85 @@ FILES: Final[dict[str, tuple[Column, ...]]] = {
 #: Files a dataset may leave out (read as empty).
 OPTIONAL_FILES: Final = frozenset({"cities.csv"})
 PATHS_FILE: Final = "corridor_paths.geojson"
+
+#: Parcel channels (``parcel_channels.csv``): what kind of product a channel is.
+PARCEL_KINDS: Final = ("express", "postal", "ecommerce_line", "rail_parcel")
+#: Who pays the destination's duties and taxes: the sender (DDP) or the receiver (DDU).
+DUTY_TERMS: Final = ("DDP", "DDU")
+#: What a parcel may hold that some channels refuse: lithium batteries shipped alone (UN3480,
+#: UN3090), lithium batteries packed in or with equipment (UN3481, UN3091), liquids, powders.
+PARCEL_CONTENTS: Final = ("lithium_alone", "lithium_in_equipment", "liquids", "powders")
+
+PARCEL_CHANNEL_COLUMNS: Final = (
+    Column("id"),
+    Column("name"),
+    Column("kind", choices=PARCEL_KINDS),
+    Column("operator"),
+    Column("regime", choices=CUSTOMS_REGIMES),
+    Column("duties", choices=DUTY_TERMS),
+    #: cm3 per chargeable kg (5000 for express); 0: actual weight only.
+    _num("volumetric_divisor"),
+    #: Chargeable weight is rounded up to a multiple of this (0.5 kg express, 0.001 kg per gram).
+    Column("weight_step_kg", "float", minimum=0.001),
+    _num("min_chargeable_kg"),
+    Column("max_kg_per_piece", "float", minimum=0.001),
+    #: Size limits of one piece; empty: none.
+    _num("max_longest_cm", required=False),
+    _num("max_sum_sides_cm", required=False),
+    _num("max_length_girth_cm", required=False),
+    Column("refuses", "list", required=False, choices=PARCEL_CONTENTS),
+    #: Percent of the freight (first and additional weight, after the minimum).
+    _num("fuel_surcharge_pct"),
+    #: Where parcels are inducted, and the pilot-zone cities where pickup is included; from the
+    #: others a domestic feeder is charged per kg of actual weight (with a minimum per shipment)
+    #: and adds its days.
+    Column("hub"),
+    Column("pickup_cities", "list"),
+    _num("feeder_cny_per_kg"),
+    _num("feeder_min_cny"),
+    _num("feeder_days"),
+    _num("transit_days_min"),
+    _num("transit_days_max"),
+    Column("source", "list", separator=";"),
+)
+
+#: Destination country (ISO 3166-1 alpha-2) and optional postcode prefix -> a channel's zone;
+#: the longest matching prefix wins, an empty prefix matches every postcode.
+PARCEL_ZONE_COLUMNS: Final = (
+    Column("channel"),
+    Column("country"),
+    Column("postcode_prefix", required=False),
+    Column("zone"),
+    Column("source", "list", separator=";"),
+)
+
+#: Rate card rows: for chargeable weight w (kg) in (``break_from_kg``, ``break_to_kg``], the
+#: freight of one piece is ``first_price`` for the first ``first_kg`` plus ``step_price`` per
+#: started ``step_kg`` above it, at least ``min_charge``; ``item_fee`` is added per piece.
+PARCEL_RATE_COLUMNS: Final = (
+    Column("channel"),
+    Column("zone"),
+    _num("break_from_kg"),
+    Column("break_to_kg", "float", minimum=0.001),
+    _num("first_kg"),
+    _num("first_price"),
+    Column("step_kg", "float", minimum=0.001),
+    _num("step_price"),
+    _num("item_fee"),
+    _num("min_charge"),
+    Column("currency"),
+    _num("transit_days_min"),
+    _num("transit_days_max"),
+    Column("quoted_on"),
+    Column("valid_from"),
+    Column("valid_to"),
+    Column("source", "list", separator=";"),
+)
+
+#: The parcel-channel files, read by :func:`network_data.parcels.load_parcel_tables` (not by
+#: :func:`network_data.load_network`: the route network does not depend on them).
+PARCEL_FILES: Final[dict[str, tuple[Column, ...]]] = {
+    "parcel_channels.csv": PARCEL_CHANNEL_COLUMNS,
+    "parcel_zones.csv": PARCEL_ZONE_COLUMNS,
+    "parcel_rates.csv": PARCEL_RATE_COLUMNS,
+}

@@ -26,6 +26,13 @@ KINDS = (
     "documentation",
     "export_declaration",
     "import_declaration",
+    # a parcel channel's price (:class:`optimizer.parcels.ChargeLine`)
+    "first_weight",
+    "additional_weight",
+    "minimum",
+    "fuel",
+    "item_fee",
+    "feeder",
 )
 #: What the documents of one booking are called, by mode.
 BOOKING_DOCUMENT = {

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from optimizer.model import freight_class
+
 if TYPE_CHECKING:
     from optimizer.consolidation import ConsolidationProblem, ConsolidationResult
 
@@ -523,7 +525,9 @@ def check_pickups(problem: PickupProblem, result: PickupResult) -> list[str]:
             if stop.place != pickup.place.label:
                 problems.append(f"{name}: pickup {pickup.pickup_id} is at {pickup.place.label}")
             classes = vehicle.cargo_classes
-            if classes is not None and pickup.cargo_class not in classes:
+            if classes is not None and not (
+                {pickup.cargo_class, freight_class(pickup.cargo_class)} & classes
+            ):
                 problems.append(
                     f"{name}: carries {pickup.cargo_class} cargo ({pickup.pickup_id}), which "
                     "its type may not"
@@ -607,8 +611,8 @@ def check_pickups(problem: PickupProblem, result: PickupResult) -> list[str]:
             for vehicle in problem.fleet:
                 if pickup.weight_kg > vehicle.capacity_kg or pickup.volume_m3 > vehicle.capacity_m3:
                     continue
-                if vehicle.cargo_classes is not None and (
-                    pickup.cargo_class not in vehicle.cargo_classes
+                if vehicle.cargo_classes is not None and not (
+                    {pickup.cargo_class, freight_class(pickup.cargo_class)} & vehicle.cargo_classes
                 ):
                     continue
                 start = depots.index(vehicle.start_depot) if vehicle.start_depot else 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, get_args
@@ -11,8 +11,10 @@ from typing import Any, Literal, NamedTuple, get_args
 # The dataset defines the modes and regimes; the planner's modules take them from here too.
 from network_data.schema import CUSTOMS_REGIMES as CUSTOMS_REGIMES
 from network_data.schema import MODES as MODES
+from network_data.schema import PARCEL_CONTENTS
 from optimizer.charges import Charge
 from optimizer.errors import InvalidInputError
+from optimizer.parcels.model import ChannelQuote
 from optimizer.quotable import Similarity
 from optimizer.results import SolveStatus, relative_gap
 
@@ -26,8 +28,24 @@ MODE_WORDS = {
 }
 #: What a shipment carries, as the planner's rules tell cargo apart (dangerous goods rules for
 #: lithium batteries, reefers for perishables, insurance and security for high value).
-CargoClass = Literal["general", "battery", "perishable", "high_value"]
+#: ``express`` is a batch of cross-border e-commerce parcels (9610): on freight legs it moves
+#: as general cargo (no source gives it other rules there); parcel channels price it piece by
+#: piece (:mod:`optimizer.parcels`).
+CargoClass = Literal["general", "battery", "perishable", "high_value", "express"]
 CARGO_CLASSES: tuple[str, ...] = get_args(CargoClass)
+#: Cargo classes that move on freight legs and trucks as another: parcels as general cargo.
+MOVES_AS: dict[str, str] = {"express": "general"}
+
+
+def freight_class(cargo_class: str) -> str:
+    """The class ``cargo_class`` moves as on freight legs and trucks.
+
+    Examples
+    --------
+    >>> freight_class("express"), freight_class("battery")
+    ('general', 'battery')
+    """
+    return MOVES_AS.get(cargo_class, cargo_class)
 
 
 def _now() -> datetime:
@@ -37,6 +55,8 @@ def _now() -> datetime:
 #: Largest shipment accepted: several block trains' worth (a 50 FEU train carries ~1,300 t).
 MAX_WEIGHT_KG = 10_000_000.0
 MAX_VOLUME_M3 = 50_000.0
+#: Longest side of one piece a shipment may declare (a parcel channel's limits are far below).
+MAX_SIDE_CM = 1_000.0
 
 
 def _names(name: str, values: object) -> frozenset[str]:
@@ -75,7 +95,8 @@ class Shipment:
     pieces
         Number of packages (>= 1).
     cargo_class
-        ``general``, ``battery`` (lithium, UN3480/3481, class 9), ``perishable`` or ``high_value``.
+        ``general``, ``battery`` (lithium, UN3480/3481, class 9), ``perishable``, ``high_value``
+        or ``express`` (a batch of e-commerce parcels, moved as general cargo).
     customs_regime
         ``9610``, ``9710``, ``9810``, ``1210`` or ``general``.
     allowed_modes, forbidden_modes
@@ -94,6 +115,14 @@ class Shipment:
     similar_within
         When two options count as the same offer, so that only the better is shown
         (:class:`optimizer.quotable.Similarity`).
+    piece_dimensions_cm
+        Length, width and height of one piece, for the parcel channels' size limits (None: a
+        cube of the volume per piece, which only the volumetric weight relies on exactly).
+    contents
+        What the pieces hold that parcel channels may refuse: some of ``lithium_alone``,
+        ``lithium_in_equipment``, ``liquids``, ``powders``.
+    destination_postcode
+        Postcode at the destination, for parcel lines that zone by it ('' when unknown).
 
     Examples
     --------
@@ -123,6 +152,9 @@ class Shipment:
     max_options: int = 5
     use_passages: frozenset[str] = frozenset()
     similar_within: Similarity = field(default_factory=Similarity)
+    piece_dimensions_cm: tuple[float, float, float] | None = None
+    contents: frozenset[str] = frozenset()
+    destination_postcode: str = ""
 
     def __post_init__(self) -> None:
         for name in ("origin", "destination"):
@@ -180,6 +212,37 @@ class Shipment:
             )
         if not isinstance(self.similar_within, Similarity):
             raise InvalidInputError("similar_within", self.similar_within, "a Similarity")
+        self._check_parcel_fields()
+
+    def _check_parcel_fields(self) -> None:
+        dimensions = self.piece_dimensions_cm
+        if dimensions is not None:
+            sides = tuple(dimensions) if isinstance(dimensions, Iterable) else ()
+            if len(sides) != 3 or not all(
+                isinstance(side, int | float)
+                and not isinstance(side, bool)
+                and math.isfinite(side)
+                and 0 < side <= MAX_SIDE_CM
+                for side in sides
+            ):
+                raise InvalidInputError(
+                    "piece_dimensions_cm",
+                    dimensions,
+                    f"three numbers > 0 and <= {MAX_SIDE_CM:,.0f} (length, width, height)",
+                )
+            object.__setattr__(self, "piece_dimensions_cm", tuple(float(s) for s in sides))
+        contents = _names("contents", self.contents)
+        unknown = sorted(contents - set(PARCEL_CONTENTS))
+        if unknown:
+            raise InvalidInputError(
+                "contents", ",".join(unknown), f"some of {', '.join(PARCEL_CONTENTS)}"
+            )
+        object.__setattr__(self, "contents", contents)
+        if not isinstance(self.destination_postcode, str) or len(self.destination_postcode) > 20:
+            raise InvalidInputError(
+                "destination_postcode", self.destination_postcode, "text of at most 20 characters"
+            )
+        object.__setattr__(self, "destination_postcode", self.destination_postcode.strip().upper())
 
     def modes_used(self) -> frozenset[str]:
         """Modes the shipment may travel on."""
@@ -316,6 +379,9 @@ class RoutePlan:
     #: Wall-clock seconds of the planning (not part of a plan's equality).
     runtime_s: float = field(default=0.0, compare=False)
     seed: int = 0
+    #: A shipment of small pieces: every parcel channel's quote, offered or refused with the
+    #: reason (:mod:`optimizer.routing.parcel_options`); empty when parcels are not in play.
+    parcel_channels: tuple[ChannelQuote, ...] = ()
 
     @property
     def status(self) -> SolveStatus:
@@ -430,4 +496,32 @@ class RoutePlan:
             ],
             "infeasible_reason": self.infeasible_reason,
             "warnings": list(self.warnings),
+            "parcel_channels": [_channel_dict(quote, money) for quote in self.parcel_channels],
         }
+
+
+def _channel_dict(quote: ChannelQuote, money: Callable[[float], float]) -> dict[str, Any]:
+    """A channel's quote in a plan document, prices converted by ``money``."""
+    if not quote.offered:
+        head = {"channel": quote.channel, "name": quote.name, "kind": quote.kind}
+        return {**head, "offered": False, "reason": quote.reason}
+    return {
+        "channel": quote.channel,
+        "name": quote.name,
+        "kind": quote.kind,
+        "offered": True,
+        "reason": None,
+        "zone": quote.zone,
+        "cost": money(quote.cost_cny),
+        "charges": [
+            {"kind": line.kind, "amount": money(line.amount_cny), "basis": line.basis}
+            for line in quote.charges
+        ],
+        "chargeable_kg_per_piece": quote.chargeable_kg,
+        "transit_days_min": quote.transit_days_min,
+        "transit_days_max": quote.transit_days_max,
+        "regime": quote.regime,
+        "duties": quote.duties,
+        "rate_valid_from": quote.valid_from.isoformat() if quote.valid_from else None,
+        "rate_valid_to": quote.valid_to.isoformat() if quote.valid_to else None,
+    }

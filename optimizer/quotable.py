@@ -79,6 +79,9 @@ NOT_SOLD = "not sold"
 DOUBLES_BACK = "doubles back"
 BARELY_DIFFERENT = "barely different"
 BEYOND_LIMIT = "beyond max_options"
+#: Another option (a parcel channel beside freight) is no worse on cost, arrival and CO2e and
+#: better on one.
+DOMINATED = "dominated"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,11 @@ def ship(origin: str, destination: str, **kwargs: object) -> Shipment:
         ({"weight_kg": -5}, "weight_kg", "a number > 0"),
         ({"volume_m3": 0}, "volume_m3", "a number > 0"),
         ({"deadline": MONDAY - timedelta(days=1)}, "deadline", "a time after ready_at"),
-        ({"cargo_class": "explosive"}, "cargo_class", "general, battery, perishable, high_value"),
+        (
+            {"cargo_class": "explosive"},
+            "cargo_class",
+            "general, battery, perishable, high_value, express",
+        ),
         ({"customs_regime": "9999"}, "customs_regime", "9610, 9710, 9810, 1210, general"),
         ({"allowed_modes": {"rail", "teleport"}}, "allowed_modes", "road, rail, inland_water"),
         ({"ready_at": datetime(2026, 11, 23)}, "ready_at", "timezone-aware"),
@@ -274,6 +278,7 @@ def test_json_document(network: Network) -> None:
     doc = plan_routes(network, ship("Linshui", "Duisburg")).to_dict("USD")
     assert set(doc) == {
         "dataset_version", "currency", "options", "front", "infeasible_reason", "warnings",
+        "parcel_channels",
     }  # fmt: skip
     assert doc["currency"] == "USD" and doc["dataset_version"] == network.version
     for option in doc["options"]:

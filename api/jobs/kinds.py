@@ -18,6 +18,7 @@ from api.db.repositories import MANAGER_ROLES
 from api.jobs import allocation
 from api.jobs.allocation import AllocationInput
 from api.jobs.consolidation import ConsolidationInput
+from api.jobs.parcel_batch import ParcelBatchInput
 from api.jobs.pickups import PickupsInput
 from api.jobs.route_batch import RouteBatchInput
 from optimizer.jobs import MAX_ROWS, JobInput, Range
@@ -48,6 +49,7 @@ KINDS: dict[str, JobKind] = {
     ),
     "pickups": JobKind(PickupsInput),
     "scenario": JobKind(ScenarioJobInput, roles=("planner", "admin")),
+    "parcel-batch": JobKind(ParcelBatchInput),
 }
 
 #: The fields whose bounds a kind's ``x-limits`` repeats, beside its tables' rows.

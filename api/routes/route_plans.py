@@ -40,7 +40,9 @@ def to_shipment(body: ShipmentIn, network: Network) -> Shipment:
         allowed_modes=frozenset(body.modes) if body.modes else None,
         forbidden_modes=frozenset(body.forbidden_modes), avoid=frozenset(body.avoid),
         max_options=body.max_options, use_passages=frozenset(body.use_passages),
-        similar_within=Similarity(**body.similar_within.model_dump()), **optional,
+        similar_within=Similarity(**body.similar_within.model_dump()),
+        piece_dimensions_cm=body.piece_dimensions_cm, contents=frozenset(body.contents),
+        destination_postcode=body.destination_postcode, **optional,
     )  # fmt: skip
 
 

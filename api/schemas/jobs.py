@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from api.jobs.allocation import AllocationInput
 from api.jobs.consolidation import ConsolidationInput
 from api.jobs.kinds import LIMITS
+from api.jobs.parcel_batch import ParcelBatchInput
 from api.jobs.pickups import PickupsInput
 from api.jobs.route_batch import RouteBatchInput
 from optimizer.jobs import JobInput
@@ -63,8 +64,18 @@ class ScenarioJob(_Job):
     input: ScenarioJobInput
 
 
+class ParcelBatchJob(_Job):
+    """Price a day of parcels on every parcel channel (express, postal, e-commerce lines,
+    rail parcels); the result holds per channel the parcels it carries and their cost, the
+    cheapest channel per parcel within ``promise_days`` (or why none), and the total, as
+    ``shudao parcels`` prints."""
+
+    kind: Literal["parcel-batch"]
+    input: ParcelBatchInput
+
+
 AnyJob = Annotated[
-    RouteBatchJob | ConsolidationJob | AllocationJob | PickupsJob | ScenarioJob,
+    RouteBatchJob | ConsolidationJob | AllocationJob | PickupsJob | ScenarioJob | ParcelBatchJob,
     Field(discriminator="kind"),
 ]
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.numbers import Float, Int
-from network_data.schema import CustomsRegime, Mode
-from optimizer.model import MAX_VOLUME_M3, MAX_WEIGHT_KG, CargoClass
+from network_data.schema import PARCEL_CONTENTS, CustomsRegime, Mode
+from optimizer.model import MAX_SIDE_CM, MAX_VOLUME_M3, MAX_WEIGHT_KG, CargoClass
+
+#: What a parcel may hold that some channels refuse (``network_data.schema.PARCEL_CONTENTS``).
+ParcelContent = Literal[PARCEL_CONTENTS]  # type: ignore[valid-type]
 
 
 class SimilarityIn(BaseModel):
@@ -74,6 +77,30 @@ class ShipmentIn(BaseModel):
         "different, beyond max_options).",
     )
     currency: Literal["CNY", "USD", "EUR"] = "CNY"
+    piece_dimensions_cm: (
+        tuple[
+            Annotated[Float, Field(gt=0, le=MAX_SIDE_CM)],
+            Annotated[Float, Field(gt=0, le=MAX_SIDE_CM)],
+            Annotated[Float, Field(gt=0, le=MAX_SIDE_CM)],
+        ]
+        | None
+    ) = Field(
+        default=None,
+        examples=[[30, 20, 15]],
+        description="Length, width and height of one piece, cm: the parcel channels' size "
+        "limits are checked on them (default: a cube of volume_m3 / pieces).",
+    )
+    contents: list[ParcelContent] = Field(
+        default=[],
+        description="What the pieces hold that parcel channels may refuse (lithium batteries "
+        "alone or in equipment, liquids, powders).",
+    )
+    destination_postcode: str = Field(
+        default="",
+        max_length=20,
+        examples=["90001"],
+        description="Postcode at the destination, for parcel lines that zone by it.",
+    )
 
     @field_validator("ready_at", "deadline", mode="before")
     @classmethod
@@ -105,7 +132,9 @@ class ChargeOut(BaseModel):
 
     kind: str = Field(
         description="line_haul, thc, cfs, terminal_handling, airport_handling, loading, "
-        "bonded_zone_handling, border, documentation, export_declaration or import_declaration."
+        "bonded_zone_handling, border, documentation, export_declaration or "
+        "import_declaration; on a parcel channel's leg first_weight, additional_weight, minimum, "
+        "fuel, item_fee or feeder."
     )
     amount: float
     basis: str = Field(description="What it is charged on, e.g. '1 box x CNY 860.00 at Qinzhou'.")
@@ -154,6 +183,26 @@ class FrontOut(BaseModel):
     hidden: str | None
 
 
+class ParcelChannelOut(BaseModel):
+    """One parcel channel's quote for the shipment's pieces, or why it refuses them."""
+
+    channel: str = Field(description="`parcel_channels.csv` id, e.g. POST-EPACKET.")
+    name: str
+    kind: str = Field(description="express, postal, ecommerce_line or rail_parcel.")
+    offered: bool
+    reason: str | None = Field(description="Why the channel refuses the shipment.")
+    zone: str | None = None
+    cost: float | None = Field(default=None, description="All pieces, in the plan's currency.")
+    charges: list[ChargeOut] = []
+    chargeable_kg_per_piece: float | None = None
+    transit_days_min: float | None = None
+    transit_days_max: float | None = None
+    regime: str | None = Field(default=None, description="Customs regime it clears under.")
+    duties: str | None = Field(default=None, description="DDP (paid by the channel) or DDU.")
+    rate_valid_from: date | None = None
+    rate_valid_to: date | None = None
+
+
 class RoutePlanOut(BaseModel):
     """A stored plan: the document of ``shudao plan --json`` plus id, time and inputs."""
 
@@ -171,6 +220,11 @@ class RoutePlanOut(BaseModel):
         description="What to check before acting on the plan, in words: rates used outside "
         "their validity, an FX table far from the departure, passages left out or used while "
         "the main carriers avoid them.",
+    )
+    parcel_channels: list[ParcelChannelOut] = Field(
+        default=[],
+        description="For a shipment of small pieces: every parcel channel's quote or refusal; "
+        "those offered also compete as options.",
     )
     request: ShipmentIn
 

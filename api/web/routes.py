@@ -23,7 +23,7 @@ from starlette.types import Scope
 from api.deps import NetworkDep, SessionRoute
 from api.schemas.route_plans import ShipmentIn
 from network_data.geo import OUTLINES_PATH
-from network_data.schema import NODE_KINDS, Mode
+from network_data.schema import NODE_KINDS, PARCEL_CONTENTS, Mode
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/web/static"
@@ -60,6 +60,7 @@ class FormOptions(BaseModel):
     weight_kg: dict[str, float]
     volume_m3: dict[str, float]
     max_options: int
+    contents: list[Choice]
 
 
 #: Dispatcher's words for the API's enumerations (the value itself is shown if one is missing).
@@ -89,6 +90,11 @@ LABELS = {
     "express_hub": "Express or postal hub",
     "overseas_warehouse": "Overseas warehouse",
     "market": "Market",
+    "express": "Express parcels",
+    "lithium_alone": "Lithium batteries alone",
+    "lithium_in_equipment": "Batteries in equipment",
+    "liquids": "Liquids",
+    "powders": "Powders",
 }
 #: ``customs_regime`` "general" is ordinary trade, not general cargo.
 REGIME_LABELS = {"general": "General trade"}
@@ -144,6 +150,7 @@ def form_options(network: NetworkDep) -> FormOptions:
         weight_kg=_bounds("weight_kg"),
         volume_m3=_bounds("volume_m3"),
         max_options=int(_bounds("max_options")["le"]),
+        contents=_choices(PARCEL_CONTENTS),
     )
 
 

@@ -30,6 +30,7 @@ AIR_KG_PER_M3 = 1e6 / 6000
 SEGREGATION = {
     "general": "general",
     "high_value": "general",
+    "express": "general",
     "battery": "battery",
     "perishable": "perishable",
 }

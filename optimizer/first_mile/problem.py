@@ -33,7 +33,7 @@ from network_data.validate import haversine_km
 from optimizer.errors import InvalidInputError
 from optimizer.first_mile.travel import TERRAIN, TERRAINS, travel_matrices
 from optimizer.inputs import check_year, read_rows
-from optimizer.model import CARGO_CLASSES, MAX_VOLUME_M3, MAX_WEIGHT_KG
+from optimizer.model import CARGO_CLASSES, MAX_VOLUME_M3, MAX_WEIGHT_KG, freight_class
 from optimizer.routing import SNAP_KM, find_place
 
 FloatArray = npt.NDArray[np.float64]
@@ -177,7 +177,7 @@ class Pickup:
     service_min
         Loading time at the door.
     cargo_class
-        One of ``general``, ``battery``, ``perishable``, ``high_value`` (reported).
+        One of ``general``, ``battery``, ``perishable``, ``high_value``, ``express`` (reported).
 
     Examples
     --------
@@ -319,8 +319,11 @@ class VehicleType:
                 raise InvalidInputError(f"{self.name}.{attribute}", value, "a place label or None")
 
     def carries(self, cargo_class: str) -> bool:
-        """Whether trucks of this type may carry lots of ``cargo_class``."""
-        return self.cargo_classes is None or cargo_class in self.cargo_classes
+        """Whether trucks of this type may carry lots of ``cargo_class`` (express parcels
+        where general cargo goes, :func:`optimizer.model.freight_class`)."""
+        return self.cargo_classes is None or bool(
+            {cargo_class, freight_class(cargo_class)} & self.cargo_classes
+        )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from typing import NamedTuple
 
 from network_data import Network
 from network_data.validate import haversine_km
@@ -11,7 +13,9 @@ from optimizer import quotable, validity
 from optimizer._compile import RoutingData, epoch_hours, from_epoch_hours, routing_data
 from optimizer.errors import InvalidInputError
 from optimizer.model import FrontJourney, RouteOption, RoutePlan, Shipment
+from optimizer.parcels import ChannelQuote, ParcelChannels
 from optimizer.routing.costs import customs_declarations, with_declarations
+from optimizer.routing.parcel_options import channel_option, parcel_quotes
 from optimizer.routing.places import Place, display_name, distances_to, resolve_place
 from optimizer.routing.problem import (
     DEFAULT_HORIZON_DAYS,
@@ -37,13 +41,17 @@ def plan_routes(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     max_options: int | None = -1,
     every_journey: bool = False,
+    channels: ParcelChannels | None = None,
 ) -> RoutePlan:
     """Plan the door-to-door options a forwarder would quote for ``shipment`` on ``network``.
 
     The search finds every journey no other beats on cost, arrival and CO2e; the plan shows
     those a forwarder sells as a product, that do not double back and that differ
     meaningfully, covering the families that compete on the lane (:mod:`optimizer.quotable`).
-    ``plan.front`` keeps every journey found, each with why it is not shown.
+    ``plan.front`` keeps every journey found, each with why it is not shown. A shipment of
+    small pieces is also quoted on the parcel channels (:mod:`optimizer.routing.parcel_options`):
+    ``plan.parcel_channels`` holds every channel's price or refusal, and those that take it
+    compete with the freight journeys as options.
 
     Parameters
     ----------
@@ -58,6 +66,8 @@ def plan_routes(
     every_journey
         Show every Pareto-best journey as an option, quotable or not, each with ``hidden``
         saying why the plan would leave it out.
+    channels
+        Parcel channels to quote (None: the bundled ones, :meth:`ParcelChannels.bundled`).
 
     Returns
     -------
@@ -110,58 +120,117 @@ def plan_routes(
         reason: str | None,
         settled: int = 0,
         front: tuple[FrontJourney, ...] = (),
+        parcels: tuple[ChannelQuote, ...] = (),
     ) -> RoutePlan:
         built = RoutePlan(
             shipment, origin.label, destination.label, options, reason, network.version, fx,
-            settled, front, runtime_s=time.perf_counter() - started,
+            settled, front, runtime_s=time.perf_counter() - started, parcel_channels=parcels,
         )  # fmt: skip
         return validity.with_warnings(network, asked, built)
 
     problem = regime_problem(data, shipment, origin, destination)
     if problem:
         return plan((), problem)
-    result = search_shipment(data, shipment, origin, destination, horizon_days)
-    if not result.journeys:
-        reason = _explain(data, shipment, origin, destination, horizon_days)
-        return plan((), reason, result.settled)
+    parcels = parcel_quotes(
+        data, shipment, origin, destination, channels or ParcelChannels.bundled()
+    )
     ready_h = epoch_hours(shipment.ready_at)
+    choices = [
+        _Choice.ready(channel_option(data, shipment, origin, destination, quote))
+        for quote in parcels
+        if quote.offered
+    ]
+    result = search_shipment(data, shipment, origin, destination, horizon_days)
+    if not result.journeys and not choices:
+        reason = _explain(data, shipment, origin, destination, horizon_days)
+        return plan((), reason, result.settled, parcels=parcels)
     declarations = customs_declarations(data, origin, destination)
     fees = sum(charge.amount_cny for _, charge in declarations)
     journeys = [
         Journey(j.arrival_h, j.cost_cny + fees, j.co2e_kg, j.label, j.result)
         for j in result.journeys
     ]
-    ranked = sorted(journeys, key=lambda j: (j.cost_cny, j.arrival_h, j.co2e_kg))
     remaining_km = distances_to(data, destination)
     origin_km = (
         remaining_km[data.node_index[origin.label]]
         if origin.is_node
         else haversine_km(origin.lat, origin.lon, destination.lat, destination.lon)
     )
-    shapes = journey_shapes(data, result, ranked, origin_km, remaining_km)
-    candidates = [
-        quotable.Candidate(
-            j.cost_cny, j.arrival_h - ready_h, j.co2e_kg, shape.family,
-            quotable.NOT_SOLD if shape.product is None
-            else quotable.DOUBLES_BACK if shape.doubles_back_at else None,
-        )
-        for j, shape in zip(ranked, shapes, strict=True)
-    ]  # fmt: skip
-    hidden = quotable.choose(candidates, limit, shipment.similar_within)
-    options = []
-    for journey, shape, why in zip(ranked, shapes, hidden, strict=True):
-        if why is None or every_journey:
+    shapes = journey_shapes(data, result, journeys, origin_km, remaining_km)
+    for journey, shape in zip(journeys, shapes, strict=True):
+
+        def build(journey: Journey = journey, shape: quotable.Shape = shape) -> RouteOption:
             legs = with_declarations(
                 data, journey_legs(data, result, journey, shipment), declarations
             )
-            summary = summary_line(data, legs, ready_h)
-            options.append(RouteOption(legs, summary, shape.product, shape.family, why))
+            return RouteOption(legs, summary_line(data, legs, ready_h), shape.product, shape.family)
+
+        excluded = (
+            quotable.NOT_SOLD if shape.product is None
+            else quotable.DOUBLES_BACK if shape.doubles_back_at else None
+        )  # fmt: skip
+        choices.append(
+            _Choice(journey.cost_cny, journey.arrival_h, journey.co2e_kg, shape.family,
+                    shape.product, excluded, build)
+        )  # fmt: skip
+    ranked = sorted(choices, key=lambda c: (c.cost_cny, c.arrival_h, c.co2e_kg))
+    if len(ranked) > len(journeys):  # parcels beside freight: one may now beat the other
+        ranked = [_dominated(c, ranked) for c in ranked]
+    candidates = [
+        quotable.Candidate(c.cost_cny, c.arrival_h - ready_h, c.co2e_kg, c.family, c.excluded)
+        for c in ranked
+    ]
+    hidden = quotable.choose(candidates, limit, shipment.similar_within)
+    options = [
+        replace(choice.build(), hidden=why)
+        for choice, why in zip(ranked, hidden, strict=True)
+        if why is None or every_journey
+    ]
     front = tuple(
-        FrontJourney(j.cost_cny, from_epoch_hours(j.arrival_h), j.co2e_kg, shape.family,
-                     shape.product, why)
-        for j, shape, why in zip(ranked, shapes, hidden, strict=True)
+        FrontJourney(c.cost_cny, from_epoch_hours(c.arrival_h), c.co2e_kg, c.family, c.product,
+                     why)
+        for c, why in zip(ranked, hidden, strict=True)
     )  # fmt: skip
-    return plan(tuple(options), None if options else nothing_quotable(front), result.settled, front)
+    why_none = None if options else nothing_quotable(front)
+    return plan(tuple(options), why_none, result.settled, front, parcels)
+
+
+class _Choice(NamedTuple):
+    """A freight journey or a parcel channel as the plan's choice sees it, and how to build
+    its option."""
+
+    cost_cny: float
+    arrival_h: float
+    co2e_kg: float
+    family: str
+    product: str | None
+    excluded: str | None
+    build: Callable[[], RouteOption]
+
+    @classmethod
+    def ready(cls, option: RouteOption) -> _Choice:
+        """A choice of an option already built."""
+        arrival_h = epoch_hours(option.arrival)
+        return cls(option.cost_cny, arrival_h, option.co2e_kg, option.family, option.product,
+                   None, lambda: option)  # fmt: skip
+
+
+def _dominated(choice: _Choice, choices: list[_Choice]) -> _Choice:
+    """``choice``, excluded as :data:`quotable.DOMINATED` when another is no worse on cost,
+    arrival and CO2e and better on one."""
+
+    def key(c: _Choice) -> tuple[float, float, float]:
+        return c.cost_cny, c.arrival_h, c.co2e_kg
+
+    mine = key(choice)
+    beaten = any(
+        all(a <= b for a, b in zip(key(other), mine, strict=True)) and key(other) != mine
+        for other in choices
+        if other.excluded is None
+    )
+    return (
+        choice._replace(excluded=quotable.DOMINATED) if beaten and not choice.excluded else choice
+    )
 
 
 def _explain(

@@ -104,7 +104,9 @@ def shipment_from_record(record: dict[str, Any], network: Network | None = None)
     ``ready_at`` and ``deadline`` (ISO 8601 with offset; with ``network``, also a date alone:
     the start of that day at the origin, the end of it at the destination), ``pieces``,
     ``cargo_class``,
-    ``customs_regime``, ``avoid`` and ``modes`` (``|`` or ``,`` separated), ``max_options``.
+    ``customs_regime``, ``avoid`` and ``modes`` (``|`` or ``,`` separated), ``max_options``,
+    and for parcels ``piece_dimensions_cm`` (``30x20x15``), ``contents`` (``|`` or ``,``
+    separated) and ``destination_postcode``.
 
     Examples
     --------
@@ -113,6 +115,10 @@ def shipment_from_record(record: dict[str, Any], network: Network | None = None)
     ...     "avoid": "suez|russia-transit"})
     >>> sorted(s.avoid)
     ['russia-transit', 'suez']
+    >>> shipment_from_record({"origin": "Chengdu", "destination": "Los Angeles",
+    ...     "weight_kg": "2", "volume_m3": "0.009", "piece_dimensions_cm": "30x20x15",
+    ...     "destination_postcode": "90001"}).piece_dimensions_cm
+    (30.0, 20.0, 15.0)
     >>> shipment_from_record({"origin": "Linshui", "destination": "Duisburg", "weight_kg": "800",
     ...     "volume_m3": "4.2", "pieces": "inf"})
     Traceback (most recent call last):
@@ -159,6 +165,16 @@ def shipment_from_record(record: dict[str, Any], network: Network | None = None)
         check_year(name, value, text(name))
         return value
 
+    def sides(name: str) -> tuple[float, float, float] | None:
+        if not text(name):
+            return None
+        expected = "length x width x height in cm, e.g. 30x20x15"
+        try:
+            length, width, height = (float(side) for side in text(name).lower().split("x"))
+        except ValueError as exc:
+            raise InvalidInputError(name, text(name), expected) from exc
+        return length, width, height
+
     optional: dict[str, Any] = {}
     ready = moment("ready_at")
     if ready is not None:
@@ -166,10 +182,12 @@ def shipment_from_record(record: dict[str, Any], network: Network | None = None)
     for name in ("pieces", "max_options"):
         if text(name):
             optional[name] = integer(name)
-    for name in ("cargo_class", "customs_regime"):
+    for name in ("cargo_class", "customs_regime", "destination_postcode"):
         if text(name):
             optional[name] = text(name)
     return Shipment(
+        piece_dimensions_cm=sides("piece_dimensions_cm"),
+        contents=items("contents"),
         origin=text("origin"),
         destination=text("destination"),
         weight_kg=number("weight_kg"),

@@ -119,7 +119,7 @@ def test_case2_poisoned_prepare_fails_the_job_and_the_runner_goes_on(client: Tes
     assert unknown["status"] == "failed"
     assert unknown["error"] == (
         "could not prepare the job: kind: got 'teleport'; this server runs route-batch, "
-        "consolidation, allocation, pickups, scenario"
+        "consolidation, allocation, pickups, scenario, parcel-batch"
     )
     for error in (failed["error"], unknown["error"]):
         assert "Error" not in error and "Traceback" not in error

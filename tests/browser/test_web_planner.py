@@ -373,3 +373,48 @@ def test_find_routes_in_view_and_dates_written_iso(page: Any, live_server: LiveS
         page.get_by_role("button", name="Find routes").click()
     assert answer.value.status == 201
     expect(page.locator("#ready_at-error")).to_be_hidden()
+
+
+def test_parcel_mode_prices_the_pieces_on_every_channel(page: Any, live_server: LiveServer) -> None:
+    """Parcels: weight and size per piece and pieces; the channels shown, cheapest first, with
+    those that refuse saying why (issue 21)."""
+    enter_key(page, live_server.key())
+    page.get_by_label("Parcels").check()
+    expect(page.get_by_label("Weight (kg)")).to_be_hidden()
+    page.get_by_label("Origin", exact=True).fill("Chengdu")
+    page.get_by_label("Origin", exact=True).press("Escape")
+    page.get_by_label("Destination", exact=True).fill("Los Angeles")
+    page.get_by_label("Destination", exact=True).press("Escape")
+    page.get_by_label("Weight per piece (kg)").fill("2")
+    page.get_by_label("Pieces").fill("3")
+    for side, value in (("Length", "30"), ("Width", "20"), ("Height", "15")):
+        page.get_by_label(side, exact=True).fill(value)
+    page.get_by_label("Destination postcode").fill("90001")
+    page.get_by_label("Ready date").fill("2026-12-08")
+    with (
+        page.expect_request("**/v1/route-plans") as sent,
+        page.expect_response("**/v1/route-plans") as answer,
+    ):
+        page.get_by_role("button", name="Find routes").click()
+    body = json.loads(sent.value.post_data)
+    assert body["cargo_class"] == "express" and body["pieces"] == 3
+    assert body["weight_kg"] == 6 and body["volume_m3"] == 0.027
+    assert body["piece_dimensions_cm"] == [30, 20, 15]
+    plan = answer.value.json()
+    assert answer.value.status == 201, plan
+    channels = page.locator("#parcel-channels tbody tr")
+    expect(channels).to_have_count(len(plan["parcel_channels"]))
+    offered = sorted((q for q in plan["parcel_channels"] if q["offered"]), key=lambda q: q["cost"])
+    expect(channels.first).to_contain_text(offered[0]["name"])
+    expect(page.locator('#parcel-channels tr[data-channel="RAIL-EU"]')).to_contain_text(
+        "does not serve US"
+    )
+    expect(page.locator("#options-table")).to_contain_text("Parcels:")
+    screenshot(page, "planner-parcels")
+
+    # Batteries alone: the channels that refuse them say so.
+    page.get_by_label("Lithium batteries alone").check()
+    page.get_by_role("button", name="Find routes").click()
+    expect(page.locator('#parcel-channels tr[data-channel="POST-EPACKET"]')).to_contain_text(
+        "lithium batteries alone: refused by China Post ePacket"
+    )

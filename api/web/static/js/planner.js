@@ -19,8 +19,11 @@ const FIELD_TARGETS = {
   origin: "origin", destination: "destination", weight_kg: "weight_kg", volume_m3: "volume_m3",
   cargo_class: "cargo_class", customs_regime: "customs_regime", currency: "currency",
   ready_at: "ready_at", deadline: "deadline", modes: "modes", forbidden_modes: "modes",
-  avoid: "avoid",
+  avoid: "avoid", pieces: "pieces", piece_dimensions_cm: "piece_dimensions_cm",
+  contents: "contents", destination_postcode: "destination_postcode", piece_kg: "piece_kg",
 };
+/** In parcel mode the totals come from the per-piece fields: their errors are shown there. */
+const PARCEL_TARGETS = { weight_kg: "piece_kg", volume_m3: "piece_dimensions_cm" };
 
 /** A real calendar date written YYYY-MM-DD (ISO 8601), the only way the page writes dates. */
 function isIsoDate(text) {
@@ -45,6 +48,14 @@ export function initPlanner() {
   let rateLimited = false;
 
   fillChoices(form);
+  const parcelMode = () => form.elements.ship_as.value === "parcels";
+  function showMode() {
+    const parcels = parcelMode();
+    for (const el of form.querySelectorAll(".freight-only")) el.hidden = parcels;
+    for (const el of form.querySelectorAll(".parcel-only")) el.hidden = !parcels;
+  }
+  for (const input of form.querySelectorAll("#ship-as input")) input.addEventListener("change", showMode);
+  showMode();
 
   function ensureMap() {
     if (!map) {
@@ -96,7 +107,8 @@ export function initPlanner() {
     const elsewhere = [];
     let first = null;
     for (const { field, message } of fields) {
-      const target = FIELD_TARGETS[field.split(".")[0]];
+      const name = field.split(".")[0];
+      const target = (parcelMode() && PARCEL_TARGETS[name]) || FIELD_TARGETS[name];
       if (target && fieldError(target, message)) first ??= target;
       else elsewhere.push(field === "body" ? message : `${fieldWord(field)}: ${message}`);
     }
@@ -119,10 +131,13 @@ export function initPlanner() {
       currency: el.currency.value,
       avoid: [...form.querySelectorAll("#avoid-choices input:checked")].map((i) => i.value),
     };
-    for (const name of ["weight_kg", "volume_m3"]) {
-      const input = el[name];
-      if (input.validity.badInput) problems.push({ field: name, message: "Enter a number." });
-      else if (input.value !== "") body[name] = Number(input.value);
+    if (parcelMode()) Object.assign(body, collectParcels(problems));
+    else {
+      for (const name of ["weight_kg", "volume_m3"]) {
+        const input = el[name];
+        if (input.validity.badInput) problems.push({ field: name, message: "Enter a number." });
+        else if (input.value !== "") body[name] = Number(input.value);
+      }
     }
     for (const [name, time] of [["ready_at", "09:00"], ["deadline", "23:59"]]) {
       const input = el[name];
@@ -136,6 +151,36 @@ export function initPlanner() {
     if (!allowed.length) problems.push({ field: "modes", message: "Choose at least one mode." });
     else if (allowed.length < modes.length) body.modes = allowed;
     return { body, problems };
+  }
+
+  /**
+   * Parcel mode: the totals from weight and size per piece times pieces, sent as express
+   * cargo with the piece's size, its contents and the postcode, for the parcel channels.
+   */
+  function collectParcels(problems) {
+    const el = form.elements;
+    const number = (input, field) => {
+      if (input.validity.badInput || input.value === "") {
+        problems.push({ field, message: "Enter a number." });
+        return NaN;
+      }
+      return Number(input.value);
+    };
+    const pieceKg = number(el.piece_kg, "piece_kg");
+    const pieces = number(el.pieces, "pieces");
+    const sides = [el.piece_l, el.piece_w, el.piece_h].map((i) => number(i, "piece_dimensions_cm"));
+    const body = {
+      cargo_class: "express",
+      pieces,
+      piece_dimensions_cm: sides,
+      contents: [...form.querySelectorAll("#contents-choices input:checked")].map((i) => i.value),
+      destination_postcode: el.destination_postcode.value.trim(),
+    };
+    if (Number.isFinite(pieceKg) && Number.isFinite(pieces)) body.weight_kg = pieceKg * pieces;
+    if (sides.every(Number.isFinite) && Number.isFinite(pieces)) {
+      body.volume_m3 = (sides[0] * sides[1] * sides[2] * pieces) / 1e6;
+    }
+    return body;
   }
 
   async function submit(event) {
@@ -200,7 +245,8 @@ export function initPlanner() {
       results.replaceChildren(...notice, h("div", { class: "panel empty-state no-route", id: "no-route" },
         h("h2", {}, "No route found"),
         h("p", { class: "reason" }, plan.infeasible_reason || "The planner found no option for this shipment."),
-        h("p", { class: "muted" }, "Change the dates, the modes or the passages to avoid, and try again.")));
+        h("p", { class: "muted" }, "Change the dates, the modes or the passages to avoid, and try again.")),
+      ...channelsPanel(plan));
       return;
     }
     const readyAt = plan.request.ready_at;
@@ -242,8 +288,37 @@ export function initPlanner() {
       ...notice,
       head,
       h("div", { class: "panel table-panel" }, h("div", { class: "table-scroll" }, table)),
+      ...channelsPanel(plan),
       h("div", { class: "panel legs-panel", id: "legs" }));
     select(current.selected, { focus: false });
+  }
+
+  // Every parcel channel's quote for the pieces, or why it refuses them: a list of one panel,
+  // or none when parcels were not in play.
+  function channelsPanel(plan) {
+    const quotes = plan.parcel_channels || [];
+    if (!quotes.length) return [];
+    const offered = quotes.filter((q) => q.offered).sort((a, b) => a.cost - b.cost);
+    const refused = quotes.filter((q) => !q.offered);
+    const row = (q) => h("tr", { "data-channel": q.channel, class: q.offered ? "" : "refused" },
+      h("th", { scope: "row", class: "wide" }, q.name, h("div", { class: "muted" }, kindWords(q.kind))),
+      h("td", { class: "num", "data-label": `Cost (${plan.currency})` }, q.offered ? num(q.cost) : "—",
+        q.offered ? h("ul", { class: "charges muted" }, q.charges.map((c) => h("li", { title: c.basis },
+          `${c.kind.replaceAll("_", " ")} ${num(c.amount)}`))) : null),
+      h("td", { class: "num", "data-label": "Days" }, q.offered ? `${q.transit_days_min}–${q.transit_days_max}` : "—"),
+      h("td", { "data-label": "Duties" }, q.offered ? `${q.duties} · ${q.regime}` : "—"),
+      h("td", { class: "wide", "data-label": "Refused" }, q.offered ? "" : q.reason));
+    return [h("section", { class: "panel table-panel channels-panel", id: "parcel-channels", "aria-labelledby": "channels-title" },
+      h("h2", { id: "channels-title" }, `Parcel channels: ${offered.length} of ${quotes.length} take these pieces`),
+      h("div", { class: "table-scroll" }, h("table", { class: "channels-table stack-table" },
+        h("caption", { class: "visually-hidden" }, "Parcel channels, cheapest first, then those that refuse"),
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, "Channel"),
+          h("th", { scope: "col", class: "num" }, `Cost (${plan.currency})`),
+          h("th", { scope: "col", class: "num" }, "Days"),
+          h("th", { scope: "col" }, "Duties · regime"),
+          h("th", { scope: "col" }, "Refused because"))),
+        h("tbody", {}, [...offered, ...refused].map(row)))))];
   }
 
   // What to check before acting on the plan (stale rates, FX, passages left out), to go above
@@ -491,6 +566,12 @@ async function withEndPlaces(plan, nodesById) {
   return places;
 }
 
+/** A parcel channel's kind in words. */
+function kindWords(kind) {
+  return { express: "International express", postal: "Postal", ecommerce_line: "E-commerce line",
+    rail_parcel: "Rail parcels" }[kind] || kind;
+}
+
 /** A place name short enough for a label on the map. */
 function shortName(name) {
   const plain = name.replace(/\s*\(.*\)$/, "");
@@ -522,6 +603,10 @@ async function fillChoices(form) {
     h("span", { class: "chip" },
       h("input", { type: "checkbox", id: `mode-${m.value}`, name: "modes", value: m.value, checked: true }),
       h("label", { for: `mode-${m.value}` }, h("span", { class: `swatch mode-${m.value}` }), m.label))));
+  document.getElementById("contents-choices").replaceChildren(...options.contents.map((c) =>
+    h("span", { class: "check" },
+      h("input", { type: "checkbox", id: `contents-${c.value}`, name: "contents", value: c.value }),
+      h("label", { for: `contents-${c.value}` }, c.label))));
   document.getElementById("avoid-choices").replaceChildren(...options.passages.map((p) =>
     h("span", { class: "check" },
       h("input", { type: "checkbox", id: `avoid-${p.value}`, name: "avoid", value: p.value }),
