@@ -69,7 +69,7 @@ def parcel_quotes(
     >>> from network_data import load_network
     >>> from optimizer._compile import routing_data
     >>> data = routing_data(load_network())
-    >>> shipment = Shipment("Chengdu", "Los Angeles", 2.0, 0.009,
+    >>> shipment = Shipment("Chengdu", "Los Angeles", 2.0, 0.009, destination_postcode="90001",
     ...                     ready_at=datetime(2026, 12, 7, 1, tzinfo=timezone.utc))
     >>> quotes = parcel_quotes(data, shipment, resolve_place(data, "origin", "Chengdu"),
     ...                        resolve_place(data, "destination", "Los Angeles"),
