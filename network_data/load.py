@@ -19,11 +19,14 @@ from pyproj import Geod
 
 from network_data import validate as v
 from network_data.errors import NetworkValidationError, UnknownPlaceError
+from network_data.parcels import BUNDLED_DATA_DIR as BUNDLED_DATA_DIR
+from network_data.parcels import ParcelTables, load_parcel_tables
 from network_data.schema import (
     CRS,
     FILES,
     FREIGHT_UNITS,
     OPTIONAL_FILES,
+    PARCEL_FILES,
     PARITY_SHARE,
     PATHS_FILE,
     TARIFF_COLUMNS,
@@ -36,7 +39,6 @@ if TYPE_CHECKING:
     from network_data.arrays import NetworkArrays
     from network_data.geo import City, NodeIndex
 
-BUNDLED_DATA_DIR = Path(__file__).parent / "data"
 METADATA_FILE = "dataset.json"
 _GEOD = Geod(ellps="WGS84")
 #: Spacing of the points drawn along a great-circle air path.
@@ -106,9 +108,12 @@ class Network:
         What forwarders sell, indexed by id: a name and the chain of main-haul modes a route
         must follow to be offered as that product (:mod:`optimizer.quotable`).
     version
-        ``<dataset date>+<12 hex digits of the content hash>``.
+        ``<dataset date>+<12 hex digits of the content hash>`` (the parcel files included).
     date
         Dataset date (ISO 8601).
+    parcels
+        The parcel channels, their zones and rate bands (:mod:`network_data.parcels`), or None
+        for a dataset directory without the parcel files.
     """
 
     nodes: gpd.GeoDataFrame
@@ -127,6 +132,7 @@ class Network:
     planned: Planned
     version: str
     date: str
+    parcels: ParcelTables | None = None
 
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
@@ -602,9 +608,13 @@ def load_network(
     if problems.problems:
         raise NetworkValidationError(problems.problems)
 
+    parcel_paths = [directory / name for name in PARCEL_FILES]
+    parcels = load_parcel_tables(directory) if any(p.is_file() for p in parcel_paths) else None
+    if parcels is not None:
+        hashed_files.extend(parcel_paths)
     metadata = json.loads((directory / METADATA_FILE).read_text(encoding="utf-8"))
     date = str(metadata["date"])
-    return _assemble(tables, directed, geometries, tariff_table, date, hashed_files)
+    return _assemble(tables, directed, geometries, tariff_table, date, hashed_files, parcels)
 
 
 def _corridor_geometries(
@@ -668,6 +678,7 @@ def _assemble(
     tariff_table: pd.DataFrame,
     date: str,
     hashed_files: list[Path],
+    parcels: ParcelTables | None,
 ) -> Network:
     raw_nodes = tables["nodes.csv"]
     nodes = gpd.GeoDataFrame(
@@ -711,4 +722,5 @@ def _assemble(
         cities=tables["cities.csv"].set_index("id", drop=False).rename_axis(None),
         version=f"{date}+{_content_hash(hashed_files)}",
         date=date,
+        parcels=parcels,
     )

@@ -14,6 +14,7 @@ from network_data.schema import MODES as MODES
 from network_data.schema import PARCEL_CONTENTS
 from optimizer.charges import Charge
 from optimizer.errors import InvalidInputError
+from optimizer.parcels.model import MAX_SIDE_CM as MAX_SIDE_CM
 from optimizer.parcels.model import ChannelQuote
 from optimizer.quotable import Similarity
 from optimizer.results import SolveStatus, relative_gap
@@ -55,8 +56,6 @@ def _now() -> datetime:
 #: Largest shipment accepted: several block trains' worth (a 50 FEU train carries ~1,300 t).
 MAX_WEIGHT_KG = 10_000_000.0
 MAX_VOLUME_M3 = 50_000.0
-#: Longest side of one piece a shipment may declare (a parcel channel's limits are far below).
-MAX_SIDE_CM = 1_000.0
 
 
 def _names(name: str, values: object) -> frozenset[str]:

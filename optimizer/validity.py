@@ -230,10 +230,10 @@ def follow_passage_status(network: Network, shipment: Shipment) -> Shipment:
     ...     "Chongqing", "Rotterdam", 5000, 20, ready_at=ready, avoid={"russia-transit"})).avoid)
     ['bab-el-mandeb', 'russia-transit', 'suez']
     >>> follow_passage_status(network, Shipment(
-    ...     "Chongqing", "Rotterdam", 5000, 20, ready_at=ready, use_passages={"panama"}))
+    ...     "Chongqing", "Rotterdam", 5000, 20, ready_at=ready, use_passages={"kiel"}))
     Traceback (most recent call last):
     ...
-    optimizer.errors.InvalidInputError: use_passages: got 'panama'; expected a passage: ...
+    optimizer.errors.InvalidInputError: use_passages: got 'kiel'; expected a passage: ...
     """
     known = network.passages.index
     for passage in sorted(shipment.use_passages):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from network_data import Network
+from network_data import Network, load_network
 from network_data.validate import haversine_km
 from optimizer.errors import InvalidInputError
 from optimizer.model import RoutePlan, Shipment
@@ -179,3 +180,20 @@ def test_parcel_fields_are_checked_by_name() -> None:
         shipment_from_record(record)
     record["piece_dimensions_cm"] = "30x20x15"
     assert shipment_from_record(record).contents == frozenset({"liquids"})
+
+
+def test_the_channels_are_the_dataset_s_and_in_its_version(data_copy: Path) -> None:
+    """A plan quotes the parcel channels of the directory its network came from; their files
+    are part of the dataset version, and a directory without them quotes none."""
+    bundled = load_network(data_copy)
+    rates = data_copy / "parcel_rates.csv"
+    rates.write_text(rates.read_text(encoding="utf-8").replace(",19,", ",29,"), encoding="utf-8")
+    dearer = load_network(data_copy)
+    assert dearer.version != bundled.version
+    before = channel(plan_routes(bundled, LA_PARCEL), "POST-EPACKET").cost_cny
+    after = channel(plan_routes(dearer, LA_PARCEL), "POST-EPACKET").cost_cny
+    assert after == before + 10  # ePacket's item fee to the US, CNY 19 -> 29
+    for name in ("parcel_channels.csv", "parcel_zones.csv", "parcel_rates.csv"):
+        (data_copy / name).unlink()
+    bare = load_network(data_copy)
+    assert bare.parcels is None and plan_routes(bare, LA_PARCEL).parcel_channels == ()

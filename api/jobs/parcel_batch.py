@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import ConfigDict, Field, model_validator
 
 from network_data import Network
+from optimizer.errors import InvalidInputError
 from optimizer.jobs import (
     JobInput,
     Parsed,
@@ -96,8 +97,13 @@ class ParcelBatchInput(JobInput):
     def run(
         self, network: Network | None, progress: Progress, context: Any = None
     ) -> dict[str, Any]:
-        """Price the parcels on the bundled parcel channels (the route network is not
-        needed)."""
+        """Price the parcels on the channels of the service's dataset (the bundled ones when
+        it runs without a network)."""
         if not progress(0.0):
             raise InterruptedError("cancelled")
-        return self.price(ParcelChannels.bundled())
+        channels = ParcelChannels.bundled() if network is None else ParcelChannels.of(network)
+        if channels is None:
+            raise InvalidInputError(
+                "kind", "parcel-batch", "a service whose dataset holds the parcel files"
+            )
+        return self.price(channels)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 import os
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from typing import Any
 
+from network_data import Network
 from network_data.parcels import ParcelTables, load_parcel_tables
 from network_data.schema import PARCEL_CONTENTS
 from network_data.validate import records
@@ -70,6 +72,24 @@ class ParcelChannels:
     def load(cls, path: str | os.PathLike[str] | None = None) -> ParcelChannels:
         """Channels of the dataset directory ``path`` (None: the bundled dataset)."""
         return cls(load_parcel_tables(path))
+
+    @classmethod
+    def of(cls, network: Network) -> ParcelChannels | None:
+        """The channels of ``network``'s dataset, built once per network; None when its
+        directory holds no parcel files.
+
+        Examples
+        --------
+        >>> from network_data import load_network
+        >>> ParcelChannels.of(load_network()).ids[:2]
+        ('EXP-DHL', 'POST-EPACKET')
+        """
+        if network.parcels is None:
+            return None
+        channels = _OF_NETWORK.get(network)
+        if channels is None:
+            channels = _OF_NETWORK[network] = cls(network.parcels)
+        return channels
 
     @classmethod
     def bundled(cls) -> ParcelChannels:
@@ -179,6 +199,9 @@ class ParcelChannels:
 
 
 _BUNDLED: list[ParcelChannels] = []
+# per network, as optimizer._compile.PerNetwork keeps its builds (which this module cannot
+# import: optimizer._compile imports optimizer.model, which imports this package)
+_OF_NETWORK: weakref.WeakKeyDictionary[Network, ParcelChannels] = weakref.WeakKeyDictionary()
 
 
 def _bundled() -> ParcelChannels:

@@ -52,9 +52,10 @@ def parcel_quotes(
     shipment: Shipment,
     origin: Place,
     destination: Place,
-    channels: ParcelChannels,
+    channels: ParcelChannels | None,
 ) -> tuple[ChannelQuote, ...]:
-    """Every channel's quote for ``shipment`` as parcels, or () when parcels are not in play.
+    """Every channel's quote for ``shipment`` as parcels, or () when parcels are not in play
+    (or there are no ``channels``).
 
     Parcels are in play for an export from China whose pieces are within some channel's
     weight limit, and always for cargo class ``express``. A channel is refused, with the rule
@@ -68,7 +69,7 @@ def parcel_quotes(
     >>> from network_data import load_network
     >>> from optimizer._compile import routing_data
     >>> data = routing_data(load_network())
-    >>> shipment = Shipment("Chengdu", "Los Angeles", 2.0, 0.009,
+    >>> shipment = Shipment("Chengdu", "Los Angeles", 2.0, 0.009, destination_postcode="90001",
     ...                     ready_at=datetime(2026, 12, 7, 1, tzinfo=timezone.utc))
     >>> quotes = parcel_quotes(data, shipment, resolve_place(data, "origin", "Chengdu"),
     ...                        resolve_place(data, "destination", "Los Angeles"),
@@ -76,7 +77,7 @@ def parcel_quotes(
     >>> [q.channel for q in quotes if q.offered]
     ['EXP-DHL', 'POST-EPACKET', 'POST-REG', 'LINE-US']
     """
-    if origin.country != "CN" or destination.country == "CN":
+    if channels is None or origin.country != "CN" or destination.country == "CN":
         return ()
     piece_kg = shipment.weight_kg / shipment.pieces
     heaviest_kg = max(float(channels.rows[c].max_kg_per_piece) for c in channels.ids)

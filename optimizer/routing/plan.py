@@ -67,7 +67,8 @@ def plan_routes(
         Show every Pareto-best journey as an option, quotable or not, each with ``hidden``
         saying why the plan would leave it out.
     channels
-        Parcel channels to quote (None: the bundled ones, :meth:`ParcelChannels.bundled`).
+        Parcel channels to quote (None: those of the network's dataset,
+        :meth:`ParcelChannels.of`; none when it has no parcel files).
 
     Returns
     -------
@@ -132,7 +133,7 @@ def plan_routes(
     if problem:
         return plan((), problem)
     parcels = parcel_quotes(
-        data, shipment, origin, destination, channels or ParcelChannels.bundled()
+        data, shipment, origin, destination, channels or ParcelChannels.of(network)
     )
     ready_h = epoch_hours(shipment.ready_at)
     choices = [
