@@ -65,6 +65,9 @@ def test_a_plan_reaches_every_market(network: Network, origin: str, market: str,
         ("香港", "MKT-HK"), ("悉尼", "MKT-AU-E"), ("奥克兰", "MKT-NZ"), ("JFK", "USNYC-JFK"),
         ("INNSA", "INNSA"), ("Nhava Sheva", "INNSA"), ("Port Newark", "USEWR"),
         ("KTI", "KHPNH-KTI"),
+        # common aliases a seller types (issue 21 review): the old and colloquial names too
+        ("Burma", "MKT-MM"), ("汉城", "MKT-KR"), ("New York City", "MKT-US-E"),
+        ("United States", "MKT-US-W"), ("Hong Kong SAR", "MKT-HK"), ("Dacca", "MKT-BD"),
     ],
 )  # fmt: skip
 def test_markets_and_terminals_resolve_by_name(network: Network, query: str, node: str) -> None:
