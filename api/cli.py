@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -493,36 +494,188 @@ def plan(
     )
 
 
+#: Output names of a route batch written as one file; a directory is written a chunk at a time.
+BATCH_FILE_SUFFIXES = (".parquet", ".csv")
+ShipmentsArgument = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False,
+        help="Shipments (columns origin, destination, weight_kg, volume_m3 and optional ones): "
+        "CSV in UTF-8, GBK or UTF-16; also .xlsx or .json when -o is a file, .parquet when "
+        "-o is a directory.",
+    ),
+]  # fmt: skip
+ChunkSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help=f"Directory output only: rows per Dask task and per Parquet file (default "
+        f"{BATCH_CHUNK_ROWS:,}).",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Directory output only: the Dask scheduler's address, tcp://host:8786 (default: "
+        "a local cluster of --workers processes)."
+    ),
+]
+
+
+def _batch_directory(output: str) -> Path | None:
+    """The directory that a route batch's ``output`` names (it ends in a slash, is a
+    directory, or has no suffix), or None for a .parquet or .csv file; another suffix fails
+    (``plans.parqet`` is a typo more often than a directory)."""
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir() or not path.suffix:
+        return path
+    if path.suffix not in BATCH_FILE_SUFFIXES:
+        _fail(
+            f"output: got {path.name!r}; expected a .parquet or .csv file name, or a directory "
+            f"(a name without a suffix, or ending in /: {path.name}/)"
+        )
+    return None
+
+
 @app.command("plan-batch")
 def plan_batch_command(
-    shipments: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="CSV of shipments.")
+    shipments: ShipmentsArgument,
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o",
+            "--output",
+            help="plans.parquet or plans.csv: one file, the batch planned in memory. A "
+            "directory (plans/, a name without a suffix, or an existing directory): a batch "
+            "of any size planned on Dask, written a chunk at a time to DIR/chunks/*.parquet "
+            "with DIR/manifest.json; run the same command again to resume.",
+        ),
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="plans.parquet or plans.csv")],
-    workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes: for a file, default all cores; for a directory, local Dask "
+            "worker processes, default 2."
+        ),
+    ] = None,
+    chunk_size: ChunkSizeOption = None,
+    scheduler: SchedulerOption = None,
     data: DataOption = None,
     tariffs: TariffsOption = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Plan every shipment of a CSV; write one row per shipment as Parquet or CSV."""
+    """Plan a table of shipments into one file, or into a directory on Dask (any size).
+
+    One row per shipment. A .parquet or .csv OUTPUT is planned in memory in --workers
+    processes and written whole. To a directory, rows go to OUTPUT/chunks/*.parquet as
+    chunks finish (one dataset in input order: pandas.read_parquet("OUTPUT/chunks")), each
+    with its input row number, id and plan summary. Run the same command again after an
+    interruption to plan only the missing chunks; a killed worker's chunks are planned again
+    by the others. Workers on a cluster elsewhere need the same --data and --tariffs paths
+    (nothing for the bundled dataset).
+    """
+    directory = _batch_directory(output)
+    if directory is not None:
+        if workers is not None and workers < 1:
+            _fail(f"--workers: got {workers}; expected at least 1 Dask worker process")
+        _plan_batch_to_directory(
+            shipments, directory, chunk_size=chunk_size or BATCH_CHUNK_ROWS,
+            scheduler=scheduler, workers=workers or 2, data=data, tariffs=tariffs, quiet=quiet,
+        )  # fmt: skip
+        return
+    given = {"--chunk-size": chunk_size, "--scheduler": scheduler}
+    for option, value in given.items():
+        if value is not None:
+            _fail(
+                f"{option}: given with -o {Path(output).name}, one file planned in memory; it "
+                "applies only to a directory output (-o plans/), planned on Dask in chunks"
+            )
+    _plan_batch_to_file(shipments, Path(output), workers=workers, data=data, tariffs=tariffs,
+                        quiet=quiet)  # fmt: skip
+
+
+def _plan_batch_to_file(
+    shipments: Path,
+    output: Path,
+    *,
+    workers: int | None,
+    data: Path | None,
+    tariffs: Path | None,
+    quiet: bool,
+) -> None:
+    """``plan-batch`` to a .parquet or .csv file: the rows read and checked by the
+    route-batch job's model, planned in ``workers`` processes, written at once."""
     import pandas as pd
 
     from api.jobs.route_batch import RouteBatchInput
     from optimizer.routing import plan_batch
 
-    if output.suffix not in (".parquet", ".csv"):
-        _fail(f"output: got {output.name!r}; expected a .parquet or .csv file name")
     network = _load(data, tariffs)
     batch = _job_input(
         RouteBatchInput, {"shipments": _read_rows(shipments)}, options={},
         files={"shipments": shipments},
     )  # fmt: skip
-    result = plan_batch(network, pd.DataFrame(batch.shipments), workers=workers, progress=True)
+    result = plan_batch(network, pd.DataFrame(batch.shipments), workers=workers, progress=not quiet)
     if output.suffix == ".parquet":
         result.to_parquet(output, index=False)
     else:
         result.to_csv(output, index=False)
     counts = result["status"].value_counts().to_dict()
     typer.echo(f"wrote {len(result)} plans to {output} ({counts})")
+
+
+def _plan_batch_to_directory(
+    shipments: Path,
+    output: Path,
+    *,
+    chunk_size: int,
+    scheduler: str | None,
+    workers: int,
+    data: Path | None,
+    tariffs: Path | None,
+    quiet: bool,
+) -> None:
+    """``plan-batch`` to a directory: :func:`optimizer.routing.plan_batch_to_parquet`."""
+    from optimizer.errors import ShudaoError
+    from optimizer.routing.batch import plan_batch_to_parquet
+
+    try:
+        run = plan_batch_to_parquet(
+            shipments, output, chunk_size=chunk_size, network_dir=data, tariffs=tariffs,
+            scheduler=scheduler, workers=workers, progress=not quiet,
+        )  # fmt: skip
+    except ShudaoError as exc:
+        _fail(str(exc))
+    counts = ", ".join(f"{status} {count:,}" for status, count in run.by_status.items())
+    resumed = f"; {run.resumed} of {run.chunks} chunks were on disk already" if run.resumed else ""
+    typer.echo(f"wrote {run.rows:,} plans to {run.parts_dir} ({counts}) in {run.elapsed_s:.1f} s"
+               f"{resumed}")  # fmt: skip
+
+
+@app.command("plan-batch-dask")
+def plan_batch_dask(
+    shipments: ShipmentsArgument,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory of the batch (rerun to resume).")
+    ],
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Rows per Dask task and file.")
+    ] = BATCH_CHUNK_ROWS,
+    scheduler: SchedulerOption = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local Dask worker processes.")] = 2,
+    data: DataOption = None,
+    tariffs: TariffsOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Deprecated, goes in the next release: use plan-batch SHIPMENTS -o DIR/ (same options)."""
+    typer.echo(
+        "warning: plan-batch-dask is deprecated and goes in the next release; use "
+        "shudao plan-batch SHIPMENTS -o DIR/ (the same options)", err=True,
+    )  # fmt: skip
+    _plan_batch_to_directory(
+        shipments, output, chunk_size=chunk_size, scheduler=scheduler, workers=workers,
+        data=data, tariffs=tariffs, quiet=quiet,
+    )  # fmt: skip
 
 
 def _read_rows(path: Path, *, required: bool = True) -> list[dict[str, Any]]:
@@ -1224,49 +1377,6 @@ def worker(
     finally:
         runner.close()
         engine.dispose()
-
-
-@app.command("plan-batch-dask")
-def plan_batch_dask(
-    shipments: Annotated[
-        Path, typer.Argument(help="Shipments: .parquet or .csv (UTF-8), columns of plan-batch.")
-    ],
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Directory of the batch (rerun to resume).")
-    ],
-    chunk_size: Annotated[
-        int, typer.Option(min=1, help="Rows per Dask task and file.")
-    ] = BATCH_CHUNK_ROWS,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
-    ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Local Dask worker processes.")] = 2,
-    data: DataOption = None,
-    tariffs: TariffsOption = None,
-    quiet: QuietOption = False,
-) -> None:
-    """Plan a shipments table of any size on Dask, streaming one Parquet file per chunk.
-
-    Rows go to OUTPUT/chunks/*.parquet as chunks finish (one dataset in input order:
-    pandas.read_parquet("OUTPUT/chunks")), each with its input row number, id and plan
-    summary. Run the same command again after an interruption to plan only the missing
-    chunks; a killed worker's chunks are planned again by the others. Workers on a cluster
-    elsewhere need the same --data and --tariffs paths (nothing for the bundled dataset).
-    """
-    from optimizer.errors import ShudaoError
-    from optimizer.routing.batch import plan_batch_to_parquet
-
-    try:
-        run = plan_batch_to_parquet(
-            shipments, output, chunk_size=chunk_size, network_dir=data, tariffs=tariffs,
-            scheduler=scheduler, workers=workers, progress=not quiet,
-        )  # fmt: skip
-    except ShudaoError as exc:
-        _fail(str(exc))
-    counts = ", ".join(f"{status} {count:,}" for status, count in run.by_status.items())
-    resumed = f"; {run.resumed} of {run.chunks} chunks were on disk already" if run.resumed else ""
-    typer.echo(f"wrote {run.rows:,} plans to {run.parts_dir} ({counts}) in {run.elapsed_s:.1f} s"
-               f"{resumed}")  # fmt: skip
 
 
 if __name__ == "__main__":

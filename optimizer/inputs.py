@@ -15,9 +15,10 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,15 @@ MAX_SEED = 2**31 - 1
 #: What a file's bytes may be, and what a table may be, for error messages.
 TEXT = "text in UTF-8, GBK, or UTF-16 with a byte-order mark"
 ALLOWED = "CSV text with a header line"
+#: Byte-order marks: the codec of a text that starts with one, the codec of the bytes after it,
+#: and its name in messages.
 _BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
-    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
-    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be", "UTF-16"),
 )
+#: Bytes read at a time from a file whose encoding is looked for.
+_BLOCK_BYTES = 1 << 20
 #: Control characters that text tables never hold (tab, line feed and carriage return do).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -74,6 +79,53 @@ class Table:
         return pd.DataFrame(self.rows, columns=list(self.columns), dtype=str)
 
 
+def _undecodable(codec: str, blocks: Iterable[bytes]) -> tuple[int, int] | None:
+    """The offset and value of the first byte of ``blocks`` (one text, in pieces) that
+    ``codec`` cannot decode, or None."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    offset = 0
+    for block, final in chain(((block, False) for block in blocks), [(b"", True)]):
+        held = len(decoder.getstate()[0])  # bytes of the last block that began a character
+        try:
+            decoder.decode(block, final)
+        except UnicodeDecodeError as exc:
+            return offset - held + exc.start, exc.object[exc.start]
+        offset += len(block)
+    return None
+
+
+def _codec(blocks: Callable[[], Iterable[bytes]], name: str) -> str:
+    """The codec of the bytes that every call of ``blocks`` gives from the start (a file's or
+    a text's, in pieces of at least four bytes but the last): see :func:`decode_text`."""
+    head = next(iter(blocks()), b"")
+    for bom, codec, plain, label in _BOMS:
+        if head.startswith(bom):
+            skip = len(bom)
+            after = (block[skip:] if i == 0 else block for i, block in enumerate(blocks()))
+            bad = _undecodable(plain, after)
+            if bad is not None:
+                raise TableError(
+                    name, f"got bytes that are not {label} after its byte-order mark "
+                    f"(offset {skip + bad[0]:,})", TEXT,
+                ) from None  # fmt: skip
+            return codec
+    offset = 0
+    for block in blocks():
+        if b"\x00" in block:
+            zero = offset + block.index(0)
+            raise TableError(name, f"got binary data (a zero byte at offset {zero:,})", TEXT)
+        offset += len(block)
+    if _undecodable("utf-8", blocks()) is None:
+        return "utf-8"
+    bad = _undecodable("gb18030", blocks())
+    if bad is not None:
+        raise TableError(
+            name, f"got bytes that are neither UTF-8 nor GBK (0x{bad[1]:02x} at "
+            f"offset {bad[0]:,})", TEXT,
+        )  # fmt: skip
+    return "gb18030"
+
+
 def decode_text(data: bytes, name: str) -> str:
     """The text of a file's bytes: UTF-8, UTF-16 with a byte-order mark, or GBK.
 
@@ -94,28 +146,19 @@ def decode_text(data: bytes, name: str) -> str:
     ...
     optimizer.inputs.TableError: lots.csv: got binary data (a zero byte at offset 8); expected ...
     """
-    for bom, encoding, label in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise TableError(
-                    name, f"got bytes that are not {label} after its byte-order mark "
-                    f"(offset {exc.start:,})", TEXT,
-                ) from None  # fmt: skip
-    if b"\x00" in data:
-        raise TableError(name, f"got binary data (a zero byte at offset {data.index(0):,})", TEXT)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise TableError(
-            name, f"got bytes that are neither UTF-8 nor GBK (0x{data[exc.start]:02x} at "
-            f"offset {exc.start:,})", TEXT,
-        ) from None  # fmt: skip
+    return data.decode(_codec(lambda: [data], name))
+
+
+def _unreadable(path: Path, exc: OSError) -> TableError:
+    return TableError(
+        path.name or str(path), f"got a file that cannot be read ({exc.strerror})", TEXT
+    )
+
+
+def _file_blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while block := file.read(_BLOCK_BYTES):
+            yield block
 
 
 def read_text(path: str | Path) -> str:
@@ -133,9 +176,7 @@ def read_text(path: str | Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise TableError(
-            path.name or str(path), f"got a file that cannot be read ({exc.strerror})", TEXT
-        ) from None
+        raise _unreadable(path, exc) from None
     return decode_text(data, path.name)
 
 
@@ -144,6 +185,96 @@ def _lines(reader: Iterator[list[str]]) -> Iterator[list[str]]:
     for fields in reader:
         if any(field.strip() for field in fields):
             yield fields
+
+
+def _control_error(name: str, character: str, line: int) -> TableError:
+    return TableError(
+        name, f"got binary data (control character U+{ord(character):04X} on line {line})"
+    )
+
+
+def _text_lines(lines: Iterable[str], name: str) -> Iterator[str]:
+    """``lines`` (of a text read with universal newlines, their endings kept), refusing the
+    first with a control character."""
+    number = 1
+    for line in lines:
+        control = _CONTROL.search(line)
+        if control:
+            raise _control_error(
+                name, control.group(), number + line.count("\n", 0, control.start())
+            )
+        number += line.count("\n")
+        yield line
+
+
+def _first_line(lines: Iterator[str]) -> tuple[str, Iterator[str]]:
+    """The text's first line after its leading space (up to its first line feed: a carriage
+    return alone does not end it), and every line."""
+    seen: list[str] = []
+    text = False
+    for line in lines:
+        seen.append(line)
+        text = text or bool(line.strip())
+        if text and "\n" in line:
+            break
+    return "".join(seen).lstrip().partition("\n")[0], chain(seen, lines)
+
+
+def _csv_rows(
+    lines: Iterable[str], name: str, *, max_rows: int | None = None
+) -> tuple[tuple[str, ...], Iterator[dict[str, str]]]:
+    """The column names of CSV text given line by line, and its rows as they are read: the
+    rules of :func:`table_from_text`, whose errors the rows raise when their line comes."""
+    first, text = _first_line(_text_lines(lines, name))
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    records = _lines(reader)
+
+    def malformed(exc: csv.Error) -> TableError:
+        return TableError(
+            name, f"got malformed CSV on line {reader.line_num} ({clipped(str(exc))})"
+        )
+
+    try:
+        header = next(records, None)
+    except csv.Error as exc:
+        raise malformed(exc) from None
+    if header is None:
+        raise TableError(name, "got an empty table")
+    columns = [column.strip() for column in header]
+    named = [column for column in columns if column]
+    repeated = sorted({column for column in named if named.count(column) > 1})
+    if repeated:
+        raise TableError(name, f"got the column {quoted(repeated[0])} twice in the header")
+
+    def rows() -> Iterator[dict[str, str]]:
+        count = 0
+        try:
+            for fields in records:
+                if len(fields) > len(columns):
+                    raise TableError(
+                        name, f"got {len(fields)} fields on line {reader.line_num}; expected "
+                        f"at most {len(columns)}, one per column of the header",
+                    )  # fmt: skip
+                row = {}
+                for column, value in zip(columns, fields, strict=False):
+                    if column:
+                        row[column] = value
+                    elif value.strip():
+                        raise TableError(
+                            name, f"got {quoted(value)} on line {reader.line_num} in a column "
+                            "without a name in the header",
+                        )  # fmt: skip
+                count += 1
+                if max_rows is not None and count > max_rows:
+                    raise TableError(
+                        name, f"got more than {max_rows:,} rows", f"at most {max_rows:,}"
+                    )
+                yield {**dict.fromkeys(named, ""), **row}
+        except csv.Error as exc:
+            raise malformed(exc) from None
+
+    return tuple(named), rows()
 
 
 def table_from_text(text: str, name: str, *, max_rows: int | None = None) -> Table:
@@ -173,48 +304,10 @@ def table_from_text(text: str, name: str, *, max_rows: int | None = None) -> Tab
     optimizer.inputs.TableError: input.csv: got an empty table; expected CSV text with a header...
     """
     control = _CONTROL.search(text)
-    if control:
-        line = text.count("\n", 0, control.start()) + 1
-        raise TableError(
-            name, f"got binary data (control character U+{ord(control.group()):04X} on line {line})"
-        )
-    first = text.lstrip().partition("\n")[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records = _lines(reader)
-    try:
-        header = next(records, None)
-        if header is None:
-            raise TableError(name, "got an empty table")
-        columns = [column.strip() for column in header]
-        named = [column for column in columns if column]
-        repeated = sorted({column for column in named if named.count(column) > 1})
-        if repeated:
-            raise TableError(name, f"got the column {quoted(repeated[0])} twice in the header")
-        rows = []
-        for fields in records:
-            if len(fields) > len(columns):
-                raise TableError(
-                    name, f"got {len(fields)} fields on line {reader.line_num}; expected at "
-                    f"most {len(columns)}, one per column of the header",
-                )  # fmt: skip
-            row = {}
-            for column, value in zip(columns, fields, strict=False):
-                if column:
-                    row[column] = value
-                elif value.strip():
-                    raise TableError(
-                        name, f"got {quoted(value)} on line {reader.line_num} in a column "
-                        "without a name in the header",
-                    )  # fmt: skip
-            rows.append({**dict.fromkeys(named, ""), **row})
-            if max_rows is not None and len(rows) > max_rows:
-                raise TableError(name, f"got more than {max_rows:,} rows", f"at most {max_rows:,}")
-    except csv.Error as exc:
-        raise TableError(
-            name, f"got malformed CSV on line {reader.line_num} ({clipped(str(exc))})"
-        ) from None
-    return Table(tuple(named), rows)
+    if control:  # anywhere in the text, before any other problem
+        raise _control_error(name, control.group(), text.count("\n", 0, control.start()) + 1)
+    columns, rows = _csv_rows(io.StringIO(text, newline=""), name, max_rows=max_rows)
+    return Table(columns, list(rows))
 
 
 #: Excel workbooks read by :func:`read_table` (their first sheet), by file name suffix.
@@ -276,6 +369,53 @@ def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return table_from_text(excel_text(path), path.name, max_rows=max_rows)
     return table_from_text(read_text(path), path.name, max_rows=max_rows)
+
+
+def read_table_chunks(path: str | Path, rows: int) -> Iterator[Table]:
+    """Read a table file as :func:`read_table` does, ``rows`` rows at a time, holding one
+    chunk in memory (a CSV file is decoded and parsed as it is read; a workbook is converted
+    whole): the same columns, rows and errors, each error raised when its line is reached.
+    A file without rows gives one :class:`Table` without rows.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "lots.csv"
+    >>> _ = path.write_text("id,始发地\\nA,成都\\nB,\\nC,合肥\\n", encoding="gbk")
+    >>> [table.rows for table in read_table_chunks(path, 2)]
+    [[{'id': 'A', '始发地': '成都'}, {'id': 'B', '始发地': ''}], [{'id': 'C', '始发地': '合肥'}]]
+    """
+    path = Path(path)
+    if rows < 1:
+        raise InvalidInputError("rows", rows, "at least 1")
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        columns, found = _csv_rows(io.StringIO(excel_text(path), newline=""), path.name)
+        yield from _tables(columns, found, rows)
+        return
+    try:
+        codec = _codec(lambda: _file_blocks(path), path.name)
+        with path.open(encoding=codec, newline="") as file:  # a control character anywhere
+            for _ in _text_lines(file, path.name):  # is named before any other problem
+                pass
+        with path.open(encoding=codec, newline="") as file:
+            columns, found = _csv_rows(file, path.name)
+            yield from _tables(columns, found, rows)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _tables(
+    columns: tuple[str, ...], found: Iterator[dict[str, str]], rows: int
+) -> Iterator[Table]:
+    chunk: list[dict[str, str]] = []
+    given = False
+    for row in found:
+        chunk.append(row)
+        if len(chunk) == rows:
+            yield Table(columns, chunk)
+            chunk, given = [], True
+    if chunk or not given:
+        yield Table(columns, chunk)
 
 
 def read_rows(path: str | Path, *, required: bool = True) -> list[dict[str, Any]]:

@@ -146,6 +146,40 @@ def test_plan_batch_csv_to_parquet(tmp_path: Path) -> None:
     assert "Atlantis" in plans.loc[2, "error"]
 
 
+@pytest.mark.parametrize(
+    ("output", "extra", "message"),
+    [
+        ("plans.csv", ["--chunk-size", "10"], "--chunk-size: given with -o plans.csv"),
+        ("plans.parquet", ["--scheduler", "tcp://127.0.0.1:1"],
+         "--scheduler: given with -o plans.parquet"),
+        ("plans.txt", [], "output: got 'plans.txt'; expected a .parquet or .csv file name, or "
+         "a directory (a name without a suffix, or ending in /: plans.txt/)"),
+    ],
+)  # fmt: skip
+def test_plan_batch_refuses_what_a_file_output_cannot_take(
+    tmp_path: Path, output: str, extra: list[str], message: str
+) -> None:
+    """--chunk-size and --scheduler apply only to a directory output; a name with another
+    suffix is more likely a typo than a directory."""
+    result = runner.invoke(
+        app, ["plan-batch", str(EXAMPLES / "shipments.csv"), "-o", str(tmp_path / output), *extra]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {message}"), result.output
+    assert "directory output (-o plans/)" in result.output or not extra
+    assert not any(tmp_path.iterdir())
+
+
+def test_plan_batch_output_is_a_directory_or_one_file(tmp_path: Path) -> None:
+    from api.cli import _batch_directory
+
+    (tmp_path / "old.csv").mkdir()
+    assert _batch_directory(str(tmp_path / "plans.csv")) is None
+    assert _batch_directory(str(tmp_path / "plans.parquet")) is None
+    for directory in ("plans", "plans.csv/", "old.csv", "runs/2026.12/"):
+        assert _batch_directory(f"{tmp_path}/{directory}") == tmp_path / directory.rstrip("/")
+
+
 def test_consolidate_writes_the_plan_and_prints_a_summary(tmp_path: Path) -> None:
     lots = tmp_path / "lots.csv"
     lots.write_text(

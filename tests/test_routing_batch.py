@@ -1,5 +1,6 @@
 """Route batches on Dask streamed to Parquet (issue 23 item 3): inputs, resume, the manifest,
-a killed worker, progress, and ``shudao plan-batch-dask``."""
+a killed worker, progress, and ``shudao plan-batch`` to a directory (and its deprecated alias
+``plan-batch-dask``)."""
 
 from __future__ import annotations
 
@@ -184,21 +185,75 @@ def test_a_killed_worker_loses_and_doubles_no_row(tmp_path: Path, network: Netwo
 def test_cli_plans_a_csv_to_a_directory_and_resumes(
     tmp_path: Path, shipments: pd.DataFrame
 ) -> None:
+    """``plan-batch`` to a name without a suffix plans on Dask; rerun (here through the
+    deprecated ``plan-batch-dask``, which says so on one line of stderr) it resumes."""
     source = tmp_path / "shipments.csv"
     shipments.iloc[:30].to_csv(source, index=False)
     out = tmp_path / "plans"
-    args = ["plan-batch-dask", str(source), "-o", str(out), "--chunk-size", "10",
-            "--workers", "1", "--quiet"]  # fmt: skip
-    result = CliRunner().invoke(app, args)
+    options = ["-o", str(out), "--chunk-size", "10", "--workers", "1", "--quiet"]
+    result = CliRunner().invoke(app, ["plan-batch", str(source), *options])
     assert result.exit_code == 0, result.output
     assert f"wrote 30 plans to {out / 'chunks'} (planned " in result.output
     assert pd.read_parquet(out / "chunks")["row"].tolist() == list(range(30))
     (out / "chunks" / "chunk-0000010.parquet").unlink()
-    again = CliRunner().invoke(app, args)
+    again = CliRunner().invoke(app, ["plan-batch-dask", str(source), *options])
     assert again.exit_code == 0, again.output
-    assert "2 of 3 chunks were on disk already" in again.output
-    other = CliRunner().invoke(app, [*args[:5], "12", *args[6:]])
+    assert "2 of 3 chunks were on disk already" in again.stdout
+    assert again.stderr == (
+        "warning: plan-batch-dask is deprecated and goes in the next release; use "
+        "shudao plan-batch SHIPMENTS -o DIR/ (the same options)\n"
+    )
+    other = CliRunner().invoke(app, ["plan-batch", str(source), *options[:3], "12", *options[4:]])
     assert other.exit_code == 2
     assert f"error: output: {out} holds a route batch with other settings (chunk_size)" in (
         other.output
     )
+
+
+def test_both_outputs_read_a_gbk_file_alike(tmp_path: Path, shipments: pd.DataFrame) -> None:
+    """A GBK file (Excel on a Chinese Windows machine) with Chinese ids and places, to one
+    Parquet file and to a directory (a trailing slash; chunks of 5 rows on Dask): the same
+    plans, row by row."""
+    table = shipments.iloc[45:57].copy()  # the two bad rows among planned ones
+    table["id"] = [f"蜀道-{i}" for i in range(len(table))]
+    table.iloc[0, table.columns.get_loc("origin")] = "广安"
+    source = tmp_path / "shipments.csv"
+    source.write_bytes(table.to_csv(index=False).encode("gbk"))
+    one_file = tmp_path / "plans.parquet"
+    result = CliRunner().invoke(
+        app, ["plan-batch", str(source), "-o", str(one_file), "--workers", "1", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        app, ["plan-batch", str(source), "-o", f"{tmp_path / 'plans.d'}/", "--chunk-size", "5",
+              "--workers", "1", "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "wrote 12 plans" in result.output and "invalid 2" in result.output
+    chunked = pd.read_parquet(tmp_path / "plans.d" / "chunks")
+    whole = pd.read_parquet(one_file)
+    assert chunked["row"].tolist() == list(range(12))
+    assert chunked["id"].tolist() == whole["id"].tolist() == table["id"].tolist()
+    for column in (
+        "origin_node",
+        "status",
+        "options",
+        "cheapest_cost_cny",
+        "cheapest_summary",
+        "error",
+    ):
+        cells = [[None if pd.isna(v) else v for v in t[column]] for t in (chunked, whole)]
+        assert cells[0] == cells[1], column
+
+
+@pytest.mark.parametrize("output", ["plans.csv", "plans"])
+def test_both_outputs_refuse_a_binary_file_alike(tmp_path: Path, output: str) -> None:
+    source = tmp_path / "shipments.csv"
+    source.write_bytes(b"origin,destination,weight_kg,volume_m3\nLinshui,\x00,1,1\n")
+    result = CliRunner().invoke(app, ["plan-batch", str(source), "-o", str(tmp_path / output)])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: shipments.csv: got binary data (a zero byte at offset 47); expected text in "
+        "UTF-8, GBK, or UTF-16 with a byte-order mark\n"
+    )
+    assert not (tmp_path / output).exists()

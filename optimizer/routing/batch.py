@@ -26,6 +26,7 @@ from network_data import Network, load_network
 from optimizer._compile import routing_data
 from optimizer.distributed import CHUNKS, chunk_starts, dask_client, run_chunks
 from optimizer.errors import InvalidInputError
+from optimizer.inputs import read_table_chunks
 from optimizer.routing.plan import plan_routes
 from optimizer.routing.problem import shipment_from_record
 from optimizer.routing.result import plan_summary_row
@@ -269,16 +270,12 @@ class _Shipments:
                 yield start, self.source.iloc[start : start + chunk_size]
         elif self.source.suffix.lower() == ".parquet":
             yield from _parquet_chunks(self.source, chunk_size)
-        else:
-            with pd.read_csv(self.source, chunksize=chunk_size, **_CSV) as reader:
-                start = 0
-                for frame in reader:
-                    yield start, frame
-                    start += len(frame)
-
-
-#: How a CSV file of shipments is read: UTF-8 text, cells as written, empty as "".
-_CSV: dict[str, Any] = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
+        else:  # read as every command reads a CSV file: cells as written, empty as ""
+            start = 0
+            for table in read_table_chunks(self.source, chunk_size):
+                if table.rows:
+                    yield start, table.frame()
+                    start += len(table.rows)
 
 
 def _parquet_chunks(path: Path, chunk_size: int) -> Iterator[tuple[int, pd.DataFrame]]:
@@ -308,7 +305,7 @@ def _file_digest(path: Path) -> str:
 
 def _open_shipments(source: str | os.PathLike[str] | pd.DataFrame) -> _Shipments:
     """Count and fingerprint a shipments table and check it has the required columns."""
-    allowed = "a DataFrame, a .parquet file or a UTF-8 .csv file of shipments"
+    allowed = "a DataFrame, a .parquet file or a .csv file of shipments"
     if isinstance(source, pd.DataFrame):
         hashed = pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes()
         header = "\x1f".join(map(str, source.columns)).encode()
@@ -320,19 +317,18 @@ def _open_shipments(source: str | os.PathLike[str] | pd.DataFrame) -> _Shipments
         suffix = path.suffix.lower()
         if not path.is_file() or suffix not in (".parquet", ".csv"):
             raise InvalidInputError("shipments", str(path), allowed)
-        try:
-            if suffix == ".parquet":
+        if suffix == ".parquet":
+            try:
                 metadata = pq.ParquetFile(path).metadata
-                rows, columns = metadata.num_rows, tuple(metadata.schema.to_arrow_schema().names)
-            else:
-                columns = tuple(pd.read_csv(path, nrows=0, **_CSV).columns)
-                counts = pd.read_csv(path, usecols=[0], chunksize=100_000, **_CSV)
-                with counts as reader:
-                    rows = sum(len(frame) for frame in reader)
-        except (OSError, ValueError, pa.ArrowException) as exc:
-            raise InvalidInputError(
-                "shipments", str(path), allowed, message=f"{path.name} cannot be read ({exc})"
-            ) from None
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                raise InvalidInputError(
+                    "shipments", str(path), allowed, message=f"{path.name} cannot be read ({exc})"
+                ) from None
+            rows, columns = metadata.num_rows, tuple(metadata.schema.to_arrow_schema().names)
+        else:  # the whole file is read once: a problem anywhere is found before any planning
+            rows, columns = 0, ()
+            for part in read_table_chunks(path, 100_000):
+                rows, columns = rows + len(part.rows), part.columns
         shipments = _Shipments(path.resolve(), path.name, rows, columns, _file_digest(path))
     missing = [c for c in REQUIRED_COLUMNS if c not in shipments.columns]
     if missing:
@@ -416,9 +412,11 @@ def plan_batch_to_parquet(
     Parameters
     ----------
     shipments
-        A DataFrame, or a ``.parquet`` or ``.csv`` (UTF-8) file, with the columns of
+        A DataFrame, or a ``.parquet`` or ``.csv`` file, with the columns of
         :func:`shipment_from_record`: ``origin``, ``destination``, ``weight_kg``,
-        ``volume_m3`` and optional ones (``id``, ``ready_at``, ...).
+        ``volume_m3`` and optional ones (``id``, ``ready_at``, ...). A CSV file is read as
+        every command reads one (:func:`optimizer.inputs.read_table_chunks`: UTF-8, GBK or
+        UTF-16 with a byte-order mark, comma- or tab-separated), a chunk at a time.
     output_dir
         Directory of the batch: ``manifest.json`` (the table's digest, rows, chunk size and
         dataset version) and ``chunks/``.
@@ -450,7 +448,8 @@ def plan_batch_to_parquet(
     InvalidInputError
         Naming ``shipments`` (not a table, a required column missing, no rows),
         ``chunk_size``, or ``output`` (the directory holds another batch:
-        :class:`~optimizer.distributed.OtherRunError`).
+        :class:`~optimizer.distributed.OtherRunError`); a CSV file that cannot be read is a
+        :class:`~optimizer.inputs.TableError` naming the file (and the line).
     NetworkValidationError
         If the dataset at ``network_dir`` is invalid (raised by the worker that reads it).
 
