@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from api.schemas.numbers import JSON_NUMBER
@@ -24,14 +24,16 @@ def _check_week(value: object) -> object:
     return value
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
+def _no_nul(value: object) -> object:
+    if isinstance(value, str) and "\x00" in value:
         raise PydanticCustomError("nul_character", "must not contain NUL characters")
     return value
 
 
-#: Text that any database can store and compare (PostgreSQL refuses NUL characters).
-Text = Annotated[str, AfterValidator(_no_nul)]
+#: Text that any database can store and compare (PostgreSQL refuses NUL characters). The
+#: schema says so too (a pattern), so that a client generating valid text from it sends none;
+#: the validator, last, answers first with the message in words.
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), BeforeValidator(_no_nul)]
 #: The weeks the ledger takes (years FIRST_YEAR 2000 to LAST_YEAR 2199, weeks 01 to 53) as a
 #: pattern for the schema; W53 exists in some years only, and the validator says which.
 SCHEMA_WEEK_PATTERN = r"^(20|21)[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-3])$"

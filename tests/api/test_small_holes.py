@@ -270,3 +270,19 @@ def test_crafted_cursor_answers_422(client: TestClient) -> None:
             answer = client.get(path, params={"cursor": cursor}, headers=coordinator)
             detail = refused(answer, "cursor")
             assert detail.endswith("expected a next_cursor returned by this API"), detail
+
+
+def test_nul_in_stored_text_is_refused_in_words_and_the_schema_says_so(client: TestClient) -> None:
+    """PostgreSQL refuses NUL characters: the API answers 422 in words, and its schema's
+    pattern tells a client that generates text from it (schemathesis found a query that did)."""
+    key = new_key(client, "acme", role="coordinator")
+    refused = client.get("/v1/warehouses", params={"node_id": "DE\x00DUI"}, headers=key)
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "node_id", "message": "must not contain NUL characters"}
+    ]
+    schema = client.get("/openapi.json").json()
+    node_id = next(
+        p for p in schema["paths"]["/v1/warehouses"]["get"]["parameters"] if p["name"] == "node_id"
+    )
+    assert any(s.get("pattern") == "^[^\\x00]*$" for s in node_id["schema"]["anyOf"])
