@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -475,3 +476,23 @@ def check_year(field: str, moment: date, given: object = None) -> None:
     if not YEARS[0] <= moment.year <= YEARS[1]:
         shown = moment.isoformat() if given is None else given
         raise InvalidInputError(field, shown, f"a date in the years {YEARS[0]}-{YEARS[1]}")
+
+
+def check_positive(field: str, value: object, limit: float) -> None:
+    """Refuse ``value`` unless it is a finite number in (0, ``limit``], naming ``field``.
+
+    Examples
+    --------
+    >>> check_positive("weight_kg", 2.5, 1000)
+    >>> check_positive("weight_kg", True, 1000)
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: weight_kg: got True; expected a number > 0 and <= 1,000
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 < value <= limit
+    ):
+        raise InvalidInputError(field, value, f"a number > 0 and <= {limit:,.0f}")

@@ -14,6 +14,7 @@ from network_data.schema import MODES as MODES
 from network_data.schema import PARCEL_CONTENTS
 from optimizer.charges import Charge
 from optimizer.errors import InvalidInputError
+from optimizer.inputs import check_positive
 from optimizer.parcels.model import MAX_SIDE_CM as MAX_SIDE_CM
 from optimizer.parcels.model import ChannelQuote
 from optimizer.quotable import Similarity
@@ -161,14 +162,7 @@ class Shipment:
             if not isinstance(value, str) or not value.strip():
                 raise InvalidInputError(name, value, "a node id, a place name or 'lat,lon'")
         for name, limit in (("weight_kg", MAX_WEIGHT_KG), ("volume_m3", MAX_VOLUME_M3)):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-                or not 0 < value <= limit
-            ):
-                raise InvalidInputError(name, value, f"a number > 0 and <= {limit:,.0f}")
+            check_positive(name, getattr(self, name), limit)
         if isinstance(self.pieces, bool) or not isinstance(self.pieces, int) or self.pieces < 1:
             raise InvalidInputError("pieces", self.pieces, "an integer >= 1")
         for name in ("ready_at", "deadline"):

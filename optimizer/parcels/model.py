@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 
 from network_data.schema import PARCEL_CONTENTS
 from optimizer.errors import InvalidInputError
+from optimizer.inputs import check_positive
 
 #: The pilot-zone cities a parcel leaves from, with the Chinese names accepted for each.
 PILOT_ZONE_CITIES: dict[str, str] = {
@@ -101,9 +101,9 @@ class Parcel:
                 "country", self.country, "an ISO 3166-1 alpha-2 code such as US"
             )
         object.__setattr__(self, "country", country)
-        _check_number("weight_kg", self.weight_kg, MAX_PIECE_KG)
+        check_positive("weight_kg", self.weight_kg, MAX_PIECE_KG)
         for name in ("length_cm", "width_cm", "height_cm"):
-            _check_number(name, getattr(self, name), MAX_SIDE_CM)
+            check_positive(name, getattr(self, name), MAX_SIDE_CM)
         if (
             isinstance(self.pieces, bool)
             or not isinstance(self.pieces, int)
@@ -118,7 +118,7 @@ class Parcel:
                 raise InvalidInputError("contents", item, f"some of {', '.join(PARCEL_CONTENTS)}")
         object.__setattr__(self, "contents", frozenset(self.contents))
         if self.declared_value_cny is not None:
-            _check_number("declared_value_cny", self.declared_value_cny, 1e9)
+            check_positive("declared_value_cny", self.declared_value_cny, 1e9)
         object.__setattr__(self, "origin", origin_city(self.origin))
 
     @property
@@ -126,16 +126,6 @@ class Parcel:
         """The three sides, longest first."""
         a, b, c = sorted((self.length_cm, self.width_cm, self.height_cm), reverse=True)
         return a, b, c
-
-
-def _check_number(name: str, value: object, limit: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 < value <= limit
-    ):
-        raise InvalidInputError(name, value, f"a number > 0 and <= {limit:,.0f}")
 
 
 @dataclass(frozen=True)
