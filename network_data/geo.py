@@ -98,6 +98,10 @@ def parse_lat_lon(text: str) -> tuple[float, float] | None:
     return lat, lon
 
 
+#: How many resolved queries a :class:`NodeIndex` remembers.
+_FOUND_KEPT = 10_000
+
+
 class NodeIndex:
     """Name and spatial indexes over a node table and its cities (see
     :meth:`Network.find_node`)."""
@@ -148,13 +152,26 @@ class NodeIndex:
                         tuple(normalise_name(n) for n in (city_id, name_en, name_zh, *aliases)),
                     )
                 )
+        self._found: dict[tuple[str, str | None], str] = {}
         self._trees: dict[str | None, tuple[shapely.STRtree, list[str]]] = {}
         for mode in (None, *MODES):
             subset = nodes if mode is None else nodes[nodes["modes"].map(lambda m, x=mode: x in m)]
             self._trees[mode] = (shapely.STRtree(subset.geometry.values), list(subset.index))
 
     def find(self, query: str, mode: str | None = None) -> str:
-        """Resolve ``query`` to a node id; see :meth:`Network.find_node`."""
+        """Resolve ``query`` to a node id; see :meth:`Network.find_node`.
+
+        Answers are remembered (the index never changes): a route plan names the same few
+        places again and again, and resolving a city's name reads several rows of the node table.
+        """
+        found = self._found.get((query, mode))
+        if found is None:
+            found = self._resolve(query, mode)
+            if len(self._found) < _FOUND_KEPT:
+                self._found[query, mode] = found
+        return found
+
+    def _resolve(self, query: str, mode: str | None) -> str:
         if mode is not None and mode not in MODES:
             raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
         point = parse_lat_lon(query)

@@ -263,6 +263,32 @@ def test_case4_database_outage_answers_503(make_client: ClientFactory, database_
     assert answer.json()["title"] == "Database unavailable"
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_plan_is_stored_after_the_servers_connections_were_cut(
+    make_client: ClientFactory, database_url: str
+) -> None:
+    """Pooled connections are not pinged before use; when PostgreSQL has dropped them all (a
+    restart, a failover), the next route plan is still stored and answered 201, and the service
+    reads from the database again at once."""
+    client = make_client()
+    headers = new_key(client, "acme")
+    body = {"origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4.2}
+    first = client.post("/v1/route-plans", headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    assert cut is not None and cut[0] >= 1  # the pool's connections were there, and are gone
+    second = client.post("/v1/route-plans", headers=headers, json=body)
+    assert second.status_code == 201, second.text
+    listed = client.get("/v1/route-plans", headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()["items"]] == [second.json()["id"], first.json()["id"]]
+
+
 def test_case8_a_500_names_no_exception_and_quotes_an_incident(
     make_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

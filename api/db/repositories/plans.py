@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.db.models import (
@@ -31,16 +32,25 @@ def save_plan(
     plan_id, created_at = new_id(), utc_now()
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-            _INSERT_PLAN,
-            {
-                "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
-                "dataset_version": str(plan["dataset_version"]), "request": request,
-                "plan": plan,
-            },
-        )  # fmt: skip
+    row = {
+        "id": plan_id, "organisation_id": organisation_id, "created_at": created_at,
+        "dataset_version": str(plan["dataset_version"]), "request": request, "plan": plan,
+    }  # fmt: skip
+    try:
+        _insert_plan(engine, row)
+    except DBAPIError as exc:
+        # Pooled connections are not pinged before use (see api.db.session.make_engine): one
+        # that died with a restarted server fails here, and the pool discards it and every
+        # connection as old, so the plan is written once more on a new connection.
+        if not exc.connection_invalidated:
+            raise
+        _insert_plan(engine, row)
     return plan_id, created_at
+
+
+def _insert_plan(engine: Engine, row: dict[str, Any]) -> None:
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(_INSERT_PLAN, row)
 
 
 def get_plan(session: Session, organisation_id: str, plan_id: str) -> RoutePlanRecord:
