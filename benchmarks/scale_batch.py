@@ -15,8 +15,9 @@ against the target of 1.8x, and the machine's load average around the batch. Bes
 peer in the same run: :func:`plan_batch` (a process pool, every row in memory) on the first
 5,000 rows with as many processes.
 
-The million rows take about two hours on a 2-core machine (about 215 rows/s a worker: some 78
-minutes on 1 worker, then 38 on 2), hence the switch.
+The million rows take 80 minutes to two hours on a 2-core machine (53 minutes on 1 worker,
+then 27 on 2, on 2026-12-07's Intel Xeon; about 215 rows/s a worker on a slower AMD EPYC),
+hence the switch.
 """
 
 from __future__ import annotations
