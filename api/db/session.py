@@ -22,11 +22,24 @@ LOCK_WAIT_S = 5.0
 CONNECT_TIMEOUT_S = 5
 
 
-def _json_text(document: Any) -> str:
-    """A JSON column's text, written by pydantic-core as the API writes its answers: three
-    times as fast as the standard library's encoder on a route plan, which the service stores
-    on every request."""
-    return pydantic_core.to_json(document, inf_nan_mode="null").decode()
+def encode_json(document: Any) -> bytes:
+    """``document`` as JSON, as the service writes it everywhere: in its answers and in JSON
+    columns. pydantic-core, as pydantic's models write it (NaN and infinities as null), three
+    times as fast as the standard library's encoder on a route plan.
+
+    Examples
+    --------
+    >>> encode_json({"cost": float("nan"), "place": "成都"}).decode()
+    '{"cost":null,"place":"成都"}'
+    """
+    return pydantic_core.to_json(document, inf_nan_mode="null")
+
+
+#: How JSON columns are written and read.
+_JSON_CODEC: dict[str, Any] = {
+    "json_serializer": lambda document: encode_json(document).decode(),
+    "json_deserializer": pydantic_core.from_json,
+}
 
 
 def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: float = 30.0) -> Engine:
@@ -45,16 +58,15 @@ def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: floa
     """
     pool: dict[str, Any] = {
         "pool_size": connections, "max_overflow": connections, "pool_timeout": pool_timeout_s,
-        "json_serializer": _json_text, "json_deserializer": pydantic_core.from_json,
     }  # fmt: skip
     if database_url.startswith("sqlite"):
         if make_url(database_url).database in (None, "", ":memory:"):
-            # one connection per thread: SQLAlchemy's pool for an in-memory database
-            pool = {k: pool[k] for k in ("json_serializer", "json_deserializer")}
+            pool = {}  # one connection per thread: SQLAlchemy's pool for an in-memory database
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_S},
             **pool,
+            **_JSON_CODEC,
         )
 
         @event.listens_for(engine, "connect")
@@ -75,7 +87,7 @@ def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: floa
     # from 53 to 42 ms). A connection that died with a restarted server fails on first use;
     # SQLAlchemy then discards it and every older connection of the pool, the request is
     # answered 503 with Retry-After (the plan write instead tries once more: save_plan).
-    return create_engine(database_url, connect_args=limits, **pool)
+    return create_engine(database_url, connect_args=limits, **pool, **_JSON_CODEC)
 
 
 #: Key of the PostgreSQL advisory lock held while migrating.

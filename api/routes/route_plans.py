@@ -6,11 +6,11 @@ import time
 from datetime import datetime
 from typing import Annotated, Any
 
-import pydantic_core
 from fastapi import APIRouter, Query, Request, Response
 
 from api.db import repositories
 from api.db.models import RoutePlanRecord
+from api.db.session import encode_json
 from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute
 from api.schemas.route_plans import RoutePlanOut, RoutePlanPage, ShipmentIn
 from network_data import Network
@@ -65,8 +65,7 @@ def record_document(record: RoutePlanRecord) -> dict[str, Any]:
 
 def json_response(document: Any, status_code: int = 200) -> Response:
     """``document`` encoded once, by pydantic-core, as the answer."""
-    body = pydantic_core.to_json(document, inf_nan_mode="null")  # as pydantic's models write them
-    return Response(body, status_code, media_type="application/json")
+    return Response(encode_json(document), status_code, media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=RoutePlanOut)
