@@ -1,10 +1,15 @@
-"""The service under uvicorn in a thread, for tests that need a real server."""
+"""The service as a real server for tests: uvicorn in a thread, or ``shudao serve`` processes."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,3 +39,70 @@ def serving(app: FastAPI, start_timeout_s: float = 120.0) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+#: How long ``shudao serve`` may take to answer ``/readyz`` (the first start migrates).
+SERVE_START_S = 180.0
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on at this moment (another process may take it next)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ready(url: str) -> bool:
+    """Whether the service at ``url`` answers ``/readyz`` with 200."""
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def start_serve(
+    environment: dict[str, str], workers: int = 2, attempts: int = 3
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``shudao serve`` on a free port and wait until it is ready: (process, port).
+
+    Between choosing a free port and the server binding it, another test's server may take
+    it; serve then stops with "cannot listen", and this tries again on another port. Any other
+    failure to start fails the test with the server's own last words.
+    """
+    for _ in range(attempts):
+        port = free_port()
+        # The server keeps writing to the file after it is closed here; only its start matters.
+        with tempfile.TemporaryFile() as errors:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(port),
+                 "--workers", str(workers)],
+                env=environment, stdout=subprocess.DEVNULL, stderr=errors,
+            )  # fmt: skip
+            deadline = time.monotonic() + SERVE_START_S
+            while server.poll() is None and not ready(f"http://127.0.0.1:{port}"):
+                if time.monotonic() > deadline:
+                    stop_serve(server)
+                    raise AssertionError(f"shudao serve was not ready within {SERVE_START_S} s")
+                time.sleep(0.2)
+            if server.poll() is None:
+                return server, port
+            errors.seek(0)
+            said = errors.read().decode(errors="replace")
+        if f"cannot listen on 127.0.0.1:{port}" not in said:
+            raise AssertionError(
+                f"shudao serve exited ({server.returncode}) while starting:\n{said[-3000:]}"
+            )
+    raise AssertionError(f"shudao serve found its port taken {attempts} times")
+
+
+def stop_serve(server: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    """SIGTERM ``server``; kill it if it has not stopped within ``timeout_s``."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

@@ -13,7 +13,6 @@ import re
 import selectors
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from optimizer.first_mile import solve as first_mile_solve
 from scenarios import jobs as scenario_jobs
 from tests.api.conftest import ClientFactory, new_key
 from tests.api.test_jobs import SHIPMENT, auth, wait_for
+from tests.live import free_port
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -148,12 +148,6 @@ def test_a_service_without_its_own_runner_is_ready_without_one(
     assert ready.status_code == 200 and "runner" not in ready.json()["checks"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _as_postgres(*command: str) -> None:
     subprocess.run(
         ["runuser", "-u", "postgres", "--", *command],
@@ -168,7 +162,7 @@ def own_postgresql() -> Iterator[tuple[str, Path]]:
         pytest.skip(f"needs PostgreSQL 15 binaries in {POSTGRES_BIN} and runuser")
     home = Path(tempfile.mkdtemp(prefix="shudao-pg-"))
     shutil.chown(home, "postgres", "postgres")
-    data, port = home / "data", _free_port()
+    data, port = home / "data", free_port()
     _as_postgres(str(POSTGRES_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
     with (data / "postgresql.conf").open("a") as conf:
         conf.write(f"port = {port}\nlisten_addresses = '127.0.0.1'\n")

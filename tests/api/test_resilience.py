@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -25,56 +22,24 @@ from api.db import session as db_session
 from api.db.session import make_engine
 from api.middleware import LoadShedding
 from tests.api.conftest import POSTGRES_URL, ClientFactory, issue_key, new_key
+from tests.live import start_serve, stop_serve
 
-STARTUP_S = 180
 #: The issue's bound: every one of a burst of requests is answered within this.
 ANSWER_S = 5.0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited while starting"
-        try:
-            if httpx2.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("the server did not become ready")
 
 
 @pytest.fixture
 def served(database_url: str) -> Iterator[tuple[str, sessionmaker[Session]]]:
     """``shudao serve --workers 2`` on the test database: its URL and the database's sessions."""
-    port = _free_port()
     environment = {**os.environ, "SHUDAO_DATABASE_URL": database_url,
                    "SHUDAO_INPROCESS_WORKER": "false"}  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    server, port = start_serve(environment)
     engine = make_engine(database_url)
     try:
-        _wait_ready(url, server)
-        yield url, sessionmaker(engine)
+        yield f"http://127.0.0.1:{port}", sessionmaker(engine)
     finally:
         engine.dispose()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_serve(server)
 
 
 async def _burst(url: str, requests: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:

@@ -8,18 +8,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-STARTUP_S = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.live import SERVE_START_S, ready, start_serve
 
 
 def _workers(parent: int) -> set[int]:
@@ -38,16 +31,8 @@ def _workers(parent: int) -> set[int]:
     return found
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
-
-
 def _wait(condition: object, what: str) -> None:
-    deadline = time.monotonic() + STARTUP_S
+    deadline = time.monotonic() + SERVE_START_S
     while time.monotonic() < deadline:
         if condition():  # type: ignore[operator]
             return
@@ -86,22 +71,18 @@ def environment(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
 def test_two_workers_each_listen_restart_and_stop(environment: dict[str, str]) -> None:
-    port = _free_port()
+    server, port = start_serve(environment)
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     try:
         # Each process listens on a socket of its own (once its app has started), so the
         # kernel spreads connections over both.
         _wait(lambda: _listening(server.pid, port) == 2, "two listening workers")
-        assert _ready(url)
+        assert ready(url)
         killed = min(_workers(server.pid))
         os.kill(killed, signal.SIGKILL)
         _wait(lambda: killed not in _workers(server.pid) and _listening(server.pid, port) == 2,
               "a replacement worker listening")  # fmt: skip
-        assert _ready(url)
+        assert ready(url)
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
         assert not _workers(server.pid)
@@ -118,7 +99,7 @@ def test_a_taken_port_stops_the_service_with_a_message(environment: dict[str, st
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=environment, capture_output=True, text=True, timeout=STARTUP_S,
+            env=environment, capture_output=True, text=True, timeout=SERVE_START_S,
         )  # fmt: skip
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}: another process listens on it" in result.stderr
@@ -134,7 +115,7 @@ def test_processes_starting_together_migrate_in_turn(database_url: str) -> None:
         for _ in range(3)
     ]
     for process in starts:
-        _, errors = process.communicate(timeout=STARTUP_S)
+        _, errors = process.communicate(timeout=SERVE_START_S)
         assert process.returncode == 0, errors.decode()[-2000:]
 
 
@@ -169,13 +150,6 @@ def test_worker_connections_send_without_nagle_delay() -> None:
     assert asyncio.run(accepted_nodelay()) != 0
 
 
-def _serve(port: int, environment: dict[str, str], **options: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=environment, text=True, **options,  # type: ignore[call-overload]
-    )  # fmt: skip
-
-
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
 def test_case6_a_second_service_is_refused_and_a_stop_takes_under_10_s(
     environment: dict[str, str], tmp_path: Path
@@ -183,14 +157,16 @@ def test_case6_a_second_service_is_refused_and_a_stop_takes_under_10_s(
     """A second ``serve --workers 2`` on a served port started, and requests alternated between
     the two services (200, 401, 200...); now it is refused. SIGTERM during a burst of requests
     stops the service within 10 s."""
-    port = _free_port()
+    server, port = start_serve(environment)
     url = f"http://127.0.0.1:{port}"
-    server = _serve(port, environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait(lambda: _listening(server.pid, port) == 2 and _ready(url), "two ready workers")
+        _wait(lambda: _listening(server.pid, port) == 2 and ready(url), "two ready workers")
         other = {**environment, "SHUDAO_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
-        second = _serve(port, other, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, errors = second.communicate(timeout=STARTUP_S)
+        second = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=other, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        _, errors = second.communicate(timeout=SERVE_START_S)
         assert second.returncode != 0
         assert f"cannot listen on 127.0.0.1:{port}: another Shudao service" in errors
         assert _listening(server.pid, port) == 2
@@ -217,8 +193,7 @@ def test_case6_a_second_service_is_refused_and_a_stop_takes_under_10_s(
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
 def test_case6_workers_stop_when_their_supervisor_is_killed(environment: dict[str, str]) -> None:
     """``kill -9`` of the supervising process left its workers serving; they now stop."""
-    port = _free_port()
-    server = _serve(port, environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = start_serve(environment)
     try:
         _wait(lambda: _listening(server.pid, port) == 2, "two listening workers")
         workers = _workers(server.pid)
