@@ -16,9 +16,12 @@ import httpx2
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import session as db_session
+from api.db.repositories import plans
 from api.db.session import make_engine
 from api.middleware import LoadShedding
 from tests.api.conftest import POSTGRES_URL, ClientFactory, issue_key, new_key
@@ -252,6 +255,33 @@ def test_a_plan_is_stored_after_the_servers_connections_were_cut(
     listed = client.get("/v1/route-plans", headers=headers)
     assert listed.status_code == 200, listed.text
     assert [p["id"] for p in listed.json()["items"]] == [second.json()["id"], first.json()["id"]]
+
+
+def test_a_plan_committed_before_its_connection_was_lost_is_answered_once(
+    make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection can die after the database committed the plan and before the service
+    heard so; the write once more then finds the plan there. It answered an error for a stored
+    plan; now 201, and the plan is listed once."""
+    insert_plan = plans._insert_plan
+    lost: list[str] = []
+
+    def committed_then_lost(engine: Engine, row: dict[str, Any], *args: Any) -> None:
+        insert_plan(engine, row, *args)
+        if not lost:
+            lost.append(row["id"])
+            raise DBAPIError("INSERT INTO route_plans", None, OSError("connection lost"),
+                             connection_invalidated=True)  # fmt: skip
+
+    monkeypatch.setattr(plans, "_insert_plan", committed_then_lost)
+    client = make_client()
+    headers = new_key(client, "acme")
+    body = {"origin": "Linshui", "destination": "Duisburg", "weight_kg": 800, "volume_m3": 4.2}
+    answer = client.post("/v1/route-plans", headers=headers, json=body)
+    assert answer.status_code == 201, answer.text
+    assert lost == [answer.json()["id"]]
+    listed = client.get("/v1/route-plans", headers=headers).json()["items"]
+    assert [p["id"] for p in listed] == lost
 
 
 def test_case8_a_500_names_no_exception_and_quotes_an_incident(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Insert, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,14 @@ from api.db.models import (
 )
 from api.db.repositories.common import get_owned, new_id, page, page_after
 
-_INSERT_PLAN = insert(RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__])
+_PLANS = RoutePlanRecord.metadata.tables[RoutePlanRecord.__tablename__]
+_INSERT_PLAN = insert(_PLANS)
+#: The write once more after a lost connection: the first may have committed before the
+#: connection was lost, and its id (new to this request) then exists already.
+_INSERT_PLAN_AGAIN: dict[str, Insert] = {
+    "postgresql": postgresql.insert(_PLANS).on_conflict_do_nothing(index_elements=["id"]),
+    "sqlite": sqlite.insert(_PLANS).on_conflict_do_nothing(index_elements=["id"]),
+}
 
 
 def save_plan(
@@ -44,13 +52,13 @@ def save_plan(
         # connection as old, so the plan is written once more on a new connection.
         if not exc.connection_invalidated:
             raise
-        _insert_plan(engine, row)
+        _insert_plan(engine, row, _INSERT_PLAN_AGAIN[engine.dialect.name])
     return plan_id, created_at
 
 
-def _insert_plan(engine: Engine, row: dict[str, Any]) -> None:
+def _insert_plan(engine: Engine, row: dict[str, Any], statement: Insert = _INSERT_PLAN) -> None:
     with engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT").execute(_INSERT_PLAN, row)
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement, row)
 
 
 def get_plan(session: Session, organisation_id: str, plan_id: str) -> RoutePlanRecord:
