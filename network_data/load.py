@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -58,6 +59,9 @@ class TariffRow(NamedTuple):
     rate_per_km: float
     min_charge: float
     currency: str
+    quoted_on: str
+    valid_from: str
+    valid_to: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -276,9 +280,22 @@ class Network:
         origin = self.corridors.at[corridor_id, "origin"]
         origin_country = str(self.nodes.at[origin, "country"])
         mode = str(self.corridors.at[corridor_id, "mode"])
+        return self.tariff_records_in(v.tariff_scopes(corridor_id, mode, origin_country))
+
+    def tariff_records_in(self, scopes: Sequence[str]) -> list[TariffRow]:
+        """The tariff rows of ``scopes``, most specific first: each scope adds the rows of the
+        units no earlier scope priced (a road leg from China: ``("mode:road:CN",
+        "mode:road")``).
+
+        Examples
+        --------
+        >>> rows = load_network().tariff_records_in(("mode:road:CN", "mode:road"))
+        >>> [(r.scope, r.unit, r.currency) for r in rows]
+        [('mode:road:CN', 'truck', 'CNY'), ('mode:road:CN', 'ltl_t', 'CNY')]
+        """
         chosen: list[TariffRow] = []
         units_done: set[str] = set()
-        for scope in v.tariff_scopes(corridor_id, mode, origin_country):
+        for scope in scopes:
             fresh = [
                 row
                 for row in self._tariff_records_by_scope.get(scope, ())

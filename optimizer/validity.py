@@ -22,10 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-import pandas as pd
-
 from network_data import Network
-from network_data.validate import parse_date, records
+from network_data.load import TariffRow
+from network_data.validate import parse_date, records, tariff_scopes
 from optimizer._compile import PerNetwork
 from optimizer.errors import InvalidInputError
 from optimizer.model import MODE_WORDS, Leg, RoutePlan, Shipment
@@ -110,20 +109,16 @@ class _Dated:
         """The rows :meth:`~network_data.Network.tariffs_for` chooses for a corridor."""
         if corridor_id not in self._rates:
             mode = str(self.network.corridors.at[corridor_id, "mode"])
-            self._rates[corridor_id] = _rates(self.network.tariffs_for(corridor_id), mode)
+            rows = self.network.tariff_records_for(corridor_id)
+            self._rates[corridor_id] = _rates(rows, mode)
         return self._rates[corridor_id]
 
     def road_rates(self, country: str) -> tuple[Rate, ...]:
         """The road default of ``country``, unit by unit, as a coordinate's road leg is priced."""
         key = f"road:{country}"
         if key not in self._rates:
-            tariffs = self.network.tariffs
-            chosen: list[Rate] = []
-            for scope in (f"mode:road:{country}", "mode:road"):
-                done = {rate.unit for rate in chosen}
-                rows = tariffs[(tariffs["scope"] == scope) & ~tariffs["unit"].isin(done)]
-                chosen.extend(_rates(rows, "road"))
-            self._rates[key] = tuple(chosen)
+            rows = self.network.tariff_records_in(tariff_scopes("", "road", country)[1:])
+            self._rates[key] = _rates(rows, "road")
         return self._rates[key]
 
     def pairs_through(self, passage: str) -> frozenset[tuple[str, str]]:
@@ -144,7 +139,7 @@ def _day(text: str) -> date:
     return day
 
 
-def _rates(rows: pd.DataFrame, mode: str) -> tuple[Rate, ...]:
+def _rates(rows: list[TariffRow], mode: str) -> tuple[Rate, ...]:
     return tuple(
         Rate(
             row.scope,
@@ -155,7 +150,7 @@ def _rates(rows: pd.DataFrame, mode: str) -> tuple[Rate, ...]:
             _day(row.valid_to),
             row.currency,
         )
-        for row in records(rows)
+        for row in rows
     )
 
 

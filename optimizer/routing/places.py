@@ -14,7 +14,7 @@ from network_data import Network
 from network_data.errors import UnknownPlaceError
 from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
-from network_data.validate import EARTH_RADIUS_KM, haversine_km, records, tariff_scopes
+from network_data.validate import EARTH_RADIUS_KM, haversine_km, tariff_scopes
 from optimizer._compile import MAX_BREAKS, PerNetwork, RoutingData
 from optimizer.costs.line_haul import PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
 from optimizer.errors import InvalidInputError
@@ -163,7 +163,7 @@ def resolve_place(data: RoutingData, field: str, query: str) -> Place:
 
 @dataclass(frozen=True)
 class _RoadRate:
-    """A row of the road default tariffs, in CNY."""
+    """A row of a country's road default tariffs, in CNY."""
 
     unit: str
     unit_column: int
@@ -172,21 +172,25 @@ class _RoadRate:
     min_charge_cny: float
 
 
-def _road_tariffs(network: Network) -> dict[str, list[_RoadRate]]:
-    """The road default tariffs (scopes ``mode:road:<country>`` and ``mode:road``) by scope, in
-    file order: a road leg's price reads them without filtering the tariff table each time."""
-    tariffs = network.tariffs
-    by_scope: dict[str, list[_RoadRate]] = {}
-    for row in records(tariffs[tariffs["scope"].str.startswith("mode:road")]):
-        cny = network.to_cny(1.0, row.currency)
-        by_scope.setdefault(row.scope, []).append(
-            _RoadRate(row.unit, UNIT_COLUMNS.index(row.unit), row.rate * cny,
-                      row.rate_per_km * cny, row.min_charge * cny)
+#: Road default tariffs by country, filled on first use (a road leg is priced on every plan
+#: from or to a city or coordinate; reading the tariff table each time cost 8 ms a leg).
+_ROAD_RATES: PerNetwork[dict[str, tuple[_RoadRate, ...]]] = PerNetwork(lambda network: {})
+
+
+def _road_rates(network: Network, country: str) -> tuple[_RoadRate, ...]:
+    """The road default tariffs that price a road leg in ``country``, in CNY."""
+    known = _ROAD_RATES(network)
+    if country not in known:
+        scopes = tariff_scopes("", "road", country)[1:]
+        known[country] = tuple(
+            _RoadRate(
+                row.unit, UNIT_COLUMNS.index(row.unit), network.to_cny(row.rate, row.currency),
+                network.to_cny(row.rate_per_km, row.currency),
+                network.to_cny(row.min_charge, row.currency),
+            )
+            for row in network.tariff_records_in(scopes)
         )  # fmt: skip
-    return by_scope
-
-
-_ROAD_TARIFFS = PerNetwork(_road_tariffs)
+    return known[country]
 
 
 def road_leg(
@@ -216,14 +220,12 @@ def road_leg(
     unit_price = np.full((1, len(UNIT_COLUMNS)), np.nan)
     unit_min = np.zeros((1, len(UNIT_COLUMNS)))
     driving_on = np.full((1, len(UNIT_COLUMNS)), np.nan)
-    road_tariffs = _ROAD_TARIFFS(data.network)
-    for scope in tariff_scopes("", "road", country)[1:]:
-        for rate in road_tariffs.get(scope, ()):
-            u = rate.unit_column
-            if math.isnan(unit_price[0, u]) and (basis == "loose" or rate.unit == "truck"):
-                unit_price[0, u] = rate.rate_cny + rate.per_km_cny * distance_km
-                unit_min[0, u] = rate.min_charge_cny
-                driving_on[0, u] = rate.per_km_cny * distance_km
+    for rate in _road_rates(data.network, country):
+        u = rate.unit_column
+        if math.isnan(unit_price[0, u]) and (basis == "loose" or rate.unit == "truck"):
+            unit_price[0, u] = rate.rate_cny + rate.per_km_cny * distance_km
+            unit_min[0, u] = rate.min_charge_cny
+            driving_on[0, u] = rate.per_km_cny * distance_km
     empty = np.zeros((1, MAX_BREAKS))
     nan = np.full((1, MAX_BREAKS), np.nan)
     zero = np.zeros(1)
