@@ -97,6 +97,17 @@ def _supervise(host: str, port: int, workers: int) -> None:
             signal.signal(sig, handler)
 
 
+def port_lock_path(host: str, port: int) -> Path:
+    """The lock file :func:`claim_port` holds for ``host:port``; it names the pid that last held it.
+
+    Examples
+    --------
+    >>> port_lock_path("127.0.0.1", 8000).name
+    'shudao-serve-127.0.0.1-8000.lock'
+    """
+    return Path(tempfile.gettempdir()) / f"shudao-serve-{host.replace(':', '_')}-{port}.lock"
+
+
 @contextlib.contextmanager
 def claim_port(host: str, port: int) -> Iterator[None]:
     """Hold ``host:port`` for this service; :class:`PortInUseError` if something else serves it.
@@ -118,8 +129,7 @@ def claim_port(host: str, port: int) -> Iterator[None]:
     ...         print(str(exc).split(";")[0])
     another process listens on it
     """
-    lock_path = Path(tempfile.gettempdir()) / f"shudao-serve-{host.replace(':', '_')}-{port}.lock"
-    with lock_path.open("a+") as lock:
+    with port_lock_path(host, port).open("a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

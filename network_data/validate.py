@@ -421,6 +421,18 @@ def tariff_scopes(corridor_id: str, mode: str, origin_country: str) -> tuple[str
     return (corridor_id, f"mode:{mode}:{origin_country}", f"mode:{mode}")
 
 
+def road_default_scopes(country: str) -> tuple[str, ...]:
+    """Tariff scopes that price a road leg off the corridors (from a city's centre or a
+    coordinate) in ``country``, most specific first.
+
+    Examples
+    --------
+    >>> road_default_scopes("CN")
+    ('mode:road:CN', 'mode:road')
+    """
+    return tariff_scopes("", "road", country)[1:]
+
+
 def check_tariffs(
     file: str,
     tariffs: pd.DataFrame,

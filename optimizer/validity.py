@@ -24,7 +24,7 @@ from datetime import date
 
 from network_data import Network
 from network_data.load import TariffRow
-from network_data.validate import parse_date, records, tariff_scopes
+from network_data.validate import parse_date, records, road_default_scopes
 from optimizer._compile import PerNetwork
 from optimizer.errors import InvalidInputError
 from optimizer.model import MODE_WORDS, Leg, RoutePlan, Shipment
@@ -117,7 +117,7 @@ class _Dated:
         """The road default of ``country``, unit by unit, as a coordinate's road leg is priced."""
         key = f"road:{country}"
         if key not in self._rates:
-            rows = self.network.tariff_records_in(tariff_scopes("", "road", country)[1:])
+            rows = self.network.tariff_records_in(road_default_scopes(country))
             self._rates[key] = _rates(rows, "road")
         return self._rates[key]
 

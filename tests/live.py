@@ -12,9 +12,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import uvicorn
 from fastapi import FastAPI
+
+from api.serve import port_lock_path
 
 
 @contextmanager
@@ -61,39 +64,63 @@ def ready(url: str) -> bool:
         return False
 
 
-def start_serve(
-    environment: dict[str, str], workers: int = 2, attempts: int = 3
-) -> tuple[subprocess.Popen[bytes], int]:
-    """Start ``shudao serve`` on a free port and wait until it is ready: (process, port).
+def serve_command(port: int) -> list[str]:
+    """``shudao serve --workers 2`` on ``port``, as the tests run it."""
+    return [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"]
 
-    Between choosing a free port and the server binding it, another test's server may take
-    it; serve then stops with "cannot listen", and this tries again on another port. Any other
-    failure to start fails the test with the server's own last words.
+
+def _serves(server: subprocess.Popen[bytes], port: int) -> bool:
+    """Whether ``server``, not another service that took the port first, holds the port and is
+    ready."""
+    try:
+        holder = port_lock_path("127.0.0.1", port).read_text().strip()
+    except OSError:
+        return False
+    return holder == str(server.pid) and ready(f"http://127.0.0.1:{port}")
+
+
+def _said(errors: IO[bytes]) -> str:
+    errors.seek(0)
+    return errors.read().decode(errors="replace")[-3000:]
+
+
+def start_serve(
+    environment: dict[str, str], attempts: int = 3
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``shudao serve --workers 2`` on a free port and wait until it is ready: (process,
+    port).
+
+    Between choosing a free port and the server claiming it, another test's server may take
+    it; serve then stops with "cannot listen ... another ...", and this tries again on another
+    port. Any other failure to start fails the test with the server's own last words.
     """
+    said = ""
     for _ in range(attempts):
         port = free_port()
         # The server keeps writing to the file after it is closed here; only its start matters.
         with tempfile.TemporaryFile() as errors:
             server = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(port),
-                 "--workers", str(workers)],
-                env=environment, stdout=subprocess.DEVNULL, stderr=errors,
-            )  # fmt: skip
-            deadline = time.monotonic() + SERVE_START_S
-            while server.poll() is None and not ready(f"http://127.0.0.1:{port}"):
-                if time.monotonic() > deadline:
-                    stop_serve(server)
-                    raise AssertionError(f"shudao serve was not ready within {SERVE_START_S} s")
-                time.sleep(0.2)
+                serve_command(port), env=environment, stdout=subprocess.DEVNULL, stderr=errors
+            )
+            try:
+                deadline = time.monotonic() + SERVE_START_S
+                while server.poll() is None and not _serves(server, port):
+                    if time.monotonic() > deadline:
+                        raise AssertionError(
+                            f"shudao serve was not ready within {SERVE_START_S} s:\n{_said(errors)}"
+                        )
+                    time.sleep(0.2)
+            except BaseException:
+                stop_serve(server)
+                raise
             if server.poll() is None:
                 return server, port
-            errors.seek(0)
-            said = errors.read().decode(errors="replace")
-        if f"cannot listen on 127.0.0.1:{port}" not in said:
+            said = _said(errors)
+        if f"cannot listen on 127.0.0.1:{port}: another" not in said:
             raise AssertionError(
-                f"shudao serve exited ({server.returncode}) while starting:\n{said[-3000:]}"
+                f"shudao serve exited ({server.returncode}) while starting:\n{said}"
             )
-    raise AssertionError(f"shudao serve found its port taken {attempts} times")
+    raise AssertionError(f"shudao serve found its port taken {attempts} times; last:\n{said}")
 
 
 def stop_serve(server: subprocess.Popen[bytes], timeout_s: float = 30) -> None:

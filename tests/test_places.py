@@ -167,3 +167,38 @@ def test_dazhou_ships_east_by_rail_water_via_wanzhou(network: Network) -> None:
     assert (train.corridor_id, train.destination) == ("RAIL-CNDAX-RLY-CNWZH-PRT", "CNWZH-PRT")
     assert train.depart == datetime(2026, 12, 14, 2, tzinfo=UTC)  # Monday 10:00 Beijing
     assert barge.mode == "inland_water" and barge.origin == "CNWZH-PRT"
+
+
+# A road leg from a city's centre or a coordinate is priced by the road default tariffs of its
+# country (tariffs.csv: scope mode:road:<country>, else mode:road), unit by unit, in CNY at the
+# dataset's FX rates (fx.csv: USD 7.16, EUR 8.40). One degree of latitude is 111.2 km by great
+# circle, 139.0 km by road (x 1.25).
+@pytest.mark.parametrize(
+    ("country", "truck_cny", "ltl_min_cny", "ltl_per_t_km_cny"),
+    [
+        ("CN", 800 + 5.5 * 139.0, 100.0, 0.45),  # CNY rows of its own
+        (
+            "US",
+            (150 + 1.69 * 139.0) * 7.16,
+            40 * 8.40,
+            0.12 * 8.40,
+        ),  # own truck row (USD), LTL default (EUR)
+        ("DE", (150 + 1.7 * 139.0) * 8.40, 40 * 8.40, 0.12 * 8.40),  # the EUR defaults
+    ],
+)
+def test_a_road_leg_is_priced_by_its_countrys_road_tariff(
+    network: Network, country: str, truck_cny: float, ltl_min_cny: float, ltl_per_t_km_cny: float
+) -> None:
+    from optimizer._compile import routing_data
+    from optimizer.routing.places import road_leg
+
+    data = routing_data(network)
+    start, end = ("A", 40.0, 100.0), ("B", 41.0, 100.0)
+    truckload = road_leg(data, Shipment("X", "Y", 20_000, 60), start, end, country, "boxed")
+    assert truckload.distance_km == pytest.approx(139.0, abs=0.01)
+    assert (truckload.product, truckload.trucks) == ("FTL", 1)
+    assert truckload.cost_cny == pytest.approx(truck_cny, abs=0.1)
+    parcel = road_leg(data, Shipment("X", "Y", 200, 0.5), start, end, country, "loose")
+    assert (parcel.product, parcel.cost_cny) == ("LTL", pytest.approx(ltl_min_cny))
+    # a truck already on the road carries it on for the per-km part alone
+    assert parcel.continuation_cny == pytest.approx(0.2 * ltl_per_t_km_cny * 139.0, abs=0.01)

@@ -14,7 +14,7 @@ from network_data import Network
 from network_data.errors import UnknownPlaceError
 from network_data.geo import parse_lat_lon
 from network_data.road import road_transit_h, road_transit_p90_h, rules_for_country
-from network_data.validate import EARTH_RADIUS_KM, haversine_km, tariff_scopes
+from network_data.validate import EARTH_RADIUS_KM, haversine_km, road_default_scopes
 from optimizer._compile import MAX_BREAKS, PerNetwork, RoutingData
 from optimizer.costs.line_haul import PRODUCTS, UNIT_COLUMNS, line_haul_costs, unit_costs
 from optimizer.errors import InvalidInputError
@@ -163,13 +163,14 @@ def resolve_place(data: RoutingData, field: str, query: str) -> Place:
 
 @dataclass(frozen=True)
 class _RoadRate:
-    """A row of a country's road default tariffs, in CNY."""
+    """A row of a country's road default tariffs and its currency's CNY rate."""
 
     unit: str
     unit_column: int
-    rate_cny: float
-    per_km_cny: float
-    min_charge_cny: float
+    rate: float
+    rate_per_km: float
+    min_charge: float
+    cny_per_unit: float
 
 
 #: Road default tariffs by country, filled on first use (a road leg is priced on every plan
@@ -178,17 +179,15 @@ _ROAD_RATES: PerNetwork[dict[str, tuple[_RoadRate, ...]]] = PerNetwork(lambda ne
 
 
 def _road_rates(network: Network, country: str) -> tuple[_RoadRate, ...]:
-    """The road default tariffs that price a road leg in ``country``, in CNY."""
+    """The road default tariffs that price a road leg in ``country``."""
     known = _ROAD_RATES(network)
     if country not in known:
-        scopes = tariff_scopes("", "road", country)[1:]
         known[country] = tuple(
             _RoadRate(
-                row.unit, UNIT_COLUMNS.index(row.unit), network.to_cny(row.rate, row.currency),
-                network.to_cny(row.rate_per_km, row.currency),
-                network.to_cny(row.min_charge, row.currency),
+                row.unit, UNIT_COLUMNS.index(row.unit), row.rate, row.rate_per_km,
+                row.min_charge, network.to_cny(1.0, row.currency),
             )
-            for row in network.tariff_records_in(scopes)
+            for row in network.tariff_records_in(road_default_scopes(country))
         )  # fmt: skip
     return known[country]
 
@@ -223,9 +222,9 @@ def road_leg(
     for rate in _road_rates(data.network, country):
         u = rate.unit_column
         if math.isnan(unit_price[0, u]) and (basis == "loose" or rate.unit == "truck"):
-            unit_price[0, u] = rate.rate_cny + rate.per_km_cny * distance_km
-            unit_min[0, u] = rate.min_charge_cny
-            driving_on[0, u] = rate.per_km_cny * distance_km
+            unit_price[0, u] = (rate.rate + rate.rate_per_km * distance_km) * rate.cny_per_unit
+            unit_min[0, u] = rate.min_charge * rate.cny_per_unit
+            driving_on[0, u] = rate.rate_per_km * distance_km * rate.cny_per_unit
     empty = np.zeros((1, MAX_BREAKS))
     nan = np.full((1, MAX_BREAKS), np.nan)
     zero = np.zeros(1)

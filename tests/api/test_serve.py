@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import SERVE_START_S, ready, start_serve
+from tests.live import SERVE_START_S, ready, serve_command, start_serve
 
 
 def _workers(parent: int) -> set[int]:
@@ -98,8 +98,8 @@ def test_a_taken_port_stops_the_service_with_a_message(environment: dict[str, st
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=environment, capture_output=True, text=True, timeout=SERVE_START_S,
+            serve_command(port), env=environment, capture_output=True, text=True,
+            timeout=SERVE_START_S,
         )  # fmt: skip
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}: another process listens on it" in result.stderr
@@ -163,8 +163,8 @@ def test_case6_a_second_service_is_refused_and_a_stop_takes_under_10_s(
         _wait(lambda: _listening(server.pid, port) == 2 and ready(url), "two ready workers")
         other = {**environment, "SHUDAO_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}
         second = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=other, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            serve_command(port), env=other, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )  # fmt: skip
         _, errors = second.communicate(timeout=SERVE_START_S)
         assert second.returncode != 0
