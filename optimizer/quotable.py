@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -545,6 +545,30 @@ def doubles_back(
     arrays, _, _ = _leg_arrays([legs], [remaining_km], [start])
     at = int(_back_at(arrays, 0, len(legs), remaining_km[0], start[0], start[1]))
     return legs[at].destination if at >= 0 else None
+
+
+def dominated(
+    values: Sequence[tuple[float, float, float]], may_dominate: Sequence[bool]
+) -> list[bool]:
+    """Which of ``values`` (cost, arrival, CO2e) another value whose ``may_dominate`` is true
+    beats: no worse on all three and better on one.
+
+    Compared all pairs at once: a plan's freight journeys and parcel channels are a few
+    hundred at most, and pair by pair in Python they took 10 ms of a 13 ms plan.
+
+    Examples
+    --------
+    >>> dominated([(100, 48, 10), (120, 48, 10), (90, 60, 10)], [True, True, False])
+    [False, True, False]
+    >>> dominated([(100, 48, 10), (100, 48, 10)], [True, True])  # equal: neither beats
+    [False, False]
+    """
+    keys = np.asarray(values, dtype=np.float64).reshape(-1, 3)
+    # [i, j]: value i is no worse than value j on every criterion, better on one
+    no_worse = (keys[:, None, :] <= keys[None, :, :]).all(axis=2)
+    better = (keys[:, None, :] < keys[None, :, :]).any(axis=2)
+    beats = no_worse & better & np.asarray(may_dominate, dtype=bool)[:, None]
+    return [bool(b) for b in cast(npt.NDArray[np.bool_], beats.any(axis=0))]
 
 
 def choose(

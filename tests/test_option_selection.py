@@ -15,6 +15,7 @@ from optimizer.quotable import (
     Leg,
     Similarity,
     choose,
+    dominated,
     products_by_chain,
     shape,
 )
@@ -163,3 +164,27 @@ def test_the_shapes_the_issue_names() -> None:
         [7_600, 7_650, 4_900, 0], PRODUCTS, NAMES,
     )  # fmt: skip
     assert rail.family == "Rail freight via Alashankou"
+
+
+_VALUE = st.tuples(*[st.sampled_from([0.0, 1.0, 2.0, 2.5, float("nan")])] * 3)
+
+
+@given(st.lists(st.tuples(_VALUE, st.booleans()), max_size=12))
+def test_dominated_agrees_with_the_definition_pair_by_pair(
+    choices: list[tuple[tuple[float, float, float], bool]],
+) -> None:
+    """No worse on all three and better on one, by another that may dominate (a few values,
+    repeated, so ties and equal values are common; NaN beats nothing and is beaten by
+    nothing)."""
+    values = [value for value, _ in choices]
+    may = [allowed for _, allowed in choices]
+    expected = [
+        any(
+            may[j]
+            and all(a <= b for a, b in zip(values[j], mine, strict=True))
+            and any(a < b for a, b in zip(values[j], mine, strict=True))
+            for j in range(len(values))
+        )
+        for mine in values
+    ]
+    assert dominated(values, may) == expected

@@ -176,7 +176,14 @@ def plan_routes(
         )  # fmt: skip
     ranked = sorted(choices, key=lambda c: (c.cost_cny, c.arrival_h, c.co2e_kg))
     if len(ranked) > len(journeys):  # parcels beside freight: one may now beat the other
-        ranked = [_dominated(c, ranked) for c in ranked]
+        beaten = quotable.dominated(
+            [(c.cost_cny, c.arrival_h, c.co2e_kg) for c in ranked],
+            [c.excluded is None for c in ranked],
+        )
+        ranked = [
+            c._replace(excluded=quotable.DOMINATED) if lost and not c.excluded else c
+            for c, lost in zip(ranked, beaten, strict=True)
+        ]
     candidates = [
         quotable.Candidate(c.cost_cny, c.arrival_h - ready_h, c.co2e_kg, c.family, c.excluded)
         for c in ranked
@@ -214,24 +221,6 @@ class _Choice(NamedTuple):
         arrival_h = epoch_hours(option.arrival)
         return cls(option.cost_cny, arrival_h, option.co2e_kg, option.family, option.product,
                    None, lambda: option)  # fmt: skip
-
-
-def _dominated(choice: _Choice, choices: list[_Choice]) -> _Choice:
-    """``choice``, excluded as :data:`quotable.DOMINATED` when another is no worse on cost,
-    arrival and CO2e and better on one."""
-
-    def key(c: _Choice) -> tuple[float, float, float]:
-        return c.cost_cny, c.arrival_h, c.co2e_kg
-
-    mine = key(choice)
-    beaten = any(
-        all(a <= b for a, b in zip(key(other), mine, strict=True)) and key(other) != mine
-        for other in choices
-        if other.excluded is None
-    )
-    return (
-        choice._replace(excluded=quotable.DOMINATED) if beaten and not choice.excluded else choice
-    )
 
 
 def _explain(
