@@ -313,3 +313,34 @@ def test_a_batch_row_may_give_dates_alone(network: Network) -> None:
     result = plan_batch(network, pd.DataFrame([row, {**row, "ready_at": "2026-13-01"}]), workers=1)
     assert list(result["status"]) == ["planned", "invalid"]
     assert "ready_at: got '2026-13-01'" in result["error"].iloc[1]
+
+
+def test_legs_name_the_services_of_the_timetable_searched_even_if_it_has_since_widened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search's departures are positions in the timetable it ran on. When another plan widens
+    the network's timetable between this plan's search and its legs (a plan for another year,
+    on another thread), the legs must still name the services that search took: read from the
+    new timetable, the same positions name other trains."""
+    from network_data import load_network
+    from optimizer._compile import epoch_hours, routing_data
+    from optimizer.routing import plan as plan_module
+
+    shipment = Shipment("CNCTU-RLY", "PLLOD", 5000, 20, ready_at=datetime(2026, 11, 23, tzinfo=UTC))
+    network = load_network()
+    expected = [[leg.service for leg in o.legs] for o in plan_routes(network, shipment).options]
+    assert any(service for services in expected for service in services)
+
+    searched = plan_module.search_shipment
+
+    def search_then_widen(*args: object, **kwargs: object) -> object:
+        found = searched(*args, **kwargs)  # type: ignore[arg-type]
+        data = routing_data(network)
+        before = data.timetable
+        year_before = epoch_hours(datetime(2025, 12, 1, tzinfo=UTC))
+        assert data.ensure_timetable(year_before, year_before + 24) is not before
+        return found
+
+    monkeypatch.setattr(plan_module, "search_shipment", search_then_widen)
+    widened = plan_routes(network, shipment)
+    assert [[leg.service for leg in o.legs] for o in widened.options] == expected

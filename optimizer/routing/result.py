@@ -14,7 +14,14 @@ from numba import njit
 from network_data import Network
 from optimizer import charges as charges_
 from optimizer import quotable
-from optimizer._compile import PerNetwork, RoutingData, epoch_hours, from_epoch_hours, routing_data
+from optimizer._compile import (
+    PerNetwork,
+    RoutingData,
+    Timetable,
+    epoch_hours,
+    from_epoch_hours,
+    routing_data,
+)
 from optimizer.charges import Charge
 from optimizer.costs import search
 from optimizer.costs.line_haul import PRODUCTS
@@ -90,7 +97,7 @@ def journey_legs(
                     leg.distance_km, leg.chargeable_kg, leg.product, tuple(charges), leg.co2e_kg)
             )  # fmt: skip
             continue
-        service = _service_name(data, e, kind[search.POSITION])
+        service = _service_name(data, result.timetable, e, kind[search.POSITION])
         origin, destination, mode, corridor_id, distance_km = data.edge_leg_fields[e]
         charged = transfer_cny > 0
         product, boxes = (
@@ -138,9 +145,9 @@ def journey_legs(
     return tuple(legs)
 
 
-def _service_name(data: RoutingData, edge: int, position: int) -> str | None:
-    """The service a leg ran on: its timetable departure, through train, or corridor's name."""
-    timetable = data.timetable
+def _service_name(data: RoutingData, timetable: Timetable, edge: int, position: int) -> str | None:
+    """The service a leg ran on: its departure in the timetable the search ran on, through
+    train, or corridor's name."""
     if position >= 0:
         return timetable.service_name[int(timetable.service_of[position])]
     if position <= -2:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from optimizer._compile import REGIME_BIT, RoutingData, epoch_hours
+from optimizer._compile import REGIME_BIT, RoutingData, Timetable, epoch_hours
 from optimizer.costs import search
 from optimizer.model import Shipment
 from optimizer.routing.costs import (
@@ -56,6 +56,9 @@ class BasisResult:
     #: The settled labels by (node, customs state, arrival class), as :class:`search.Rival`.
     head: npt.NDArray[np.int64]
     link: npt.NDArray[np.int64]
+    #: The timetable searched, which labels' departure positions index: another search may
+    #: since have widened ``RoutingData.timetable``.
+    timetable: Timetable
 
 
 @dataclass(frozen=True)
@@ -208,5 +211,5 @@ def _run_basis(
         )
     ]  # fmt: skip
     return BasisResult(
-        floats, ints, journeys, int(settled), first_legs, final_legs, costs, head, link
+        floats, ints, journeys, int(settled), first_legs, final_legs, costs, head, link, timetable
     )
