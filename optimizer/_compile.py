@@ -104,7 +104,12 @@ def build_timetable(
     week_index = ((days - pd.Timestamp(PARITY_ANCHOR)).days // 7).to_numpy()
     weekday = days.day_of_week.to_numpy()
     day_names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    origin_tz = network.nodes["timezone"]
+    node_tz = dict(zip(network.nodes.index, network.nodes["timezone"], strict=True))
+    corridors = network.corridors
+    origin_tz = {
+        cid: str(node_tz[origin])
+        for cid, origin in zip(corridors.index, corridors["origin"], strict=True)
+    }
     run_h = _run_hours(network)
     through_of = {row.service_id: row for row in records(network.through_services)}
     patterns: dict[tuple[str, tuple[str, ...], str, str], FloatArray] = {}
@@ -121,7 +126,7 @@ def build_timetable(
     thru_service_parts: list[IntArray] = []
     thru_count = 0
     for service in records(network.services):
-        tz = str(origin_tz[network.corridors.at[service.corridor_id, "origin"]])
+        tz = origin_tz[service.corridor_id]
         key = (tz, tuple(service.weekdays), str(service.week_parity), str(service.departure_local))
         depart = patterns.get(key)
         if depart is None:

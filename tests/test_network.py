@@ -261,3 +261,14 @@ def test_loading_twice_gives_equal_networks(data_copy: Path) -> None:
         second.corridors.drop(columns="geometry")
     )
     shutil.rmtree(data_copy)
+
+
+def test_records_are_the_rows_itertuples_gives(network: Network) -> None:
+    """network_data.validate.records builds rows from whole columns instead of pandas'
+    cell-by-cell iteration; the rows must be the same, field names and types included."""
+    from network_data.validate import records
+
+    for table in (network.nodes, network.corridors, network.services, network.tariffs,
+                  network.through_services, network.cities, network.passages):  # fmt: skip
+        expected = [repr(row) for row in table.itertuples(index=False)]
+        assert [repr(row) for row in records(table)] == expected

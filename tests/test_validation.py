@@ -238,3 +238,29 @@ def test_all_problems_are_reported_at_once(data_copy: Path) -> None:
     assert str(info.value).startswith(
         f"{len(info.value.problems)} problems in the network dataset:"
     )
+
+
+def test_a_cell_text_repeated_is_parsed_once_yet_reported_on_every_line() -> None:
+    """parse_table parses each distinct text of a column once; the errors of a repeated bad
+    text still name every line it is on, in file order, and list cells are never shared."""
+    from network_data.schema import Column
+    from network_data.validate import Collector, parse_table, records
+
+    columns = (
+        Column("id"),
+        Column("weight", "float", minimum=0),
+        Column("modes", "list", choices=("rail", "road")),
+    )
+    raw = pd.DataFrame(
+        {"id": ["a", "b", "c"], "weight": ["-1", "2", "-1"], "modes": ["rail|road"] * 3}
+    )
+    problems = Collector()
+    table = parse_table("t.csv", raw, columns, problems)
+    assert [str(p) for p in problems.problems] == [
+        "t.csv line 2 (id a): weight -1 is negative; it must be >= 0",
+        "t.csv line 4 (id c): weight -1 is negative; it must be >= 0",
+    ]
+    rows = list(records(table))
+    assert [r.modes for r in rows] == [["rail", "road"]] * 3
+    rows[0].modes.append("air")
+    assert rows[1].modes == ["rail", "road"]
