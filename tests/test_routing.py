@@ -344,3 +344,22 @@ def test_legs_name_the_services_of_the_timetable_searched_even_if_it_has_since_w
     monkeypatch.setattr(plan_module, "search_shipment", search_then_widen)
     widened = plan_routes(network, shipment)
     assert [[leg.service for leg in o.legs] for o in widened.options] == expected
+
+
+def test_a_plan_is_the_same_whatever_window_the_timetable_was_built_over() -> None:
+    """The timetable is built over a window around the dataset date and widened when a
+    shipment needs more; which window it holds must not change a plan (the departures are
+    the same dated trains, only their positions differ)."""
+    from network_data import load_network
+    from optimizer._compile import epoch_hours, routing_data
+
+    shipment = Shipment("CNCTU-RLY", "PLLOD", 5000, 20, ready_at=datetime(2026, 11, 23, tzinfo=UTC))
+    as_built = plan_routes(load_network(), shipment).to_dict()
+    widened = load_network()
+    data = routing_data(widened)
+    data.ensure_timetable(
+        epoch_hours(datetime(2025, 1, 1, tzinfo=UTC)), epoch_hours(datetime(2029, 6, 1, tzinfo=UTC))
+    )
+    assert data.timetable.start_day.year == 2024
+    assert plan_routes(widened, shipment).to_dict() == as_built
+    assert as_built["options"]
