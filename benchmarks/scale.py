@@ -6,12 +6,13 @@ random shipments of the bundled network on it (``bench_routing.random_shipments`
 the pilot zones, destinations abroad, all in the bundled replica, so every scale answers the
 same queries) and reports: the time to write and to load the dataset, the first plan (which
 compiles the network's arrays and timetable), single-plan p50 and p99, labels settled per plan
-and the child's peak memory. The shipments are planned twice: the first pass (``p50``) also
-fills what the planner keeps per network on first use (each corridor's tariff rows for the
-rate warnings, distances to each destination), the second (``warm``) is the steady state of a
-server that has planned them before; at 1x the first pass is about twice the second. 1x and
-10x run by default; ``SHUDAO_BENCH_SCALE_100=1`` adds 100x (about 4 minutes of set-up and 7 GB
-of memory).
+and the child's peak memory once the planner has run (``peak MB``) and after the floor's
+graph is built too (``peak MB with floor``). The shipments are planned twice: the first pass
+(``p50``) also fills what the planner keeps per network on first use (each corridor's tariff
+rows for the rate warnings, distances to each destination), the second (``warm``) is the steady
+state of a server that has planned them before; at 1x the first pass is about twice the
+second. 1x and 10x run by default; ``SHUDAO_BENCH_SCALE_100=1`` adds 100x (about 10 minutes in
+all, and 8 GB of memory while the floor's graph is built).
 
 Beside it, in the same child and on the same shipments, the floor (issue 23 item 2): earliest
 arrival by one criterion on the network's time-expanded graph with ``scipy.sparse.csgraph``
@@ -78,6 +79,7 @@ def measure(factor: int, shipments: int) -> dict[str, Any]:
         begun = time.perf_counter()
         plan_routes(network, shipment)
         warm_ms.append((time.perf_counter() - begun) * 1000)
+    planner_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ready_h = [epoch_hours(shipment.ready_at) for shipment in queries]
     horizon_h = DEFAULT_HORIZON_DAYS * 24.0
     graph = build_floor_graph(network, min(ready_h) - 24, max(ready_h) + horizon_h + 24)
@@ -112,6 +114,7 @@ def measure(factor: int, shipments: int) -> dict[str, Any]:
         "floor_p50_ms": floor_p50,
         "floor_p99_ms": floor_p99,
         "once_p50_ms": statistics.median(once_ms),
+        "planner_peak_mb": planner_peak_mb,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -131,6 +134,7 @@ def main() -> None:
         f"{'scale':>5} {'nodes':>7} {'corridors':>9} {'services':>8} {'write s':>8} "
         f"{'load s':>7} {'1st plan s':>10} {'p50 ms':>8} {'p99 ms':>8} {'warm p50':>8} "
         f"{'warm p99':>8} {'labels p50':>10} {'peak MB':>8} {'p50 / 1x':>8} {'warm / 1x':>9}"
+        f" {'peak MB with floor':>18}"
     )
     for row in rows:
         print(
@@ -138,9 +142,9 @@ def main() -> None:
             f"{row['services']:>8,} {row['write_s']:>8.1f} {row['load_s']:>7.1f} "
             f"{row['first_plan_s']:>10.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.1f} "
             f"{row['warm_p50_ms']:>8.2f} {row['warm_p99_ms']:>8.1f} "
-            f"{row['labels_p50']:>10,.0f} {row['peak_mb']:>8,.0f} "
+            f"{row['labels_p50']:>10,.0f} {row['planner_peak_mb']:>8,.0f} "
             f"{row['p50_ms'] / base['p50_ms']:>8.1f} "
-            f"{row['warm_p50_ms'] / base['warm_p50_ms']:>9.1f}"
+            f"{row['warm_p50_ms'] / base['warm_p50_ms']:>9.1f} {row['peak_mb']:>18,.0f}"
         )
     print()
     print("Floor, the same shipments: earliest arrival on the time-expanded graph (csgraph)")
