@@ -363,3 +363,22 @@ def test_a_plan_is_the_same_whatever_window_the_timetable_was_built_over() -> No
     assert data.timetable.start_day.year == 2024
     assert plan_routes(widened, shipment).to_dict() == as_built
     assert as_built["options"]
+
+
+def test_a_p90_time_past_the_timetable_widens_it_instead_of_failing() -> None:
+    """Labels are kept by their mean arrival; their p90 times, weeks later after a missed
+    monthly sailing, look up departures past the search horizon. With the timetable ending
+    there, the p90 departure was missing (infinite) and building the legs failed with
+    OverflowError; the search now widens the timetable and finds the same journeys."""
+    from network_data import load_network
+    from optimizer._compile import epoch_hours, routing_data
+
+    shipment = Shipment("TRIST", "MKT-NG", 5000, 20, ready_at=datetime(2027, 10, 12, tzinfo=UTC))
+    planned = plan_routes(load_network(), shipment, horizon_days=60, every_journey=True)
+    wide = load_network()
+    routing_data(wide).ensure_timetable(
+        epoch_hours(datetime(2026, 1, 1, tzinfo=UTC)), epoch_hours(datetime(2029, 6, 1, tzinfo=UTC))
+    )
+    expected = plan_routes(wide, shipment, horizon_days=60, every_journey=True)
+    assert planned.to_dict() == expected.to_dict()
+    assert max(o.legs[-1].arrive_p90 for o in planned.options) > datetime(2028, 1, 1, tzinfo=UTC)

@@ -25,6 +25,13 @@ from optimizer.routing.problem import usable_corridors
 
 FloatArray = npt.NDArray[np.float64]
 
+#: How far past the search horizon the timetable must reach: labels are kept by their mean
+#: arrival, but their p90 times, weeks later after a missed monthly sailing, look up the
+#: departures there too.
+P90_REACH_DAYS = 60
+#: Searches on a timetable widened each time by :data:`P90_REACH_DAYS`, at most.
+_WIDENINGS = 4
+
 
 class Journey(NamedTuple):
     """One complete journey found by the search: its totals and where its labels are.
@@ -177,7 +184,6 @@ def _run_basis(
             final["h"][i], final["p90"][i] = leg.duration_h, leg.duration_p90_h
             final["cost"][i], final["co2e"][i] = leg.cost_cny, leg.co2e_kg
             final["continuation"][i] = leg.continuation_cny
-    timetable = data.ensure_timetable(ready_h - 48, horizon_h + 24 * 14)
     usable = usable_edges & np.isfinite(costs.line_haul_cny)
     bounds = search.lower_bounds(
         n, target, final["h"], final["continuation"], final["co2e"], data.into_ptr, data.edges_into,
@@ -185,7 +191,6 @@ def _run_basis(
         np.where(arrays.edge_mode == ROAD_MODE, costs.road_continuation_cny, costs.line_haul_cny),
         costs.co2e_kg,
     )  # fmt: skip
-    graph = data.search_graph(timetable)
     handled = costs.node_handling_cny
     search_costs = search.SearchCosts(
         usable, costs.line_haul_cny, costs.road_continuation_cny, costs.transfer_cny,
@@ -198,10 +203,19 @@ def _run_basis(
     seeds = np.array(
         [(j.arrival_h, j.cost_cny, j.co2e_kg) for j in known], dtype=np.float64
     ).reshape(-1, 3)
-    floats, ints, complete, settled, head, link = search.label_search(
-        np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64), query,
-        graph, search_costs, bounds, seeds, rival or search.no_rival(n),
-    )  # fmt: skip
+    reach_h = horizon_h + 24 * P90_REACH_DAYS
+    for _ in range(_WIDENINGS):
+        timetable = data.ensure_timetable(ready_h - 48, reach_h)
+        floats, ints, complete, settled, head, link = search.label_search(
+            np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64),
+            query, data.search_graph(timetable), search_costs, bounds, seeds,
+            rival or search.no_rival(n),
+        )  # fmt: skip
+        # A journey's p90 time ran past the timetable (its next departure there was not in
+        # it): the same search on a wider timetable finds the same journeys with their p90.
+        if np.isfinite(floats[complete, search.ARRIVAL_P90]).all():
+            break
+        reach_h = timetable.end_h + 24 * P90_REACH_DAYS
     found = floats[complete]
     journeys = [
         Journey(*values)
