@@ -297,19 +297,27 @@ class RoutingData:
     _graph: tuple[Timetable, SearchGraph] | None = None
 
     def ensure_timetable(self, first_h: float, last_h: float) -> Timetable:
-        """The timetable, regenerated over a wider window if it does not cover the times."""
-        if not self.timetable.covers(first_h, last_h):
+        """The timetable, regenerated over a wider window if it does not cover the times.
+
+        Returns the timetable that covers them even when another thread widens
+        ``self.timetable`` meanwhile (for other times).
+        """
+        timetable = self.timetable
+        if not timetable.covers(first_h, last_h):
             first = from_epoch_hours(first_h).date() - timedelta(days=7)
             last = from_epoch_hours(last_h).date() + timedelta(days=_WIDEN_AFTER_DAYS)
-            start = min(first, self.timetable.start_day)
-            end = max(last, self.timetable.end_day)
-            self.timetable = build_timetable(self.network, self.arrays.edge_ids, start, end)
-        return self.timetable
+            start = min(first, timetable.start_day)
+            end = max(last, timetable.end_day)
+            timetable = build_timetable(self.network, self.arrays.edge_ids, start, end)
+            self.timetable = timetable
+        return timetable
 
     def search_graph(self, timetable: Timetable) -> SearchGraph:
         """The network as the label search walks it, with ``timetable`` (built once per
-        timetable)."""
-        if self._graph is None or self._graph[0] is not timetable:
+        timetable; the graph of ``timetable`` even when another thread's search meanwhile
+        keeps another)."""
+        kept = self._graph
+        if kept is None or kept[0] is not timetable:
             a = self.arrays
             connects = np.zeros(len(self.node_index), dtype=np.bool_)
             connects[a.edge_origin[np.diff(timetable.rail_departures.ptr) > 0]] = True
@@ -322,8 +330,8 @@ class RoutingData:
                 timetable.rail_departures, timetable.through, timetable.thru_edge,
                 timetable.thru_depart_h, timetable.thru_next,
             )  # fmt: skip
-            self._graph = (timetable, graph)
-        return self._graph[1]
+            kept = self._graph = (timetable, graph)
+        return kept[1]
 
 
 def _tariff_arrays(
