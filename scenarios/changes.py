@@ -231,6 +231,11 @@ def _delay(tables: _Tables, where: str, change: Delay) -> None:
 
 
 def _add_node(tables: _Tables, where: str, change: AddNode) -> None:
+    if change.id in tables.planned.nodes.index:
+        raise ScenarioError(
+            f"{where}.id: got {change.id!r}, a node the dataset plans; expected an id not yet "
+            "in use (an `open` change switches that node on)"
+        )
     if change.id in tables.nodes.index:
         raise ScenarioError(f"{where}.id: got {change.id!r}; expected an id not yet in use")
     row: dict[str, Any] = {
@@ -259,6 +264,11 @@ def _add_corridor(tables: _Tables, where: str, change: AddCorridor) -> None:
     corridors, nodes = tables.corridors, tables.nodes
     ids = [change.id, f"{change.id}-RETURN"] if change.both_ways else [change.id]
     for corridor_id in ids:
+        if corridor_id in tables.planned.corridors.index:
+            raise ScenarioError(
+                f"{where}.id: got {corridor_id!r}, a corridor the dataset plans; expected an id "
+                "not yet in use (an `open` change switches that corridor on)"
+            )
         if corridor_id in corridors.index:
             raise ScenarioError(f"{where}.id: got {corridor_id!r}; expected an id not yet in use")
     for end in ("origin", "destination"):

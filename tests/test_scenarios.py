@@ -270,8 +270,27 @@ def test_yaml_errors_and_missing_files() -> None:
             "expected a node handling rail",
         ),
         ({"scale": {"what": "dwell", "factor": 2, "modes": ["rail"]}}, "dwell is scaled at nodes"),
+        # A planned node's or corridor's id: added again, the network held it twice.
+        (
+            {
+                "add_node": {
+                    "id": "CN-GUANGAN-APT", "name_en": "Guang'an", "kind": "airport",
+                    "country": "CN", "lat": 30.5, "lon": 106.6, "modes": ["road", "air"],
+                }
+            },
+            "changes[0].add_node.id: got 'CN-GUANGAN-APT', a node the dataset plans",
+        ),
+        (
+            {
+                "add_corridor": {
+                    "id": "ROAD-CN-GUANGAN-APT-CN-GUANGAN", "origin": "CNCTU",
+                    "destination": "CNMYG", "mode": "road", "distance_km": 5, "duration_h": 1,
+                }
+            },
+            "got 'ROAD-CN-GUANGAN-APT-CN-GUANGAN', a corridor the dataset plans",
+        ),
     ],
-)
+)  # fmt: skip
 def test_unknown_ids_name_the_change(network: Network, change: Any, message: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         apply_changes(network, scenario_from_dict(_doc(changes=[change])).changes)
