@@ -55,11 +55,13 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def records(frame: pd.DataFrame) -> Iterator[Any]:
-    """Rows as named tuples, as ``frame.itertuples(index=False)`` gives them; their cells
-    were typed by :func:`parse_table`.
+    """Rows as named tuples, with the fields and values ``frame.itertuples(index=False)``
+    gives; their cells were typed by :func:`parse_table`.
 
     Built from each column's ``tolist()``: pandas' own iteration reads a string column held
-    by Arrow a cell at a time, which made it most of a large network's load time.
+    by Arrow a cell at a time, which made it most of a large network's load time. Unlike
+    ``itertuples``, nullable integer, float and boolean columns give Python scalars, and a
+    frame without columns gives no rows (the dataset's tables have neither).
 
     Examples
     --------
