@@ -290,7 +290,6 @@ class RoutingData:
     edges_into: IntArray
     road_continuation_price_cny: FloatArray
     timetable: Timetable
-    fx_cny_per_unit: dict[str, float] = field(default_factory=dict)
     passage_ids: frozenset[str] = field(default_factory=frozenset)
     #: Edges that pass each named passage.
     passage_edges: dict[str, list[int]] = field(default_factory=dict)
@@ -520,7 +519,6 @@ def compile_network(network: Network) -> RoutingData:
             today - timedelta(days=_WINDOW_BEFORE_DAYS),
             today + timedelta(days=_WINDOW_AFTER_DAYS),
         ),
-        fx_cny_per_unit={str(c): network.to_cny(1.0, str(c)) for c in network.fx.index},
         passage_ids=frozenset(passages.index),
         passage_edges={
             str(p): [e for e, names in enumerate(corridors["passages"]) if p in names]

@@ -185,7 +185,7 @@ def _road_rates(network: Network, country: str) -> tuple[_RoadRate, ...]:
         known[country] = tuple(
             _RoadRate(
                 row.unit, UNIT_COLUMNS.index(row.unit), row.rate, row.rate_per_km,
-                row.min_charge, network.to_cny(1.0, row.currency),
+                row.min_charge, network.cny_per_unit[row.currency],
             )
             for row in network.tariff_records_in(road_default_scopes(country))
         )  # fmt: skip

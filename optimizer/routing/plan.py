@@ -114,7 +114,7 @@ def plan_routes(
     ):
         raise InvalidInputError("max_options", max_options, "an integer >= 1, or None for all")
     limit = shipment.max_options if max_options == -1 else max_options
-    fx = data.fx_cny_per_unit
+    fx = network.cny_per_unit
 
     def plan(
         options: tuple[RouteOption, ...],
