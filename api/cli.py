@@ -38,6 +38,7 @@ from optimizer.first_mile.travel import TERRAIN, TERRAINS
 from optimizer.model import CARGO_CLASSES
 from optimizer.quotable import Similarity
 from optimizer.routing.batch import BATCH_CHUNK_ROWS
+from optimizer.routing.problem import PLAN_TIME_LIMIT_S
 from scenarios.cli import scenario_app
 
 if TYPE_CHECKING:
@@ -444,6 +445,13 @@ def plan(
         typer.Option("--all", help="Show every Pareto-best journey, with why a plan hides it."),
     ] = False,
     currency: Annotated[str, typer.Option(help="CNY, USD or EUR.")] = "CNY",
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit",
+            help="Seconds the search may take; a plan stopped there says what it may miss.",
+        ),
+    ] = PLAN_TIME_LIMIT_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     data: DataOption = None,
     tariffs: TariffsOption = None,
@@ -484,9 +492,11 @@ def plan(
             piece_dimensions_cm=parcel.piece_dimensions_cm, contents=parcel.contents,
             destination_postcode=postcode, **optional,
         )  # fmt: skip
-        document = plan_routes(network, shipment, every_journey=every_journey).to_dict(currency)
+        document = plan_routes(
+            network, shipment, every_journey=every_journey, time_limit_s=time_limit
+        ).to_dict(currency)
     except ValueError as exc:
-        _fail(_cli_words(exc, {}, _PARCEL_OPTIONS, {}))
+        _fail(_cli_words(exc, {}, {**_PARCEL_OPTIONS, "time_limit_s": "--time-limit"}, {}))
     typer.echo(
         json.dumps(document, ensure_ascii=False, indent=2)
         if as_json

@@ -338,6 +338,15 @@ class FrontJourney(NamedTuple):
     hidden: str | None = None
 
 
+class Unexplored(NamedTuple):
+    """What a search stopped at its time limit left unexplored: no journey it did not find
+    arrives earlier, costs less or emits less than these (each on its own)."""
+
+    arrival: datetime
+    cost_cny: float
+    co2e_kg: float
+
+
 #: The relative gap under which a plan's cheapest option is its cheapest journey.
 SAME_COST_GAP = 1e-9
 
@@ -351,8 +360,10 @@ class RoutePlan:
     front, which the search proves (it is exhaustive over the horizon), quotable or not; their
     ``gap`` is what showing only options a forwarder would quote costs. A plan is ``optimal``
     when it shows the cheapest journey, ``feasible`` when it shows only dearer ones, and
-    ``infeasible`` when it shows none (``infeasible_reason`` says why). The search draws
-    nothing at random: its ``seed`` is 0.
+    ``infeasible`` when it shows none (``infeasible_reason`` says why). A search stopped at its
+    time limit (``unexplored`` set) proves only part of the front: the plan is then
+    ``feasible`` with options, ``timed_out`` without, and its ``bound`` is also at most
+    ``unexplored.cost_cny``. The search draws nothing at random: its ``seed`` is 0.
     """
 
     shipment: Shipment
@@ -375,10 +386,17 @@ class RoutePlan:
     #: A shipment of small pieces: every parcel channel's quote, offered or refused with the
     #: reason (:mod:`optimizer.routing.parcel_options`); empty when parcels are not in play.
     parcel_channels: tuple[ChannelQuote, ...] = ()
+    #: The search's time limit, seconds (None: none).
+    time_limit_s: float | None = None
+    #: Set when the search stopped at ``time_limit_s`` before it had searched everything:
+    #: ``front`` holds Pareto-best journeys all the same, but not every one.
+    unexplored: Unexplored | None = None
 
     @property
     def status(self) -> SolveStatus:
-        """``optimal``, ``feasible`` or ``infeasible``, as the class says."""
+        """``optimal``, ``feasible``, ``infeasible`` or ``timed_out``, as the class says."""
+        if self.unexplored is not None:
+            return SolveStatus.FEASIBLE if self.options else SolveStatus.TIMED_OUT
         if not self.options:
             return SolveStatus.INFEASIBLE
         # the same journey's cost summed in another order differs in the last bits
@@ -406,9 +424,12 @@ class RoutePlan:
 
     @property
     def bound(self) -> float | None:
-        """The cheapest journey the search found, CNY: no journey costs less. None without."""
+        """The cheapest journey the search found, or what it left unexplored costs at least,
+        CNY: no journey costs less. None without either."""
+        unexplored = [self.unexplored.cost_cny] if self.unexplored else []
         return min(
-            [j.cost_cny for j in self.front] + [o.cost_cny for o in self.options], default=None
+            [j.cost_cny for j in self.front] + [o.cost_cny for o in self.options] + unexplored,
+            default=None,
         )
 
     @property
@@ -488,6 +509,17 @@ class RoutePlan:
                 for journey in self.front
             ],
             "infeasible_reason": self.infeasible_reason,
+            "status": self.status.value,
+            "time_limit_s": self.time_limit_s,
+            "unexplored": (
+                {
+                    "arrival": self.unexplored.arrival.isoformat(),
+                    "cost": money(self.unexplored.cost_cny),
+                    "co2e_kg": round(self.unexplored.co2e_kg, 2),
+                }
+                if self.unexplored
+                else None
+            ),
             "warnings": list(self.warnings),
             "parcel_channels": [_channel_dict(quote, money) for quote in self.parcel_channels],
         }

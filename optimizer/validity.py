@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date
 
 from network_data import Network
 from network_data.load import TariffRow
@@ -493,10 +493,37 @@ def plan_warnings(network: Network, asked: Shipment, plan: RoutePlan) -> tuple[s
     1
     """
     return (
+        *time_limit_warnings(plan),
         *passage_warnings(network, asked, plan),
         *rate_warnings(network, plan),
         *fx_warnings(network, plan),
     )
+
+
+def time_limit_warnings(plan: RoutePlan) -> list[str]:
+    """Say so when the search stopped at its time limit, and from when options may be missing.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> from optimizer.model import Unexplored
+    >>> shipment = Shipment("Chengdu", "Hamburg", 800, 4.2)
+    >>> later = datetime(2027, 1, 5, 9, tzinfo=timezone.utc)
+    >>> plan = RoutePlan(shipment, "CNCTU", "DEHAM", (), None, "v", {"CNY": 1.0},
+    ...                  time_limit_s=2.0, unexplored=Unexplored(later, 9000.0, 500.0))
+    >>> print(time_limit_warnings(plan)[0][:60])
+    the search stopped at its time limit of 2 s before it had lo
+    >>> "options arriving after 2027-01-05 09:00 UTC may be missing" in time_limit_warnings(plan)[0]
+    True
+    """
+    if plan.unexplored is None:
+        return []
+    after = plan.unexplored.arrival.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return [
+        f"the search stopped at its time limit of {plan.time_limit_s:g} s before it had looked "
+        f"at every route: options arriving after {after} may be missing; plan again with a "
+        "longer time limit to see them"
+    ]
 
 
 def with_warnings(network: Network, asked: Shipment, plan: RoutePlan) -> RoutePlan:

@@ -143,16 +143,19 @@ def test_cutoff_is_respected_on_the_chengdu_train() -> None:
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="already pure Python")
 def test_kernels_pass_without_jit() -> None:
     """This file, the journey-shape kernel against its twin, and hand-checked plans that run
-    the search kernel, in pure Python."""
+    the search kernel (one stopped by its time limit), in pure Python."""
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     routing = Path(__file__).with_name("test_routing.py")
     shapes = Path(__file__).with_name("test_quotable_shape.py")
+    limited = Path(__file__).with_name("test_time_limit.py")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__)),
          str(shapes),
          f"{routing}::test_chengdu_to_lodz_by_rail_hand_checked",
          f"{routing}::test_chongqing_to_singapore_by_the_land_sea_corridor",
-         f"{routing}::test_first_and_last_mile_to_coordinates", "-k", "not without_jit"],
+         f"{routing}::test_first_and_last_mile_to_coordinates",
+         f"{limited}::test_a_search_stopped_at_once_finds_nothing_and_bounds_everything",
+         "-k", "not without_jit"],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]

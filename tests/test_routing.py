@@ -277,10 +277,11 @@ def test_same_input_same_output(network: Network) -> None:
 def test_json_document(network: Network) -> None:
     doc = plan_routes(network, ship("Linshui", "Duisburg")).to_dict("USD")
     assert set(doc) == {
-        "dataset_version", "currency", "options", "front", "infeasible_reason", "warnings",
-        "parcel_channels",
+        "dataset_version", "currency", "options", "front", "infeasible_reason", "status",
+        "time_limit_s", "unexplored", "warnings", "parcel_channels",
     }  # fmt: skip
     assert doc["currency"] == "USD" and doc["dataset_version"] == network.version
+    assert (doc["status"], doc["time_limit_s"], doc["unexplored"]) == ("optimal", None, None)
     for option in doc["options"]:
         assert set(option) == {
             "summary", "total_cost", "departure", "arrival", "arrival_p90", "transit_hours",

@@ -79,7 +79,9 @@ async def create_route_plan(
     # process; scale with --workers.
     shipment = to_shipment(body, network)
     start = time.perf_counter()
-    plan = plan_routes(network, shipment, every_journey=body.all_options)
+    plan = plan_routes(
+        network, shipment, every_journey=body.all_options, time_limit_s=body.time_limit_s
+    )
     request.app.state.metrics.solver.labels("route_plan").observe(time.perf_counter() - start)
     inputs = body.model_dump(mode="json")
     if not isinstance(body.ready_at, datetime):  # now, or the start of a local day

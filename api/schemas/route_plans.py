@@ -11,6 +11,10 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from api.schemas.numbers import Float, Int
 from network_data.schema import PARCEL_CONTENTS, CustomsRegime, Mode
 from optimizer.model import MAX_SIDE_CM, MAX_VOLUME_M3, MAX_WEIGHT_KG, CargoClass
+from optimizer.routing.problem import PLAN_TIME_LIMIT_S
+
+#: The longest search a request may ask for: it holds one of the server's processes.
+MAX_PLAN_TIME_LIMIT_S = 60.0
 
 #: What a parcel may hold that some channels refuse (``network_data.schema.PARCEL_CONTENTS``).
 ParcelContent = Literal[PARCEL_CONTENTS]  # type: ignore[valid-type]
@@ -75,6 +79,14 @@ class ShipmentIn(BaseModel):
         description="Show every Pareto-best journey the search found as an option, each that "
         "a plan would leave out with `hidden` saying why (not sold, doubles back, barely "
         "different, beyond max_options).",
+    )
+    time_limit_s: Float = Field(
+        default=PLAN_TIME_LIMIT_S,
+        gt=0,
+        le=MAX_PLAN_TIME_LIMIT_S,
+        description="Seconds the search may take. One stopped at the limit shows the "
+        "Pareto-best journeys it found, with `status` feasible (timed_out without any), "
+        "`unexplored` saying what no journey it missed beats, and a warning.",
     )
     currency: Literal["CNY", "USD", "EUR"] = "CNY"
     piece_dimensions_cm: (
@@ -203,6 +215,14 @@ class ParcelChannelOut(BaseModel):
     rate_valid_to: date | None = None
 
 
+class UnexploredOut(BaseModel):
+    """Lower bounds on what a search stopped at its time limit did not reach."""
+
+    arrival: datetime
+    cost: Float = Field(description="In the plan's currency.")
+    co2e_kg: Float
+
+
 class RoutePlanOut(BaseModel):
     """A stored plan: the document of ``shudao plan --json`` plus id, time and inputs."""
 
@@ -215,6 +235,20 @@ class RoutePlanOut(BaseModel):
         default=[], description="Every Pareto-best journey the search found, cheapest first."
     )
     infeasible_reason: str | None
+    status: Literal["optimal", "feasible", "infeasible", "timed_out"] | None = Field(
+        default=None,
+        description="optimal: the cheapest journey is shown; feasible: only dearer ones, or "
+        "the search stopped at its time limit; infeasible: none exists (`infeasible_reason` "
+        "says why); timed_out: none found within the time limit. Null in plans stored before "
+        "plans had a time limit (December 2026), as are the two fields below.",
+    )
+    time_limit_s: Float | None = Field(default=None, description="The search's time limit, s.")
+    unexplored: UnexploredOut | None = Field(
+        default=None,
+        description="Set when the search stopped at its time limit: no journey it did not find "
+        "arrives earlier, costs less or emits less than these (each on its own). The front's "
+        "journeys earlier, cheaper or cleaner than them are Pareto-best for certain.",
+    )
     warnings: list[str] = Field(
         default=[],
         description="What to check before acting on the plan, in words: rates used outside "

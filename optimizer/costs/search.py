@@ -14,11 +14,12 @@ arrival class up to one transfer's handling), nor, with its bounds, a complete j
 from __future__ import annotations
 
 import heapq
+import time
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import njit, objmode
 
 from optimizer.costs.timetable import Departures, next_departure, next_departure_off_a_train
 
@@ -43,6 +44,8 @@ ARRIVAL, COST, CO2E, ARRIVAL_P90, DEPART, HANDLING, BORDER, LINE_HAUL, DESTINATI
 FLOAT_COLUMNS = 9
 #: Label columns (int): node (-1 once complete), state, kind, parent, edge, position, final
 NODE, STATE, KIND, PARENT, EDGE, POSITION, FINAL = range(7)
+#: The search reads the clock once every this many labels taken from the queue.
+CLOCK_EVERY = 128
 
 
 class SearchGraph(NamedTuple):
@@ -410,8 +413,10 @@ def label_search(
     bounds: FloatArray,
     known: FloatArray,
     rival: Rival,
-) -> tuple[FloatArray, IntArray, IntArray, int, IntArray, IntArray]:
-    """Run the search from the start labels.
+    deadline_s: float = np.inf,
+) -> tuple[FloatArray, IntArray, IntArray, int, IntArray, IntArray, FloatArray]:
+    """Run the search from the start labels, until the queue is empty or ``time.perf_counter``
+    passes ``deadline_s``.
 
     ``start_*`` rows are labels already at a node (the origin, or a node reached by a first-mile
     road leg, ``FINAL`` holding that leg's index or -1). ``bounds`` comes from
@@ -425,11 +430,15 @@ def label_search(
 
     Returns
     -------
-    floats, ints, complete, settled, head, link
+    floats, ints, complete, settled, head, link, unexplored
         Every label created, the indices of the complete journeys, how many labels were
-        settled, and the settled labels by (node, customs state, arrival class): ``head[key]``
+        settled, the settled labels by (node, customs state, arrival class): ``head[key]``
         is the last settled and ``link[i]`` the one settled before ``i`` (-1 ends), as a
-        :class:`Rival` takes them.
+        :class:`Rival` takes them; and (arrival, cost, CO2e) that no journey the search did
+        not return beats: +inf each when the search ran to the end, else the least of each
+        over the labels it left in the queue, each plus its node's bounds. The journeys
+        returned before a stop are Pareto-optimal all the same: none found later can
+        dominate them.
     """
     target, required_state = query.target, query.required_state
     regime_bit, bonded_bit, need_export = query.regime_bit, query.bonded_bit, query.need_export
@@ -493,7 +502,20 @@ def label_search(
         count += 1
     settled = 0
     no_bound = np.zeros(3)
+    unexplored = np.full(3, np.inf)
+    taken = 0
     while len(queue) > 0:
+        if taken % CLOCK_EVERY == 0 and deadline_s < np.inf:
+            with objmode(now="float64"):
+                now = time.perf_counter()
+            if now > deadline_s:
+                for _, _, _, waiting in queue:
+                    node = ints[waiting, NODE]
+                    ahead = bounds[node] if node >= 0 else no_bound
+                    for k in range(3):
+                        unexplored[k] = min(unexplored[k], floats[waiting, k] + ahead[k])
+                break
+        taken += 1
         _, _, _, index = heapq.heappop(queue)
         a, c, g = floats[index, ARRIVAL], floats[index, COST], floats[index, CO2E]
         u = ints[index, NODE]
@@ -675,4 +697,7 @@ def label_search(
                 )
                 count += 1
     n_known = known.shape[0]
-    return floats[:count], ints[:count], complete[n_known:n_complete], settled, head, link
+    return (
+        floats[:count], ints[:count], complete[n_known:n_complete], settled, head, link,
+        unexplored,
+    )  # fmt: skip

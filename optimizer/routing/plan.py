@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,7 +13,7 @@ from network_data.validate import haversine_km
 from optimizer import quotable, validity
 from optimizer._compile import RoutingData, epoch_hours, from_epoch_hours, routing_data
 from optimizer.errors import InvalidInputError
-from optimizer.model import FrontJourney, RouteOption, RoutePlan, Shipment
+from optimizer.model import FrontJourney, RouteOption, RoutePlan, Shipment, Unexplored
 from optimizer.parcels import ChannelQuote, ParcelChannels
 from optimizer.routing.costs import customs_declarations, with_declarations
 from optimizer.routing.parcel_options import channel_option, parcel_quotes
@@ -42,6 +43,7 @@ def plan_routes(
     max_options: int | None = -1,
     every_journey: bool = False,
     channels: ParcelChannels | None = None,
+    time_limit_s: float | None = None,
 ) -> RoutePlan:
     """Plan the door-to-door options a forwarder would quote for ``shipment`` on ``network``.
 
@@ -69,6 +71,11 @@ def plan_routes(
     channels
         Parcel channels to quote (None: those of the network's dataset,
         :meth:`ParcelChannels.of`; none when it has no parcel files).
+    time_limit_s
+        Seconds the planning may take (None: no limit). A search stopped at the limit shows
+        the Pareto-best journeys it found; ``plan.unexplored`` bounds those it did not reach,
+        ``plan.status`` is then ``feasible`` (or ``timed_out`` with no option), and a warning
+        says from when options may be missing.
 
     Returns
     -------
@@ -78,7 +85,8 @@ def plan_routes(
     Raises
     ------
     optimizer.errors.InvalidInputError
-        For unknown places (with the closest matches), unknown avoid items or a bad horizon.
+        For unknown places (with the closest matches), unknown avoid items, a bad horizon or
+        time limit.
 
     Examples
     --------
@@ -97,6 +105,13 @@ def plan_routes(
         raise InvalidInputError(
             "horizon_days", horizon_days, f"an integer in [60, {MAX_HORIZON_DAYS}]"
         )
+    if time_limit_s is not None and not (
+        isinstance(time_limit_s, int | float)
+        and not isinstance(time_limit_s, bool)
+        and 0 < time_limit_s < math.inf
+    ):
+        raise InvalidInputError("time_limit_s", time_limit_s, "seconds > 0, or None for none")
+    deadline_s = math.inf if time_limit_s is None else started + time_limit_s
     check_ready(network, shipment)
     asked, shipment = shipment, validity.follow_passage_status(network, shipment)
     data = routing_data(network)
@@ -122,10 +137,12 @@ def plan_routes(
         settled: int = 0,
         front: tuple[FrontJourney, ...] = (),
         parcels: tuple[ChannelQuote, ...] = (),
+        unexplored: Unexplored | None = None,
     ) -> RoutePlan:
         built = RoutePlan(
             shipment, origin.label, destination.label, options, reason, network.version, fx,
             settled, front, runtime_s=time.perf_counter() - started, parcel_channels=parcels,
+            time_limit_s=time_limit_s, unexplored=unexplored,
         )  # fmt: skip
         return validity.with_warnings(network, asked, built)
 
@@ -141,10 +158,17 @@ def plan_routes(
         for quote in parcels
         if quote.offered
     ]
-    result = search_shipment(data, shipment, origin, destination, horizon_days)
+    result = search_shipment(data, shipment, origin, destination, horizon_days, deadline_s)
+    unexplored = _unexplored(result)
     if not result.journeys and not choices:
-        reason = _explain(data, shipment, origin, destination, horizon_days)
-        return plan((), reason, result.settled, parcels=parcels)
+        if unexplored is not None:
+            reason = (
+                f"the search found no complete route within its time limit of "
+                f"{time_limit_s:g} s; plan again with a longer time limit"
+            )
+        else:
+            reason = _explain(data, shipment, origin, destination, horizon_days)
+        return plan((), reason, result.settled, parcels=parcels, unexplored=unexplored)
     declarations = customs_declarations(data, origin, destination)
     fees = sum(charge.amount_cny for _, charge in declarations)
     journeys = [
@@ -200,7 +224,18 @@ def plan_routes(
         for c, why in zip(ranked, hidden, strict=True)
     )  # fmt: skip
     why_none = None if options else nothing_quotable(front)
-    return plan(tuple(options), why_none, result.settled, front, parcels)
+    if unexplored is not None:  # every journey pays the declarations
+        unexplored = unexplored._replace(cost_cny=unexplored.cost_cny + fees)
+    return plan(tuple(options), why_none, result.settled, front, parcels, unexplored)
+
+
+def _unexplored(result: Search) -> Unexplored | None:
+    """What a search stopped at its deadline did not reach, as the plan reports it."""
+    least = result.unexplored
+    if least is None:
+        return None
+    arrival_h, cost_cny, co2e_kg = least.tolist()
+    return Unexplored(from_epoch_hours(arrival_h), cost_cny, co2e_kg)
 
 
 class _Choice(NamedTuple):

@@ -20,6 +20,9 @@ from optimizer.routing.places import Place, local_day
 #: Longest journey searched: long enough for sea via the Cape with waits.
 DEFAULT_HORIZON_DAYS = 90
 MAX_HORIZON_DAYS = 365
+#: Seconds a route plan of the API or the CLI may search by default: on the bundled network a
+#: plan takes milliseconds, on one a hundred times larger seconds at worst (benchmarks/scale).
+PLAN_TIME_LIMIT_S = 10.0
 #: Timetables describe the dataset's present: plans may start this long before or after its date.
 READY_WINDOW = (timedelta(days=366), timedelta(days=2 * 366))
 #: Usable volume of one TEU (20GP) for the capacity check.

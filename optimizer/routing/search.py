@@ -66,6 +66,9 @@ class BasisResult:
     #: The timetable searched, which labels' departure positions index: another search may
     #: since have widened ``RoutingData.timetable``.
     timetable: Timetable
+    #: (arrival, cost, CO2e) no journey this search did not return beats: +inf each unless it
+    #: stopped at its deadline (:func:`optimizer.costs.search.label_search`).
+    unexplored: FloatArray
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,13 @@ class Search:
     journeys: list[Journey]
     settled: int
 
+    @property
+    def unexplored(self) -> FloatArray | None:
+        """(arrival h, cost CNY, CO2e kg) that no journey missing from ``journeys`` beats, each
+        the least over the searches; None when every search ran to the end (nothing missing)."""
+        least = np.min([r.unexplored for r in self.results], axis=0)
+        return least if np.isfinite(least).any() else None
+
 
 def search_shipment(
     data: RoutingData,
@@ -83,16 +93,19 @@ def search_shipment(
     origin: Place,
     destination: Place,
     horizon_days: int,
+    deadline_s: float = math.inf,
 ) -> Search:
     """Search the shipment priced loose, then boxed (unless boxed costs more on every corridor).
 
     The boxed search starts knowing the loose journeys, so it keeps only what beats them; loose
-    journeys a boxed one dominates are then dropped, leaving the exact front of both.
+    journeys a boxed one dominates are then dropped, leaving the exact front of both. Both stop
+    when ``time.perf_counter()`` passes ``deadline_s``; what they found is then part of that
+    front, and ``Search.unexplored`` bounds the rest.
     """
     usable = usable_corridors(data, shipment)
     loose = _run_basis(
         data, shipment, origin, destination, horizon_days, "loose", [], usable,
-        edge_costs(data, shipment, "loose"),
+        edge_costs(data, shipment, "loose"), deadline_s=deadline_s,
     )  # fmt: skip
     if never_cheaper_boxed(data, shipment, loose.costs):
         return Search((loose,), loose.journeys, loose.settled)
@@ -104,7 +117,7 @@ def search_shipment(
     )
     boxed = _run_basis(
         data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, usable,
-        boxed_costs, rival,
+        boxed_costs, rival, deadline_s,
     )  # fmt: skip
     boxed_journeys = [j._replace(result=1) for j in boxed.journeys]
     kept = [
@@ -128,6 +141,7 @@ def _run_basis(
     usable_edges: npt.NDArray[np.bool_],
     costs: EdgeCosts,
     rival: search.Rival | None = None,
+    deadline_s: float = math.inf,
 ) -> BasisResult:
     """Search the shipment priced one way (``costs``), knowing journeys found before."""
     arrays = data.arrays
@@ -206,16 +220,24 @@ def _run_basis(
     reach_h = horizon_h + 24 * P90_REACH_DAYS
     for _ in range(_WIDENINGS):
         timetable = data.ensure_timetable(ready_h - 48, reach_h)
-        floats, ints, complete, settled, head, link = search.label_search(
+        floats, ints, complete, settled, head, link, unexplored = search.label_search(
             np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64),
             query, data.search_graph(timetable), search_costs, bounds, seeds,
-            rival or search.no_rival(n),
+            rival or search.no_rival(n), deadline_s,
         )  # fmt: skip
         # A journey's p90 time ran past the timetable (its next departure there was not in
         # it): the same search on a wider timetable finds the same journeys with their p90.
-        if np.isfinite(floats[complete, search.ARRIVAL_P90]).all():
+        p90_known = np.isfinite(floats[complete, search.ARRIVAL_P90])
+        cut_off = bool(np.isfinite(unexplored).any())
+        if cut_off or p90_known.all():
             break
         reach_h = timetable.end_h + 24 * P90_REACH_DAYS
+    if cut_off and not p90_known.all():
+        # No time is left to search again: such journeys are left out, and what is left
+        # unexplored now covers them.
+        left_out = floats[complete[~p90_known], : search.CO2E + 1]
+        unexplored = np.minimum(unexplored, left_out.min(axis=0))
+        complete = complete[p90_known]
     found = floats[complete]
     journeys = [
         Journey(*values)
@@ -225,5 +247,6 @@ def _run_basis(
         )
     ]  # fmt: skip
     return BasisResult(
-        floats, ints, journeys, int(settled), first_legs, final_legs, costs, head, link, timetable
-    )
+        floats, ints, journeys, int(settled), first_legs, final_legs, costs, head, link, timetable,
+        unexplored,
+    )  # fmt: skip

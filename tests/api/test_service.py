@@ -121,6 +121,11 @@ def test_validation_errors_name_the_fields(client: TestClient) -> None:
         "/v1/route-plans", content=b"{not json", headers={**key, "Content-Type": "application/json"}
     )
     assert broken.status_code == 422 and broken.headers["content-type"] == PROBLEM
+    for seconds in (0, 61):
+        limit = client.post("/v1/route-plans", json={**LINSHUI, "time_limit_s": seconds},
+                            headers=key)  # fmt: skip
+        assert limit.status_code == 422
+        assert limit.json()["errors"][0]["field"] == "time_limit_s"
 
 
 def test_unknown_route_and_cursor(client: TestClient) -> None:
