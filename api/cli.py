@@ -449,7 +449,8 @@ def plan(
         float,
         typer.Option(
             "--time-limit",
-            help="Seconds the search may take; a plan stopped there says what it may miss.",
+            help="Seconds the search may take (inf: no limit); a plan stopped there says "
+            "what it may miss.",
         ),
     ] = PLAN_TIME_LIMIT_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,

@@ -22,6 +22,12 @@ shipments' window (their ready times plus the planner's horizon): its size and b
 reaches the destination), the p50 of one search cut off at the answer (the least a csgraph
 query can cost, were the arrival known), and the ratios the issue sets targets on, at 100x:
 the planner's p50 within 20x of its 1x figure and within 10x of the floor's p50.
+
+Last, the same shipments under a time limit (``SHUDAO_BENCH_SCALE_LIMIT_S``, 0.5 s by default):
+how many plans stop at it, their p50 and slowest time (the limit bounds the search; pricing
+every corridor before it and building the options after it come on top), and what the stopped
+plans still show: the share of each one's Pareto front (from the plans without a limit) they
+found, on average, and how many found no journey at all.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ SHIPMENTS = int(os.environ.get("SHUDAO_BENCH_SCALE_SHIPMENTS", "200"))
 FACTORS = (1, 10, 100) if os.environ.get("SHUDAO_BENCH_SCALE_100") == "1" else (1, 10)
 #: Issue 23's targets at 100x: planner p50 / its 1x p50, and planner p50 / the floor's p50.
 TARGET_VS_1X, TARGET_VS_FLOOR = 20.0, 10.0
+LIMIT_S = float(os.environ.get("SHUDAO_BENCH_SCALE_LIMIT_S", "0.5"))
 
 
 def _percentiles(times_ms: list[float]) -> tuple[float, float]:
@@ -68,17 +75,27 @@ def measure(factor: int, shipments: int) -> dict[str, Any]:
     queries = [_shipment(row) for row in rows]
     plan_routes(network, queries[0])
     first = time.perf_counter()
-    times_ms, labels = [], []
+    times_ms, labels, fronts = [], [], []
     for shipment in queries[1:]:
         begun = time.perf_counter()
         plan = plan_routes(network, shipment)
         times_ms.append((time.perf_counter() - begun) * 1000)
         labels.append(plan.labels_settled)
+        fronts.append({(j.arrival, round(j.cost_cny, 4)) for j in plan.front})
     warm_ms = []
     for shipment in queries[1:]:
         begun = time.perf_counter()
         plan_routes(network, shipment)
         warm_ms.append((time.perf_counter() - begun) * 1000)
+    limited_ms, found_shares, found_nothing = [], [], 0
+    for shipment, front in zip(queries[1:], fronts, strict=True):
+        begun = time.perf_counter()
+        plan = plan_routes(network, shipment, time_limit_s=LIMIT_S)
+        limited_ms.append((time.perf_counter() - begun) * 1000)
+        if plan.unexplored is not None:
+            found = {(j.arrival, round(j.cost_cny, 4)) for j in plan.front}
+            found_shares.append(len(found & front) / len(front) if front else 1.0)
+            found_nothing += not plan.front
     planner_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ready_h = [epoch_hours(shipment.ready_at) for shipment in queries]
     horizon_h = DEFAULT_HORIZON_DAYS * 24.0
@@ -115,6 +132,11 @@ def measure(factor: int, shipments: int) -> dict[str, Any]:
         "floor_p99_ms": floor_p99,
         "once_p50_ms": statistics.median(once_ms),
         "planner_peak_mb": planner_peak_mb,
+        "limited_stopped": len(found_shares),
+        "limited_p50_ms": statistics.median(limited_ms),
+        "limited_max_ms": max(limited_ms),
+        "limited_front_share": statistics.mean(found_shares) if found_shares else None,
+        "limited_found_nothing": found_nothing,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -167,6 +189,19 @@ def main() -> None:
         f"targets at 100x: plan p50 / 1x <= {TARGET_VS_1X:.0f}, "
         f"plan p50 / floor p50 <= {TARGET_VS_FLOOR:.0f}"
     )
+    print()
+    print(f"Under a time limit of {LIMIT_S:g} s, the same shipments")
+    print(
+        f"{'scale':>5} {'stopped':>8} {'p50 ms':>8} {'slowest ms':>10} "
+        f"{'front found when stopped':>24} {'stopped with none':>17}"
+    )
+    for row in rows:
+        share = row["limited_front_share"]
+        print(
+            f"{row['factor']:>4}x {row['limited_stopped']:>8} {row['limited_p50_ms']:>8.1f} "
+            f"{row['limited_max_ms']:>10.0f} {'-' if share is None else f'{share:.0%}':>24} "
+            f"{row['limited_found_nothing']:>17}"
+        )
 
 
 if __name__ == "__main__":

@@ -388,8 +388,10 @@ class RoutePlan:
     parcel_channels: tuple[ChannelQuote, ...] = ()
     #: The search's time limit, seconds (None: none).
     time_limit_s: float | None = None
-    #: Set when the search stopped at ``time_limit_s`` before it had searched everything:
-    #: ``front`` holds Pareto-best journeys all the same, but not every one.
+    #: Set when the search stopped at ``time_limit_s`` before it had searched everything.
+    #: ``front`` then holds the journeys found: one earlier, cheaper or cleaner than
+    #: ``unexplored`` is Pareto-best for certain; one that is not may be beaten by a journey
+    #: the search did not reach.
     unexplored: Unexplored | None = None
 
     @property

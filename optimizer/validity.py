@@ -521,8 +521,9 @@ def time_limit_warnings(plan: RoutePlan) -> list[str]:
     after = plan.unexplored.arrival.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return [
         f"the search stopped at its time limit of {plan.time_limit_s:g} s before it had looked "
-        f"at every route: options arriving after {after} may be missing; plan again with a "
-        "longer time limit to see them"
+        f"at every route: options arriving after {after} may be missing, and one shown that "
+        "arrives after then may be beaten by one it did not reach; plan again with a longer "
+        "time limit to see them all"
     ]
 
 

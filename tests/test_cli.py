@@ -120,7 +120,7 @@ def test_plan_without_option_exits_0_with_the_reason() -> None:
         (["--regime", "1111"], "customs_regime: got '1111'"),
         (["--deadline", "2026-11-20T00:00+00:00"], "deadline"),
         (["--ready", "next monday"], "ready: got 'next monday'"),
-        (["--time-limit", "0"], "--time-limit: got 0.0; expected seconds > 0"),
+        (["--time-limit", "0"], "--time-limit: got 0.0; expected seconds > 0 (inf"),
     ],
 )
 def test_plan_invalid_input_exits_2(extra: list[str], message: str) -> None:

@@ -75,10 +75,12 @@ def test_a_search_stopped_at_once_finds_nothing_and_bounds_everything(network: N
 
 
 def test_searches_stopped_part_way_keep_what_they_claim(network: Network) -> None:
+    plan_routes(network, linshui_duisburg())  # the network's arrays, built on first use
     whole = plan_routes(network, linshui_duisburg(), every_journey=True)
     assert len(whole.front) > 10
     partial = 0
-    for share in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+    # The limit counts the searches alone, a part of the plan's time.
+    for share in (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4):
         stopped = plan_routes(
             network, linshui_duisburg(), every_journey=True,
             time_limit_s=share * whole.runtime_s,
@@ -92,9 +94,14 @@ def test_searches_stopped_part_way_keep_what_they_claim(network: Network) -> Non
     assert partial >= 1
 
 
-@pytest.mark.parametrize("seconds", [0, -1, float("inf"), float("nan"), True, "10"])
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), True, "10"])
 def test_a_bad_time_limit_names_the_field(network: Network, seconds: object) -> None:
     with pytest.raises(InvalidInputError) as raised:
         plan_routes(network, linshui_duisburg(), time_limit_s=seconds)  # type: ignore[arg-type]
     assert raised.value.field == "time_limit_s"
-    assert "seconds > 0" in str(raised.value)
+    assert "seconds > 0 (inf or None: no limit)" in str(raised.value)
+
+
+def test_an_infinite_limit_is_none(network: Network) -> None:
+    plan = plan_routes(network, linshui_duisburg(), time_limit_s=float("inf"))
+    assert plan.unexplored is None and plan.front == plan_routes(network, linshui_duisburg()).front

@@ -58,9 +58,14 @@ def plan_document(
     return {"id": plan_id, "created_at": created_at, **plan, "request": request}
 
 
+#: Keys of a plan document that plans stored before them lack.
+_LATER_KEYS = {"status": None, "time_limit_s": None, "unexplored": None}
+
+
 def record_document(record: RoutePlanRecord) -> dict[str, Any]:
-    """:func:`plan_document` of a stored record."""
-    return plan_document(record.id, record.created_at, record.request, record.plan)
+    """:func:`plan_document` of a stored record (null where it predates a key)."""
+    plan = {**_LATER_KEYS, **record.plan}
+    return plan_document(record.id, record.created_at, record.request, plan)
 
 
 def json_response(document: Any, status_code: int = 200) -> Response:

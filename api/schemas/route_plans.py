@@ -84,9 +84,9 @@ class ShipmentIn(BaseModel):
         default=PLAN_TIME_LIMIT_S,
         gt=0,
         le=MAX_PLAN_TIME_LIMIT_S,
-        description="Seconds the search may take. One stopped at the limit shows the "
-        "Pareto-best journeys it found, with `status` feasible (timed_out without any), "
-        "`unexplored` saying what no journey it missed beats, and a warning.",
+        description="Seconds the plan's search may take. A plan stopped at the limit shows "
+        "what it found, with `status` feasible (timed_out without an option), `unexplored` "
+        "saying what no journey it did not reach beats, and a warning.",
     )
     currency: Literal["CNY", "USD", "EUR"] = "CNY"
     piece_dimensions_cm: (
@@ -239,15 +239,17 @@ class RoutePlanOut(BaseModel):
         default=None,
         description="optimal: the cheapest journey is shown; feasible: only dearer ones, or "
         "the search stopped at its time limit; infeasible: none exists (`infeasible_reason` "
-        "says why); timed_out: none found within the time limit. Null in plans stored before "
-        "plans had a time limit (December 2026), as are the two fields below.",
+        "says why); timed_out: the search stopped at its time limit with no option to show. "
+        "Null in plans stored before plans had a time limit (December 2026), as are the two "
+        "fields below.",
     )
     time_limit_s: Float | None = Field(default=None, description="The search's time limit, s.")
     unexplored: UnexploredOut | None = Field(
         default=None,
         description="Set when the search stopped at its time limit: no journey it did not find "
-        "arrives earlier, costs less or emits less than these (each on its own). The front's "
-        "journeys earlier, cheaper or cleaner than them are Pareto-best for certain.",
+        "arrives earlier, costs less or emits less than these (each on its own). A journey "
+        "found that is earlier, cheaper or cleaner than them is Pareto-best for certain; one "
+        "that is not may be beaten by a journey the search did not reach.",
     )
     warnings: list[str] = Field(
         default=[],

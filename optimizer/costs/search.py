@@ -413,10 +413,14 @@ def label_search(
     bounds: FloatArray,
     known: FloatArray,
     rival: Rival,
-    deadline_s: float = np.inf,
+    time_left_s: FloatArray,
 ) -> tuple[FloatArray, IntArray, IntArray, int, IntArray, IntArray, FloatArray]:
-    """Run the search from the start labels, until the queue is empty or ``time.perf_counter``
-    passes ``deadline_s``.
+    """Run the search from the start labels, until the queue is empty or the search has run
+    for ``time_left_s[0]`` seconds (+inf: no limit).
+
+    ``time_left_s`` is taken down by the time the search ran, so that searches sharing it share
+    one limit. The time is counted from the search's own start, so compiling the kernel on
+    first use is not counted.
 
     ``start_*`` rows are labels already at a node (the origin, or a node reached by a first-mile
     road leg, ``FINAL`` holding that leg's index or -1). ``bounds`` comes from
@@ -437,8 +441,8 @@ def label_search(
         :class:`Rival` takes them; and (arrival, cost, CO2e) that no journey the search did
         not return beats: +inf each when the search ran to the end, else the least of each
         over the labels it left in the queue, each plus its node's bounds. The journeys
-        returned before a stop are Pareto-optimal all the same: none found later can
-        dominate them.
+        returned before a stop are on this search's Pareto front all the same: none found
+        later could dominate them.
     """
     target, required_state = query.target, query.required_state
     regime_bit, bonded_bit, need_export = query.regime_bit, query.bonded_bit, query.need_export
@@ -503,12 +507,18 @@ def label_search(
     settled = 0
     no_bound = np.zeros(3)
     unexplored = np.full(3, np.inf)
+    limited = time_left_s[0] < np.inf
+    deadline_s = np.inf
+    if limited:
+        with objmode(started="float64"):
+            started = time.perf_counter()
+        deadline_s = started + time_left_s[0]
     taken = 0
     while len(queue) > 0:
-        if taken % CLOCK_EVERY == 0 and deadline_s < np.inf:
+        if limited and taken % CLOCK_EVERY == 0:
             with objmode(now="float64"):
                 now = time.perf_counter()
-            if now > deadline_s:
+            if now >= deadline_s:
                 for _, _, _, waiting in queue:
                     node = ints[waiting, NODE]
                     ahead = bounds[node] if node >= 0 else no_bound
@@ -696,6 +706,10 @@ def label_search(
                     ),
                 )
                 count += 1
+    if limited:
+        with objmode(ended="float64"):
+            ended = time.perf_counter()
+        time_left_s[0] = max(0.0, deadline_s - ended)
     n_known = known.shape[0]
     return (
         floats[:count], ints[:count], complete[n_known:n_complete], settled, head, link,

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from network_data import Network
 from network_data.validate import haversine_km
 from optimizer import quotable, validity
@@ -33,6 +36,8 @@ from optimizer.routing.result import (
     summary_line,
 )
 from optimizer.routing.search import Journey, Search, search_shipment
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def plan_routes(
@@ -72,10 +77,11 @@ def plan_routes(
         Parcel channels to quote (None: those of the network's dataset,
         :meth:`ParcelChannels.of`; none when it has no parcel files).
     time_limit_s
-        Seconds the planning may take (None: no limit). A search stopped at the limit shows
-        the Pareto-best journeys it found; ``plan.unexplored`` bounds those it did not reach,
-        ``plan.status`` is then ``feasible`` (or ``timed_out`` with no option), and a warning
-        says from when options may be missing.
+        Seconds the searches of the plan may take together (None or inf: no limit; preparing
+        the network's arrays, pricing the corridors and building the options come on top).
+        A plan stopped at the limit shows what it found: ``plan.unexplored`` bounds the
+        journeys it did not reach, ``plan.status`` is ``feasible`` (``timed_out`` with no
+        option), and a warning says from when options may be missing or beaten.
 
     Returns
     -------
@@ -108,10 +114,11 @@ def plan_routes(
     if time_limit_s is not None and not (
         isinstance(time_limit_s, int | float)
         and not isinstance(time_limit_s, bool)
-        and 0 < time_limit_s < math.inf
+        and time_limit_s > 0
     ):
-        raise InvalidInputError("time_limit_s", time_limit_s, "seconds > 0, or None for none")
-    deadline_s = math.inf if time_limit_s is None else started + time_limit_s
+        raise InvalidInputError("time_limit_s", time_limit_s, "seconds > 0 (inf or None: no limit)")
+    # Shared by every search of this plan, each taking it down by the time it ran.
+    time_left_s = np.array([math.inf if time_limit_s is None else float(time_limit_s)])
     check_ready(network, shipment)
     asked, shipment = shipment, validity.follow_passage_status(network, shipment)
     data = routing_data(network)
@@ -158,8 +165,10 @@ def plan_routes(
         for quote in parcels
         if quote.offered
     ]
-    result = search_shipment(data, shipment, origin, destination, horizon_days, deadline_s)
-    unexplored = _unexplored(result)
+    result = search_shipment(data, shipment, origin, destination, horizon_days, time_left_s)
+    declarations = customs_declarations(data, origin, destination)
+    fees = sum(charge.amount_cny for _, charge in declarations)
+    unexplored = _unexplored(result, fees)
     if not result.journeys and not choices:
         if unexplored is not None:
             reason = (
@@ -167,10 +176,8 @@ def plan_routes(
                 f"{time_limit_s:g} s; plan again with a longer time limit"
             )
         else:
-            reason = _explain(data, shipment, origin, destination, horizon_days)
+            reason = _explain(data, shipment, origin, destination, horizon_days, time_left_s)
         return plan((), reason, result.settled, parcels=parcels, unexplored=unexplored)
-    declarations = customs_declarations(data, origin, destination)
-    fees = sum(charge.amount_cny for _, charge in declarations)
     journeys = [
         Journey(j.arrival_h, j.cost_cny + fees, j.co2e_kg, j.label, j.result)
         for j in result.journeys
@@ -224,18 +231,17 @@ def plan_routes(
         for c, why in zip(ranked, hidden, strict=True)
     )  # fmt: skip
     why_none = None if options else nothing_quotable(front)
-    if unexplored is not None:  # every journey pays the declarations
-        unexplored = unexplored._replace(cost_cny=unexplored.cost_cny + fees)
     return plan(tuple(options), why_none, result.settled, front, parcels, unexplored)
 
 
-def _unexplored(result: Search) -> Unexplored | None:
-    """What a search stopped at its deadline did not reach, as the plan reports it."""
+def _unexplored(result: Search, fees_cny: float) -> Unexplored | None:
+    """What a search stopped at its time limit did not reach, with the customs declarations
+    every journey pays (``fees_cny``), as the plan reports it."""
     least = result.unexplored
     if least is None:
         return None
     arrival_h, cost_cny, co2e_kg = least.tolist()
-    return Unexplored(from_epoch_hours(arrival_h), cost_cny, co2e_kg)
+    return Unexplored(from_epoch_hours(arrival_h), cost_cny + fees_cny, co2e_kg)
 
 
 class _Choice(NamedTuple):
@@ -258,18 +264,45 @@ class _Choice(NamedTuple):
                    None, lambda: option)  # fmt: skip
 
 
+class _OutOfTimeError(Exception):
+    """A search relaxing one constraint stopped at the plan's time limit."""
+
+
 def _explain(
     data: RoutingData,
     shipment: Shipment,
     origin: Place,
     destination: Place,
     horizon_days: int,
+    time_left_s: FloatArray,
 ) -> str:
-    """Say in words why no option exists, by relaxing one constraint at a time."""
+    """Say in words why no option exists, by relaxing one constraint at a time, within the
+    plan's time limit (``time_left_s``, shared with its searches)."""
     to = f"{display_name(data, destination.label)} ({destination.label})"
+    try:
+        return _relaxing(data, shipment, origin, destination, horizon_days, time_left_s, to)
+    except _OutOfTimeError:
+        return (
+            f"no complete route to {to} exists for this shipment; which of its constraints "
+            "rules them out was not found within the time limit"
+        )
+
+
+def _relaxing(
+    data: RoutingData,
+    shipment: Shipment,
+    origin: Place,
+    destination: Place,
+    horizon_days: int,
+    time_left_s: FloatArray,
+    to: str,
+) -> str:
+    """:func:`_explain`'s relaxations; ``to`` names the destination."""
 
     def feasible(relaxed: Shipment, horizon: int = horizon_days) -> Search | None:
-        result = search_shipment(data, relaxed, origin, destination, horizon)
+        result = search_shipment(data, relaxed, origin, destination, horizon, time_left_s)
+        if result.unexplored is not None:
+            raise _OutOfTimeError
         return result if result.journeys else None
 
     if shipment.deadline is not None:

@@ -67,7 +67,7 @@ class BasisResult:
     #: since have widened ``RoutingData.timetable``.
     timetable: Timetable
     #: (arrival, cost, CO2e) no journey this search did not return beats: +inf each unless it
-    #: stopped at its deadline (:func:`optimizer.costs.search.label_search`).
+    #: stopped at its time limit (:func:`optimizer.costs.search.label_search`).
     unexplored: FloatArray
 
 
@@ -81,8 +81,8 @@ class Search:
 
     @property
     def unexplored(self) -> FloatArray | None:
-        """(arrival h, cost CNY, CO2e kg) that no journey missing from ``journeys`` beats, each
-        the least over the searches; None when every search ran to the end (nothing missing)."""
+        """(arrival h, cost CNY, CO2e kg) that no Pareto-best journey missing from ``journeys``
+        beats, each the least over the searches; None when every search ran to the end."""
         least = np.min([r.unexplored for r in self.results], axis=0)
         return least if np.isfinite(least).any() else None
 
@@ -93,19 +93,25 @@ def search_shipment(
     origin: Place,
     destination: Place,
     horizon_days: int,
-    deadline_s: float = math.inf,
+    time_left_s: FloatArray | None = None,
 ) -> Search:
     """Search the shipment priced loose, then boxed (unless boxed costs more on every corridor).
 
     The boxed search starts knowing the loose journeys, so it keeps only what beats them; loose
-    journeys a boxed one dominates are then dropped, leaving the exact front of both. Both stop
-    when ``time.perf_counter()`` passes ``deadline_s``; what they found is then part of that
-    front, and ``Search.unexplored`` bounds the rest.
+    journeys a boxed one dominates are then dropped, leaving the exact front of both.
+
+    The searches share the time limit ``time_left_s[0]`` seconds (None: none), which each takes
+    down by the time it ran. Stopped at it, they return what they found, and
+    ``Search.unexplored`` bounds the rest: a journey found that is earlier, cheaper or cleaner
+    than it is Pareto-best; one that is not may be beaten by a journey the boxed search did not
+    reach.
     """
+    if time_left_s is None:
+        time_left_s = np.array([math.inf])
     usable = usable_corridors(data, shipment)
     loose = _run_basis(
         data, shipment, origin, destination, horizon_days, "loose", [], usable,
-        edge_costs(data, shipment, "loose"), deadline_s=deadline_s,
+        edge_costs(data, shipment, "loose"), time_left_s=time_left_s,
     )  # fmt: skip
     if never_cheaper_boxed(data, shipment, loose.costs):
         return Search((loose,), loose.journeys, loose.settled)
@@ -117,7 +123,7 @@ def search_shipment(
     )
     boxed = _run_basis(
         data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, usable,
-        boxed_costs, rival, deadline_s,
+        boxed_costs, rival, time_left_s,
     )  # fmt: skip
     boxed_journeys = [j._replace(result=1) for j in boxed.journeys]
     kept = [
@@ -141,7 +147,7 @@ def _run_basis(
     usable_edges: npt.NDArray[np.bool_],
     costs: EdgeCosts,
     rival: search.Rival | None = None,
-    deadline_s: float = math.inf,
+    time_left_s: FloatArray | None = None,
 ) -> BasisResult:
     """Search the shipment priced one way (``costs``), knowing journeys found before."""
     arrays = data.arrays
@@ -218,23 +224,29 @@ def _run_basis(
         [(j.arrival_h, j.cost_cny, j.co2e_kg) for j in known], dtype=np.float64
     ).reshape(-1, 3)
     reach_h = horizon_h + 24 * P90_REACH_DAYS
+    time_left = np.array([math.inf]) if time_left_s is None else time_left_s
+    finished = None
     for _ in range(_WIDENINGS):
         timetable = data.ensure_timetable(ready_h - 48, reach_h)
-        floats, ints, complete, settled, head, link, unexplored = search.label_search(
+        searched = search.label_search(
             np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64),
             query, data.search_graph(timetable), search_costs, bounds, seeds,
-            rival or search.no_rival(n), deadline_s,
+            rival or search.no_rival(n), time_left,
         )  # fmt: skip
+        cut_off = bool(np.isfinite(searched[-1]).any())  # its unexplored
+        if cut_off and finished is not None:
+            # Out of time to search again: the search that ran to the end stands.
+            searched, timetable = finished
+        floats, ints, complete, settled, head, link, unexplored = searched
         # A journey's p90 time ran past the timetable (its next departure there was not in
         # it): the same search on a wider timetable finds the same journeys with their p90.
         p90_known = np.isfinite(floats[complete, search.ARRIVAL_P90])
-        cut_off = bool(np.isfinite(unexplored).any())
         if cut_off or p90_known.all():
             break
+        finished = searched, timetable
         reach_h = timetable.end_h + 24 * P90_REACH_DAYS
     if cut_off and not p90_known.all():
-        # No time is left to search again: such journeys are left out, and what is left
-        # unexplored now covers them.
+        # Such journeys are left out, and what is left unexplored now covers them.
         left_out = floats[complete[~p90_known], : search.CO2E + 1]
         unexplored = np.minimum(unexplored, left_out.min(axis=0))
         complete = complete[p90_known]

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.db import repositories
+from api.db.models import RoutePlanRecord
 from tests.api.conftest import ClientFactory, new_key
 
 PROBLEM = "application/problem+json"
@@ -47,6 +48,7 @@ def test_create_read_and_list_route_plans(client: TestClient) -> None:
         assert abs(option["total_cost"] - sum(leg["cost"] for leg in option["legs"])) < 0.05
     again = client.get(f"/v1/route-plans/{plan['id']}", headers=key)
     assert again.status_code == 200 and again.json() == plan
+    assert (plan["status"], plan["time_limit_s"], plan["unexplored"]) == ("optimal", 10.0, None)
     for _ in range(2):
         client.post("/v1/route-plans", json={**LINSHUI, "currency": "USD"}, headers=key)
     first = client.get("/v1/route-plans?limit=2", headers=key).json()
@@ -242,3 +244,16 @@ def test_a_date_alone_is_a_local_day(client: TestClient) -> None:
     assert created.json()["options"] == explicit.json()["options"]
     bad = client.post("/v1/route-plans", json={**LINSHUI, "ready_at": "2026-02-30"}, headers=key)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "ready_at"
+
+
+def test_a_plan_stored_before_the_time_limit_reads_its_keys_as_null(client: TestClient) -> None:
+    key = auth(new_key(client, "acme"))
+    plan_id = client.post("/v1/route-plans", json=LINSHUI, headers=key).json()["id"]
+    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        record = session.get(RoutePlanRecord, plan_id)
+        later = ("status", "time_limit_s", "unexplored")
+        record.plan = {k: v for k, v in record.plan.items() if k not in later}
+        session.commit()
+    stored = client.get(f"/v1/route-plans/{plan_id}", headers=key).json()
+    assert (stored["status"], stored["time_limit_s"], stored["unexplored"]) == (None, None, None)
+    assert stored["options"]
