@@ -176,7 +176,14 @@ def plan_routes(
                 f"{time_limit_s:g} s; plan again with a longer time limit"
             )
         else:
-            reason = _explain(data, shipment, origin, destination, horizon_days, time_left_s)
+            try:
+                reason = _explain(data, shipment, origin, destination, horizon_days, time_left_s)
+            except _OutOfTimeError:
+                to = f"{display_name(data, destination.label)} ({destination.label})"
+                reason = (
+                    f"no complete route to {to} exists for this shipment; which of its "
+                    "constraints rules them out was not found within the time limit"
+                )
         return plan((), reason, result.settled, parcels=parcels, unexplored=unexplored)
     journeys = [
         Journey(j.arrival_h, j.cost_cny + fees, j.co2e_kg, j.label, j.result)
@@ -277,27 +284,9 @@ def _explain(
     time_left_s: FloatArray,
 ) -> str:
     """Say in words why no option exists, by relaxing one constraint at a time, within the
-    plan's time limit (``time_left_s``, shared with its searches)."""
+    plan's time limit (``time_left_s``, shared with its searches; :class:`_OutOfTimeError`
+    when that runs out)."""
     to = f"{display_name(data, destination.label)} ({destination.label})"
-    try:
-        return _relaxing(data, shipment, origin, destination, horizon_days, time_left_s, to)
-    except _OutOfTimeError:
-        return (
-            f"no complete route to {to} exists for this shipment; which of its constraints "
-            "rules them out was not found within the time limit"
-        )
-
-
-def _relaxing(
-    data: RoutingData,
-    shipment: Shipment,
-    origin: Place,
-    destination: Place,
-    horizon_days: int,
-    time_left_s: FloatArray,
-    to: str,
-) -> str:
-    """:func:`_explain`'s relaxations; ``to`` names the destination."""
 
     def feasible(relaxed: Shipment, horizon: int = horizon_days) -> Search | None:
         result = search_shipment(data, relaxed, origin, destination, horizon, time_left_s)
