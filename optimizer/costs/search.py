@@ -14,13 +14,13 @@ arrival class up to one transfer's handling), nor, with its bounds, a complete j
 from __future__ import annotations
 
 import heapq
-import time
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, objmode
+from numba import njit
 
+from optimizer.costs.clock import monotonic_s
 from optimizer.costs.timetable import Departures, next_departure, next_departure_off_a_train
 
 FloatArray = npt.NDArray[np.float64]
@@ -510,14 +510,11 @@ def label_search(
     limited = time_left_s[0] < np.inf
     deadline_s = np.inf
     if limited:
-        with objmode(started="float64"):
-            started = time.perf_counter()
-        deadline_s = started + time_left_s[0]
+        deadline_s = monotonic_s() + time_left_s[0]
     taken = 0
     while len(queue) > 0:
         if limited and taken % CLOCK_EVERY == 0:
-            with objmode(now="float64"):
-                now = time.perf_counter()
+            now = monotonic_s()
             if now >= deadline_s:
                 for _, _, _, waiting in queue:
                     node = ints[waiting, NODE]
@@ -707,9 +704,7 @@ def label_search(
                 )
                 count += 1
     if limited:
-        with objmode(ended="float64"):
-            ended = time.perf_counter()
-        time_left_s[0] = max(0.0, deadline_s - ended)
+        time_left_s[0] = max(0.0, deadline_s - monotonic_s())
     n_known = known.shape[0]
     return (
         floats[:count], ints[:count], complete[n_known:n_complete], settled, head, link,
