@@ -15,7 +15,7 @@ from network_data import Network
 from network_data.validate import haversine_km
 from optimizer import quotable, validity
 from optimizer._compile import RoutingData, epoch_hours, from_epoch_hours, routing_data
-from optimizer.errors import InvalidInputError
+from optimizer.errors import InvalidInputError, ShudaoError
 from optimizer.model import FrontJourney, RouteOption, RoutePlan, Shipment, Unexplored
 from optimizer.parcels import ChannelQuote, ParcelChannels
 from optimizer.routing.costs import customs_declarations, with_declarations
@@ -271,7 +271,7 @@ class _Choice(NamedTuple):
                    None, lambda: option)  # fmt: skip
 
 
-class _OutOfTimeError(Exception):
+class _OutOfTimeError(ShudaoError):
     """A search relaxing one constraint stopped at the plan's time limit."""
 
 
