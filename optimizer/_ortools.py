@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import sys
@@ -17,7 +16,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.errors import InvalidInputError
 from optimizer.inputs import MAX_SEED
-from optimizer.results import SolveStatus
+from optimizer.results import SolveStatus, check_time_limit
 
 _T = TypeVar("_T")
 
@@ -38,12 +37,7 @@ def check_run_limits(time_limit_s: object, seed: object) -> None:
     ...     print(error.field, error.allowed)
     seed an integer in [0, 2,147,483,647]
     """
-    if (
-        isinstance(time_limit_s, bool)
-        or not isinstance(time_limit_s, int | float)
-        or not (math.isfinite(time_limit_s) and time_limit_s > 0)
-    ):
-        raise InvalidInputError("time_limit_s", time_limit_s, "a number of seconds > 0")
+    check_time_limit(time_limit_s)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InvalidInputError("seed", seed, f"an integer in [0, {MAX_SEED:,}]")
 

@@ -12,6 +12,8 @@ import math
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from optimizer.errors import InvalidInputError
+
 
 class SolveStatus(StrEnum):
     """How a solver run ended.
@@ -69,6 +71,30 @@ class SolverResult(Protocol):
     def seed(self) -> int: ...
 
     def to_dict(self) -> dict[str, Any]: ...
+
+
+def check_time_limit(time_limit_s: object, *, unlimited: bool = False) -> None:
+    """Raise :class:`~optimizer.errors.InvalidInputError` unless ``time_limit_s`` is a number
+    of seconds > 0; with ``unlimited``, also None or inf (no limit).
+
+    Examples
+    --------
+    >>> check_time_limit(10)
+    >>> check_time_limit(None, unlimited=True)
+    >>> check_time_limit(float("inf"))
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: time_limit_s: got inf; expected a number of seconds > 0
+    """
+    if unlimited and time_limit_s is None:
+        return
+    if (
+        isinstance(time_limit_s, bool)
+        or not isinstance(time_limit_s, int | float)
+        or not (time_limit_s > 0 and (unlimited or math.isfinite(time_limit_s)))
+    ):
+        allowed = "seconds > 0 (inf or None: no limit)" if unlimited else "a number of seconds > 0"
+        raise InvalidInputError("time_limit_s", time_limit_s, allowed)
 
 
 def relative_gap(objective: float, bound: float | None) -> float | None:

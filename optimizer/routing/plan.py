@@ -18,6 +18,7 @@ from optimizer._compile import RoutingData, epoch_hours, from_epoch_hours, routi
 from optimizer.errors import InvalidInputError, ShudaoError
 from optimizer.model import FrontJourney, RouteOption, RoutePlan, Shipment, Unexplored
 from optimizer.parcels import ChannelQuote, ParcelChannels
+from optimizer.results import check_time_limit
 from optimizer.routing.costs import customs_declarations, with_declarations
 from optimizer.routing.parcel_options import channel_option, parcel_quotes
 from optimizer.routing.places import Place, display_name, distances_to, resolve_place
@@ -111,12 +112,7 @@ def plan_routes(
         raise InvalidInputError(
             "horizon_days", horizon_days, f"an integer in [60, {MAX_HORIZON_DAYS}]"
         )
-    if time_limit_s is not None and not (
-        isinstance(time_limit_s, int | float)
-        and not isinstance(time_limit_s, bool)
-        and time_limit_s > 0
-    ):
-        raise InvalidInputError("time_limit_s", time_limit_s, "seconds > 0 (inf or None: no limit)")
+    check_time_limit(time_limit_s, unlimited=True)
     # Shared by every search of this plan, each taking it down by the time it ran.
     time_left_s = np.array([math.inf if time_limit_s is None else float(time_limit_s)])
     check_ready(network, shipment)
@@ -176,10 +172,12 @@ def plan_routes(
                 f"{time_limit_s:g} s; plan again with a longer time limit"
             )
         else:
+            to = f"{display_name(data, destination.label)} ({destination.label})"
             try:
-                reason = _explain(data, shipment, origin, destination, horizon_days, time_left_s)
+                reason = _explain(
+                    data, shipment, origin, destination, horizon_days, time_left_s, to
+                )
             except _OutOfTimeError:
-                to = f"{display_name(data, destination.label)} ({destination.label})"
                 reason = (
                     f"no complete route to {to} exists for this shipment; which of its "
                     "constraints rules them out was not found within the time limit"
@@ -282,11 +280,11 @@ def _explain(
     destination: Place,
     horizon_days: int,
     time_left_s: FloatArray,
+    to: str,
 ) -> str:
     """Say in words why no option exists, by relaxing one constraint at a time, within the
     plan's time limit (``time_left_s``, shared with its searches; :class:`_OutOfTimeError`
-    when that runs out)."""
-    to = f"{display_name(data, destination.label)} ({destination.label})"
+    when that runs out). ``to`` names the destination."""
 
     def feasible(relaxed: Shipment, horizon: int = horizon_days) -> Search | None:
         result = search_shipment(data, relaxed, origin, destination, horizon, time_left_s)

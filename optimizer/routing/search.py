@@ -111,7 +111,7 @@ def search_shipment(
     usable = usable_corridors(data, shipment)
     loose = _run_basis(
         data, shipment, origin, destination, horizon_days, "loose", [], usable,
-        edge_costs(data, shipment, "loose"), time_left_s=time_left_s,
+        edge_costs(data, shipment, "loose"), time_left_s,
     )  # fmt: skip
     if never_cheaper_boxed(data, shipment, loose.costs):
         return Search((loose,), loose.journeys, loose.settled)
@@ -123,7 +123,7 @@ def search_shipment(
     )
     boxed = _run_basis(
         data, shipment, origin, destination, horizon_days, "boxed", loose.journeys, usable,
-        boxed_costs, rival, time_left_s,
+        boxed_costs, time_left_s, rival,
     )  # fmt: skip
     boxed_journeys = [j._replace(result=1) for j in boxed.journeys]
     kept = [
@@ -146,10 +146,11 @@ def _run_basis(
     known: list[Journey],
     usable_edges: npt.NDArray[np.bool_],
     costs: EdgeCosts,
+    time_left_s: FloatArray,
     rival: search.Rival | None = None,
-    time_left_s: FloatArray | None = None,
 ) -> BasisResult:
-    """Search the shipment priced one way (``costs``), knowing journeys found before."""
+    """Search the shipment priced one way (``costs``), knowing journeys found before, within
+    the time left (see :func:`search_shipment`)."""
     arrays = data.arrays
     ready_h = epoch_hours(shipment.ready_at)
     deadline_h = epoch_hours(shipment.deadline) if shipment.deadline else math.inf
@@ -224,14 +225,13 @@ def _run_basis(
         [(j.arrival_h, j.cost_cny, j.co2e_kg) for j in known], dtype=np.float64
     ).reshape(-1, 3)
     reach_h = horizon_h + 24 * P90_REACH_DAYS
-    time_left = np.array([math.inf]) if time_left_s is None else time_left_s
     finished = None
     for _ in range(_WIDENINGS):
         timetable = data.ensure_timetable(ready_h - 48, reach_h)
         searched = search.label_search(
             np.array(start_floats, dtype=np.float64), np.array(start_ints, dtype=np.int64),
             query, data.search_graph(timetable), search_costs, bounds, seeds,
-            rival or search.no_rival(n), time_left,
+            rival or search.no_rival(n), time_left_s,
         )  # fmt: skip
         cut_off = bool(np.isfinite(searched[-1]).any())  # its unexplored
         if cut_off and finished is not None:
