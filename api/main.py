@@ -21,6 +21,7 @@ from api.db.session import database_ready, make_engine, make_sessionmaker, migra
 from api.jobs.worker import Worker
 from api.keycache import KeyCache
 from api.middleware import BodySizeLimit, LoadShedding, Metrics, RequestMetrics
+from api.planning import Planner
 from api.ratelimit import RateLimiter
 from api.routes import bookings as booking_routes
 from api.routes import jobs as job_routes
@@ -62,7 +63,8 @@ def _serve_lean(threads: int) -> None:
     Sync endpoints run on at most ``threads`` worker threads, one by default as in gunicorn's
     sync workers: the work is Python and numba under one GIL, and 40 threads fighting for it
     spent 2 ms of CPU per route plan more and stretched the latency tail. The hot endpoints
-    (authentication, route plans) run on the event loop itself. ``gc.freeze`` moves the
+    (authentication, route plans) run on the event loop itself, but for long route plans,
+    which have threads of their own (:mod:`api.planning`). ``gc.freeze`` moves the
     loaded network out of the collector's sight: a full collection over it took 150 ms.
     """
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, *, network: Network | None = No
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
         app.state.network = network or load_network(settings.data_dir, tariffs=settings.tariffs)
+        app.state.planner = Planner(settings.plan_threads)
         _warm_up(app.state.network)
         _serve_lean(settings.threads)
         # The job runner has a pool of its own: it waits for the database, requests do not.

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64,
         description="Requests a server process works on at once (scale with --workers).",
     )  # fmt: skip
+    plan_threads: int = Field(
+        default=2, ge=1, le=64,
+        description="Route plans a server process works on at once on threads of their own: "
+        "those too long for the event loop, on a large network (api.planning).",
+    )  # fmt: skip
     max_requests_in_progress: int = Field(
         default=64, ge=1, le=10_000,
         description="Requests a server process accepts at once; beyond, it answers 503 with "

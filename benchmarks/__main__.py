@@ -19,6 +19,7 @@ from benchmarks import (
     plan_quality,
     resilience,
     scale,
+    scale_api,
     scale_batch,
 )
 
@@ -51,6 +52,8 @@ if __name__ == "__main__":
     plan_quality.main()
     print()
     bench_api.main()
+    print()
+    scale_api.main()
     print()
     bench_consolidation.main()
     print()

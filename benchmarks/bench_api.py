@@ -117,15 +117,20 @@ class Server(NamedTuple):
 
 @contextmanager
 def serving(
-    workers: int, database_url: str, roles: tuple[str, ...] = ("forwarder",)
+    workers: int,
+    database_url: str,
+    roles: tuple[str, ...] = ("forwarder",),
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """``shudao serve --workers N`` on ``database_url`` with rate limits out of the way, and a key
-    of organisation ``bench`` for each of ``roles``; stopped on exit."""
+    of organisation ``bench`` for each of ``roles``; stopped on exit. ``settings`` are more
+    ``SHUDAO_*`` variables (a dataset directory, say)."""
     env = {
         **os.environ,
         "SHUDAO_DATABASE_URL": database_url,
         "SHUDAO_RATE_LIMIT_PER_MINUTE": "10000000",
         "SHUDAO_RATE_LIMIT_BURST": "100000",
+        **(settings or {}),
     }
     shudao = [sys.executable, "-m", "api.cli"]
     # Migrates the database; "bench" may exist from an earlier run on the same database.

@@ -12,11 +12,11 @@ from api.db import repositories
 from api.db.models import RoutePlanRecord
 from api.db.session import encode_json
 from api.deps import KeyDep, NetworkDep, SessionDep, SessionRoute
+from api.planning import Planner
 from api.schemas.route_plans import RoutePlanOut, RoutePlanPage, ShipmentIn
 from network_data import Network
 from optimizer.model import Shipment
 from optimizer.quotable import Similarity
-from optimizer.routing import plan_routes
 from optimizer.routing.places import local_day
 
 router = APIRouter(prefix="/v1/route-plans", tags=["route plans"], route_class=SessionRoute)
@@ -78,14 +78,14 @@ async def create_route_plan(
     body: ShipmentIn, request: Request, key: KeyDep, session: SessionDep, network: NetworkDep
 ) -> Response:
     """Plan the Pareto-best door-to-door options for a shipment and store the plan."""
-    # Runs on the event loop, not a worker thread: a plan is ~1 ms of CPU under the GIL either
-    # way, and the trips between loop and thread cost 1.7 ms of CPU per request and a long
-    # latency tail under steady load (benchmarks/bench_api.py). One request at a time per
-    # process; scale with --workers.
+    # On the event loop unless it takes long (api.planning): there a plan is a few ms of CPU
+    # under the GIL either way, and the trips between loop and thread cost 1.7 ms of CPU per
+    # request and a long latency tail under steady load (benchmarks/bench_api.py).
     shipment = to_shipment(body, network)
     start = time.perf_counter()
-    plan = plan_routes(
-        network, shipment, every_journey=body.all_options, time_limit_s=body.time_limit_s
+    planner: Planner = request.app.state.planner
+    plan = await planner.plan(
+        network, shipment, time_limit_s=body.time_limit_s, every_journey=body.all_options
     )
     request.app.state.metrics.solver.labels("route_plan").observe(time.perf_counter() - start)
     inputs = body.model_dump(mode="json")

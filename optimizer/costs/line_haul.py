@@ -214,7 +214,7 @@ class Prices(NamedTuple):
     transfer_boxes: IntArray
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def unit_costs(
     weight_kg: float,
     volume_m3: float,
@@ -237,7 +237,7 @@ def unit_costs(
     return cost
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def line_haul_costs(
     weight_kg: float,
     volume_m3: float,

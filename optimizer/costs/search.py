@@ -9,6 +9,10 @@ for every continuation (:func:`_settled_dominated`: the same or a richer customs
 arrival class up to one transfer's handling), nor, with its bounds, a complete journey (see
 :mod:`optimizer.routing` for the model). The brute-force oracle in
 ``tests/test_routing_oracle.py`` is this kernel's reference twin.
+
+The search and the bounds release the GIL (as :func:`optimizer.costs.line_haul.line_haul_costs`
+does), so plans made on several threads run side by side and leave the interpreter to the
+others meanwhile.
 """
 
 from __future__ import annotations
@@ -334,7 +338,7 @@ def transfer_penalties(
     return penalty, unscheduled
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def lower_bounds(
     n_nodes: int,
     target: int,
@@ -403,7 +407,7 @@ def _is_transfer(arrived_kind: int, mode: int, scheduled: bool, always: bool) ->
     return arrived_kind // 2 != mode or arrived_kind % 2 == 1 or scheduled or always
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def label_search(
     start_floats: FloatArray,
     start_ints: IntArray,

@@ -1,0 +1,100 @@
+"""Where a route plan runs: on the event loop, or on a thread of its own when it takes long.
+
+On the bundled network a plan takes a few milliseconds, less than a trip to a worker thread
+and back costs (:func:`api.main._serve_lean`), so it runs on the event loop. On a network a
+hundred times larger it takes up to its time limit (10 s by default), and on the loop it would
+hold every other request of the process that long, health probes included. So a plan runs on
+the loop only where this process's plans on the same network have taken less than
+:data:`LOOP_BUDGET_S` of late (the median of the last few, so that neither a network's first plan,
+which builds what later plans reuse, nor a rare slow one moves it), and its searches there get
+that budget; a
+plan that uses it up is planned again, from the start, on a plan thread with the time limit
+asked, as are all plans on a network whose plans take longer. The label search releases the
+GIL, so the loop keeps answering meanwhile, and plan threads use more than one core.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import time
+import weakref
+from collections import deque
+from dataclasses import replace
+
+import anyio
+import anyio.to_thread
+
+from network_data import Network
+from optimizer.model import RoutePlan, Shipment
+from optimizer.routing import plan_routes
+
+#: The longest a plan's searches may hold the event loop, s.
+LOOP_BUDGET_S = 0.02
+#: How many of a network's latest plan times the pace is the median of.
+_RECENT_PLANS = 9
+
+
+class Planner:
+    """Plans route plans on the event loop or on at most ``threads`` plan threads.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> from network_data import load_network
+    >>> network = load_network()
+    >>> ready = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
+    >>> shipment = Shipment("Linshui", "Duisburg", 800, 4.2, ready_at=ready)
+    >>> planner = Planner(threads=1)
+    >>> plan = anyio.run(functools.partial(planner.plan, network, shipment, time_limit_s=10))
+    >>> plan.status.value, plan.time_limit_s
+    ('optimal', 10)
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.limiter = anyio.CapacityLimiter(threads)
+        self._recent_s: weakref.WeakKeyDictionary[Network, deque[float]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def pace_s(self, network: Network) -> float:
+        """The median of this process's latest plan times on ``network``, s (0 before any)."""
+        recent = self._recent_s.get(network)
+        return statistics.median(recent) if recent else 0.0
+
+    async def plan(
+        self,
+        network: Network,
+        shipment: Shipment,
+        *,
+        time_limit_s: float,
+        every_journey: bool = False,
+    ) -> RoutePlan:
+        """:func:`optimizer.routing.plan_routes` of the shipment, run where the module says."""
+        run = functools.partial(plan_routes, network, shipment, every_journey=every_journey)
+        if self.pace_s(network) < LOOP_BUDGET_S:
+            budget_s = min(time_limit_s, LOOP_BUDGET_S)
+            begun = time.perf_counter()
+            plan = run(time_limit_s=budget_s)
+            took_s = time.perf_counter() - begun
+            if budget_s == time_limit_s or not _maybe_stopped(plan, took_s):
+                self.record(network, took_s)
+                # it ran to the end, as it would have under the limit asked
+                return replace(plan, time_limit_s=time_limit_s)
+        begun = time.perf_counter()
+        plan = await anyio.to_thread.run_sync(
+            functools.partial(run, time_limit_s=time_limit_s), limiter=self.limiter
+        )
+        self.record(network, time.perf_counter() - begun)
+        return plan
+
+    def record(self, network: Network, took_s: float) -> None:
+        """Count a plan on ``network`` that took ``took_s`` seconds in its pace."""
+        self._recent_s.setdefault(network, deque(maxlen=_RECENT_PLANS)).append(took_s)
+
+
+def _maybe_stopped(plan: RoutePlan, took_s: float) -> bool:
+    """Whether the plan's searches may have stopped at the loop's budget: they did when
+    something is left unexplored; a plan without an option that took the budget may have had
+    the search explaining why cut short."""
+    return plan.unexplored is not None or (not plan.options and took_s >= LOOP_BUDGET_S)

@@ -1,0 +1,123 @@
+"""Route plans on the event loop or on plan threads (:mod:`api.planning`, issue 23): the same
+plans either way, and the loop free while a long plan runs on a thread."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import anyio
+import pytest
+
+from api import planning
+from api.planning import LOOP_BUDGET_S, Planner
+from network_data import Network, load_network
+from optimizer.model import RoutePlan, Shipment
+from optimizer.routing import plan_routes
+from tests.test_synthetic import scaled
+
+READY = datetime(2026, 11, 23, 8, tzinfo=UTC)
+SHIPMENTS = [
+    Shipment("Linshui", "Duisburg", 800, 4.2, ready_at=READY),
+    Shipment("Anqing", "Hamburg", 3000, 15, ready_at=READY),
+    Shipment("Chongqing", "Rotterdam", 12000, 40, ready_at=READY),
+    Shipment("Chengdu", "Hamburg", 500, 2, ready_at=READY, deadline=READY + timedelta(days=2)),
+]
+LIMIT_S = 10.0
+
+
+@pytest.fixture(scope="module")
+def tenfold() -> Network:
+    return load_network(scaled(10))
+
+
+async def _plan_counting_ticks(
+    planner: Planner, network: Network, shipment: Shipment
+) -> tuple[RoutePlan, int]:
+    """The plan, and how often another task on the same event loop ran meanwhile."""
+    ticks, done = 0, False
+
+    async def tick() -> None:
+        nonlocal ticks
+        while not done:
+            await anyio.sleep(0)
+            ticks += not done
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(tick)
+        plan = await planner.plan(network, shipment, time_limit_s=LIMIT_S)
+        done = True
+    return plan, ticks
+
+
+def _same_plan(plan: RoutePlan, network: Network, shipment: Shipment) -> None:
+    assert plan.to_dict() == plan_routes(network, shipment, time_limit_s=LIMIT_S).to_dict()
+
+
+@pytest.mark.parametrize("shipment", SHIPMENTS, ids=lambda s: f"{s.origin}-{s.destination}")
+def test_a_quick_plan_runs_on_the_loop_and_says_the_limit_asked(
+    network: Network, shipment: Shipment
+) -> None:
+    expected = plan_routes(network, shipment, time_limit_s=LIMIT_S).to_dict()
+    planner = Planner(threads=1)
+    plan, ticks = anyio.run(_plan_counting_ticks, planner, network, shipment)
+    assert ticks == 0  # the loop was held: no trip to a thread
+    assert plan.time_limit_s == LIMIT_S
+    assert plan.to_dict() == expected
+    assert 0 < planner.pace_s(network) < LOOP_BUDGET_S
+
+
+@pytest.mark.parametrize("shipment", SHIPMENTS, ids=lambda s: f"{s.origin}-{s.destination}")
+def test_a_plan_that_outgrows_the_loop_budget_is_planned_again_on_a_thread(
+    monkeypatch: pytest.MonkeyPatch, tenfold: Network, shipment: Shipment
+) -> None:
+    # A ten-times network's searches take milliseconds, far past this budget, and the one
+    # explaining the infeasible shipment too: each is cut short on the loop and done again.
+    monkeypatch.setattr(planning, "LOOP_BUDGET_S", 1e-5)
+    planner = Planner(threads=1)
+    plan, ticks = anyio.run(_plan_counting_ticks, planner, tenfold, shipment)
+    assert ticks > 0  # the loop ran while the plan was made
+    assert plan.unexplored is None  # the thread's run went to the end
+    _same_plan(plan, tenfold, shipment)
+    assert planner.pace_s(tenfold) > planning.LOOP_BUDGET_S
+
+
+def test_a_network_of_slow_plans_plans_on_threads_until_its_plans_are_quick(
+    network: Network,
+) -> None:
+    planner = Planner(threads=1)
+    for _ in range(3):
+        planner.record(network, 1.0)
+    ticks = [anyio.run(_plan_counting_ticks, planner, network, SHIPMENTS[0])[1] for _ in range(6)]
+    # the median of the latest plan times is a slow one's until the quick ones outnumber them
+    assert [t > 0 for t in ticks] == [True] * 4 + [False] * 2
+
+
+def test_a_limit_below_the_loop_budget_is_kept_on_the_loop(network: Network) -> None:
+    planner = Planner(threads=1)
+    plan = anyio.run(partial(planner.plan, network, SHIPMENTS[2], time_limit_s=LOOP_BUDGET_S / 1e6))
+    assert plan.time_limit_s == LOOP_BUDGET_S / 1e6
+    assert plan.status.value in ("feasible", "timed_out")
+    assert plan.unexplored is not None
+
+
+def test_plans_on_several_threads_at_once_are_the_plans_made_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, network: Network
+) -> None:
+    monkeypatch.setattr(planning, "LOOP_BUDGET_S", 0.0)  # every plan on a thread
+    planner = Planner(threads=3)
+    shipments = SHIPMENTS * 3
+    plans: list[RoutePlan | None] = [None] * len(shipments)
+
+    async def plan_all() -> None:
+        async def plan_one(k: int) -> None:
+            plans[k] = await planner.plan(network, shipments[k], time_limit_s=LIMIT_S)
+
+        async with anyio.create_task_group() as tasks:
+            for k in range(len(shipments)):
+                tasks.start_soon(plan_one, k)
+
+    anyio.run(plan_all)
+    for plan, shipment in zip(plans, shipments, strict=True):
+        assert plan is not None
+        _same_plan(plan, network, shipment)
