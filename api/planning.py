@@ -10,7 +10,9 @@ which builds what later plans reuse, nor a rare slow one moves it), and its sear
 that budget; a
 plan that uses it up is planned again, from the start, on a plan thread with the time limit
 asked, as are all plans on a network whose plans take longer. The label search releases the
-GIL, so the loop keeps answering meanwhile, and plan threads use more than one core.
+GIL, so the loop keeps answering meanwhile, and plan threads use more than one core. A plan
+that waits for a plan thread longer than ``SHUDAO_REQUEST_QUEUE_SECONDS`` is answered 503, as
+a request waiting for a worker thread is.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import statistics
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 
 import anyio
 import anyio.to_thread
 
+from api.middleware import check_queue_deadline
 from network_data import Network
 from optimizer.model import RoutePlan, Shipment
 from optimizer.routing import plan_routes
@@ -83,14 +87,22 @@ class Planner:
                 return replace(plan, time_limit_s=time_limit_s)
         begun = time.perf_counter()
         plan = await anyio.to_thread.run_sync(
-            functools.partial(run, time_limit_s=time_limit_s), limiter=self.limiter
-        )
+            _unless_waited_too_long, functools.partial(run, time_limit_s=time_limit_s),
+            limiter=self.limiter,
+        )  # fmt: skip
         self.record(network, time.perf_counter() - begun)
         return plan
 
     def record(self, network: Network, took_s: float) -> None:
         """Count a plan on ``network`` that took ``took_s`` seconds in its pace."""
         self._recent_s.setdefault(network, deque(maxlen=_RECENT_PLANS)).append(took_s)
+
+
+def _unless_waited_too_long(run: Callable[[], RoutePlan]) -> RoutePlan:
+    """``run()``, unless the request waited for a plan thread longer than the server allows
+    (:func:`api.middleware.check_queue_deadline`: 503, as for any worker thread)."""
+    check_queue_deadline()
+    return run()
 
 
 def _maybe_stopped(plan: RoutePlan, took_s: float) -> bool:

@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     )  # fmt: skip
     request_queue_seconds: float = Field(
         default=2.0, gt=0, le=60,
-        description="Longest a request may wait for a worker thread before it is answered 503.",
+        description="Longest a request may wait for a worker thread (a route plan for a plan "
+        "thread) before it is answered 503.",
     )  # fmt: skip
     database_wait_seconds: float = Field(
         default=0.5, gt=0, le=60,

@@ -3,6 +3,7 @@ plans either way, and the loop free while a long plan runs on a thread."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -10,7 +11,9 @@ import anyio
 import pytest
 
 from api import planning
+from api.middleware import _QUEUE_DEADLINE
 from api.planning import LOOP_BUDGET_S, Planner
+from api.problems import ServerBusy
 from network_data import Network, load_network
 from optimizer.model import RoutePlan, Shipment
 from optimizer.routing import plan_routes
@@ -121,3 +124,15 @@ def test_plans_on_several_threads_at_once_are_the_plans_made_one_by_one(
     for plan, shipment in zip(plans, shipments, strict=True):
         assert plan is not None
         _same_plan(plan, network, shipment)
+
+
+def test_a_plan_that_waited_too_long_for_a_plan_thread_is_refused(
+    monkeypatch: pytest.MonkeyPatch, network: Network
+) -> None:
+    monkeypatch.setattr(planning, "LOOP_BUDGET_S", 0.0)
+    token = _QUEUE_DEADLINE.set(time.monotonic() - 1)  # as the request's, long past
+    try:
+        with pytest.raises(ServerBusy, match="waited too long"):
+            anyio.run(partial(Planner(threads=1).plan, network, SHIPMENTS[0], time_limit_s=1))
+    finally:
+        _QUEUE_DEADLINE.reset(token)
