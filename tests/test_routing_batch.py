@@ -4,6 +4,7 @@ a killed worker, progress, and ``shudao plan-batch`` to a directory (and its dep
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -141,6 +142,44 @@ def test_the_manifest_refuses_another_batch_in_the_same_directory(
     (tmp_path / "manifest.json").unlink()  # chunk files of no telling what: not taken as done
     with pytest.raises(OtherRunError, match=r"holds chunk files without manifest\.json"):
         plan_batch_to_parquet(shipments.iloc[:10], tmp_path, chunk_size=5, client=client)
+
+
+def test_a_batch_made_by_an_older_release_is_not_resumed(
+    tmp_path: Path, shipments: pd.DataFrame, client: Any
+) -> None:
+    """Its rows lack today's columns: the manifest records the columns, so the directory is
+    refused rather than a table of two shapes written."""
+    plan_batch_to_parquet(shipments.iloc[:10], tmp_path, chunk_size=5, client=client)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["columns"] == BATCH_SCHEMA.names
+    del manifest["columns"]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(OtherRunError, match=r"other settings \(columns\)"):
+        plan_batch_to_parquet(shipments.iloc[:10], tmp_path, chunk_size=5, client=client)
+
+
+def test_each_row_is_planned_within_its_time_limit(network: Network) -> None:
+    """A row's plan searches for at most its ``time_limit_s`` (10 s by default). One stopped
+    at it says so (``stopped``) and gives a cost bound that the plan without a limit (the
+    verifier) does not beat; one that ran to the end has its cheapest option's cost as bound."""
+    row = {"origin": "Chongqing", "destination": "Rotterdam", "weight_kg": 12000,
+           "volume_m3": 40, "ready_at": "2026-11-23T08:00:00+00:00"}  # fmt: skip
+    full = plan_routes(network, shipment_from_record(row, network), time_limit_s=None)
+    whole = plan_record(network, row)
+    assert whole["status"] == "planned"
+    assert whole["cost_bound_cny"] == whole["cheapest_cost_cny"] == round(full.objective, 2)
+    assert plan_record(network, {**row, "time_limit_s": "inf"}) == whole
+    stopped = plan_record(network, {**row, "time_limit_s": "1e-9"})
+    assert stopped["status"] == "stopped"
+    assert stopped["cost_bound_cny"] <= round(full.objective, 2)
+    if stopped["cheapest_cost_cny"] is not None:
+        assert stopped["cheapest_cost_cny"] >= round(full.objective, 2)
+    for bad in ("0", "-3", "soon", "nan"):
+        refused = plan_record(network, {**row, "time_limit_s": bad})
+        assert refused["status"] == "invalid"
+        assert (
+            refused["error"] == f"time_limit_s: got '{bad}'; expected seconds > 0 (inf: no limit)"
+        )
 
 
 def test_bad_input_names_the_argument(tmp_path: Path, shipments: pd.DataFrame) -> None:

@@ -28,7 +28,7 @@ from optimizer.distributed import CHUNKS, chunk_starts, dask_client, run_chunks
 from optimizer.errors import InvalidInputError
 from optimizer.inputs import read_table_chunks
 from optimizer.routing.plan import plan_routes
-from optimizer.routing.problem import shipment_from_record
+from optimizer.routing.problem import shipment_from_record, time_limit_from_record
 from optimizer.routing.result import plan_summary_row
 
 _Item = TypeVar("_Item")
@@ -36,10 +36,13 @@ _Result_T = TypeVar("_Result_T")
 
 
 def plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
-    """Plan one shipments-table row; an invalid row gives ``status`` invalid and ``error``."""
+    """Plan one shipments-table row within its time limit (column ``time_limit_s``, 10 s by
+    default: :func:`time_limit_from_record`); an invalid row gives ``status`` invalid and
+    ``error``."""
     try:
         shipment = shipment_from_record(record, network)
-        row = plan_summary_row(plan_routes(network, shipment, max_options=1))
+        limit_s = time_limit_from_record(record)
+        row = plan_summary_row(plan_routes(network, shipment, max_options=1, time_limit_s=limit_s))
     except ValueError as exc:
         row = {"status": "invalid", "error": str(exc)}
     return {"id": record.get("id", ""), **row}
@@ -158,6 +161,7 @@ SUMMARY_TYPES: dict[str, pa.DataType] = {
     "fastest_arrival": pa.string(),
     "fastest_cost_cny": pa.float64(),
     "greenest_co2e_kg": pa.float64(),
+    "cost_bound_cny": pa.float64(),
     "infeasible_reason": pa.string(),
     "error": pa.string(),
 }
@@ -355,7 +359,8 @@ class BatchRun:
     chunks, resumed
         Chunks of the batch, and those found on disk already (written by an earlier run).
     by_status
-        Rows by status (``planned``, ``no_option``, ``invalid``), most frequent first.
+        Rows by status (``planned``, ``no_option``, ``stopped``, ``invalid``: see
+        :func:`optimizer.routing.plan_summary_row`), most frequent first.
     elapsed_s
         Wall time of the call.
     """
@@ -485,6 +490,7 @@ def plan_batch_to_parquet(
             "rows": table.rows,
             "chunk_size": chunk_size,
             "dataset": version,
+            "columns": BATCH_SCHEMA.names,
         }
         reader = table.chunks(chunk_size)
 

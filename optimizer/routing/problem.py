@@ -200,3 +200,31 @@ def shipment_from_record(record: dict[str, Any], network: Network | None = None)
         allowed_modes=items("modes") or None,
         **optional,
     )
+
+
+def time_limit_from_record(record: dict[str, Any]) -> float:
+    """The ``time_limit_s`` column of a shipments-table row: seconds the searches of the row's
+    plan may take (empty or absent: :data:`PLAN_TIME_LIMIT_S`; ``inf``: no limit).
+
+    Examples
+    --------
+    >>> time_limit_from_record({}), time_limit_from_record({"time_limit_s": "2.5"})
+    (10.0, 2.5)
+    >>> time_limit_from_record({"time_limit_s": "inf"})
+    inf
+    >>> time_limit_from_record({"time_limit_s": "0"})
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: time_limit_s: got '0'; expected seconds > 0 (inf: no limit)
+    """
+    value = record.get("time_limit_s")
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    if not text.strip():
+        return PLAN_TIME_LIMIT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not seconds > 0:
+        raise InvalidInputError("time_limit_s", text, "seconds > 0 (inf: no limit)")
+    return seconds

@@ -358,15 +358,20 @@ def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
 
     The cheapest option's summary comes from ``plan.options``, the rest from ``plan.front``,
     so a plan made with ``max_options=1`` (only the cheapest detailed) gives the full row;
-    ``options`` counts the Pareto-best options found.
+    ``options`` counts the Pareto-best options found. ``status`` is ``planned`` or
+    ``no_option`` for a plan whose searches ran to the end, ``stopped`` for one stopped at its
+    time limit (the row holds what it found, which a journey it did not reach may beat); no
+    journey costs less than ``cost_bound_cny`` (:attr:`RoutePlan.bound`).
     """
     cheapest = min(plan.options, key=lambda o: o.cost_cny) if plan.options else None
     fastest = min(plan.front, key=lambda p: (p[1], p[0], p[2])) if plan.front else None
     greenest = min(plan.front, key=lambda p: (p[2], p[0], p[1])) if plan.front else None
+    bound = plan.bound
+    status = "stopped" if plan.unexplored else ("planned" if cheapest else "no_option")
     return {
         "origin_node": plan.origin,
         "destination_node": plan.destination,
-        "status": "planned" if cheapest else "no_option",
+        "status": status,
         "options": len(plan.front),
         "cheapest_cost_cny": round(cheapest.cost_cny, 2) if cheapest else None,
         "cheapest_arrival": cheapest.arrival.isoformat() if cheapest else None,
@@ -374,6 +379,7 @@ def plan_summary_row(plan: RoutePlan) -> dict[str, Any]:
         "fastest_arrival": fastest[1].isoformat() if fastest else None,
         "fastest_cost_cny": round(fastest[0], 2) if fastest else None,
         "greenest_co2e_kg": round(greenest[2], 2) if greenest else None,
+        "cost_bound_cny": round(bound, 2) if bound is not None else None,
         "infeasible_reason": plan.infeasible_reason,
         "error": None,
     }
