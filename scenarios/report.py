@@ -51,6 +51,7 @@ _ROWS = (
     ("unserved", "Unserved shipments", "{:,.1f}"),
     ("shipments", "Shipments in the demand", "{:,}"),
     ("planned", "Shipments planned", "{:,}"),
+    ("plans_stopped", "of which plans stopped at their time limit", "{:,}"),
 )
 
 

@@ -31,6 +31,7 @@ from network_data.schema import MODES
 from optimizer.inputs import TableError, read_table
 from optimizer.quotable import EXACT
 from optimizer.routing import TEU_USABLE_M3, map_on_network, plan_routes, shipment_from_record
+from optimizer.routing.problem import time_limit_from_record
 from scenarios.changes import ChangedNetwork, apply_changes
 from scenarios.demand import growth_factor, read_demand, sample_demand
 from scenarios.spec import Scenario, ScenarioError, load_scenario
@@ -86,12 +87,18 @@ def _region(country: str) -> str:
 
 
 def plan_options(network: Network, record: dict[str, Any]) -> dict[str, Any]:
-    """The whole Pareto front of one shipment row, reduced to what the choice needs."""
+    """The whole Pareto front of one shipment row, reduced to what the choice needs, planned
+    within the row's time limit (column ``time_limit_s``, 10 s by default:
+    :func:`~optimizer.routing.problem.time_limit_from_record`); ``stopped`` says the plan
+    stopped at it, with the options it had found."""
     try:
         shipment = shipment_from_record(record)
-        plan = plan_routes(network, replace(shipment, similar_within=EXACT), max_options=None)
+        plan = plan_routes(
+            network, replace(shipment, similar_within=EXACT), max_options=None,
+            time_limit_s=time_limit_from_record(record),
+        )  # fmt: skip
     except ValueError as exc:
-        return {"status": "invalid", "reason": str(exc), "options": []}
+        return {"status": "invalid", "reason": str(exc), "options": [], "stopped": False}
     ready = shipment.ready_at
     options = []
     for option in plan.options:
@@ -109,7 +116,8 @@ def plan_options(network: Network, record: dict[str, Any]) -> dict[str, Any]:
             }
         )
     return {"status": "no_option" if not options else "planned",
-            "reason": plan.infeasible_reason or "", "options": options}  # fmt: skip
+            "reason": plan.infeasible_reason or "", "options": options,
+            "stopped": plan.unexplored is not None}  # fmt: skip
 
 
 def _capacities(network: Network, share: float) -> tuple[dict[str, float], dict[str, float]]:
@@ -156,6 +164,7 @@ def _choose(
             "status": plan["status"],
             "reason": plan["reason"],
             "options": len(plan["options"]),
+            "plan_stopped": plan["stopped"],
         }
 
         def score(option: dict[str, Any], value_cny: float = value_cny) -> float:
@@ -389,6 +398,8 @@ def compute_kpis(shipments: pd.DataFrame, corridors: pd.DataFrame, scale: float)
         "p90_days": round(float(np.percentile(days, 90)), 3) if len(days) else None,
         "co2e_kg": round(float(served["co2e_kg"].sum()) * scale, 1),
         "unserved": round(float((shipments["status"] != "served").sum()) * scale, 1),
+        # plans stopped at their time limit choose among the options they had found
+        "plans_stopped": int(shipments.get("plan_stopped", pd.Series(dtype=bool)).sum()),
         "mode_split": {m: round(v / total_tkm, 4) if total_tkm else 0.0 for m, v in tkm.items()},
         "mean_days_by_main_mode": {str(m): round(float(d), 3) for m, d in by_mode.items()},
         "europe_days_by_main_mode": {str(m): round(float(d), 3) for m, d in europe.items()},

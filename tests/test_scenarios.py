@@ -15,12 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from network_data import Network, load_network
+from network_data.schema import MODES
 from optimizer.errors import InvalidInputError
 from scenarios import jobs
 from scenarios.changes import apply_changes
 from scenarios.cli import scenario_app
 from scenarios.demand import read_demand
-from scenarios.runner import ScenarioResult, run_scenario
+from scenarios.runner import ScenarioResult, compute_kpis, plan_options, run_scenario
 from scenarios.spec import (
     Scenario,
     ScenarioError,
@@ -668,3 +669,23 @@ def test_like_with_like_compares_the_shipments_both_runs_serve(
         rows = run.shipments[run.shipments["id"].isin(common)]
         assert same[name]["total_cost"] == pytest.approx(rows["cost_cny"].sum() * scale, rel=1e-9)
     assert kpi_document(paired)["like_with_like"] == same
+
+
+def test_a_plan_stopped_at_its_time_limit_says_so_and_is_counted(network: Network) -> None:
+    """A demand row's plan searches for at most its ``time_limit_s`` (10 s by default); one
+    stopped at it chooses among what it found, and the KPIs count such plans."""
+    row = {"id": "S1", "origin": "Chongqing", "destination": "Rotterdam", "weight_kg": 12000,
+           "volume_m3": 40, "ready_at": "2026-11-23T08:00:00+00:00"}  # fmt: skip
+    whole = plan_options(network, row)
+    stopped = plan_options(network, {**row, "time_limit_s": "1e-9"})
+    assert (whole["status"], whole["stopped"]) == ("planned", False)
+    assert stopped["stopped"] and len(stopped["options"]) < len(whole["options"])
+    refused = plan_options(network, {**row, "time_limit_s": "0"})
+    assert refused["status"] == "invalid" and refused["reason"].startswith("time_limit_s: got '0'")
+    rows = pd.DataFrame({"status": ["served", "no_option", "served"], "cost_cny": [1.0, None, 2.0],
+                         "weight_kg": [1.0] * 3, "co2e_kg": [1.0, None, 1.0],
+                         "days": [1.0, None, 1.0], "main_mode": ["rail", "", "sea"],
+                         "region": ["europe"] * 3, "plan_stopped": [True, True, False],
+                         **{f"tkm_{m}": [1.0, None, 1.0] for m in MODES}})  # fmt: skip
+    kpis = compute_kpis(rows, pd.DataFrame({"corridor": [], "utilisation": []}), 1.0)
+    assert kpis["plans_stopped"] == 2
