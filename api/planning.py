@@ -4,15 +4,17 @@ On the bundled network a plan takes a few milliseconds, less than a trip to a wo
 and back costs (:func:`api.main._serve_lean`), so it runs on the event loop. On a network a
 hundred times larger it takes up to its time limit (10 s by default), and on the loop it would
 hold every other request of the process that long, health probes included. So a plan runs on
-the loop only where this process's plans on the same network have taken less than
-:data:`LOOP_BUDGET_S` of late (the median of the last few, so that neither a network's first plan,
-which builds what later plans reuse, nor a rare slow one moves it), and its searches there get
-that budget; a
-plan that uses it up is planned again, from the start, on a plan thread with the time limit
-asked, as are all plans on a network whose plans take longer. The label search releases the
-GIL, so the loop keeps answering meanwhile, and plan threads use more than one core. A plan
-that waits for a plan thread longer than ``SHUDAO_REQUEST_QUEUE_SECONDS`` is answered 503, as
-a request waiting for a worker thread is.
+the loop only where this process's latest plans on the same network took less than
+:data:`LOOP_BUDGET_S` of CPU (the median of the last few, so that neither a network's first
+plan, which builds what later plans reuse, nor a rare slow one moves it), and its searches
+there get that budget; a plan whose searches use it up is planned again, from the start, on a
+plan thread with the time limit asked, as are all plans on a network whose plans take longer.
+The budget bounds the searches only: widening the timetable for a ready date far from the
+others, or building the options of a plan asked for every journey, still runs on the loop.
+The label search releases the GIL, so the loop keeps answering meanwhile, and plan threads
+use more than one core. A plan that has not reached a plan thread by
+``SHUDAO_REQUEST_QUEUE_SECONDS`` after its request arrived is answered 503, as a request
+waiting for a worker thread is.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from optimizer.routing import plan_routes
 
 #: The longest a plan's searches may hold the event loop, s.
 LOOP_BUDGET_S = 0.02
-#: How many of a network's latest plan times the pace is the median of.
+#: How many of a network's latest plans' CPU times the pace is the median of.
 _RECENT_PLANS = 9
 
 
@@ -62,7 +64,11 @@ class Planner:
         )
 
     def pace_s(self, network: Network) -> float:
-        """The median of this process's latest plan times on ``network``, s (0 before any)."""
+        """The median CPU time of this process's latest plans on ``network``, s (0 before any).
+
+        CPU time, not the time between start and answer: a plan that waited for a plan thread
+        or for the GIL has not taken longer to make, and counting the wait would keep quick
+        plans off the loop for as long as the load lasts."""
         recent = self._recent_s.get(network)
         return statistics.median(recent) if recent else 0.0
 
@@ -78,31 +84,32 @@ class Planner:
         run = functools.partial(plan_routes, network, shipment, every_journey=every_journey)
         if self.pace_s(network) < LOOP_BUDGET_S:
             budget_s = min(time_limit_s, LOOP_BUDGET_S)
-            begun = time.perf_counter()
+            begun_s, begun_cpu_s = time.perf_counter(), time.thread_time()
             plan = run(time_limit_s=budget_s)
-            took_s = time.perf_counter() - begun
-            if budget_s == time_limit_s or not _maybe_stopped(plan, took_s):
-                self.record(network, took_s)
+            if budget_s == time_limit_s or not _maybe_stopped(plan, time.perf_counter() - begun_s):
+                self.record(network, time.thread_time() - begun_cpu_s)
                 # it ran to the end, as it would have under the limit asked
                 return replace(plan, time_limit_s=time_limit_s)
-        begun = time.perf_counter()
-        plan = await anyio.to_thread.run_sync(
-            _unless_waited_too_long, functools.partial(run, time_limit_s=time_limit_s),
+        plan, cpu_s = await anyio.to_thread.run_sync(
+            _on_a_plan_thread, functools.partial(run, time_limit_s=time_limit_s),
             limiter=self.limiter,
         )  # fmt: skip
-        self.record(network, time.perf_counter() - begun)
+        self.record(network, cpu_s)
         return plan
 
-    def record(self, network: Network, took_s: float) -> None:
-        """Count a plan on ``network`` that took ``took_s`` seconds in its pace."""
-        self._recent_s.setdefault(network, deque(maxlen=_RECENT_PLANS)).append(took_s)
+    def record(self, network: Network, cpu_s: float) -> None:
+        """Count a plan on ``network`` that took ``cpu_s`` seconds of CPU in its pace."""
+        self._recent_s.setdefault(network, deque(maxlen=_RECENT_PLANS)).append(cpu_s)
 
 
-def _unless_waited_too_long(run: Callable[[], RoutePlan]) -> RoutePlan:
-    """``run()``, unless the request waited for a plan thread longer than the server allows
-    (:func:`api.middleware.check_queue_deadline`: 503, as for any worker thread)."""
+def _on_a_plan_thread(run: Callable[[], RoutePlan]) -> tuple[RoutePlan, float]:
+    """``run()`` and the CPU seconds it took, unless the request has waited longer than the
+    server allows since it arrived (:func:`api.middleware.check_queue_deadline`: 503, as for
+    any worker thread)."""
     check_queue_deadline()
-    return run()
+    begun_cpu_s = time.thread_time()
+    plan = run()
+    return plan, time.thread_time() - begun_cpu_s
 
 
 def _maybe_stopped(plan: RoutePlan, took_s: float) -> bool:

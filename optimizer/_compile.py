@@ -6,6 +6,7 @@ arrays. Money is converted to CNY with the network's FX table.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ _WINDOW_AFTER_DAYS = 400
 #: A widened window reaches this far past what the shipment needed: ready dates creep forward
 #: with the calendar, and each widening builds the whole timetable again.
 _WIDEN_AFTER_DAYS = 60
+_WIDENING = threading.Lock()
 _EPOCH = pd.Timestamp(0, tz="UTC")
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -302,13 +304,19 @@ class RoutingData:
         ``self.timetable`` meanwhile (for other times).
         """
         timetable = self.timetable
-        if not timetable.covers(first_h, last_h):
-            first = from_epoch_hours(first_h).date() - timedelta(days=7)
-            last = from_epoch_hours(last_h).date() + timedelta(days=_WIDEN_AFTER_DAYS)
-            start = min(first, timetable.start_day)
-            end = max(last, timetable.end_day)
-            timetable = build_timetable(self.network, self.arrays.edge_ids, start, end)
-            self.timetable = timetable
+        if timetable.covers(first_h, last_h):
+            return timetable
+        # One widening at a time, each from the latest timetable: two threads widening at
+        # once would each build one, and the second would drop the first's days.
+        with _WIDENING:
+            timetable = self.timetable
+            if not timetable.covers(first_h, last_h):
+                first = from_epoch_hours(first_h).date() - timedelta(days=7)
+                last = from_epoch_hours(last_h).date() + timedelta(days=_WIDEN_AFTER_DAYS)
+                start = min(first, timetable.start_day)
+                end = max(last, timetable.end_day)
+                timetable = build_timetable(self.network, self.arrays.edge_ids, start, end)
+                self.timetable = timetable
         return timetable
 
     def search_graph(self, timetable: Timetable) -> SearchGraph:

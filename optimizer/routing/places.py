@@ -292,8 +292,9 @@ def distances_to(data: RoutingData, place: Place) -> list[float]:
     """Great-circle km from every node to ``place`` (kept for up to :data:`KEPT_DESTINATIONS`
     destination nodes of a network)."""
     kept = _distances_to_nodes(data.network)
-    if place.is_node and place.label in kept:
-        return kept[place.label]
+    found = kept.get(place.label) if place.is_node else None
+    if found is not None:  # one lookup: another thread may clear them between two
+        return found
     lat, lon = np.radians(data.arrays.node_lat), np.radians(data.arrays.node_lon)
     lat0, lon0 = math.radians(place.lat), math.radians(place.lon)
     h = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat) * math.cos(lat0) * np.sin((lon - lon0) / 2) ** 2

@@ -8,13 +8,17 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import anyio
+import numpy as np
 import pytest
+from numba import config
 
 from api import planning
 from api.middleware import _QUEUE_DEADLINE
 from api.planning import LOOP_BUDGET_S, Planner
 from api.problems import ServerBusy
 from network_data import Network, load_network
+from optimizer.costs.line_haul import line_haul_costs, unit_costs
+from optimizer.costs.search import label_search, lower_bounds
 from optimizer.model import RoutePlan, Shipment
 from optimizer.routing import plan_routes
 from tests.test_synthetic import scaled
@@ -35,7 +39,7 @@ def tenfold() -> Network:
 
 
 async def _plan_counting_ticks(
-    planner: Planner, network: Network, shipment: Shipment
+    planner: Planner, network: Network, shipment: Shipment, time_limit_s: float = LIMIT_S
 ) -> tuple[RoutePlan, int]:
     """The plan, and how often another task on the same event loop ran meanwhile."""
     ticks, done = 0, False
@@ -48,7 +52,7 @@ async def _plan_counting_ticks(
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(tick)
-        plan = await planner.plan(network, shipment, time_limit_s=LIMIT_S)
+        plan = await planner.plan(network, shipment, time_limit_s=time_limit_s)
         done = True
     return plan, ticks
 
@@ -74,8 +78,8 @@ def test_a_quick_plan_runs_on_the_loop_and_says_the_limit_asked(
 def test_a_plan_that_outgrows_the_loop_budget_is_planned_again_on_a_thread(
     monkeypatch: pytest.MonkeyPatch, tenfold: Network, shipment: Shipment
 ) -> None:
-    # A ten-times network's searches take milliseconds, far past this budget, and the one
-    # explaining the infeasible shipment too: each is cut short on the loop and done again.
+    # A ten-times network's searches take milliseconds, far past this budget: each plan's
+    # first search is cut short on the loop, and the plan is made again on a thread.
     monkeypatch.setattr(planning, "LOOP_BUDGET_S", 1e-5)
     planner = Planner(threads=1)
     plan, ticks = anyio.run(_plan_counting_ticks, planner, tenfold, shipment)
@@ -88,20 +92,50 @@ def test_a_plan_that_outgrows_the_loop_budget_is_planned_again_on_a_thread(
 def test_a_network_of_slow_plans_plans_on_threads_until_its_plans_are_quick(
     network: Network,
 ) -> None:
+    plan_routes(network, SHIPMENTS[0])  # what a network's first plan builds, built
     planner = Planner(threads=1)
     for _ in range(3):
         planner.record(network, 1.0)
     ticks = [anyio.run(_plan_counting_ticks, planner, network, SHIPMENTS[0])[1] for _ in range(6)]
-    # the median of the latest plan times is a slow one's until the quick ones outnumber them
+    # the median of the latest plans' CPU times is a slow one's until quick ones outnumber them
     assert [t > 0 for t in ticks] == [True] * 4 + [False] * 2
 
 
+def test_a_plan_whose_explanation_outgrows_the_loop_budget_is_planned_again(
+    monkeypatch: pytest.MonkeyPatch, network: Network
+) -> None:
+    """An infeasible shipment's plan runs more searches to say why (each relaxing a rule)
+    after the first: budgets from a tenth of a millisecond to ten cut the first search, or one
+    of those, or none, and the plan is the one made without a budget every time."""
+    air_only = Shipment("Linshui", "Duisburg", 800, 4.2, ready_at=READY,
+                        allowed_modes=frozenset({"air"}))  # fmt: skip
+    for shipment in (SHIPMENTS[3], air_only):
+        expected = plan_routes(network, shipment, time_limit_s=LIMIT_S).to_dict()
+        assert expected["infeasible_reason"] and "time limit" not in expected["infeasible_reason"]
+        for budget_s in np.geomspace(1e-4, 1e-2, 15):
+            monkeypatch.setattr(planning, "LOOP_BUDGET_S", float(budget_s))
+            plan = anyio.run(partial(Planner(threads=1).plan, network, shipment,
+                                     time_limit_s=LIMIT_S))  # fmt: skip
+            assert plan.to_dict() == expected, budget_s
+
+
 def test_a_limit_below_the_loop_budget_is_kept_on_the_loop(network: Network) -> None:
-    planner = Planner(threads=1)
-    plan = anyio.run(partial(planner.plan, network, SHIPMENTS[2], time_limit_s=LOOP_BUDGET_S / 1e6))
-    assert plan.time_limit_s == LOOP_BUDGET_S / 1e6
+    limit_s = LOOP_BUDGET_S / 1e6
+    plan, ticks = anyio.run(_plan_counting_ticks, Planner(threads=1), network, SHIPMENTS[2],
+                            limit_s)  # fmt: skip
+    assert ticks == 0
+    assert plan.time_limit_s == limit_s
     assert plan.status.value in ("feasible", "timed_out")
     assert plan.unexplored is not None
+
+
+def test_the_kernels_of_a_plan_release_the_gil() -> None:
+    """What lets plan threads run side by side and the loop answer meanwhile
+    (``benchmarks/scale_api.py`` measures it)."""
+    if config.DISABLE_JIT:
+        pytest.skip("plain Python functions with NUMBA_DISABLE_JIT=1")
+    for kernel in (label_search, lower_bounds, line_haul_costs, unit_costs):
+        assert kernel.targetoptions.get("nogil") is True, kernel
 
 
 def test_plans_on_several_threads_at_once_are_the_plans_made_one_by_one(
