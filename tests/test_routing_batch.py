@@ -296,3 +296,20 @@ def test_both_outputs_refuse_a_binary_file_alike(tmp_path: Path, output: str) ->
         "UTF-8, GBK, or UTF-16 with a byte-order mark\n"
     )
     assert not (tmp_path / output).exists()
+
+
+def test_a_route_batch_job_allows_a_row_a_minute_at_most(network: Network) -> None:
+    """As the API's own route plans: a row asking for more (or for none) is answered with
+    the reason, the others are planned."""
+    from api.jobs.route_batch import RouteBatchInput
+
+    row = {"origin": "Chongqing", "destination": "Rotterdam", "weight_kg": 12000,
+           "volume_m3": 40, "ready_at": "2026-11-23T08:00:00+00:00"}  # fmt: skip
+    limits = ["", "60", "61", "inf", "1e-9"]
+    batch = RouteBatchInput.model_validate(
+        {"shipments": [{**row, "time_limit_s": limit} for limit in limits]}
+    )
+    rows = batch.run(network, lambda done: True)["rows"]
+    assert [r["status"] for r in rows] == ["planned", "planned", "invalid", "invalid", "stopped"]
+    expected = "time_limit_s: got '{}'; expected seconds > 0, at most 60"
+    assert [rows[2]["error"], rows[3]["error"]] == [expected.format("61"), expected.format("inf")]

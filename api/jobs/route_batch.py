@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, model_validator
 
+from api.schemas.route_plans import MAX_PLAN_TIME_LIMIT_S
 from network_data import Network
 from optimizer.jobs import (
     JobInput,
@@ -68,7 +69,8 @@ class RouteBatchInput(JobInput):
         records = self.shipments or []
         rows = []
         for i, record in enumerate(records):
-            rows.append(plan_record(network, record))
+            # as the API's own route plans: seconds, at most a minute a row
+            rows.append(plan_record(network, record, MAX_PLAN_TIME_LIMIT_S))
             if (i + 1) % PROGRESS_ROWS == 0 and not progress((i + 1) / len(records)):
                 raise InterruptedError("cancelled")
         counts = dict(Counter(r["status"] for r in rows).most_common())

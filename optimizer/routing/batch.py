@@ -35,13 +35,15 @@ _Item = TypeVar("_Item")
 _Result_T = TypeVar("_Result_T")
 
 
-def plan_record(network: Network, record: dict[str, Any]) -> dict[str, Any]:
+def plan_record(
+    network: Network, record: dict[str, Any], most_time_limit_s: float = math.inf
+) -> dict[str, Any]:
     """Plan one shipments-table row within its time limit (column ``time_limit_s``, 10 s by
-    default: :func:`time_limit_from_record`); an invalid row gives ``status`` invalid and
-    ``error``."""
+    default, at most ``most_time_limit_s``: :func:`time_limit_from_record`); an invalid row
+    gives ``status`` invalid and ``error``."""
     try:
         shipment = shipment_from_record(record, network)
-        limit_s = time_limit_from_record(record)
+        limit_s = time_limit_from_record(record, most_time_limit_s)
         row = plan_summary_row(plan_routes(network, shipment, max_options=1, time_limit_s=limit_s))
     except ValueError as exc:
         row = {"status": "invalid", "error": str(exc)}

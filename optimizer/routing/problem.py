@@ -202,9 +202,10 @@ def shipment_from_record(record: dict[str, Any], network: Network | None = None)
     )
 
 
-def time_limit_from_record(record: dict[str, Any]) -> float:
+def time_limit_from_record(record: dict[str, Any], most_s: float = math.inf) -> float:
     """The ``time_limit_s`` column of a shipments-table row: seconds the searches of the row's
-    plan may take (empty or absent: :data:`PLAN_TIME_LIMIT_S`; ``inf``: no limit).
+    plan may take (empty or absent: :data:`PLAN_TIME_LIMIT_S`; ``inf``: no limit), at most
+    ``most_s``.
 
     Examples
     --------
@@ -216,6 +217,10 @@ def time_limit_from_record(record: dict[str, Any]) -> float:
     Traceback (most recent call last):
     ...
     optimizer.errors.InvalidInputError: time_limit_s: got '0'; expected seconds > 0 (inf: no limit)
+    >>> time_limit_from_record({"time_limit_s": "inf"}, most_s=60)
+    Traceback (most recent call last):
+    ...
+    optimizer.errors.InvalidInputError: time_limit_s: got 'inf'; expected seconds > 0, at most 60
     """
     value = record.get("time_limit_s")
     text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
@@ -225,6 +230,7 @@ def time_limit_from_record(record: dict[str, Any]) -> float:
         seconds = float(text)
     except ValueError:
         seconds = math.nan
-    if not seconds > 0:
-        raise InvalidInputError("time_limit_s", text, "seconds > 0 (inf: no limit)")
+    if not 0 < seconds <= most_s:
+        allowed = f", at most {most_s:g}" if math.isfinite(most_s) else " (inf: no limit)"
+        raise InvalidInputError("time_limit_s", text, f"seconds > 0{allowed}")
     return seconds
