@@ -55,7 +55,11 @@ class Planner:
     >>> ready = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
     >>> shipment = Shipment("Linshui", "Duisburg", 800, 4.2, ready_at=ready)
     >>> planner = Planner(threads=1)
-    >>> plan = anyio.run(functools.partial(planner.plan, network, shipment, time_limit_s=10))
+    >>> async def endpoint() -> RoutePlan:  # as a request's handler awaits it
+    ...     return await planner.plan(network, shipment, time_limit_s=10)
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(1) as pool:  # an event loop of its own, in a thread of its own
+    ...     plan = pool.submit(anyio.run, endpoint).result()
     >>> plan.status.value, plan.time_limit_s
     ('optimal', 10)
     """
