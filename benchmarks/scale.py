@@ -58,7 +58,7 @@ TARGET_VS_1X, TARGET_VS_FLOOR = 20.0, 10.0
 LIMIT_S = float(os.environ.get("SHUDAO_BENCH_SCALE_LIMIT_S", "0.5"))
 
 
-def _percentiles(times_ms: list[float]) -> tuple[float, float]:
+def percentiles(times_ms: list[float]) -> tuple[float, float]:
     """p50 and p99 of the times."""
     ordered = sorted(times_ms)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
@@ -108,9 +108,9 @@ def measure(factor: int, shipments: int) -> dict[str, Any]:
         begun = time.perf_counter()
         search_last_query(graph, min(arrival_h - ready, horizon_h))
         once_ms.append((time.perf_counter() - begun) * 1000)
-    p50, p99 = _percentiles(times_ms)
-    warm_p50, warm_p99 = _percentiles(warm_ms)
-    floor_p50, floor_p99 = _percentiles(floor_ms)
+    p50, p99 = percentiles(times_ms)
+    warm_p50, warm_p99 = percentiles(warm_ms)
+    floor_p50, floor_p99 = percentiles(floor_ms)
     return {
         "factor": factor,
         "nodes": len(network.nodes),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import statistics
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from benchmarks.bench_api import DURATION_S, serving
 from benchmarks.bench_routing import random_shipments
+from benchmarks.scale import percentiles
 from network_data import load_network
 from network_data.synthetic import write_scaled_network
 
@@ -53,11 +53,6 @@ def _post(url: str, key: str, body: bytes, timeout_s: float) -> float:
         if response.status != 201:
             raise RuntimeError(f"route plan answered {response.status}")
     return (time.perf_counter() - begun) * 1000
-
-
-def _percentile(times_ms: list[float], share: float) -> float:
-    ordered = sorted(times_ms)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
 def main() -> None:
@@ -105,10 +100,10 @@ def main() -> None:
     print(f"{'plans':>6} {'failed':>7} {'plans/s':>8} {'plan p50 ms':>12} "
           f"{'plan p99 ms':>12} {'probes':>7} {'probe p50 ms':>13} {'probe p99 ms':>13} "
           f"{'probe max ms':>13}")  # fmt: skip
+    (plan_p50, plan_p99), (probe_p50, probe_p99) = percentiles(plans_ms), percentiles(probes_ms)
     print(f"{len(plans_ms):>6} {len(failed):>7} {len(plans_ms) / DURATION_S:>8.1f} "
-          f"{statistics.median(plans_ms):>12.0f} {_percentile(plans_ms, 0.99):>12.0f} "
-          f"{len(probes_ms):>7} {statistics.median(probes_ms):>13.1f} "
-          f"{_percentile(probes_ms, 0.99):>13.1f} {max(probes_ms):>13.1f}")  # fmt: skip
+          f"{plan_p50:>12.0f} {plan_p99:>12.0f} {len(probes_ms):>7} {probe_p50:>13.1f} "
+          f"{probe_p99:>13.1f} {max(probes_ms):>13.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":
