@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +75,7 @@ def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: floa
         def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe
             cursor.close()
 
@@ -88,6 +90,25 @@ def make_engine(database_url: str, *, connections: int = 5, pool_timeout_s: floa
     # SQLAlchemy then discards it and every older connection of the pool, the request is
     # answered 503 with Retry-After (the plan write instead tries once more: save_plan).
     return create_engine(database_url, connect_args=limits, **pool, **_JSON_CODEC)
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode (it stays so: later connections find it switched).
+
+    Switching takes the file's exclusive lock. Where two processes opening a new file both
+    hold its shared lock and ask for the exclusive one, SQLite answers one of them "database is
+    locked" at once instead of waiting out its busy timeout, which would deadlock; that one
+    lets go of its shared lock and tries again until :data:`LOCK_WAIT_S`.
+    """
+    deadline_s = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline_s:
+                raise
+            time.sleep(0.01)
 
 
 #: Key of the PostgreSQL advisory lock held while migrating.

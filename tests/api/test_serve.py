@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from api.db.session import make_engine
 from tests.live import SERVE_START_S, ready, serve_command, start_serve
 
 
@@ -117,6 +120,29 @@ def test_processes_starting_together_migrate_in_turn(database_url: str) -> None:
     for process in starts:
         _, errors = process.communicate(timeout=SERVE_START_S)
         assert process.returncode == 0, errors.decode()[-2000:]
+
+
+def test_a_new_sqlite_file_is_switched_to_wal_once_another_writer_lets_go(tmp_path: Path) -> None:
+    """SQLite refuses at once, without waiting out its busy timeout, to switch a file to WAL
+    while another connection holds its write lock (as a process migrating it does): the
+    engine's connection tries again until the lock is let go. Before, processes starting
+    together on a new file failed now and then with "database is locked"."""
+    path = tmp_path / "shudao.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    threading.Timer(0.3, writer.execute, ["COMMIT"]).start()
+    begun_s = time.monotonic()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("SELECT x FROM t").scalar() == 1
+    finally:
+        engine.dispose()
+        writer.close()
+    assert time.monotonic() - begun_s >= 0.3
 
 
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
