@@ -1335,8 +1335,8 @@ def serve(
 ) -> None:
     """Start the HTTP service (database from SHUDAO_DATABASE_URL, SQLite ./shudao.db if unset).
 
-    With several workers each process listens on its own socket (SO_REUSEPORT), so the kernel
-    spreads connections evenly; a worker that dies is started again.
+    With several workers the processes share one socket, and each new connection goes to the
+    worker holding the fewest; a worker that dies is started again.
     """
     from api.serve import serve as run_server
 

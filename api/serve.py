@@ -1,15 +1,20 @@
-"""``shudao serve``: uvicorn, one process per worker, each on its own SO_REUSEPORT socket.
+"""``shudao serve``: uvicorn, one process per worker, sharing one listening socket; a new
+connection goes to the worker that holds the fewest.
 
-uvicorn's own ``--workers`` shares one listening socket, and the first process to wake takes
-every connection waiting (asyncio accepts them in a batch): under keep-alive clients one
-process served all 16 benchmark connections while the other idled. With a socket per process
-and SO_REUSEPORT, the kernel spreads new connections evenly over the processes. A worker that
-dies is started again; one that cannot start (bad settings) stops the service.
+uvicorn's own ``--workers`` shares one socket, and the first process to wake takes every
+connection waiting (asyncio accepts them in a batch): under keep-alive clients one process
+served all 16 benchmark connections while the other idled. A socket per process with
+SO_REUSEPORT, tried next, lets the kernel spread connections by a hash of their addresses:
+evenly on average, but 36 keep-alive connections fell 21/15 or 22/14 as often as 19/17, and the
+busier worker set the latency tail (route plans on PostgreSQL under the benchmark's steady load:
+p99 58 and 68 ms at 21/15 and 22/14, 42 ms at 19/17). So each worker counts the connections it
+holds in memory the workers share, and one that holds two more than another leaves a new
+connection to the others (:class:`FewestConnections`). A worker that dies is started again;
+one that cannot start (bad settings) stops the service.
 
-SO_REUSEPORT would also let a second service bind the same port and take half its
-connections, so a service first claims its port (:func:`claim_port`) and refuses to start
-when anything else serves it. Workers stop when their supervisor goes, however it goes
-(:func:`_follow_parent`), and a stop takes at most :data:`STOP_S` seconds.
+A service first claims its port (:func:`claim_port`) and refuses to start when anything else
+serves it. Workers stop when their supervisor goes, however it goes (:func:`_follow_parent`),
+and a stop takes at most :data:`STOP_S` seconds.
 """
 
 from __future__ import annotations
@@ -17,17 +22,20 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import math
 import multiprocessing
 import os
+import select
 import signal
 import socket
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableSequence
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -40,6 +48,11 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GRACEFUL_S = 5
 #: Seconds a stop may take in all before the supervisor kills what is left.
 STOP_S = 10
+#: How many more connections than another worker a worker may hold and still take a new one.
+SPREAD = 1
+#: Seconds a worker ahead leaves a waiting connection to the others before it takes it itself:
+#: the others may be busy with a request, or stuck.
+HAND_OVER_S = 0.005
 
 
 class PortInUseError(ShudaoError, OSError):
@@ -50,7 +63,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the app on ``host:port`` with ``workers`` processes until SIGINT or SIGTERM."""
     try:
         with claim_port(host, port):
-            if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+            if workers > 1:
                 _supervise(host, port, workers)
                 return
             uvicorn.run(
@@ -62,29 +75,43 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 def _supervise(host: str, port: int, workers: int) -> None:
-    """Start ``workers`` server processes, restart those that die, stop them on a signal."""
+    """Start ``workers`` server processes on one socket, restart those that die, stop them on
+    a signal."""
     context = multiprocessing.get_context("spawn")
+    try:
+        listener = listen(host, port)
+    except OSError as exc:
+        raise _not_listening(exc) from exc
+    # Each worker's count of the connections it holds; only it writes its own while it runs.
+    held = context.RawArray("q", [_NOT_SERVING] * workers)
 
-    def start() -> BaseProcess:
+    def start(slot: int) -> BaseProcess:
         process = context.Process(
-            target=_worker, args=(host, port, os.getpid()), name="shudao-server"
+            target=_worker, args=(listener, held, slot, os.getpid()), name="shudao-server"
         )
         process.start()
         return process
 
     stopping = threading.Event()
     handlers = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in _STOP_SIGNALS}
-    processes = [start() for _ in range(workers)]
+    processes = [start(slot) for slot in range(workers)]
+    said_serving = 0
     try:
         while not stopping.wait(0.5):
-            for i, process in enumerate(processes):
+            for slot, process in enumerate(processes):
                 if process.is_alive():
                     continue
                 if process.exitcode == STARTUP_FAILURE:
                     sys.exit(f"a server worker failed to start on {host}:{port}; stopping")
                 print(f"server worker {process.pid} exited ({process.exitcode}); starting another")
-                processes[i] = start()
+                held[slot] = _NOT_SERVING  # its connections went with it
+                processes[slot] = start(slot)
+            serving = sum(count != _NOT_SERVING for count in held)
+            if serving != said_serving:
+                print(f"{serving} of {workers} server workers serving", flush=True)
+                said_serving = serving
     finally:
+        listener.close()  # the workers' copies close as they stop: then nothing listens
         for process in processes:
             process.terminate()
         deadline = time.monotonic() + STOP_S
@@ -147,16 +174,19 @@ def claim_port(host: str, port: int) -> Iterator[None]:
             try:
                 probe.bind((host, port))
             except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise PortInUseError(
-                        "another process listens on it; stop it or pick another --port"
-                    ) from exc
-                raise PortInUseError(exc.strerror or str(exc)) from exc
+                raise _not_listening(exc) from exc
         yield
 
 
+def _not_listening(exc: OSError) -> PortInUseError:
+    """Why binding the service's address failed, in words."""
+    if exc.errno == errno.EADDRINUSE:
+        return PortInUseError("another process listens on it; stop it or pick another --port")
+    return PortInUseError(exc.strerror or str(exc))
+
+
 def listen(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` that other processes may bind too (SO_REUSEPORT).
+    """A TCP socket bound to ``host:port``, for the workers to share.
 
     It is created as IPPROTO_TCP, not protocol 0: asyncio sets TCP_NODELAY only on sockets
     that say they are TCP, and without it Nagle holds the body of an answer behind its headers
@@ -165,13 +195,102 @@ def listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         listener.bind((host, port))
     except OSError:
         listener.close()
         raise
     return listener
+
+
+#: What a worker's count says while it is not serving (starting, or stopped).
+_NOT_SERVING = 2**62
+
+
+class FewestConnections(socket.socket):
+    """The shared listening socket as one worker accepts from it.
+
+    The worker takes a waiting connection unless it holds more than :data:`SPREAD` more than
+    another serving worker; then it leaves it to the others for :data:`HAND_OVER_S` (asyncio
+    asks again on each turn of the loop while the connection waits), and takes it itself if
+    none has. It counts the connections it holds in ``held[slot]``, from when asyncio starts
+    serving (``listen``) to when it stops (``close``).
+
+    Examples
+    --------
+    >>> held = [0, 0]  # two workers' counts; this is worker 1
+    >>> with FewestConnections(listen("127.0.0.1", 0), held, slot=1) as listener:
+    ...     listener.listen()
+    ...     listener.setblocking(False)
+    ...     held[1] = 3  # worker 1 holds 3 connections where worker 0 holds none
+    ...     client = socket.create_connection(listener.getsockname())
+    ...     try:
+    ...         listener.accept()
+    ...     except BlockingIOError as exc:
+    ...         print(exc.strerror)
+    ...     time.sleep(HAND_OVER_S)
+    ...     connection, _ = listener.accept()  # worker 0 did not take it meanwhile
+    ...     print(held)
+    ...     connection.close()
+    ...     print(held)
+    ...     client.close()
+    left to a worker holding fewer connections
+    [0, 4]
+    [0, 3]
+    """
+
+    def __init__(self, listener: socket.socket, held: MutableSequence[int], slot: int) -> None:
+        family, kind, proto = listener.family, listener.type, listener.proto
+        super().__init__(family, kind, proto, fileno=listener.detach())
+        self._held, self._slot = held, slot
+        #: Since when a waiting connection has been left to the others (inf: none is).
+        self._left_since_s = math.inf
+        self._waiting = select.poll()
+        self._waiting.register(self, select.POLLIN)
+        held[slot] = _NOT_SERVING
+
+    def listen(self, *backlog: int) -> None:
+        """Listen, and count this worker in."""
+        super().listen(*backlog)
+        self._held[self._slot] = 0
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        """A waiting connection, counted; BlockingIOError while it is left to the others."""
+        held = self._held
+        fewest = min((held[k] for k in range(len(held)) if k != self._slot), default=_NOT_SERVING)
+        if held[self._slot] > fewest + SPREAD:
+            if not self._waiting.poll(0):  # asyncio asks once more after each accept
+                self._left_since_s = math.inf
+                raise BlockingIOError(errno.EAGAIN, "no connection waits")
+            now_s = time.monotonic()
+            self._left_since_s = min(self._left_since_s, now_s)
+            if now_s - self._left_since_s < HAND_OVER_S:
+                raise BlockingIOError(errno.EAGAIN, "left to a worker holding fewer connections")
+        self._left_since_s = math.inf
+        accepted, address = super().accept()
+        connection = _Counted(self.family, self.type, self.proto, fileno=accepted.detach())
+        connection.counted_in = (held, self._slot)
+        held[self._slot] += 1
+        return connection, address
+
+    def close(self) -> None:
+        """Close this worker's copy of the socket, and count it out."""
+        self._held[self._slot] = _NOT_SERVING
+        super().close()
+
+
+class _Counted(socket.socket):
+    """An accepted connection that takes itself off its worker's count when closed."""
+
+    counted_in: tuple[MutableSequence[int], int] | None = None
+
+    def close(self) -> None:
+        if self.counted_in is not None:
+            held, slot = self.counted_in
+            self.counted_in = None
+            if held[slot] != _NOT_SERVING:
+                held[slot] -= 1
+        super().close()
 
 
 def _follow_parent(parent_pid: int, poll_s: float = 0.5) -> None:
@@ -188,15 +307,13 @@ def _follow_parent(parent_pid: int, poll_s: float = 0.5) -> None:
     threading.Thread(target=watch, daemon=True, name="shudao-follow-parent").start()
 
 
-def _worker(host: str, port: int, parent_pid: int) -> None:
-    """One server process on its own listening socket."""
+def _worker(
+    listener: socket.socket, held: MutableSequence[int], slot: int, parent_pid: int
+) -> None:
+    """One server process, accepting from the shared socket as ``held[slot]``."""
     _follow_parent(parent_pid)
-    try:
-        listener = listen(host, port)
-    except OSError as exc:
-        print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
-        sys.exit(STARTUP_FAILURE)
+    host, port = listener.getsockname()[:2]
     config = uvicorn.Config(
         APP, factory=True, host=host, port=port, timeout_graceful_shutdown=GRACEFUL_S
     )
-    uvicorn.Server(config).run(sockets=[listener])
+    uvicorn.Server(config).run(sockets=[FewestConnections(listener, held, slot)])

@@ -30,7 +30,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import psycopg
 
@@ -68,6 +68,16 @@ def _wait_ready(url: str, timeout_s: float = 120) -> None:
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"service at {url} did not become ready")
+
+
+def _wait_said(output: IO[bytes], line: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        output.seek(0)
+        if line.encode() in output.read():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the service did not say {line!r}")
 
 
 def _ms(text: str) -> float:
@@ -143,13 +153,16 @@ def serving(
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     serve = [*shudao, "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_ready(url)
-        yield Server(url, server, keys)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with tempfile.TemporaryFile() as said:
+        server = subprocess.Popen(serve, env=env, stdout=said, stderr=subprocess.DEVNULL)
+        try:
+            _wait_ready(url)
+            if workers > 1:  # the load starts on every worker, not on the first ready
+                _wait_said(said, f"{workers} of {workers} server workers serving")
+            yield Server(url, server, keys)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def run(workers: int, database_url: str, directory: Path) -> tuple[Load, Load]:

@@ -85,10 +85,10 @@ def _said(errors: IO[bytes]) -> str:
 
 
 def start_serve(
-    environment: dict[str, str], attempts: int = 3
+    environment: dict[str, str], attempts: int = 3, output: IO[bytes] | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start ``shudao serve --workers 2`` on a free port and wait until it is ready: (process,
-    port).
+    port). What it prints goes to ``output`` (nowhere by default).
 
     Between choosing a free port and the server claiming it, another test's server may take
     it; serve then stops with "cannot listen ... another ...", and this tries again on another
@@ -100,7 +100,10 @@ def start_serve(
         # The server keeps writing to the file after it is closed here; only its start matters.
         with tempfile.TemporaryFile() as errors:
             server = subprocess.Popen(
-                serve_command(port), env=environment, stdout=subprocess.DEVNULL, stderr=errors
+                serve_command(port),
+                env=environment,
+                stdout=output or subprocess.DEVNULL,
+                stderr=errors,
             )
             try:
                 deadline = time.monotonic() + SERVE_START_S
