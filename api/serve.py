@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import math
 import multiprocessing
 import os
 import select
@@ -32,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator, MutableSequence
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -80,6 +80,9 @@ def _supervise(host: str, port: int, workers: int) -> None:
     context = multiprocessing.get_context("spawn")
     try:
         listener = listen(host, port)
+        # Listening at once holds the port (a socket that only binds shares it with any other
+        # SO_REUSEADDR socket) and queues connections until a worker accepts them.
+        listener.listen(_BACKLOG)
     except OSError as exc:
         raise _not_listening(exc) from exc
     # Each worker's count of the connections it holds; only it writes its own while it runs.
@@ -103,7 +106,10 @@ def _supervise(host: str, port: int, workers: int) -> None:
                     continue
                 if process.exitcode == STARTUP_FAILURE:
                     sys.exit(f"a server worker failed to start on {host}:{port}; stopping")
-                print(f"server worker {process.pid} exited ({process.exitcode}); starting another")
+                print(
+                    f"server worker {process.pid} exited ({process.exitcode}); starting another",
+                    flush=True,
+                )
                 held[slot] = _NOT_SERVING  # its connections went with it
                 processes[slot] = start(slot)
             serving = sum(count != _NOT_SERVING for count in held)
@@ -205,6 +211,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 #: What a worker's count says while it is not serving (starting, or stopped).
 _NOT_SERVING = 2**62
+#: Connections the shared socket queues for the workers (uvicorn's default).
+_BACKLOG = 2048
 
 
 class FewestConnections(socket.socket):
@@ -212,9 +220,10 @@ class FewestConnections(socket.socket):
 
     The worker takes a waiting connection unless it holds more than :data:`SPREAD` more than
     another serving worker; then it leaves it to the others for :data:`HAND_OVER_S` (asyncio
-    asks again on each turn of the loop while the connection waits), and takes it itself if
-    none has. It counts the connections it holds in ``held[slot]``, from when asyncio starts
-    serving (``listen``) to when it stops (``close``).
+    asks again on each turn of the loop while the connection waits), and if none has taken it
+    by then, it takes every connection waiting, as a worker alone would. It counts the
+    connections it holds in ``held[slot]``, from when asyncio starts serving (``listen``) to
+    when it stops (``close``).
 
     Examples
     --------
@@ -243,8 +252,10 @@ class FewestConnections(socket.socket):
         family, kind, proto = listener.family, listener.type, listener.proto
         super().__init__(family, kind, proto, fileno=listener.detach())
         self._held, self._slot = held, slot
-        #: Since when a waiting connection has been left to the others (inf: none is).
-        self._left_since_s = math.inf
+        #: When this worker began to leave a waiting connection to the others, and every
+        #: worker's count then (None: it leaves none).
+        self._left: tuple[float, tuple[int, ...]] | None = None
+        self._taking_what_waits = False
         self._waiting = select.poll()
         self._waiting.register(self, select.POLLIN)
         held[slot] = _NOT_SERVING
@@ -258,19 +269,26 @@ class FewestConnections(socket.socket):
         """A waiting connection, counted; BlockingIOError while it is left to the others."""
         held = self._held
         fewest = min((held[k] for k in range(len(held)) if k != self._slot), default=_NOT_SERVING)
-        if held[self._slot] > fewest + SPREAD:
+        if held[self._slot] > fewest + SPREAD and not self._taking_what_waits:
             if not self._waiting.poll(0):  # asyncio asks once more after each accept
-                self._left_since_s = math.inf
+                self._left = None
                 raise BlockingIOError(errno.EAGAIN, "no connection waits")
-            now_s = time.monotonic()
-            self._left_since_s = min(self._left_since_s, now_s)
-            if now_s - self._left_since_s < HAND_OVER_S:
+            now_s, counts = time.monotonic(), tuple(held)
+            if self._left is None or self._left[1] != counts:  # another took what was left
+                self._left = (now_s, counts)
+            if now_s - self._left[0] < HAND_OVER_S:
                 raise BlockingIOError(errno.EAGAIN, "left to a worker holding fewer connections")
-        self._left_since_s = math.inf
-        accepted, address = super().accept()
+            # None took it: this worker takes what waits now, as it would without the others.
+            self._taking_what_waits = True
+        self._left = None
+        try:
+            accepted, address = super().accept()
+        except BlockingIOError:
+            self._taking_what_waits = False
+            raise
         connection = _Counted(self.family, self.type, self.proto, fileno=accepted.detach())
-        connection.counted_in = (held, self._slot)
         held[self._slot] += 1
+        connection.uncount = weakref.finalize(connection, _uncount, held, self._slot)
         return connection, address
 
     def close(self) -> None:
@@ -280,17 +298,20 @@ class FewestConnections(socket.socket):
 
 
 class _Counted(socket.socket):
-    """An accepted connection that takes itself off its worker's count when closed."""
+    """An accepted connection that takes itself off its worker's count when closed, or when
+    collected unclosed (asyncio drops one whose transport it could not make)."""
 
-    counted_in: tuple[MutableSequence[int], int] | None = None
+    uncount: weakref.finalize[Any, Any] | None = None
 
     def close(self) -> None:
-        if self.counted_in is not None:
-            held, slot = self.counted_in
-            self.counted_in = None
-            if held[slot] != _NOT_SERVING:
-                held[slot] -= 1
+        if self.uncount is not None:
+            self.uncount()  # once: a finalizer runs at most once
         super().close()
+
+
+def _uncount(held: MutableSequence[int], slot: int) -> None:
+    if held[slot] != _NOT_SERVING:
+        held[slot] -= 1
 
 
 def _follow_parent(parent_pid: int, poll_s: float = 0.5) -> None:
@@ -313,7 +334,9 @@ def _worker(
     """One server process, accepting from the shared socket as ``held[slot]``."""
     _follow_parent(parent_pid)
     host, port = listener.getsockname()[:2]
+    # asyncio's own loop: uvloop would accept on the socket's descriptor, not through it.
     config = uvicorn.Config(
-        APP, factory=True, host=host, port=port, timeout_graceful_shutdown=GRACEFUL_S
-    )
+        APP, factory=True, host=host, port=port, loop="asyncio", backlog=_BACKLOG,
+        timeout_graceful_shutdown=GRACEFUL_S,
+    )  # fmt: skip
     uvicorn.Server(config).run(sockets=[FewestConnections(listener, held, slot)])

@@ -46,6 +46,8 @@ def _wait(condition: object, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+#: What the supervisor says once both workers serve.
+SERVING = b"2 of 2 server workers serving\n"
 #: /proc/net/tcp's codes of the TCP states counted here.
 _ESTABLISHED, _LISTEN = "01", "0A"
 
@@ -80,24 +82,28 @@ def environment(tmp_path: Path) -> dict[str, str]:
 
 
 def test_two_workers_each_listen_restart_and_stop(environment: dict[str, str]) -> None:
-    server, port = start_serve(environment)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        # Both processes hold the service's one listening socket.
-        _wait(lambda: _listening(server.pid, port) == 2, "two listening workers")
-        assert ready(url)
-        killed = min(_workers(server.pid))
-        os.kill(killed, signal.SIGKILL)
-        _wait(lambda: killed not in _workers(server.pid) and _listening(server.pid, port) == 2,
-              "a replacement worker listening")  # fmt: skip
-        assert ready(url)
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
-        assert not _workers(server.pid)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+    with tempfile.TemporaryFile() as said:
+        server, port = start_serve(environment, output=said)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            # Both processes hold the service's one listening socket, and both serve.
+            _wait(lambda: _listening(server.pid, port) == 2, "two listening workers")
+            _wait(lambda: SERVING in _read(said), "two serving workers")
+            assert ready(url)
+            killed = min(_workers(server.pid))
+            os.kill(killed, signal.SIGKILL)
+            restarted = f"server worker {killed} exited (-9); starting another\n".encode()
+            _wait(lambda: SERVING in _read(said).partition(restarted)[2],
+                  "a replacement worker serving")  # fmt: skip
+            assert _listening(server.pid, port) == 2 and killed not in _workers(server.pid)
+            assert ready(url)
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=60) == 0
+            assert not _workers(server.pid)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
 
 
 def test_keep_alive_connections_are_spread_evenly_over_the_workers(
@@ -111,7 +117,7 @@ def test_keep_alive_connections_are_spread_evenly_over_the_workers(
         server, port = start_serve(environment, output=said)
         connections: list[socket.socket] = []
         try:
-            _wait(lambda: b"2 of 2 server workers serving" in _read(said), "two serving workers")
+            _wait(lambda: SERVING in _read(said), "two serving workers")
             for _ in range(24):
                 connection = socket.create_connection(("127.0.0.1", port))
                 connections.append(connection)
@@ -126,8 +132,9 @@ def test_keep_alive_connections_are_spread_evenly_over_the_workers(
 
 
 def _read(output: IO[bytes]) -> bytes:
-    output.seek(0)
-    return output.read()
+    """What the server wrote to ``output`` so far (read without moving the offset it writes
+    at: the file is shared)."""
+    return os.pread(output.fileno(), os.fstat(output.fileno()).st_size, 0)
 
 
 def test_a_taken_port_stops_the_service_with_a_message(environment: dict[str, str]) -> None:
