@@ -273,9 +273,9 @@ class FewestConnections(socket.socket):
         """A waiting connection, counted; BlockingIOError while it is left to the others."""
         held = self._held
         others = tuple(held[k] for k in range(len(held)) if k != self._slot)
-        if others == self._given_up:  # none of them has taken or let go of one since
-            pass
-        elif held[self._slot] > min(others, default=_NOT_SERVING) + SPREAD:
+        # Once given up on, the others are left nothing until one takes or lets go of one.
+        ahead = held[self._slot] > min(others, default=_NOT_SERVING) + SPREAD
+        if ahead and others != self._given_up:
             if not self._waiting.poll(0):  # asyncio asks once more after each accept
                 self._left = None
                 raise BlockingIOError(errno.EAGAIN, "no connection waits")
