@@ -115,7 +115,7 @@ def _supervise(host: str, port: int, workers: int) -> None:
                 processes[slot] = start(slot)
             serving = sum(count != _NOT_SERVING for count in held)
             if serving != said_serving:
-                print(f"{serving} of {workers} server workers serving", flush=True)
+                print(serving_line(serving, workers), flush=True)
                 said_serving = serving
     finally:
         listener.close()  # the workers' copies close as they stop: then nothing listens
@@ -129,6 +129,17 @@ def _supervise(host: str, port: int, workers: int) -> None:
                 process.join()
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def serving_line(serving: int, workers: int) -> str:
+    """What the supervisor prints when the number of workers accepting connections changes.
+
+    Examples
+    --------
+    >>> serving_line(2, 2)
+    '2 of 2 server workers serving'
+    """
+    return f"{serving} of {workers} server workers serving"
 
 
 def port_lock_path(host: str, port: int) -> Path:

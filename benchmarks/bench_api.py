@@ -34,6 +34,8 @@ from typing import IO, NamedTuple
 
 import psycopg
 
+from api.serve import serving_line
+
 DURATION_S = int(os.environ.get("SHUDAO_BENCH_API_SECONDS", "15"))
 SATURATION_CONNECTIONS = 16
 STEADY_CONNECTIONS, THINK_MS = 36, 100
@@ -70,11 +72,16 @@ def _wait_ready(url: str, timeout_s: float = 120) -> None:
     raise RuntimeError(f"service at {url} did not become ready")
 
 
+def written(output: IO[bytes]) -> bytes:
+    """What a server process has written to ``output`` so far, read where it does not write:
+    the file's offset is shared with it."""
+    return os.pread(output.fileno(), os.fstat(output.fileno()).st_size, 0)
+
+
 def _wait_said(output: IO[bytes], line: str, timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        # read where the server does not write: the file's offset is shared with it
-        if line.encode() in os.pread(output.fileno(), os.fstat(output.fileno()).st_size, 0):
+        if line.encode() in written(output):
             return
         time.sleep(0.2)
     raise RuntimeError(f"the service did not say {line!r}")
@@ -158,7 +165,7 @@ def serving(
         try:
             _wait_ready(url)
             if workers > 1:  # the load starts on every worker, not on the first ready
-                _wait_said(said, f"{workers} of {workers} server workers serving")
+                _wait_said(said, serving_line(workers, workers))
             yield Server(url, server, keys)
         finally:
             server.terminate()

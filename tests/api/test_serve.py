@@ -13,11 +13,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from api.db.session import make_engine
+from api.serve import serving_line
+from benchmarks.bench_api import written
 from tests.live import SERVE_START_S, ready, serve_command, start_serve, stop_serve
 
 
@@ -47,7 +48,7 @@ def _wait(condition: object, what: str) -> None:
 
 
 #: What the supervisor says once both workers serve.
-SERVING = b"2 of 2 server workers serving\n"
+SERVING = f"{serving_line(2, 2)}\n".encode()
 #: /proc/net/tcp's codes of the TCP states counted here.
 _ESTABLISHED, _LISTEN = "01", "0A"
 
@@ -88,12 +89,12 @@ def test_two_workers_each_listen_restart_and_stop(environment: dict[str, str]) -
         try:
             # Both processes hold the service's one listening socket, and both serve.
             _wait(lambda: _listening(server.pid, port) == 2, "two listening workers")
-            _wait(lambda: SERVING in _read(said), "two serving workers")
+            _wait(lambda: SERVING in written(said), "two serving workers")
             assert ready(url)
             killed = min(_workers(server.pid))
             os.kill(killed, signal.SIGKILL)
             restarted = f"server worker {killed} exited (-9); starting another\n".encode()
-            _wait(lambda: SERVING in _read(said).partition(restarted)[2],
+            _wait(lambda: SERVING in written(said).partition(restarted)[2],
                   "a replacement worker serving")  # fmt: skip
             assert _listening(server.pid, port) == 2 and killed not in _workers(server.pid)
             assert ready(url)
@@ -117,7 +118,7 @@ def test_keep_alive_connections_are_spread_evenly_over_the_workers(
         server, port = start_serve(environment, output=said)
         connections: list[socket.socket] = []
         try:
-            _wait(lambda: SERVING in _read(said), "two serving workers")
+            _wait(lambda: SERVING in written(said), "two serving workers")
             for _ in range(24):
                 connection = socket.create_connection(("127.0.0.1", port))
                 connections.append(connection)
@@ -129,12 +130,6 @@ def test_keep_alive_connections_are_spread_evenly_over_the_workers(
             for connection in connections:
                 connection.close()
             stop_serve(server)
-
-
-def _read(output: IO[bytes]) -> bytes:
-    """What the server wrote to ``output`` so far (read without moving the offset it writes
-    at: the file is shared)."""
-    return os.pread(output.fileno(), os.fstat(output.fileno()).st_size, 0)
 
 
 def test_a_taken_port_stops_the_service_with_a_message(environment: dict[str, str]) -> None:
